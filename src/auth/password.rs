@@ -1,0 +1,40 @@
+//! Password hashing with argon2id (per-hash random salt, OWASP parameters).
+//!
+//! Hashing costs ~20 MiB and tens of milliseconds: call it from the blocking pool.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+use crate::domain::users::Password;
+
+/// The PHC string (`$argon2id$v=19$…`) for `password`.
+pub fn hash(password: &Password) -> anyhow::Result<String> {
+    let hash = Argon2::default()
+        .hash_password(password.expose().as_bytes())
+        .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
+    Ok(hash.to_string())
+}
+
+/// Whether `candidate` matches the stored PHC string. A malformed hash never matches.
+pub fn verify(candidate: &str, phc: &str) -> bool {
+    Argon2::default()
+        .verify_password(candidate.as_bytes(), phc)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_salted_argon2id_and_verify() {
+        let password = Password::parse("correct horse battery".into()).unwrap();
+        let first = hash(&password).unwrap();
+        let second = hash(&password).unwrap();
+        assert!(first.starts_with("$argon2id$v=19$"));
+        assert_ne!(first, second, "each hash has its own salt");
+        assert!(verify("correct horse battery", &first));
+        assert!(!verify("wrong horse battery", &first));
+        assert!(!verify("anything", "not a hash"));
+    }
+}

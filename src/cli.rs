@@ -1,0 +1,274 @@
+//! The command line: `quire [serve] [--demo]`, `quire migrate`, `quire create-user`.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::domain::users::{self, Email, NewUser, Password, Role, parse_display_name};
+use crate::state::now;
+use crate::{auth, startup, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "quire",
+    version,
+    about = "A fast, server-rendered publishing platform in one binary.",
+    long_about = "A fast, server-rendered publishing platform in one binary.\n\n\
+        Configuration comes from QUIRE_* environment variables (and a .env file if present); \
+        see the README for the full list.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Create a user account (the first owner, or staff and members).
+    CreateUser(CreateUserArgs),
+    /// Import a Quire JSON export or a quire-corpus file (matched by slug: importing again
+    /// updates, never duplicates).
+    Import(ImportArgs),
+    /// Export the whole site (settings, people, tags, posts, pages, drafts, redirects) as
+    /// Quire JSON. The file includes password hashes: keep it private.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The JSON file to import.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write the export; `-` writes to standard output.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Fill an empty site with demo posts, pages, tags and authors.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    /// Email address; also the login.
+    #[arg(long)]
+    pub email: String,
+    /// Display name, shown in bylines.
+    #[arg(long)]
+    pub name: String,
+    /// One of: owner, admin, editor, author, contributor, member.
+    #[arg(long)]
+    pub role: String,
+    /// Read the password from the first line of standard input
+    /// (otherwise it is taken from QUIRE_PASSWORD).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Runs the parsed command; an `Err` is printed as one line and exits non-zero.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Migrate) => migrate(),
+        Some(Command::CreateUser(args)) => create_user(args),
+        Some(Command::Import(args)) => import(args),
+        Some(Command::Export(args)) => export(args),
+    }
+}
+
+fn load_config() -> anyhow::Result<Config> {
+    let config = Config::from_env()?;
+    telemetry::init(&config.log_filter, config.log_format);
+    Ok(config)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let config = load_config()?;
+    let listener = TcpListener::bind(config.bind)
+        .with_context(|| format!("QUIRE_BIND: cannot listen on {}", config.bind))?;
+    let state = startup::prepare(config)?;
+    if args.demo {
+        if startup::fill_demo(&state)? {
+            tracing::info!("filled the site with demo content");
+        } else {
+            tracing::warn!("--demo ignored: the site already has content");
+        }
+    }
+    let base_url = state.config.base_url.clone();
+    let address = listener.local_addr()?;
+    actix_web::rt::System::new().block_on(async move {
+        let server = startup::run(listener, state)?;
+        tracing::info!(%address, %base_url, ready_in = ?started.elapsed(), "Quire is serving");
+        server.await
+    })?;
+    Ok(())
+}
+
+fn migrate() -> anyhow::Result<()> {
+    let config = load_config()?;
+    let applied = db::run_migrations(&config.database_url)?;
+    if applied.is_empty() {
+        println!("The database is up to date.");
+    } else {
+        for version in &applied {
+            println!("applied {version}");
+        }
+    }
+    Ok(())
+}
+
+fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
+    // Validate everything before touching the database, so a mistake writes nothing.
+    let email = Email::parse(&args.email)?;
+    let display_name = parse_display_name(&args.name)?;
+    let role = Role::parse(&args.role)?;
+    let password = Password::parse(read_password(args.password_stdin)?)?;
+
+    let db = open_database()?;
+    let password_hash = auth::password::hash(&password)?;
+    let user = db
+        .run_blocking(|conn| {
+            users::create(
+                conn,
+                NewUser {
+                    email,
+                    display_name,
+                    role,
+                    bio: String::new(),
+                    website: String::new(),
+                    password_hash: Some(password_hash),
+                },
+                now(),
+            )
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Created {} {} <{}>.",
+        user.role, user.display_name, user.email
+    );
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprint!("Password: ");
+        }
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        if password.is_empty() {
+            anyhow::bail!("no password on standard input");
+        }
+        return Ok(password);
+    }
+    match std::env::var("QUIRE_PASSWORD") {
+        Ok(password) if !password.is_empty() => Ok(password),
+        _ => anyhow::bail!("no password given: use --password-stdin or set QUIRE_PASSWORD"),
+    }
+}
+
+fn open_database() -> anyhow::Result<Db> {
+    let config = load_config()?;
+    db::run_migrations(&config.database_url)?;
+    Db::connect(&config.database_url)
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let db = open_database()?;
+    let started = Instant::now();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} posts ({eta} left)")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = |done: usize, total: usize| match &bar {
+        Some(bar) => {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        None if total > 0 => eprintln!("imported {done}/{total} posts"),
+        None => {}
+    };
+    let report = crate::transfer::import(&db, &args.file, now(), &mut progress)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    println!(
+        "Imported {} posts, {} authors, {} tags and {} redirects{} in {:.1}s.",
+        report.posts,
+        report.authors,
+        report.tags,
+        report.redirects,
+        if report.settings {
+            ", and the settings"
+        } else {
+            ""
+        },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let db = open_database()?;
+    if args.file.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        crate::transfer::export(&db, &mut out, now())?;
+        return Ok(());
+    }
+    // Write beside the target and rename, so a failed export never leaves half a file.
+    let target = &args.file;
+    let partial = target.with_extension("partial");
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let outcome = crate::transfer::export(&db, &mut out, now());
+    drop(out);
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(error);
+        }
+    };
+    std::fs::rename(&partial, target)
+        .with_context(|| format!("cannot write {}", target.display()))?;
+    println!(
+        "Exported {} posts, {} people, {} tags and {} redirects to {}.",
+        report.posts,
+        report.authors,
+        report.tags,
+        report.redirects,
+        target.display()
+    );
+    Ok(())
+}

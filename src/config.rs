@@ -1,0 +1,384 @@
+//! Settings from the environment, read and validated once at start.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+/// Every variable Quire reads, with its default, in the order the README lists them.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("QUIRE_BIND", "127.0.0.1:8080"),
+    ("QUIRE_DATABASE_URL", "sqlite://<QUIRE_DATA_DIR>/quire.db"),
+    ("QUIRE_BASE_URL", "http://<QUIRE_BIND>"),
+    (
+        "QUIRE_SECRET_KEY",
+        "generated once into <QUIRE_DATA_DIR>/secret.key",
+    ),
+    ("QUIRE_DATA_DIR", "data"),
+    (
+        "QUIRE_SMTP_URL",
+        "unset: mail is kept in the outbox and logged",
+    ),
+    ("QUIRE_LOG", "info"),
+    ("QUIRE_LOG_FORMAT", "pretty"),
+    ("QUIRE_PAGE_CACHE", "64MB"),
+];
+
+/// A configuration problem, reported as one line that names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+/// Where the data lives; the scheme of `QUIRE_DATABASE_URL` picks the backend.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<DatabaseUrl, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(raw.to_string()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                format!("unknown database scheme in '{raw}' (use sqlite://PATH or postgres://…)")
+            })?;
+        if path.is_empty() || path == ":memory:" {
+            return Err("an SQLite URL needs a file path (sqlite://data/quire.db)".into());
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, DatabaseUrl::Sqlite(_))
+    }
+}
+
+// Never print a PostgreSQL password into a log line.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(raw) => match url::Url::parse(raw) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    write!(f, "{url}")
+                }
+                Err(_) => write!(f, "postgres://…"),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: DatabaseUrl,
+    /// Public origin without a trailing slash, e.g. `https://example.com`.
+    pub base_url: String,
+    pub secret_key: Vec<u8>,
+    pub data_dir: PathBuf,
+    pub smtp_url: Option<String>,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    /// The page cache's memory budget in bytes; `None` turns the cache off.
+    pub page_cache: Option<usize>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url)
+            .field("base_url", &self.base_url)
+            .field("data_dir", &self.data_dir)
+            .field("smtp", &self.smtp_url.is_some())
+            .field("log_format", &self.log_format)
+            .field("page_cache", &self.page_cache)
+            .finish_non_exhaustive()
+    }
+}
+
+const SECRET_KEY_LEN: usize = 64;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    /// Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let bind_raw = get("QUIRE_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
+            invalid(
+                "QUIRE_BIND",
+                format!("'{bind_raw}' is not an address:port such as 127.0.0.1:8080"),
+            )
+        })?;
+
+        let data_dir = PathBuf::from(get("QUIRE_DATA_DIR").unwrap_or_else(|| "data".into()));
+        prepare_data_dir(&data_dir).map_err(|m| invalid("QUIRE_DATA_DIR", m))?;
+
+        let database_url = match get("QUIRE_DATABASE_URL") {
+            Some(raw) => DatabaseUrl::parse(&raw).map_err(|m| invalid("QUIRE_DATABASE_URL", m))?,
+            None => DatabaseUrl::Sqlite(data_dir.join("quire.db")),
+        };
+        if let DatabaseUrl::Sqlite(path) = &database_url {
+            check_sqlite_parent(path).map_err(|m| invalid("QUIRE_DATABASE_URL", m))?;
+        }
+
+        let base_url = match get("QUIRE_BASE_URL") {
+            Some(raw) => parse_base_url(&raw).map_err(|m| invalid("QUIRE_BASE_URL", m))?,
+            None => format!("http://{bind}"),
+        };
+
+        let secret_key = match get("QUIRE_SECRET_KEY") {
+            Some(raw) => decode_secret_key(&raw).map_err(|m| invalid("QUIRE_SECRET_KEY", m))?,
+            None => load_or_create_secret_key(&data_dir.join("secret.key"))
+                .map_err(|m| invalid("QUIRE_SECRET_KEY", m))?,
+        };
+
+        let smtp_url = get("QUIRE_SMTP_URL");
+        if let Some(raw) = &smtp_url {
+            let scheme_ok = url::Url::parse(raw)
+                .map(|u| matches!(u.scheme(), "smtp" | "smtps"))
+                .unwrap_or(false);
+            if !scheme_ok {
+                return Err(invalid(
+                    "QUIRE_SMTP_URL",
+                    "expected smtp://user:pass@host:port or smtps://…",
+                ));
+            }
+        }
+
+        let log_filter = get("QUIRE_LOG").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_filter)
+            .map_err(|e| invalid("QUIRE_LOG", format!("not a valid filter: {e}")))?;
+
+        let log_format = match get("QUIRE_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "QUIRE_LOG_FORMAT",
+                    format!("'{other}' is not one of: pretty, json"),
+                ));
+            }
+        };
+
+        let page_cache = match get("QUIRE_PAGE_CACHE") {
+            Some(raw) => crate::web::page_cache::parse_budget(&raw)
+                .map_err(|m| invalid("QUIRE_PAGE_CACHE", m))?,
+            None => Some(crate::web::page_cache::DEFAULT_BUDGET),
+        };
+
+        Ok(Config {
+            bind,
+            database_url,
+            base_url,
+            secret_key,
+            data_dir,
+            smtp_url,
+            log_filter,
+            log_format,
+            page_cache,
+        })
+    }
+
+    /// Whether the public origin is https (cookies get `Secure`, responses get HSTS).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+fn prepare_data_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create directory '{}': {e}", dir.display()))?;
+    // Prove the directory is usable now rather than failing on the first upload.
+    let probe = dir.join(".quire-write-test");
+    std::fs::write(&probe, b"ok")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| format!("directory '{}' is not writable: {e}", dir.display()))
+}
+
+fn check_sqlite_parent(path: &Path) -> Result<(), String> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create directory '{}': {e}", parent.display())),
+        None => Ok(()),
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<String, String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| format!("'{raw}' is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("'{raw}' must be an http:// or https:// origin"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
+        return Err(format!(
+            "'{raw}' must be an origin only (scheme, host, port), with no path"
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn decode_secret_key(raw: &str) -> Result<Vec<u8>, String> {
+    let key = BASE64
+        .decode(raw.trim())
+        .map_err(|_| "must be base64 (generate one with: openssl rand -base64 64)".to_string())?;
+    if key.len() < SECRET_KEY_LEN {
+        return Err(format!(
+            "must decode to at least {SECRET_KEY_LEN} bytes, got {}",
+            key.len()
+        ));
+    }
+    Ok(key)
+}
+
+/// The key survives restarts so sessions do too; it is created once, readable only by us.
+fn load_or_create_secret_key(path: &Path) -> Result<Vec<u8>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => decode_secret_key(&text).map_err(|m| format!("{}: {m}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = vec![0u8; SECRET_KEY_LEN];
+            getrandom::fill(&mut key).map_err(|e| format!("no randomness available: {e}"))?;
+            write_private_file(path, BASE64.encode(&key).as_bytes())
+                .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+            Ok(key)
+        }
+        Err(e) => Err(format!("cannot read '{}': {e}", path.display())),
+    }
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.entry("QUIRE_DATA_DIR".into())
+            .or_insert_with(|| dir.path().to_string_lossy().into_owned());
+        let result = Config::from_lookup(|k| env.get(k).cloned());
+        drop(dir);
+        result
+    }
+
+    #[test]
+    fn defaults_are_sane() {
+        let config = config_with(&[]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.base_url, "http://127.0.0.1:8080");
+        assert!(config.database_url.is_sqlite());
+        assert_eq!(config.secret_key.len(), 64);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases = [
+            ("QUIRE_BIND", "not-an-address"),
+            ("QUIRE_DATABASE_URL", "mysql://localhost/quire"),
+            ("QUIRE_BASE_URL", "ftp://example.com"),
+            ("QUIRE_BASE_URL", "https://example.com/blog"),
+            ("QUIRE_SECRET_KEY", "too-short"),
+            ("QUIRE_SMTP_URL", "http://mail.example.com"),
+            ("QUIRE_LOG_FORMAT", "xml"),
+            ("QUIRE_LOG", "[[["),
+            ("QUIRE_PAGE_CACHE", "lots"),
+        ];
+        for (var, value) in cases {
+            let err = config_with(&[(var, value)]).expect_err(var);
+            assert_eq!(err.var, var, "{var}={value} blamed {}", err.var);
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn unwritable_data_dir_is_reported() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let inside_a_file = file.path().join("data");
+        let err = config_with(&[("QUIRE_DATA_DIR", inside_a_file.to_str().unwrap())]).unwrap_err();
+        assert_eq!(err.var, "QUIRE_DATA_DIR");
+    }
+
+    #[test]
+    fn secret_key_is_generated_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap().to_string();
+        let lookup = |k: &str| (k == "QUIRE_DATA_DIR").then(|| data.clone());
+        let first = Config::from_lookup(lookup).unwrap().secret_key;
+        let second = Config::from_lookup(lookup).unwrap().secret_key;
+        assert_eq!(first, second);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn database_urls_pick_the_backend() {
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u:p@localhost/q"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db"),
+            Ok(DatabaseUrl::Sqlite("data/x.db".into()))
+        );
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(DatabaseUrl::parse("data/x.db").is_err());
+        let shown = format!(
+            "{:?}",
+            DatabaseUrl::parse("postgres://u:secret@h/q").unwrap()
+        );
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}

@@ -1,0 +1,299 @@
+//! Content Quire ships: the welcome post for a new site, and the demo publication.
+
+use chrono::{Duration, NaiveDateTime};
+use chrono_tz::Tz;
+
+use crate::db::{DbConn, write_transaction};
+use crate::domain::posts::{self, NewPost, PostKind, PostStatus};
+use crate::domain::settings::{self, NavItem, SiteSettings};
+use crate::domain::users::{self, Email, NewUser, Role};
+use crate::domain::{redirects, tags};
+use crate::error::AppError;
+use crate::render::Slug;
+
+pub const WELCOME_SLUG: &str = "welcome";
+
+fn slug(raw: &str) -> Slug {
+    Slug::parse(raw).expect("shipped slugs are valid")
+}
+
+fn new_post(kind: PostKind, slug_text: &str, title: &str, markdown: &str) -> NewPost {
+    NewPost::new(kind, slug(slug_text), title, markdown)
+}
+
+/// On a database that has never been set up, stores default settings and the welcome post.
+/// Returns whether it did anything. Runs in one transaction, so it happens exactly once even
+/// when several instances start together.
+pub fn first_run(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError> {
+    write_transaction(conn, |conn| {
+        if settings::load(conn)?.is_some() {
+            return Ok(false);
+        }
+        settings::save(conn, &SiteSettings::defaults(now))?;
+        let mut welcome = new_post(
+            PostKind::Post,
+            WELCOME_SLUG,
+            "Welcome to Quire",
+            include_str!("welcome.md"),
+        );
+        welcome.custom_excerpt =
+            Some("Your publication is running. Here is what to do next.".into());
+        posts::create(conn, welcome, now)?;
+        Ok(true)
+    })
+}
+
+struct DemoPost {
+    slug: &'static str,
+    title: &'static str,
+    markdown: &'static str,
+    days_ago: i64,
+    authors: &'static [usize],
+    tags: &'static [usize],
+    featured: bool,
+    status: PostStatus,
+}
+
+const DEMO_AUTHORS: &[(&str, &str, Role, &str)] = &[
+    (
+        "maya@example.com",
+        "Maya Okafor",
+        Role::Editor,
+        "Editor of The Margin. Spent ten years on a newspaper copy desk before going independent.",
+    ),
+    (
+        "tomas@example.com",
+        "Tomás Lindqvist",
+        Role::Author,
+        "Writes about editing, feeds and the habits of small publications.",
+    ),
+    (
+        "priya@example.com",
+        "Priya Raman",
+        Role::Author,
+        "Builds fast websites and measures them honestly.",
+    ),
+];
+
+const DEMO_TAGS: &[(&str, &str, &str)] = &[
+    (
+        "publishing",
+        "Publishing",
+        "How independent publications start, grow and keep going.",
+    ),
+    (
+        "writing",
+        "Writing",
+        "The craft of writing and editing for readers on the web.",
+    ),
+    (
+        "audience",
+        "Audience",
+        "Finding readers and keeping them, without tracking them.",
+    ),
+    (
+        "technology",
+        "Technology",
+        "The tools behind a fast, durable publication.",
+    ),
+    (
+        "guides",
+        "Guides",
+        "Practical, step-by-step advice for editors and writers.",
+    ),
+];
+
+const DEMO_POSTS: &[DemoPost] = &[
+    DemoPost {
+        slug: "why-we-started-an-independent-publication",
+        title: "Why we started an independent publication",
+        markdown: include_str!("demo/independent.md"),
+        days_ago: 1,
+        authors: &[0],
+        tags: &[0],
+        featured: true,
+        status: PostStatus::Published,
+    },
+    DemoPost {
+        slug: "a-style-guide-writers-actually-read",
+        title: "A style guide writers actually read",
+        markdown: include_str!("demo/style-guide.md"),
+        days_ago: 4,
+        authors: &[1],
+        tags: &[1, 4],
+        featured: false,
+        status: PostStatus::Published,
+    },
+    DemoPost {
+        slug: "measuring-what-matters-without-tracking-readers",
+        title: "Measuring what matters without tracking readers",
+        markdown: include_str!("demo/measuring.md"),
+        days_ago: 8,
+        authors: &[2],
+        tags: &[2],
+        featured: false,
+        status: PostStatus::Published,
+    },
+    DemoPost {
+        slug: "the-anatomy-of-a-fast-web-page",
+        title: "The anatomy of a fast web page",
+        markdown: include_str!("demo/fast-pages.md"),
+        days_ago: 12,
+        authors: &[2],
+        tags: &[3, 4],
+        featured: true,
+        status: PostStatus::Published,
+    },
+    DemoPost {
+        slug: "editing-is-a-conversation",
+        title: "Editing is a conversation",
+        markdown: include_str!("demo/editing.md"),
+        days_ago: 16,
+        authors: &[0, 1],
+        tags: &[1],
+        featured: false,
+        status: PostStatus::Published,
+    },
+    DemoPost {
+        slug: "newsletters-feeds-and-the-open-web",
+        title: "Newsletters, feeds and the open web",
+        markdown: include_str!("demo/open-web.md"),
+        days_ago: 21,
+        authors: &[1],
+        tags: &[2, 3],
+        featured: false,
+        status: PostStatus::Published,
+    },
+    DemoPost {
+        slug: "keeping-an-editorial-calendar",
+        title: "Keeping an editorial calendar",
+        markdown: include_str!("demo/calendar.md"),
+        days_ago: 27,
+        authors: &[0],
+        tags: &[0, 4],
+        featured: false,
+        status: PostStatus::Published,
+    },
+    DemoPost {
+        slug: "coming-soon-our-reader-survey",
+        title: "Coming soon: our reader survey",
+        markdown: include_str!("demo/survey.md"),
+        days_ago: -7,
+        authors: &[0],
+        tags: &[2],
+        featured: false,
+        status: PostStatus::Scheduled,
+    },
+    DemoPost {
+        slug: "notes-for-the-next-issue",
+        title: "Notes for the next issue",
+        markdown: include_str!("demo/draft.md"),
+        days_ago: 0,
+        authors: &[1],
+        tags: &[0],
+        featured: false,
+        status: PostStatus::Draft,
+    },
+];
+
+/// Whether the site holds nothing but what `first_run` put there.
+fn is_pristine(conn: &mut DbConn) -> Result<bool, AppError> {
+    Ok(posts::count(conn)? <= 1 && users::count(conn)? == 0)
+}
+
+/// Fills a new, empty site with the demo publication; leaves a site with content alone.
+/// Returns whether it added anything.
+pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError> {
+    write_transaction(conn, |conn| {
+        if !is_pristine(conn)? {
+            return Ok(false);
+        }
+        settings::save(
+            conn,
+            &SiteSettings {
+                title: "The Margin".into(),
+                description: "Notes on the craft and business of independent publishing.".into(),
+                language: "en".into(),
+                timezone: Tz::Europe__London,
+                posts_per_page: 5,
+                navigation: vec![
+                    NavItem {
+                        label: "Home".into(),
+                        url: "/".into(),
+                    },
+                    NavItem {
+                        label: "Guides".into(),
+                        url: "/tag/guides/".into(),
+                    },
+                    NavItem {
+                        label: "About".into(),
+                        url: "/about/".into(),
+                    },
+                    NavItem {
+                        label: "Colophon".into(),
+                        url: "/colophon/".into(),
+                    },
+                ],
+                updated_at: now,
+                discourage_search: false,
+                logo_url: None,
+                feed_items: 20,
+            },
+        )?;
+
+        let mut author_ids = Vec::new();
+        for (email, name, role, bio) in DEMO_AUTHORS {
+            let user = users::create(
+                conn,
+                NewUser {
+                    email: Email::parse(email)?,
+                    display_name: (*name).into(),
+                    role: *role,
+                    bio: (*bio).into(),
+                    website: String::new(),
+                    password_hash: None,
+                },
+                now,
+            )?;
+            author_ids.push(user.id);
+        }
+        let mut tag_ids = Vec::new();
+        for (tag_slug, name, description) in DEMO_TAGS {
+            tag_ids.push(tags::create(conn, &slug(tag_slug), name, description, now)?.id);
+        }
+
+        for demo in DEMO_POSTS {
+            let mut post = new_post(PostKind::Post, demo.slug, demo.title, demo.markdown);
+            post.status = demo.status;
+            post.featured = demo.featured;
+            post.published_at = match demo.status {
+                PostStatus::Draft => None,
+                _ => Some(now - Duration::days(demo.days_ago) - Duration::hours(3)),
+            };
+            post.author_ids = demo.authors.iter().map(|&i| author_ids[i]).collect();
+            post.tag_ids = demo.tags.iter().map(|&i| tag_ids[i]).collect();
+            // Written when published, so no demo post looks edited since.
+            let written = post.published_at.filter(|at| *at < now).unwrap_or(now);
+            posts::create(conn, post, written)?;
+        }
+        for (page_slug, title, markdown) in [
+            ("about", "About The Margin", include_str!("demo/about.md")),
+            ("colophon", "Colophon", include_str!("demo/colophon.md")),
+        ] {
+            let mut page = new_post(PostKind::Page, page_slug, title, markdown);
+            page.published_at = Some(now - Duration::days(30));
+            page.author_ids = vec![author_ids[0]];
+            let written = page.published_at.unwrap_or(now);
+            posts::create(conn, page, written)?;
+        }
+        // An old address kept alive, as a site that moved from elsewhere would have.
+        redirects::create(
+            conn,
+            "/2026/10/why-we-started/",
+            "/why-we-started-an-independent-publication/",
+            301,
+            now,
+        )?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,214 @@
+//! Database access: one connection type over SQLite and PostgreSQL, the pool, migrations.
+//!
+//! This is the only module that looks at which backend is in use.
+
+pub mod schema;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseUrl;
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; query code takes `&mut DbConn` and runs on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Opens connections for the pool, choosing the backend by the URL's scheme rather than by
+/// trial (diesel's derived `establish` hides the real PostgreSQL error behind a generic one).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Opens one connection, with SQLite's pragmas applied.
+pub fn establish(url: &DatabaseUrl) -> ConnectionResult<DbConn> {
+    match url {
+        DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConn::Postgresql),
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+            // One pragma per statement, busy_timeout first, as SQLite applies them in order.
+            for pragma in [
+                "PRAGMA busy_timeout = 5000",
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON",
+            ] {
+                conn.batch_execute(pragma)
+                    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            }
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// Applies every pending migration of the URL's backend; returns the versions applied.
+pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
+    let mut conn = establish(url)?;
+    let applied = match &mut conn {
+        DbConn::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Reverts every migration, newest first (used by the migration round-trip test).
+pub fn revert_all_migrations(url: &DatabaseUrl) -> anyhow::Result<()> {
+    let mut conn = establish(url)?;
+    match &mut conn {
+        DbConn::Postgresql(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(drop),
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(drop),
+    }
+    .map_err(|e| anyhow::anyhow!("reverting migrations failed: {e}"))
+}
+
+/// Counts committed write transactions in this process, so caches can tell that what they
+/// hold may be out of date without asking the database.
+static WRITE_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+pub fn write_generation() -> u64 {
+    WRITE_GENERATION.load(Ordering::Acquire)
+}
+
+pub(crate) fn bump_write_generation() {
+    WRITE_GENERATION.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Runs `f` in a write transaction; every write goes through here. On SQLite it starts with `BEGIN IMMEDIATE`, so a
+/// transaction that reads before it writes waits for the lock instead of failing with
+/// SQLITE_BUSY half-way; on PostgreSQL it is an ordinary transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let outcome = begin_write(conn, f);
+    if outcome.is_ok() {
+        bump_write_generation();
+    }
+    outcome
+}
+
+fn begin_write<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    // Inside an outer transaction the lock is already held: nest with a savepoint.
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()
+        .is_ok_and(|depth| depth.is_some());
+    if nested {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let outcome = f(conn);
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!("the connection's backend cannot change inside a transaction")
+    };
+    match outcome {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite)?;
+            Ok(value)
+        }
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(error)
+        }
+    }
+}
+
+/// The connection pool, and the one way handlers reach the database: off the async executor.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+}
+
+impl Db {
+    /// Builds the pool. SQLite gets few connections (one writer at a time anyway);
+    /// PostgreSQL gets one per blocking thread we expect to be busy.
+    pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Db> {
+        let max_size = match url {
+            DatabaseUrl::Sqlite(_) => 8,
+            DatabaseUrl::Postgres(_) => 16,
+        };
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(Manager { url: url.clone() })
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        Ok(Db { pool })
+    }
+
+    /// Runs blocking database work on actix's blocking pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(AppError::from)?;
+            f(&mut conn).map_err(Into::into)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs database work on the current thread, keeping the caller's own error type (for
+    /// long jobs such as imports, whose errors say more than `AppError` can).
+    pub fn with_connection<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: From<AppError>,
+    {
+        let mut conn = self.pool.get().map_err(AppError::from)?;
+        f(&mut conn)
+    }
+
+    /// Runs database work on the current thread (for the CLI and start-up).
+    pub fn run_blocking<T, E, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: Into<AppError>,
+    {
+        let mut conn = self.pool.get().map_err(AppError::from)?;
+        f(&mut conn).map_err(Into::into)
+    }
+}

@@ -1,0 +1,113 @@
+//! The one portable schema for both backends, maintained by hand (see `diesel.toml`).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        slug -> Text,
+        role -> Text,
+        bio -> Text,
+        website -> Text,
+        password_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        kind -> Text,
+        slug -> Text,
+        title -> Text,
+        custom_excerpt -> Nullable<Text>,
+        excerpt -> Text,
+        markdown -> Text,
+        html -> Text,
+        toc -> Text,
+        reading_minutes -> Integer,
+        word_count -> Integer,
+        status -> Text,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        featured -> Bool,
+        feature_image -> Nullable<Text>,
+        feature_image_alt -> Nullable<Text>,
+        meta_title -> Nullable<Text>,
+        meta_description -> Nullable<Text>,
+        canonical_url -> Nullable<Text>,
+        noindex -> Bool,
+        version -> Integer,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    post_authors (post_id, user_id) {
+        post_id -> BigInt,
+        user_id -> BigInt,
+        sort_order -> Integer,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_tags (post_id, tag_id) {
+        post_id -> BigInt,
+        tag_id -> BigInt,
+        sort_order -> Integer,
+    }
+}
+
+diesel::table! {
+    site_settings (id) {
+        id -> BigInt,
+        title -> Text,
+        description -> Text,
+        language -> Text,
+        timezone -> Text,
+        posts_per_page -> Integer,
+        navigation -> Text,
+        updated_at -> Timestamp,
+        discourage_search -> Bool,
+        logo_url -> Nullable<Text>,
+        feed_items -> Integer,
+    }
+}
+
+diesel::table! {
+    redirects (id) {
+        id -> BigInt,
+        from_path -> Text,
+        to_path -> Text,
+        code -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(post_authors -> posts (post_id));
+diesel::joinable!(post_authors -> users (user_id));
+diesel::joinable!(post_tags -> posts (post_id));
+diesel::joinable!(post_tags -> tags (tag_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    posts,
+    post_authors,
+    tags,
+    post_tags,
+    site_settings,
+    redirects,
+);

@@ -1,0 +1,10 @@
+//! The publication's data: one module per aggregate, each with its row types, validated
+//! inputs and query functions taking `&mut DbConn`.
+
+pub mod changes;
+pub mod posts;
+pub mod redirects;
+pub mod settings;
+pub mod sitemap;
+pub mod tags;
+pub mod users;

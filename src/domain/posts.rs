@@ -1,0 +1,759 @@
+//! Posts and pages: creating them through the render pipeline, and the queries that decide
+//! what a reader can see.
+//!
+//! A post is visible when it is not a draft, its `published_at` has passed and it is not in the
+//! trash. A scheduled post therefore appears at its time with no job or restart.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{post_authors, post_tags, posts, tags, users};
+use crate::db::{DbConn, MultiBackend, write_transaction};
+use crate::error::AppError;
+use crate::render::{self, Rendered, Slug, SlugError, TocEntry};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostKind {
+    Post,
+    Page,
+}
+
+impl PostKind {
+    pub fn parse(raw: &str) -> Option<PostKind> {
+        [PostKind::Post, PostKind::Page]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Post => "post",
+            PostKind::Page => "page",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostStatus {
+    Draft,
+    Scheduled,
+    Published,
+}
+
+impl PostStatus {
+    pub fn parse(raw: &str) -> Option<PostStatus> {
+        [
+            PostStatus::Draft,
+            PostStatus::Scheduled,
+            PostStatus::Published,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostStatus::Draft => "draft",
+            PostStatus::Scheduled => "scheduled",
+            PostStatus::Published => "published",
+        }
+    }
+}
+
+/// A whole post row, for the post page.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = posts)]
+pub struct Post {
+    pub id: i64,
+    pub kind: String,
+    pub slug: String,
+    pub title: String,
+    pub custom_excerpt: Option<String>,
+    pub excerpt: String,
+    pub html: String,
+    pub toc: String,
+    pub reading_minutes: i32,
+    pub word_count: i32,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub featured: bool,
+    pub feature_image: Option<String>,
+    pub feature_image_alt: Option<String>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub noindex: bool,
+}
+
+impl Post {
+    pub fn is_page(&self) -> bool {
+        self.kind == PostKind::Page.as_str()
+    }
+
+    pub fn summary(&self) -> &str {
+        summary(&self.custom_excerpt, &self.excerpt)
+    }
+
+    pub fn table_of_contents(&self) -> Vec<TocEntry> {
+        serde_json::from_str(&self.toc).unwrap_or_default()
+    }
+}
+
+/// The columns a listing needs (no body), for home, tag and author pages.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = posts)]
+pub struct PostCard {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub custom_excerpt: Option<String>,
+    pub excerpt: String,
+    pub reading_minutes: i32,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+    pub featured: bool,
+    pub feature_image: Option<String>,
+    pub feature_image_alt: Option<String>,
+}
+
+impl PostCard {
+    pub fn summary(&self) -> &str {
+        summary(&self.custom_excerpt, &self.excerpt)
+    }
+}
+
+/// The excerpt to show: the author's own, else the automatic one.
+fn summary<'a>(custom: &'a Option<String>, automatic: &'a str) -> &'a str {
+    custom
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(automatic)
+}
+
+/// Everything stored about a post, for exports.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = posts)]
+pub struct PostRecord {
+    pub id: i64,
+    pub kind: String,
+    pub slug: String,
+    pub title: String,
+    pub custom_excerpt: Option<String>,
+    pub markdown: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub featured: bool,
+    pub feature_image: Option<String>,
+    pub feature_image_alt: Option<String>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub noindex: bool,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+/// A chunk of post records with each one's authors and tags.
+pub struct Records {
+    pub posts: Vec<PostRecord>,
+    pub authors: HashMap<i64, Vec<AuthorLink>>,
+    pub tags: HashMap<i64, Vec<TagLink>>,
+}
+
+/// Up to `limit` posts with ids above `after`, in id order, with their authors and tags.
+pub fn records_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Records> {
+    let records: Vec<PostRecord> = posts::table
+        .filter(posts::id.gt(after))
+        .order(posts::id)
+        .limit(limit)
+        .select(PostRecord::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+    Ok(Records {
+        authors: authors_of(conn, &ids)?,
+        tags: tags_of(conn, &ids)?,
+        posts: records,
+    })
+}
+
+/// Whether posts with these slugs exist, for validating imports against the site.
+pub fn existing_slugs(conn: &mut DbConn, slugs: &[String]) -> QueryResult<Vec<String>> {
+    posts::table
+        .filter(posts::slug.eq_any(slugs))
+        .select(posts::slug)
+        .load(conn)
+}
+
+/// A link to a neighbouring post.
+#[derive(Debug, Clone, Queryable)]
+pub struct PostLink {
+    pub slug: String,
+    pub title: String,
+}
+
+/// An author as shown in a byline.
+#[derive(Debug, Clone, Queryable)]
+pub struct AuthorLink {
+    pub slug: String,
+    pub display_name: String,
+}
+
+/// A tag as shown under a post.
+#[derive(Debug, Clone, Queryable)]
+pub struct TagLink {
+    pub slug: String,
+    pub name: String,
+}
+
+/// One page of a listing, whether an older page follows, and each card's byline and tags.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub cards: Vec<PostCard>,
+    pub has_more: bool,
+    pub authors: HashMap<i64, Vec<AuthorLink>>,
+    pub tags: HashMap<i64, Vec<TagLink>>,
+}
+
+impl Listing {
+    fn load(conn: &mut DbConn, cards: Vec<PostCard>, has_more: bool) -> QueryResult<Listing> {
+        let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
+        Ok(Listing {
+            authors: authors_of(conn, &ids)?,
+            tags: tags_of(conn, &ids)?,
+            cards,
+            has_more,
+        })
+    }
+}
+
+/// What a new post or page consists of before it is rendered.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub kind: PostKind,
+    pub slug: Slug,
+    pub title: String,
+    pub markdown: String,
+    pub custom_excerpt: Option<String>,
+    pub status: PostStatus,
+    pub published_at: Option<NaiveDateTime>,
+    pub featured: bool,
+    /// The cover image's URL (a site path or absolute), and its alt text.
+    pub feature_image: Option<String>,
+    pub feature_image_alt: Option<String>,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub noindex: bool,
+    /// Ordered: the first is the primary author.
+    pub author_ids: Vec<i64>,
+    /// Ordered: the first is the primary tag.
+    pub tag_ids: Vec<i64>,
+}
+
+impl NewPost {
+    /// A published post or page with no authors, tags or SEO overrides; the caller adjusts.
+    pub fn new(kind: PostKind, slug: Slug, title: &str, markdown: &str) -> NewPost {
+        NewPost {
+            kind,
+            slug,
+            title: title.into(),
+            markdown: markdown.into(),
+            custom_excerpt: None,
+            status: PostStatus::Published,
+            published_at: None,
+            featured: false,
+            feature_image: None,
+            feature_image_alt: None,
+            meta_title: None,
+            meta_description: None,
+            canonical_url: None,
+            noindex: false,
+            author_ids: Vec::new(),
+            tag_ids: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("the title cannot be empty")]
+    EmptyTitle,
+    #[error("the title can be at most 255 characters")]
+    TitleTooLong,
+    #[error("the slug '{0}' is already used by another post or page")]
+    SlugTaken(String),
+    #[error("{0}")]
+    Slug(#[from] SlugError),
+    #[error("a scheduled or published post needs a publication date")]
+    MissingDate,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<PostError> for AppError {
+    fn from(error: PostError) -> AppError {
+        match error {
+            PostError::Database(e) => e.into(),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+const MAX_TITLE_CHARS: usize = 255;
+
+/// Every column of a post but its id, as written on create and on import.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = posts, treat_none_as_null = true)]
+struct PostRow<'a> {
+    kind: &'a str,
+    slug: &'a str,
+    title: &'a str,
+    custom_excerpt: Option<&'a str>,
+    excerpt: &'a str,
+    markdown: &'a str,
+    html: &'a str,
+    toc: String,
+    reading_minutes: i32,
+    word_count: i32,
+    status: &'a str,
+    published_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    featured: bool,
+    feature_image: Option<&'a str>,
+    feature_image_alt: Option<&'a str>,
+    meta_title: Option<&'a str>,
+    meta_description: Option<&'a str>,
+    canonical_url: Option<&'a str>,
+    noindex: bool,
+    deleted_at: Option<NaiveDateTime>,
+}
+
+/// When a post was written, last changed and (if it is in the trash) deleted.
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamps {
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl Timestamps {
+    pub fn at(now: NaiveDateTime) -> Timestamps {
+        Timestamps {
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        }
+    }
+}
+
+/// Checks what rendering cannot: a usable title and a date where the status needs one.
+/// Returns the trimmed title and the publication date to store.
+fn validate(
+    new: &NewPost,
+    now: NaiveDateTime,
+) -> Result<(String, Option<NaiveDateTime>), PostError> {
+    let title = new.title.trim().to_string();
+    if title.is_empty() {
+        return Err(PostError::EmptyTitle);
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(PostError::TitleTooLong);
+    }
+    let published_at = match new.status {
+        PostStatus::Draft => new.published_at,
+        PostStatus::Published => Some(new.published_at.unwrap_or(now)),
+        PostStatus::Scheduled => Some(new.published_at.ok_or(PostError::MissingDate)?),
+    };
+    Ok((title, published_at))
+}
+
+fn row<'a>(
+    new: &'a NewPost,
+    title: &'a str,
+    published_at: Option<NaiveDateTime>,
+    rendered: &'a Rendered,
+    times: Timestamps,
+) -> PostRow<'a> {
+    PostRow {
+        kind: new.kind.as_str(),
+        slug: new.slug.as_str(),
+        title,
+        custom_excerpt: new.custom_excerpt.as_deref(),
+        excerpt: &rendered.excerpt,
+        markdown: &new.markdown,
+        html: rendered.html.as_str(),
+        toc: serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".into()),
+        reading_minutes: rendered.reading_minutes as i32,
+        word_count: rendered.word_count.min(i32::MAX as usize) as i32,
+        status: new.status.as_str(),
+        published_at,
+        created_at: times.created_at,
+        updated_at: times.updated_at,
+        featured: new.featured,
+        feature_image: new.feature_image.as_deref(),
+        feature_image_alt: new.feature_image_alt.as_deref(),
+        meta_title: new.meta_title.as_deref(),
+        meta_description: new.meta_description.as_deref(),
+        canonical_url: new.canonical_url.as_deref(),
+        noindex: new.noindex,
+        deleted_at: times.deleted_at,
+    }
+}
+
+/// Renders and stores a new post with its ordered authors and tags, all or nothing.
+pub fn create(conn: &mut DbConn, new: NewPost, now: NaiveDateTime) -> Result<Post, PostError> {
+    let (title, published_at) = validate(&new, now)?;
+    let rendered = render::render(&new.markdown);
+    write_transaction(conn, |conn| {
+        if slug_in_use(conn, new.slug.as_str())? {
+            return Err(PostError::SlugTaken(new.slug.to_string()));
+        }
+        let values = row(&new, &title, published_at, &rendered, Timestamps::at(now));
+        diesel::insert_into(posts::table)
+            .values(&values)
+            .execute(conn)?;
+        let post: Post = posts::table
+            .filter(posts::slug.eq(new.slug.as_str()))
+            .select(Post::as_select())
+            .first(conn)?;
+        link_authors_and_tags(conn, post.id, &new)?;
+        Ok(post)
+    })
+}
+
+/// Stores an imported post that was rendered beforehand: updates the post with the same
+/// slug if there is one (so importing twice never duplicates), else inserts it. Call inside
+/// the batch's write transaction.
+pub fn save_imported(
+    conn: &mut DbConn,
+    new: &NewPost,
+    rendered: &Rendered,
+    times: Timestamps,
+    now: NaiveDateTime,
+) -> Result<i64, PostError> {
+    let (title, published_at) = validate(new, now)?;
+    let values = row(new, &title, published_at, rendered, times);
+    let existing: Option<i64> = posts::table
+        .filter(posts::slug.eq(new.slug.as_str()))
+        .select(posts::id)
+        .first(conn)
+        .optional()?;
+    let id = match existing {
+        Some(id) => {
+            diesel::update(posts::table.filter(posts::id.eq(id)))
+                .set((&values, posts::version.eq(posts::version + 1)))
+                .execute(conn)?;
+            diesel::delete(post_authors::table.filter(post_authors::post_id.eq(id)))
+                .execute(conn)?;
+            diesel::delete(post_tags::table.filter(post_tags::post_id.eq(id))).execute(conn)?;
+            id
+        }
+        None => {
+            diesel::insert_into(posts::table)
+                .values(&values)
+                .execute(conn)?;
+            posts::table
+                .filter(posts::slug.eq(new.slug.as_str()))
+                .select(posts::id)
+                .first(conn)?
+        }
+    };
+    link_authors_and_tags(conn, id, new)?;
+    Ok(id)
+}
+
+/// Links a post to its authors and tags in order (the first of each is the primary).
+fn link_authors_and_tags(conn: &mut DbConn, post_id: i64, new: &NewPost) -> QueryResult<()> {
+    // One row at a time: diesel's MultiBackend has no batch insert, and these lists are short.
+    for (order, &user_id) in new.author_ids.iter().enumerate() {
+        diesel::insert_into(post_authors::table)
+            .values((
+                post_authors::post_id.eq(post_id),
+                post_authors::user_id.eq(user_id),
+                post_authors::sort_order.eq(order as i32),
+            ))
+            .execute(conn)?;
+    }
+    for (order, &tag_id) in new.tag_ids.iter().enumerate() {
+        diesel::insert_into(post_tags::table)
+            .values((
+                post_tags::post_id.eq(post_id),
+                post_tags::tag_id.eq(tag_id),
+                post_tags::sort_order.eq(order as i32),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn slug_in_use(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        posts::table.filter(posts::slug.eq(slug)),
+    ))
+    .get_result(conn)
+}
+
+/// Posts of `kind` a reader may see at `now`, as a query to refine further.
+fn visible(kind: PostKind, now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
+    posts::table
+        .filter(posts::kind.eq(kind.as_str()))
+        .filter(posts::status.ne(PostStatus::Draft.as_str()))
+        .filter(posts::published_at.le(now))
+        .filter(posts::deleted_at.is_null())
+        .into_boxed()
+}
+
+/// What a reader finds at a post's or page's slug.
+#[derive(Debug)]
+pub enum SlugLookup {
+    Visible(Box<Post>),
+    /// The content existed and was deleted: the URL answers 410.
+    Deleted,
+    Missing,
+}
+
+pub fn find_by_slug(conn: &mut DbConn, slug: &str, now: NaiveDateTime) -> QueryResult<SlugLookup> {
+    let row: Option<(Post, Option<NaiveDateTime>)> = posts::table
+        .filter(posts::slug.eq(slug))
+        .select((Post::as_select(), posts::deleted_at))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        None => SlugLookup::Missing,
+        Some((_, Some(_))) => SlugLookup::Deleted,
+        Some((post, None)) => {
+            let live = post.status != PostStatus::Draft.as_str()
+                && post.published_at.is_some_and(|at| at <= now);
+            if live {
+                SlugLookup::Visible(Box::new(post))
+            } else {
+                SlugLookup::Missing
+            }
+        }
+    })
+}
+
+/// Which posts a listing or feed draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every post: the home page (featured first) and the site's feeds.
+    Site,
+    Tag(i64),
+    Author(i64),
+}
+
+/// The visible posts in `scope`, as a query to refine further.
+fn scoped(scope: Scope, now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
+    let query = visible(PostKind::Post, now);
+    match scope {
+        Scope::Site => query,
+        Scope::Tag(tag_id) => query.filter(
+            posts::id.eq_any(
+                post_tags::table
+                    .filter(post_tags::tag_id.eq(tag_id))
+                    .select(post_tags::post_id),
+            ),
+        ),
+        Scope::Author(user_id) => query.filter(
+            posts::id.eq_any(
+                post_authors::table
+                    .filter(post_authors::user_id.eq(user_id))
+                    .select(post_authors::post_id),
+            ),
+        ),
+    }
+}
+
+/// Page `page` of a listing with each card's byline and tags. The home page shows featured
+/// posts first; archives are newest first.
+pub fn list(
+    conn: &mut DbConn,
+    scope: Scope,
+    now: NaiveDateTime,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<Listing> {
+    // One card more than a page says whether an older page exists, without counting every
+    // post (a count costs a scan of the whole index on a large site).
+    let offset = (page - 1) * per_page;
+    let mut cards = match scope {
+        Scope::Site => featured_first(conn, now, offset, per_page + 1)?,
+        Scope::Tag(_) | Scope::Author(_) => newest(scoped(scope, now), offset, per_page + 1, conn)?,
+    };
+    let has_more = cards.len() as i64 > per_page;
+    cards.truncate(per_page as usize);
+    Listing::load(conn, cards, has_more)
+}
+
+fn newest(
+    query: posts::BoxedQuery<'static, MultiBackend>,
+    offset: i64,
+    limit: i64,
+    conn: &mut DbConn,
+) -> QueryResult<Vec<PostCard>> {
+    query
+        .order((posts::published_at.desc(), posts::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(PostCard::as_select())
+        .load(conn)
+}
+
+/// The home page's order, featured posts first, read as two newest-first lists so each is
+/// served in order by the `posts_featured_listing` index instead of sorting every post.
+fn featured_first(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<PostCard>> {
+    let featured = || scoped(Scope::Site, now).filter(posts::featured.eq(true));
+    let featured_total: i64 = featured().count().get_result(conn)?;
+    let mut cards = if offset < featured_total {
+        newest(featured(), offset, limit, conn)?
+    } else {
+        Vec::new()
+    };
+    let wanted = limit - cards.len() as i64;
+    if wanted > 0 {
+        let rest = scoped(Scope::Site, now).filter(posts::featured.eq(false));
+        let skip = (offset - featured_total).max(0);
+        cards.extend(newest(rest, skip, wanted, conn)?);
+    }
+    Ok(cards)
+}
+
+/// The newest posts in `scope` with their bodies, for feeds.
+pub struct FeedItems {
+    pub posts: Vec<Post>,
+    pub authors: HashMap<i64, Vec<AuthorLink>>,
+    pub tags: HashMap<i64, Vec<TagLink>>,
+}
+
+pub fn feed(
+    conn: &mut DbConn,
+    scope: Scope,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<FeedItems> {
+    let posts: Vec<Post> = scoped(scope, now)
+        .order((posts::published_at.desc(), posts::id.desc()))
+        .limit(limit)
+        .select(Post::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    Ok(FeedItems {
+        authors: authors_of(conn, &ids)?,
+        tags: tags_of(conn, &ids)?,
+        posts,
+    })
+}
+
+/// The most recent visible posts (for the 404 page and the like).
+pub fn recent(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<PostLink>> {
+    visible(PostKind::Post, now)
+        .order((posts::published_at.desc(), posts::id.desc()))
+        .limit(limit)
+        .select((posts::slug, posts::title))
+        .load(conn)
+}
+
+/// The visible posts just older and just newer than `post`, by publication time.
+pub fn neighbours(
+    conn: &mut DbConn,
+    post: &Post,
+    now: NaiveDateTime,
+) -> QueryResult<(Option<PostLink>, Option<PostLink>)> {
+    let Some(at) = post.published_at else {
+        return Ok((None, None));
+    };
+    // Each side is two index range reads: a post at the same moment with a smaller (or
+    // larger) id, else the nearest moment. An OR of both would defeat the index.
+    let link = || visible(PostKind::Post, now).select((posts::slug, posts::title));
+    let older = match link()
+        .filter(posts::published_at.eq(at).and(posts::id.lt(post.id)))
+        .order(posts::id.desc())
+        .first(conn)
+        .optional()?
+    {
+        Some(tied) => Some(tied),
+        // The post is visible, so `at` is already in the past: bounding by `now` as well
+        // would only give the planner a looser range to pick.
+        None => posts::table
+            .filter(posts::kind.eq(PostKind::Post.as_str()))
+            .filter(posts::status.ne(PostStatus::Draft.as_str()))
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::published_at.lt(at))
+            .order((posts::published_at.desc(), posts::id.desc()))
+            .select((posts::slug, posts::title))
+            .first(conn)
+            .optional()?,
+    };
+    let newer = match link()
+        .filter(posts::published_at.eq(at).and(posts::id.gt(post.id)))
+        .order(posts::id.asc())
+        .first(conn)
+        .optional()?
+    {
+        Some(tied) => Some(tied),
+        None => link()
+            .filter(posts::published_at.gt(at))
+            .order((posts::published_at.asc(), posts::id.asc()))
+            .first(conn)
+            .optional()?,
+    };
+    Ok((older, newer))
+}
+
+/// Authors of each post, primary first.
+pub fn authors_of(
+    conn: &mut DbConn,
+    post_ids: &[i64],
+) -> QueryResult<HashMap<i64, Vec<AuthorLink>>> {
+    let rows: Vec<(i64, AuthorLink)> = post_authors::table
+        .inner_join(users::table)
+        .filter(post_authors::post_id.eq_any(post_ids))
+        .order((post_authors::post_id, post_authors::sort_order))
+        .select((post_authors::post_id, (users::slug, users::display_name)))
+        .load(conn)?;
+    Ok(group_by_post(rows))
+}
+
+/// Tags of each post, primary first.
+pub fn tags_of(conn: &mut DbConn, post_ids: &[i64]) -> QueryResult<HashMap<i64, Vec<TagLink>>> {
+    let rows: Vec<(i64, TagLink)> = post_tags::table
+        .inner_join(tags::table)
+        .filter(post_tags::post_id.eq_any(post_ids))
+        .order((post_tags::post_id, post_tags::sort_order))
+        .select((post_tags::post_id, (tags::slug, tags::name)))
+        .load(conn)?;
+    Ok(group_by_post(rows))
+}
+
+/// Gathers `(post id, item)` rows into each post's list, keeping their order.
+fn group_by_post<T>(rows: Vec<(i64, T)>) -> HashMap<i64, Vec<T>> {
+    let mut by_post: HashMap<i64, Vec<T>> = HashMap::new();
+    for (post_id, item) in rows {
+        by_post.entry(post_id).or_default().push(item);
+    }
+    by_post
+}
+
+/// Moves a post to the trash: its URL answers 410 from then on.
+pub fn trash(conn: &mut DbConn, post_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    write_transaction(conn, |conn| {
+        diesel::update(posts::table.filter(posts::id.eq(post_id)))
+            .set((posts::deleted_at.eq(now), posts::updated_at.eq(now)))
+            .execute(conn)
+    })
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    posts::table.count().get_result(conn)
+}

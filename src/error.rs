@@ -1,0 +1,80 @@
+//! One error type for the web layer.
+//!
+//! The rule: query code returns `QueryResult`, domain code returns its own validation errors,
+//! handlers return `AppResult`. A variant carries only what a visitor may see; anything
+//! unexpected becomes `Internal`, which is logged once and shown as a bare 500. Diesel's
+//! `NotFound` is a 404 and an exhausted pool is a 503. The HTML page for each status is
+//! rendered by `web::error_pages`, which has the request and the site's settings at hand.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("Page not found")]
+    NotFound,
+    #[error("This page has been removed")]
+    Gone,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("The site is busy; please try again in a moment")]
+    Unavailable,
+    #[error("Something went wrong on our side")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn internal(error: impl Into<anyhow::Error>) -> AppError {
+        AppError::Internal(error.into())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Gone => StatusCode::GONE,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(source) = self {
+            tracing::error!(error = ?source, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, AppError::Unavailable) {
+            response.insert_header(("Retry-After", "5"));
+        }
+        // Plain text here; the error-page middleware replaces it with the site's HTML page.
+        response
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> AppError {
+        match error {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> AppError {
+        tracing::warn!(%error, "database pool exhausted");
+        AppError::Unavailable
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(error: askama::Error) -> AppError {
+        AppError::Internal(error.into())
+    }
+}

@@ -1,0 +1,16 @@
+//! Quire: a publishing platform in one binary. The library holds everything, so `main` and
+//! the tests build exactly the same application.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod render;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod transfer;
+pub mod web;

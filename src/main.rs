@@ -1,0 +1,27 @@
+//! The `quire` binary: parse the command line, then hand over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // Initialise OpenSSL (linked in for libpq) before anything else does, without its
+    // exit-time cleanup: that cleanup could run while the connection pool's thread still
+    // used OpenSSL, crashing the process as it exited.
+    openssl_sys::init();
+    // A missing .env is normal; a broken one is worth knowing about.
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("error: .env: {error}");
+        return ExitCode::FAILURE;
+    }
+    let cli = quire::cli::Cli::parse();
+    match quire::cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Turns an author's Markdown into what a page shows: sanitised HTML, a table of contents,
+//! reading time and an excerpt. Runs when content is saved, never when a page is read.
+
+mod highlight;
+mod markdown;
+mod safe_html;
+mod slug;
+mod text;
+
+pub use highlight::syntax_css;
+pub use safe_html::SafeHtml;
+pub use slug::{Slug, SlugError, slugify};
+pub use text::{excerpt_of, trim_at_word};
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the pipeline's output changes, so stored HTML can be re-rendered.
+pub const PIPELINE_VERSION: i32 = 1;
+
+/// One heading in a post's table of contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+/// Everything derived from a Markdown source.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub html: SafeHtml,
+    pub toc: Vec<TocEntry>,
+    pub word_count: usize,
+    pub reading_minutes: u32,
+    /// Plain-text opening of the post, for cards and descriptions.
+    pub excerpt: String,
+}
+
+/// Words per minute used for reading time: a comfortable pace for screen reading.
+const WORDS_PER_MINUTE: usize = 230;
+/// Length of the automatic excerpt, cut at a word boundary.
+const EXCERPT_CHARS: usize = 280;
+
+pub fn render(markdown_source: &str) -> Rendered {
+    let output = markdown::to_html(markdown_source);
+    let word_count = output.plain_text.split_whitespace().count();
+    Rendered {
+        html: SafeHtml::sanitize(&output.html),
+        toc: output.toc,
+        word_count,
+        reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1) as u32,
+        excerpt: excerpt_of(&output.plain_text, EXCERPT_CHARS),
+    }
+}
+
+#[cfg(test)]
+mod tests;

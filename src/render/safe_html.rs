@@ -1,0 +1,79 @@
+//! Sanitised HTML: the only kind of string a template may print unescaped.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// HTML that has been through the sanitiser. Templates mark only this type `|safe`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SafeHtml(String);
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(sanitizer);
+
+fn sanitizer() -> ammonia::Builder<'static> {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        // Every link leaving the page must not get a handle on it (window.opener).
+        .link_rel(Some("noopener"))
+        .add_tags(["input", "section"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("span", ["class"])
+        .add_tag_attributes("code", ["class"])
+        .add_tag_attributes("pre", ["class"])
+        .add_tag_attributes("div", ["class", "id"])
+        .add_tag_attributes("section", ["class"])
+        .add_tag_attributes("sup", ["class", "id"])
+        .add_tag_attributes("li", ["id"])
+        .add_tag_attributes("a", ["id"])
+        .add_tag_attributes("th", ["style"])
+        .add_tag_attributes("td", ["style"])
+        .add_tag_attributes("ol", ["start"])
+        .add_tag_attributes("img", ["width", "height"])
+        // Ids only where the pipeline puts them: headings (anchors) and footnotes.
+        .add_tag_attributes("h2", ["id"])
+        .add_tag_attributes("h3", ["id"])
+        .add_tag_attributes("h4", ["id"])
+        .add_tag_attributes("h5", ["id"])
+        .add_tag_attributes("h6", ["id"])
+        // Only alignment survives in style attributes (tables use it).
+        .filter_style_properties(HashSet::from(["text-align"]))
+        .set_tag_attribute_value("input", "disabled", "")
+        // Images in a post sit below its header: let the browser fetch them as they near view.
+        .set_tag_attribute_value("img", "loading", "lazy")
+        .set_tag_attribute_value("img", "decoding", "async");
+    builder
+}
+
+impl SafeHtml {
+    /// Cleans arbitrary HTML: no scripts, event handlers, frames or dangerous URLs.
+    pub fn sanitize(html: &str) -> SafeHtml {
+        SafeHtml(SANITIZER.clean(html).to_string())
+    }
+
+    /// Wraps HTML read back from our own database, where only `sanitize` output is stored.
+    pub fn from_stored(html: String) -> SafeHtml {
+        SafeHtml(html)
+    }
+
+    /// The same HTML with relative links and images made absolute against `base`, for
+    /// places read away from the site (feeds).
+    pub fn with_absolute_urls(&self, base: &url::Url) -> SafeHtml {
+        let mut builder = sanitizer();
+        builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+        SafeHtml(builder.clean(&self.0).to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for SafeHtml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,199 @@
+use scraper::{Html, Selector};
+
+use super::*;
+
+fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    doc.select(&Selector::parse(css).unwrap()).collect()
+}
+
+fn rendered_doc(markdown: &str) -> Html {
+    Html::parse_fragment(render(markdown).html.as_str())
+}
+
+#[test]
+fn script_tags_are_removed() {
+    let doc = rendered_doc("Hello <script>alert(1)</script> world");
+    assert!(select(&doc, "script").is_empty());
+    assert!(
+        !render("<script>alert(1)</script>")
+            .html
+            .as_str()
+            .contains("alert(1)<")
+    );
+}
+
+#[test]
+fn event_handlers_are_removed() {
+    let doc = rendered_doc(
+        r#"<img src="x.png" onerror="alert(1)" alt="x"> <a href="/" onclick="x()">a</a>"#,
+    );
+    let img = select(&doc, "img");
+    assert_eq!(img.len(), 1);
+    assert!(img[0].value().attr("onerror").is_none());
+    assert!(select(&doc, "a")[0].value().attr("onclick").is_none());
+}
+
+#[test]
+fn javascript_links_lose_their_href() {
+    for source in [
+        "[click](javascript:alert(1))",
+        r#"<a href="javascript:alert(1)">click</a>"#,
+        r#"<a href="JaVaScRiPt:alert(1)">click</a>"#,
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    ] {
+        let doc = rendered_doc(source);
+        for a in select(&doc, "a") {
+            let href = a.value().attr("href").unwrap_or("");
+            assert!(
+                !href.to_ascii_lowercase().starts_with("javascript"),
+                "{source}"
+            );
+            assert!(!href.starts_with("data:"), "{source}");
+        }
+    }
+}
+
+#[test]
+fn iframes_objects_and_styles_are_removed() {
+    let doc = rendered_doc(
+        r#"<iframe src="https://evil.example"></iframe><object data="x"></object><style>body{}</style><form action="/x"><input name=a></form>"#,
+    );
+    assert!(select(&doc, "iframe, object, style, form").is_empty());
+}
+
+#[test]
+fn unclosed_tags_are_balanced() {
+    let html = render("<div><b>bold <i>both\n\nafter").html;
+    let doc = Html::parse_fragment(html.as_str());
+    // Re-serialising the parsed fragment gives back the same markup: it was well formed.
+    let reparsed = doc.root_element().inner_html();
+    assert_eq!(reparsed, html.as_str());
+    assert!(html.as_str().matches("<b>").count() == html.as_str().matches("</b>").count());
+}
+
+#[test]
+fn external_links_get_noopener() {
+    let doc = rendered_doc("[Quire](https://example.com/)");
+    let a = &select(&doc, "a")[0];
+    assert!(a.value().attr("rel").unwrap().contains("noopener"));
+    assert_eq!(a.value().attr("href"), Some("https://example.com/"));
+}
+
+#[test]
+fn headings_get_unique_ids_and_a_toc() {
+    let source = "# Intro\n\ntext\n\n## Setup\n\n### Setup\n\n## Setup\n\n#### Deep";
+    let out = render(source);
+    let doc = Html::parse_fragment(out.html.as_str());
+    assert!(
+        select(&doc, "h1").is_empty(),
+        "content must not add a second h1"
+    );
+    let ids: Vec<_> = select(&doc, "h2, h3, h4")
+        .iter()
+        .map(|h| h.value().attr("id").unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["intro", "setup", "setup-2", "setup-3", "deep"]);
+    let toc: Vec<_> = out.toc.iter().map(|e| (e.level, e.id.as_str())).collect();
+    assert_eq!(
+        toc,
+        [(2, "intro"), (2, "setup"), (3, "setup-2"), (2, "setup-3")]
+    );
+}
+
+#[test]
+fn fenced_code_is_highlighted_with_classes() {
+    let out = render("```rust\nfn main() { let x = 1; }\n```\n");
+    let doc = Html::parse_fragment(out.html.as_str());
+    let pre = select(&doc, "pre.hl");
+    assert_eq!(pre.len(), 1);
+    let spans = select(&doc, "pre.hl span[class]");
+    assert!(!spans.is_empty());
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.value().attr("class").unwrap().starts_with("hl-"))
+    );
+    assert!(select(&doc, "[style]").is_empty(), "no inline styles");
+}
+
+#[test]
+fn unknown_languages_and_html_in_code_stay_escaped() {
+    let out = render("```nosuchlang\n<script>alert(1)</script>\n```\n");
+    let doc = Html::parse_fragment(out.html.as_str());
+    assert!(select(&doc, "script").is_empty());
+    assert_eq!(
+        select(&doc, "pre code")[0].text().collect::<String>(),
+        "<script>alert(1)</script>\n"
+    );
+}
+
+#[test]
+fn tables_footnotes_strikethrough_and_task_lists() {
+    let source = "| a | b |\n|:--|--:|\n| 1 | 2 |\n\nNote[^1] ~~old~~\n\n- [x] done\n- [ ] todo\n\n[^1]: The footnote.";
+    let doc = rendered_doc(source);
+    assert_eq!(select(&doc, "table td").len(), 2);
+    assert_eq!(select(&doc, "del").len(), 1);
+    assert_eq!(select(&doc, "sup a").len(), 1);
+    let boxes = select(&doc, "input[type=checkbox]");
+    assert_eq!(boxes.len(), 2);
+    assert!(boxes[0].value().attr("checked").is_some());
+    assert!(boxes.iter().all(|b| b.value().attr("disabled").is_some()));
+}
+
+#[test]
+fn reading_time_and_excerpt() {
+    let words = "word ".repeat(700);
+    let out = render(&format!("## Heading\n\n{words}"));
+    assert_eq!(out.word_count, 700);
+    assert_eq!(out.reading_minutes, 4);
+    assert!(!out.excerpt.contains("Heading"));
+    assert!(out.excerpt.chars().count() <= 281);
+    assert!(out.excerpt.ends_with('…'));
+    assert_eq!(render("").reading_minutes, 1);
+}
+
+#[test]
+fn trim_at_word_respects_boundaries() {
+    assert_eq!(trim_at_word("short text", 50), "short text");
+    assert_eq!(trim_at_word("one two three four", 12), "one two…");
+    assert_eq!(trim_at_word("  spaced\n\n out  ", 50), "spaced out");
+    let long = "é".repeat(300);
+    assert!(trim_at_word(&long, 10).chars().count() <= 11);
+}
+
+#[test]
+fn slugs_parse_and_slugify() {
+    assert_eq!(Slug::parse("hello-world").unwrap().as_str(), "hello-world");
+    for bad in ["", "Hello", "a b", "-a", "a-", "a--b", "über", "a/b"] {
+        assert!(Slug::parse(bad).is_err(), "{bad:?}");
+    }
+    assert!(Slug::parse(&"a".repeat(186)).is_err());
+    assert_eq!(
+        Slug::parse_top_level("admin"),
+        Err(SlugError::Reserved("admin".into()))
+    );
+    assert_eq!(slugify("Héllo, Wörld! 2026"), "hello-world-2026");
+    assert_eq!(slugify("!!!"), "untitled");
+    assert!(slugify(&"word ".repeat(100)).len() <= 185);
+}
+
+#[test]
+fn syntax_stylesheet_has_light_and_dark_rules() {
+    let css = syntax_css();
+    assert!(css.contains(".hl-"));
+    assert!(css.contains("prefers-color-scheme: dark"));
+}
+
+#[test]
+fn content_images_load_lazily_and_keep_alt() {
+    let doc = rendered_doc(
+        "![A diagram](/media/diagram.png)\n\n<img src=\"/x.png\" alt=\"x\" loading=\"eager\">",
+    );
+    let images = select(&doc, "img");
+    assert_eq!(images.len(), 2);
+    for img in images {
+        assert_eq!(img.value().attr("loading"), Some("lazy"));
+        assert_eq!(img.value().attr("decoding"), Some("async"));
+        assert!(img.value().attr("alt").is_some());
+    }
+}

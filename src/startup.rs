@@ -1,0 +1,86 @@
+//! Building the application: state from configuration, and the server around the routes.
+//! `main` and the tests share these, so tests exercise the real thing.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Config;
+use crate::content;
+use crate::db::{self, Db};
+use crate::state::{AppState, now};
+use crate::telemetry::request_log;
+use crate::web::assets::Assets;
+use crate::web::canonical::canonical_urls;
+use crate::web::conditional::conditional_get;
+use crate::web::error_pages::error_pages;
+use crate::web::page_cache::{self, PageCache};
+use crate::web::{routes, security};
+
+/// Migrates the database, connects the pool, seeds a new site and writes the static assets.
+pub fn prepare(config: Config) -> anyhow::Result<AppState> {
+    let applied = db::run_migrations(&config.database_url)?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied database migrations");
+    }
+    let db = Db::connect(&config.database_url)?;
+    if db.run_blocking(|conn| content::first_run(conn, now()))? {
+        tracing::info!("new site: stored default settings and the welcome post");
+    }
+    let assets = Assets::prepare(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot write static assets under QUIRE_DATA_DIR: {e}"))?;
+    let page_cache = config
+        .page_cache
+        .map(|budget| Arc::new(PageCache::new(budget)));
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        assets: Arc::new(assets),
+        page_cache,
+    })
+}
+
+/// Fills an empty site with the demo publication.
+pub fn fill_demo(state: &AppState) -> anyhow::Result<bool> {
+    Ok(state
+        .db
+        .run_blocking(|conn| content::fill_demo(conn, now()))?)
+}
+
+/// Starts serving on `listener`; the returned server runs until stopped or signalled.
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let started = Instant::now();
+    let https = state.config.is_https();
+    let static_dir = state.assets.dir().to_path_buf();
+    if let Some(cache) = &state.page_cache {
+        page_cache::spawn_poller(cache, state.db.clone());
+    }
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let static_dir = static_dir.clone();
+        App::new()
+            .app_data(state.clone())
+            .wrap(error_pages())
+            .wrap(from_fn(canonical_urls))
+            .wrap(security::headers(https))
+            .wrap(Compress::default())
+            .wrap(from_fn(conditional_get))
+            .wrap(from_fn(page_cache::page_cache))
+            .wrap(from_fn(request_log))
+            .wrap(TracingLogger::default())
+            .configure(move |cfg| routes(cfg, &static_dir))
+    })
+    // Headers and body often leave as separate segments; without TCP_NODELAY, Nagle's
+    // algorithm holds the second until the client's delayed ACK, adding up to 40 ms.
+    .tcp_nodelay(true)
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    tracing::debug!(elapsed = ?started.elapsed(), "server built");
+    Ok(server)
+}

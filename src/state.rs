@@ -1,0 +1,21 @@
+//! Shared application state: one `web::Data<AppState>` for every handler.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::web::assets::Assets;
+use crate::web::page_cache::PageCache;
+
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub assets: Arc<Assets>,
+    /// `None` when `QUIRE_PAGE_CACHE=off`.
+    pub page_cache: Option<Arc<PageCache>>,
+}
+
+/// The current time, as stored in the database: naive UTC.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

@@ -1,0 +1,619 @@
+//! The page cache: anonymous GET and HEAD requests for public pages, feeds and sitemaps are
+//! answered from memory, with no database round trip.
+//!
+//! Each entry holds the body once per encoding (brotli, gzip, identity), compressed when it
+//! is stored, never per request, each with its own strong ETag. An entry is valid while the
+//! cache's stamp is unchanged. The stamp has two parts:
+//! - this process's write generation (`db::write_generation`), bumped by every write
+//!   transaction, so an edit made through this process shows on the very next request;
+//! - a site generation, bumped by a poller that checks every second whether the database
+//!   changed underneath (another instance, the CLI) and when the next scheduled post is due.
+//!
+//! Requests carrying a session cookie bypass the cache, and responses that set a cookie are
+//! never stored. Memory is bounded; the least recently used entries go first.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{
+    self, AcceptEncoding, ContentEncoding, Encoding, Header, HeaderMap, HeaderName, HeaderValue,
+    HttpDate, Preference,
+};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{Error, HttpResponse, web};
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use crate::db::{Db, write_generation};
+use crate::domain::changes;
+use crate::state::{AppState, now};
+
+/// The name of the session cookie: a request carrying it is never served from the cache.
+pub const SESSION_COOKIE: &str = "quire_session";
+
+/// Paths never cached: they are private, change per request, or have their own caching.
+/// Sitemap files are streamed so memory stays flat on large sites, and revalidate cheaply.
+const UNCACHED: &[&str] = &[
+    "/static/",
+    "/media/",
+    "/admin",
+    "/account",
+    "/api/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/search",
+    "/sitemap-",
+];
+
+/// No single entry may take more than this share of the budget.
+const MAX_ENTRY_SHARE: usize = 8;
+
+/// How often the poller looks for changes made outside this process.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+struct Variant {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+struct Entry {
+    stamp: (u64, u64),
+    headers: Vec<(HeaderName, HeaderValue)>,
+    identity: Variant,
+    gzip: Variant,
+    brotli: Variant,
+}
+
+impl Entry {
+    fn size(&self) -> usize {
+        self.identity.body.len() + self.gzip.body.len() + self.brotli.body.len() + 512
+    }
+}
+
+struct Store {
+    entries: LruCache<String, Arc<Entry>>,
+    used: usize,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub evictions: AtomicU64,
+}
+
+pub struct PageCache {
+    budget: usize,
+    store: Mutex<Store>,
+    /// Pages being rendered right now: later requests for them wait instead of rendering
+    /// (and compressing) the same page again.
+    in_flight: Mutex<HashMap<String, Arc<Notify>>>,
+    site_generation: AtomicU64,
+    /// When the next scheduled post goes live (seconds since the epoch, 0 for none).
+    next_scheduled: AtomicU64,
+    pub stats: CacheStats,
+}
+
+impl PageCache {
+    pub fn new(budget: usize) -> PageCache {
+        PageCache {
+            budget,
+            store: Mutex::new(Store {
+                entries: LruCache::unbounded(),
+                used: 0,
+            }),
+            in_flight: Mutex::new(HashMap::new()),
+            site_generation: AtomicU64::new(0),
+            next_scheduled: AtomicU64::new(0),
+            stats: CacheStats::default(),
+        }
+    }
+
+    fn stamp(&self) -> (u64, u64) {
+        let due = self.next_scheduled.load(Ordering::Acquire);
+        if due != 0 && now().and_utc().timestamp() as u64 >= due {
+            // A scheduled post is live now: everything rendered before is out of date.
+            self.next_scheduled.store(0, Ordering::Release);
+            self.invalidate();
+        }
+        (
+            write_generation(),
+            self.site_generation.load(Ordering::Acquire),
+        )
+    }
+
+    /// Drops every entry (a change the generations cannot see).
+    pub fn invalidate(&self) {
+        self.site_generation.fetch_add(1, Ordering::AcqRel);
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.entries.clear();
+        store.used = 0;
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        let stamp = self.stamp();
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = store.entries.get(key)?.clone();
+        (entry.stamp == stamp).then_some(entry)
+    }
+
+    fn put(&self, key: String, entry: Arc<Entry>) {
+        let size = entry.size();
+        if size > self.budget / MAX_ENTRY_SHARE {
+            return;
+        }
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = store.entries.put(key, entry) {
+            store.used -= old.size();
+        }
+        store.used += size;
+        while store.used > self.budget {
+            let Some((_, evicted)) = store.entries.pop_lru() else {
+                break;
+            };
+            store.used -= evicted.size();
+            self.stats.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Claims the rendering of `key`: `Ok` for the caller to render it, or `Err` with the
+    /// signal that the request rendering it now will give when done.
+    fn claim(&self, key: &str) -> Result<RenderClaim<'_>, Arc<Notify>> {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = in_flight.get(key) {
+            return Err(done.clone());
+        }
+        in_flight.insert(key.to_string(), Arc::new(Notify::new()));
+        Ok(RenderClaim {
+            cache: self,
+            key: key.to_string(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entries
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn bytes_used(&self) -> usize {
+        self.store.lock().unwrap_or_else(|e| e.into_inner()).used
+    }
+}
+
+/// Held while a page renders; dropping it (done or failed) wakes those waiting for it.
+struct RenderClaim<'a> {
+    cache: &'a PageCache,
+    key: String,
+}
+
+impl Drop for RenderClaim<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self
+            .cache
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = in_flight.remove(&self.key) {
+            done.notify_waiters();
+        }
+    }
+}
+
+/// How long a request waits for another to render the same page before rendering it itself.
+const WAIT_FOR_RENDER: Duration = Duration::from_secs(5);
+
+/// Watches the database for changes this process did not make, and for scheduled posts,
+/// until the cache is dropped.
+pub fn spawn_poller(cache: &Arc<PageCache>, db: Db) {
+    let cache: Weak<PageCache> = Arc::downgrade(cache);
+    tokio::spawn(async move {
+        let mut last: Option<changes::Fingerprint> = None;
+        let mut ticker = tokio::time::interval(POLL_EVERY);
+        loop {
+            ticker.tick().await;
+            let Some(cache) = cache.upgrade() else { break };
+            let now = now();
+            let Ok((fingerprint, next)) = db
+                .run(move |conn| {
+                    Ok::<_, diesel::result::Error>((
+                        changes::fingerprint(conn, now)?,
+                        changes::next_scheduled(conn, now)?,
+                    ))
+                })
+                .await
+            else {
+                continue;
+            };
+            if last.as_ref().is_some_and(|seen| *seen != fingerprint) {
+                cache.invalidate();
+            }
+            last = Some(fingerprint);
+            let due = next.map_or(0, |at| at.and_utc().timestamp().max(1) as u64);
+            cache.next_scheduled.store(due, Ordering::Release);
+        }
+    });
+}
+
+fn cacheable_request(req: &ServiceRequest) -> bool {
+    let path = req.path();
+    matches!(*req.method(), Method::GET | Method::HEAD)
+        && !UNCACHED.iter().any(|p| path.starts_with(p))
+        && req.cookie(SESSION_COOKIE).is_none()
+}
+
+/// Which stored encoding to send: the client's preference among brotli, gzip and identity.
+fn negotiate(headers: &HeaderMap) -> ContentEncoding {
+    let supported = [
+        Encoding::Known(ContentEncoding::Brotli),
+        Encoding::Known(ContentEncoding::Gzip),
+        Encoding::identity(),
+    ];
+    let Ok(accept) = AcceptEncoding::parse(&HeaderOnly(headers)) else {
+        return ContentEncoding::Identity;
+    };
+    match accept.negotiate(supported.iter()) {
+        Some(Encoding::Known(ContentEncoding::Identity))
+            if matches!(accept.ranked().first(), Some(Preference::Any)) =>
+        {
+            // "*" accepts anything: send the smallest.
+            ContentEncoding::Brotli
+        }
+        Some(Encoding::Known(encoding)) => encoding,
+        _ => ContentEncoding::Identity,
+    }
+}
+
+/// Lets a bare header map be parsed with actix's typed headers.
+struct HeaderOnly<'a>(&'a HeaderMap);
+
+impl actix_web::HttpMessage for HeaderOnly<'_> {
+    type Stream = ();
+    fn headers(&self) -> &HeaderMap {
+        self.0
+    }
+    fn take_payload(&mut self) -> actix_web::dev::Payload<Self::Stream> {
+        actix_web::dev::Payload::None
+    }
+    fn extensions(&self) -> std::cell::Ref<'_, actix_web::dev::Extensions> {
+        unreachable!("only headers are read")
+    }
+    fn extensions_mut(&self) -> std::cell::RefMut<'_, actix_web::dev::Extensions> {
+        unreachable!("only headers are read")
+    }
+}
+
+/// What the client sent that decides between 200 and 304.
+struct Conditions {
+    if_none_match: Option<String>,
+    if_modified_since: Option<HttpDate>,
+}
+
+impl Conditions {
+    fn take(headers: &mut HeaderMap) -> Conditions {
+        let if_none_match = headers
+            .remove(header::IF_NONE_MATCH)
+            .next()
+            .and_then(|v| v.to_str().ok().map(str::to_owned));
+        let if_modified_since = headers
+            .remove(header::IF_MODIFIED_SINCE)
+            .next()
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        Conditions {
+            if_none_match,
+            if_modified_since,
+        }
+    }
+
+    fn fresh(&self, etag: &HeaderValue, last_modified: Option<HttpDate>) -> bool {
+        match (&self.if_none_match, self.if_modified_since, last_modified) {
+            (Some(tags), _, _) => {
+                let etag = etag.to_str().unwrap_or_default();
+                tags.split(',').map(str::trim).any(|candidate| {
+                    candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
+                })
+            }
+            (None, Some(since), Some(modified)) => modified <= since,
+            _ => false,
+        }
+    }
+}
+
+pub async fn page_cache(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let cache = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.page_cache.clone());
+    let Some(cache) = cache.filter(|_| cacheable_request(&req)) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().to_owned())
+        .unwrap_or_default();
+    let encoding = negotiate(req.headers());
+
+    if let Some(entry) = cache.get(&key) {
+        cache.stats.hits.fetch_add(1, Ordering::Relaxed);
+        let conditions = Conditions::take(req.headers_mut());
+        let response = respond(&entry, encoding, &conditions);
+        return Ok(req.into_response(response));
+    }
+    // Someone else is rendering this page: wait for their result rather than repeat the work.
+    let claim = match cache.claim(&key) {
+        Ok(claim) => Some(claim),
+        Err(done) => {
+            let notified = done.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if cache.get(&key).is_none() {
+                let _ = tokio::time::timeout(WAIT_FOR_RENDER, notified).await;
+            }
+            if let Some(entry) = cache.get(&key) {
+                cache.stats.hits.fetch_add(1, Ordering::Relaxed);
+                let conditions = Conditions::take(req.headers_mut());
+                let response = respond(&entry, encoding, &conditions);
+                return Ok(req.into_response(response));
+            }
+            None
+        }
+    };
+    cache.stats.misses.fetch_add(1, Ordering::Relaxed);
+
+    // Render the full, unencoded page below us; conditions and encoding are applied here.
+    let conditions = Conditions::take(req.headers_mut());
+    req.headers_mut().remove(header::ACCEPT_ENCODING);
+    let stamp = cache.stamp();
+    let response = next.call(req).await?;
+    let storable = response.status() == StatusCode::OK
+        && !response.headers().contains_key(header::SET_COOKIE)
+        && !matches!(response.response().body().size(), BodySize::Stream);
+    if !storable {
+        return Ok(response.map_into_boxed_body());
+    }
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let body = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
+    // Compressing a large page takes milliseconds: keep it off the async workers.
+    let headers = head.headers().clone();
+    let entry = web::block(move || build_entry(stamp, &headers, body))
+        .await
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    let entry = Arc::new(entry);
+    let response = respond(&entry, encoding, &conditions);
+    cache.put(key, entry);
+    drop(claim);
+    Ok(ServiceResponse::new(request, response))
+}
+
+/// Headers a stored page keeps: everything but what depends on the encoding or the request.
+fn kept(name: &HeaderName) -> bool {
+    ![
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+        header::ETAG,
+        header::VARY,
+        header::SET_COOKIE,
+        header::DATE,
+        header::TRANSFER_ENCODING,
+    ]
+    .contains(name)
+}
+
+fn build_entry(stamp: (u64, u64), headers: &HeaderMap, body: Bytes) -> Entry {
+    let gzip = {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let _ = encoder.write_all(&body);
+        encoder.finish().unwrap_or_default()
+    };
+    let brotli = {
+        let mut out = Vec::new();
+        // The best ratio for pages; large feeds would take hundreds of milliseconds at 11.
+        let quality = if body.len() <= BROTLI_MAX_QUALITY_UP_TO {
+            11
+        } else {
+            6
+        };
+        let params = brotli::enc::BrotliEncoderParams {
+            quality,
+            lgwin: 22,
+            ..Default::default()
+        };
+        let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
+        out
+    };
+    Entry {
+        stamp,
+        headers: headers
+            .iter()
+            .filter(|(name, _)| kept(name))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect(),
+        identity: variant(body),
+        gzip: variant(Bytes::from(gzip)),
+        brotli: variant(Bytes::from(brotli)),
+    }
+}
+
+const BROTLI_MAX_QUALITY_UP_TO: usize = 64 * 1024;
+
+fn variant(body: Bytes) -> Variant {
+    let digest = Sha256::digest(&body);
+    let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..16])))
+        .expect("hex is a valid header value");
+    Variant { body, etag }
+}
+
+fn respond(entry: &Entry, encoding: ContentEncoding, conditions: &Conditions) -> HttpResponse {
+    let variant = match encoding {
+        ContentEncoding::Brotli => &entry.brotli,
+        ContentEncoding::Gzip => &entry.gzip,
+        _ => &entry.identity,
+    };
+    let last_modified = entry
+        .headers
+        .iter()
+        .find(|(name, _)| name == header::LAST_MODIFIED)
+        .and_then(|(_, v)| v.to_str().ok()?.parse::<HttpDate>().ok());
+    let fresh = conditions.fresh(&variant.etag, last_modified);
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    for (name, value) in &entry.headers {
+        if !fresh || name != header::CONTENT_TYPE {
+            response.append_header((name.clone(), value.clone()));
+        }
+    }
+    response
+        .insert_header((header::ETAG, variant.etag.clone()))
+        .insert_header((header::VARY, "accept-encoding"));
+    if fresh {
+        return response.finish();
+    }
+    if encoding != ContentEncoding::Identity {
+        response.insert_header((header::CONTENT_ENCODING, encoding.as_str()));
+    }
+    response.body(variant.body.clone())
+}
+
+/// The cache budget from `QUIRE_PAGE_CACHE`: `off`, or a size such as `64MB` (the default).
+pub fn parse_budget(raw: &str) -> Result<Option<usize>, String> {
+    let raw = raw.trim().to_ascii_lowercase();
+    if matches!(raw.as_str(), "off" | "0" | "false" | "no") {
+        return Ok(None);
+    }
+    if matches!(raw.as_str(), "on" | "true" | "yes") {
+        return Ok(Some(DEFAULT_BUDGET));
+    }
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("'{raw}' is not off or a size such as 64MB"))?;
+    let multiplier = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit '{other}' (use KB, MB or GB)")),
+    };
+    let budget = number
+        .checked_mul(multiplier)
+        .filter(|b| *b >= 1 << 20)
+        .ok_or_else(|| format!("'{raw}' must be at least 1MB, or off"))?;
+    Ok(Some(budget))
+}
+
+pub const DEFAULT_BUDGET: usize = 64 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_parse() {
+        assert_eq!(parse_budget("off"), Ok(None));
+        assert_eq!(parse_budget("64MB"), Ok(Some(64 << 20)));
+        assert_eq!(parse_budget("1gb"), Ok(Some(1 << 30)));
+        assert_eq!(parse_budget("2048 KiB"), Ok(Some(2 << 20)));
+        assert!(parse_budget("12 parsecs").is_err());
+        assert!(parse_budget("10KB").is_err(), "too small to be useful");
+        assert!(parse_budget("").is_err());
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(
+                HeaderName::try_from(*k).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        map
+    }
+
+    /// Bytes that do not compress, so each stored entry is about three times their size.
+    fn noise(len: usize, seed: u64) -> Bytes {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 33) as u8
+            })
+            .collect::<Vec<u8>>()
+            .into()
+    }
+
+    #[test]
+    fn memory_stays_within_the_budget_and_the_oldest_go_first() {
+        let cache = PageCache::new(1 << 20);
+        let stamp = cache.stamp();
+        for n in 0..20u64 {
+            let entry = build_entry(stamp, &HeaderMap::new(), noise(30_000, n));
+            cache.put(format!("/page-{n}/"), Arc::new(entry));
+            assert!(cache.bytes_used() <= 1 << 20, "over budget after {n}");
+        }
+        assert!(cache.stats.evictions.load(Ordering::Relaxed) > 0);
+        assert!(
+            cache.get("/page-0/").is_none(),
+            "the least recently used went first"
+        );
+        assert!(cache.get("/page-19/").is_some());
+        // An entry bigger than an eighth of the budget is never stored.
+        let huge = build_entry(stamp, &HeaderMap::new(), noise(200_000, 99));
+        cache.put("/huge/".into(), Arc::new(huge));
+        assert!(cache.get("/huge/").is_none());
+    }
+
+    #[test]
+    fn a_write_makes_entries_stale() {
+        let cache = PageCache::new(1 << 20);
+        let entry = build_entry(
+            cache.stamp(),
+            &HeaderMap::new(),
+            Bytes::from_static(b"page"),
+        );
+        cache.put("/".into(), Arc::new(entry));
+        assert!(cache.get("/").is_some());
+        crate::db::bump_write_generation();
+        assert!(cache.get("/").is_none());
+    }
+
+    #[test]
+    fn encodings_are_negotiated_with_q_values() {
+        let pick = |value: &str| negotiate(&headers(&[("accept-encoding", value)]));
+        assert_eq!(pick("gzip, deflate, br"), ContentEncoding::Brotli);
+        assert_eq!(pick("gzip"), ContentEncoding::Gzip);
+        assert_eq!(pick("br;q=0.5, gzip;q=0.9"), ContentEncoding::Gzip);
+        assert_eq!(pick("br;q=0, gzip;q=0"), ContentEncoding::Identity);
+        assert_eq!(pick("*"), ContentEncoding::Brotli);
+        assert_eq!(pick("identity"), ContentEncoding::Identity);
+        assert_eq!(pick("compress, deflate"), ContentEncoding::Identity);
+        assert_eq!(negotiate(&HeaderMap::new()), ContentEncoding::Identity);
+    }
+}

@@ -1,0 +1,66 @@
+//! An author's archive, at `/author/{slug}/` and `/author/{slug}/page/N/`.
+
+use actix_web::{HttpResponse, web};
+
+use super::collection::{Collection, CollectionKind, CollectionPage};
+use super::{moved_permanently, page_number, page_response, plausible_slug};
+use crate::domain::posts::Scope;
+use crate::domain::{changes, posts, settings, users};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+pub async fn show_author(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    author_page(&state, slug.into_inner(), 1).await
+}
+
+pub async fn show_author_page(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (slug, page) = path.into_inner();
+    match page_number(&page)? {
+        1 if plausible_slug(&slug) => Ok(moved_permanently(&format!("/author/{slug}/"))),
+        n => author_page(&state, slug, n).await,
+    }
+}
+
+async fn author_page(state: &AppState, slug: String, page: i64) -> AppResult<HttpResponse> {
+    if !plausible_slug(&slug) {
+        return Err(AppError::NotFound);
+    }
+    let now = now();
+    let (settings, author, listing, changed) = state
+        .db
+        .run(move |conn| {
+            let author = users::by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let settings = settings::current(conn, now)?;
+            let listing = posts::list(
+                conn,
+                Scope::Author(author.id),
+                now,
+                page,
+                settings.posts_per_page,
+            )?;
+            let changed = changes::last_change(conn, now)?;
+            Ok::<_, AppError>((settings, author, listing, changed))
+        })
+        .await?;
+    // Members and staff who have published nothing have no public page.
+    if listing.cards.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let website = Some(author.website.trim().to_string())
+        .filter(|w| w.starts_with("https://") || w.starts_with("http://"));
+    let collection = Collection {
+        kind: CollectionKind::Author,
+        base: format!("/author/{}/", author.slug),
+        heading: author.display_name,
+        introduction: author.bio,
+        website,
+    };
+    let page = CollectionPage::new(state, &settings, collection, &listing, page);
+    page_response(&page, changed)
+}

@@ -1,0 +1,79 @@
+//! The home page and its numbered pages.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::{moved_permanently, page_number, page_response};
+use crate::domain::posts::{self, Scope};
+use crate::domain::{changes, settings};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+use crate::web::seo::{self, jsonld};
+use crate::web::views::{CardView, Layout, Pagination, PublicPage, page_path};
+
+#[derive(Template)]
+#[template(path = "public/home.html")]
+struct HomePage {
+    layout: Layout,
+    site_description: String,
+    cards: Vec<CardView>,
+    pagination: Pagination,
+}
+
+impl PublicPage for HomePage {
+    fn layout(&self) -> &Layout {
+        &self.layout
+    }
+}
+
+pub async fn show_home(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    home_page(&state, 1).await
+}
+
+pub async fn show_home_page(
+    state: web::Data<AppState>,
+    page: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    match page_number(&page)? {
+        1 => Ok(moved_permanently("/")),
+        n => home_page(&state, n).await,
+    }
+}
+
+async fn home_page(state: &AppState, page: i64) -> AppResult<HttpResponse> {
+    let now = now();
+    let (settings, listing, changed) = state
+        .db
+        .run(move |conn| {
+            let settings = settings::current(conn, now)?;
+            let listing = posts::list(conn, Scope::Site, now, page, settings.posts_per_page)?;
+            let changed = changes::last_change(conn, now)?;
+            Ok::<_, AppError>((settings, listing, changed))
+        })
+        .await?;
+    if page > 1 && listing.cards.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let base_url = &state.config.base_url;
+    let title = (page > 1).then(|| format!("Page {page}"));
+    let mut layout = Layout::new(
+        &settings,
+        &state.assets,
+        base_url,
+        &page_path("/", page),
+        title.as_deref(),
+        &settings.description,
+    );
+    layout.json_ld = Some(jsonld::home(
+        &seo::site(&settings, base_url),
+        &layout.canonical,
+        &layout.social_title,
+    ));
+    let home = HomePage {
+        layout,
+        site_description: settings.description.clone(),
+        cards: CardView::list(&listing, settings.timezone),
+        pagination: Pagination::new("/", page, listing.has_more),
+    };
+    page_response(&home, changed)
+}

@@ -1,0 +1,58 @@
+//! Pages for readers: home, posts and pages, tags and authors.
+
+pub mod author;
+pub mod collection;
+pub mod home;
+pub mod post;
+pub mod tag;
+
+use actix_web::HttpResponse;
+use actix_web::http::header::{CACHE_CONTROL, ContentType, HttpDate, LAST_MODIFIED, LOCATION};
+use chrono::NaiveDateTime;
+
+use crate::error::{AppError, AppResult};
+use crate::web::views::PublicPage;
+
+/// Public pages may be cached briefly and must then be revalidated.
+pub const PUBLIC_CACHE: &str = "public, max-age=60, must-revalidate";
+
+/// Renders a public page with its validators and index decision. `last_change` is when the
+/// site last changed (see `domain::changes`); the ETag is added by `web::conditional`.
+pub fn page_response(
+    page: &impl PublicPage,
+    last_change: NaiveDateTime,
+) -> AppResult<HttpResponse> {
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(ContentType::html())
+        .insert_header((CACHE_CONTROL, PUBLIC_CACHE))
+        .insert_header((LAST_MODIFIED, http_date(last_change)));
+    if page.layout().noindex {
+        response.insert_header(("X-Robots-Tag", "noindex"));
+    }
+    Ok(response.body(page.render()?))
+}
+
+/// An HTTP date (for Last-Modified) from a naive UTC time.
+pub fn http_date(at: NaiveDateTime) -> HttpDate {
+    HttpDate::from(std::time::SystemTime::from(at.and_utc()))
+}
+
+pub fn moved_permanently(location: &str) -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header((LOCATION, location))
+        .finish()
+}
+
+/// A page number from a URL: a positive integer, else there is no such page.
+pub fn page_number(raw: &str) -> AppResult<i64> {
+    match raw.parse::<i64>() {
+        Ok(n) if n >= 1 && raw.len() <= 9 && !raw.starts_with('0') => Ok(n),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Whether `slug` could be a slug at all; anything else is answered 404 without a query.
+pub fn plausible_slug(slug: &str) -> bool {
+    crate::render::Slug::parse(slug).is_ok()
+}

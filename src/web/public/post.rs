@@ -1,0 +1,218 @@
+//! A single post or page, at `/{slug}/`.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+
+use super::{page_response, plausible_slug};
+use crate::domain::changes;
+use crate::domain::posts::{self, AuthorLink, Post, PostLink, SlugLookup, TagLink};
+use crate::domain::settings::{self, SiteSettings};
+use crate::error::{AppError, AppResult};
+use crate::render::{SafeHtml, TocEntry};
+use crate::state::{AppState, now};
+use crate::web::seo::{self, jsonld};
+use crate::web::views::{
+    ArticleMeta, DateView, ImageMeta, Layout, Link, PublicPage, absolute, links,
+};
+
+/// Long posts get a table of contents; short ones would only repeat their headings.
+const MIN_TOC_ENTRIES: usize = 3;
+
+#[derive(Template)]
+#[template(path = "public/post.html")]
+struct PostPage {
+    layout: Layout,
+    is_page: bool,
+    title: String,
+    content: SafeHtml,
+    toc: Vec<TocEntry>,
+    authors: Vec<Link>,
+    tags: Vec<Link>,
+    published: Option<DateView>,
+    updated: Option<DateView>,
+    reading_minutes: i32,
+    older: Option<Link>,
+    newer: Option<Link>,
+}
+
+impl PublicPage for PostPage {
+    fn layout(&self) -> &Layout {
+        &self.layout
+    }
+}
+
+/// Everything a post page shows, loaded from the database.
+#[derive(Clone)]
+pub struct Found {
+    settings: SiteSettings,
+    post: Box<Post>,
+    authors: Vec<AuthorLink>,
+    tags: Vec<TagLink>,
+    older: Option<PostLink>,
+    newer: Option<PostLink>,
+    changed: NaiveDateTime,
+}
+
+pub async fn show_post(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let found = find_post(&state, slug.into_inner()).await?;
+    let changed = found.changed;
+    page_response(&post_page(&state, found), changed)
+}
+
+/// The post page's HTML for what `find_post` loaded (the template alone, for benchmarks).
+pub fn render_post(state: &AppState, found: Found) -> AppResult<String> {
+    Ok(post_page(state, found).render()?)
+}
+
+/// Loads a visible post or page and everything around it; 404 or 410 otherwise.
+pub async fn find_post(state: &AppState, slug: String) -> AppResult<Found> {
+    if !plausible_slug(&slug) {
+        return Err(AppError::NotFound);
+    }
+    let now = now();
+    state
+        .db
+        .run(move |conn| {
+            let post = match posts::find_by_slug(conn, &slug, now)? {
+                SlugLookup::Visible(post) => post,
+                SlugLookup::Deleted => return Err(AppError::Gone),
+                SlugLookup::Missing => return Err(AppError::NotFound),
+            };
+            let (older, newer) = if post.is_page() {
+                (None, None)
+            } else {
+                posts::neighbours(conn, &post, now)?
+            };
+            Ok(Found {
+                settings: settings::current(conn, now)?,
+                authors: posts::authors_of(conn, &[post.id])?
+                    .remove(&post.id)
+                    .unwrap_or_default(),
+                tags: posts::tags_of(conn, &[post.id])?
+                    .remove(&post.id)
+                    .unwrap_or_default(),
+                changed: changes::last_change(conn, now)?,
+                post,
+                older,
+                newer,
+            })
+        })
+        .await
+}
+
+fn post_page(state: &AppState, found: Found) -> PostPage {
+    let Found {
+        settings,
+        post,
+        authors,
+        tags,
+        older,
+        newer,
+        ..
+    } = found;
+    let base_url = &state.config.base_url;
+    let tz = settings.timezone;
+    let description = post
+        .meta_description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or(post.summary());
+    let mut layout = Layout::new(
+        &settings,
+        &state.assets,
+        base_url,
+        &format!("/{}/", post.slug),
+        Some(&post.title),
+        description,
+    );
+    if let Some(meta_title) = post.meta_title.as_deref().filter(|t| !t.trim().is_empty()) {
+        layout.title = meta_title.trim().to_string();
+    }
+    if let Some(canonical) = post.canonical_url.as_deref().filter(|c| !c.is_empty()) {
+        layout.canonical = canonical.to_string();
+    }
+    layout.noindex |= post.noindex;
+    layout.image = post
+        .feature_image
+        .as_deref()
+        .filter(|i| !i.is_empty())
+        .map(|url| ImageMeta {
+            url: absolute(base_url, url),
+            alt: post.feature_image_alt.clone().unwrap_or_default(),
+        });
+
+    let published = post.published_at.map(|at| DateView::new(at, tz));
+    let modified = DateView::new(post.updated_at, tz);
+    let author_links = links(Some(&authors));
+    let tag_links = links(Some(&tags));
+    let is_post = !post.is_page();
+    if is_post {
+        layout.og_type = "article";
+        layout.article = Some(ArticleMeta {
+            published: published.as_ref().map(|d| d.iso.clone()),
+            modified: modified.iso.clone(),
+            tags: tags.iter().map(|t| t.name.clone()).collect(),
+        });
+    }
+    layout.json_ld = Some(jsonld::article(
+        &seo::site(&settings, base_url),
+        &jsonld::Article {
+            canonical: &layout.canonical,
+            headline: &post.title,
+            description: &layout.description,
+            image: layout.image.as_ref().map(|i| i.url.clone()),
+            published: published.as_ref(),
+            modified: &modified,
+            authors: author_links
+                .iter()
+                .map(|a| jsonld::Person {
+                    name: &a.label,
+                    url: absolute(base_url, &a.url),
+                })
+                .collect(),
+            keywords: tags.iter().map(|t| t.name.as_str()).collect(),
+            word_count: post.word_count,
+            section: tag_links.first().map(|t| jsonld::Crumb {
+                name: &t.label,
+                url: absolute(base_url, &t.url),
+            }),
+        },
+        is_post,
+    ));
+
+    // Show "updated" only for a real revision, not the save that published the post.
+    let updated = post
+        .published_at
+        .filter(|at| post.updated_at - *at > chrono::Duration::days(1))
+        .map(|_| modified);
+    let toc = post.table_of_contents();
+    PostPage {
+        layout,
+        is_page: !is_post,
+        toc: if toc.len() >= MIN_TOC_ENTRIES {
+            toc
+        } else {
+            Vec::new()
+        },
+        authors: author_links,
+        tags: tag_links,
+        published,
+        updated,
+        reading_minutes: post.reading_minutes,
+        older: older.map(post_link),
+        newer: newer.map(post_link),
+        title: post.title.clone(),
+        content: SafeHtml::from_stored(post.html),
+    }
+}
+
+fn post_link(link: PostLink) -> Link {
+    Link {
+        url: format!("/{}/", link.slug),
+        label: link.title,
+    }
+}

@@ -1,0 +1,59 @@
+//! A tag's archive, at `/tag/{slug}/` and `/tag/{slug}/page/N/`.
+
+use actix_web::{HttpResponse, web};
+
+use super::collection::{Collection, CollectionKind, CollectionPage};
+use super::{moved_permanently, page_number, page_response, plausible_slug};
+use crate::domain::posts::Scope;
+use crate::domain::{changes, posts, settings, tags};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+
+pub async fn show_tag(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    tag_page(&state, slug.into_inner(), 1).await
+}
+
+pub async fn show_tag_page(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (slug, page) = path.into_inner();
+    match page_number(&page)? {
+        1 if plausible_slug(&slug) => Ok(moved_permanently(&format!("/tag/{slug}/"))),
+        n => tag_page(&state, slug, n).await,
+    }
+}
+
+async fn tag_page(state: &AppState, slug: String, page: i64) -> AppResult<HttpResponse> {
+    if !plausible_slug(&slug) {
+        return Err(AppError::NotFound);
+    }
+    let now = now();
+    let (settings, tag, listing, changed) = state
+        .db
+        .run(move |conn| {
+            let tag = tags::by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let settings = settings::current(conn, now)?;
+            let listing =
+                posts::list(conn, Scope::Tag(tag.id), now, page, settings.posts_per_page)?;
+            let changed = changes::last_change(conn, now)?;
+            Ok::<_, AppError>((settings, tag, listing, changed))
+        })
+        .await?;
+    // A tag with nothing to read, or a page past the end, is not a page.
+    if listing.cards.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let collection = Collection {
+        kind: CollectionKind::Tag,
+        base: format!("/tag/{}/", tag.slug),
+        heading: tag.name,
+        introduction: tag.description,
+        website: None,
+    };
+    let page = CollectionPage::new(state, &settings, collection, &listing, page);
+    page_response(&page, changed)
+}

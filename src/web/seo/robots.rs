@@ -1,0 +1,39 @@
+//! `/robots.txt`: crawl everything public, nothing private; or nothing at all on a site that
+//! discourages search engines.
+
+use actix_web::http::header::{CACHE_CONTROL, ContentType, LAST_MODIFIED};
+use actix_web::{HttpResponse, web};
+
+use crate::domain::settings;
+use crate::error::AppResult;
+use crate::state::{AppState, now};
+use crate::web::public::{PUBLIC_CACHE, http_date};
+
+/// Areas with no public content, kept out of crawls.
+const PRIVATE: &[&str] = &["/admin/", "/account/", "/api/", "/search"];
+
+pub async fn robots_txt(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let now = now();
+    let settings = state
+        .db
+        .run(move |conn| settings::current(conn, now))
+        .await?;
+    let body = if settings.discourage_search {
+        "User-agent: *\nDisallow: /\n".to_string()
+    } else {
+        let mut body = String::from("User-agent: *\nAllow: /\n");
+        for path in PRIVATE {
+            body.push_str(&format!("Disallow: {path}\n"));
+        }
+        body.push_str(&format!(
+            "\nSitemap: {}/sitemap.xml\n",
+            state.config.base_url
+        ));
+        body
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .insert_header((CACHE_CONTROL, PUBLIC_CACHE))
+        .insert_header((LAST_MODIFIED, http_date(settings.updated_at)))
+        .body(body))
+}

@@ -1,0 +1,263 @@
+//! The page cache: served from memory, never stale after a write, never for members.
+
+use std::io::Read;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::helpers::*;
+
+fn hits(app: &TestApp) -> u64 {
+    app.cache
+        .as_ref()
+        .unwrap()
+        .stats
+        .hits
+        .load(Ordering::Relaxed)
+}
+
+async fn body_of(app: &TestApp, path: &str) -> String {
+    app.get(path).await.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn repeated_requests_are_served_from_memory() {
+    let app = spawn_app().await;
+    let first = body_of(&app, "/welcome/").await;
+    let before = hits(&app);
+    let second = body_of(&app, "/welcome/").await;
+    assert_eq!(hits(&app), before + 1);
+    assert_eq!(first, second);
+    let cached = app.get("/welcome/").await;
+    for header in [
+        "content-security-policy",
+        "last-modified",
+        "cache-control",
+        "x-request-id",
+    ] {
+        assert!(
+            cached.headers().contains_key(header),
+            "{header} survives caching"
+        );
+    }
+}
+
+#[tokio::test]
+async fn writes_show_on_the_very_next_request() {
+    let app = spawn_app().await;
+    let ada = app.author("Ada Lovelace");
+    let tag = app.tag("craft", "Craft");
+    let post = app.seed(
+        SeedPost::published("story", "Story")
+            .authors(&[&ada])
+            .tags(&[&tag]),
+    );
+    for path in ["/", "/story/", "/tag/craft/", "/rss/", "/sitemap.xml"] {
+        body_of(&app, path).await;
+        body_of(&app, path).await;
+    }
+    let before = hits(&app);
+    assert!(before >= 5);
+
+    app.seed(SeedPost::published("breaking", "Breaking news").tags(&[&tag]));
+    assert!(
+        body_of(&app, "/").await.contains("Breaking news"),
+        "new post on home"
+    );
+    assert!(
+        body_of(&app, "/tag/craft/").await.contains("Breaking news"),
+        "and on its tag"
+    );
+    assert!(
+        body_of(&app, "/rss/").await.contains("Breaking news"),
+        "and in the feed"
+    );
+    assert!(
+        body_of(&app, "/story/").await.contains("Breaking news"),
+        "neighbour link"
+    );
+
+    app.update_settings(|s| s.title = "Renamed Site".into());
+    assert!(
+        body_of(&app, "/story/").await.contains("Renamed Site"),
+        "settings change"
+    );
+
+    app.db
+        .run_blocking(|conn| quire::domain::posts::trash(conn, post.id, now()))
+        .unwrap();
+    assert_eq!(app.get("/story/").await.status().as_u16(), 410, "deletion");
+    assert!(!body_of(&app, "/").await.contains("/story/"));
+}
+
+#[tokio::test]
+async fn changes_made_outside_this_process_show_within_a_second() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    assert!(
+        body_of(&app, "/welcome/")
+            .await
+            .contains("Welcome to Quire")
+    );
+    // A raw update, as another instance or the command line would make.
+    app.db
+        .run_blocking(|conn| {
+            diesel::sql_query("UPDATE posts SET title = 'Changed elsewhere', updated_at = $1")
+                .bind::<diesel::sql_types::Timestamp, _>(now())
+                .execute(conn)
+        })
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert!(
+        body_of(&app, "/welcome/")
+            .await
+            .contains("Changed elsewhere")
+    );
+}
+
+#[tokio::test]
+async fn scheduled_posts_go_live_through_the_cache() {
+    let app = spawn_app().await;
+    let at = now() + chrono::Duration::milliseconds(2500);
+    app.seed(SeedPost::published("at-noon", "At noon").scheduled_at(at));
+    assert!(!body_of(&app, "/").await.contains("At noon"));
+    assert!(!body_of(&app, "/").await.contains("At noon"));
+    tokio::time::sleep(Duration::from_millis(2800)).await;
+    assert!(body_of(&app, "/").await.contains("At noon"));
+}
+
+#[tokio::test]
+async fn requests_with_a_session_are_never_served_from_the_cache() {
+    let app = spawn_app().await;
+    body_of(&app, "/welcome/").await;
+    let before = hits(&app);
+    let member = app
+        .client
+        .get(app.url("/welcome/"))
+        .header("cookie", "quire_session=abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(member.status().as_u16(), 200);
+    assert_eq!(hits(&app), before, "a session bypasses the cache");
+}
+
+fn decode(encoding: &str, bytes: &[u8]) -> String {
+    let mut out = String::new();
+    match encoding {
+        "br" => {
+            brotli::Decompressor::new(bytes, 4096)
+                .read_to_string(&mut out)
+                .unwrap();
+        }
+        "gzip" => {
+            flate2::read::GzDecoder::new(bytes)
+                .read_to_string(&mut out)
+                .unwrap();
+        }
+        _ => out = String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_encoding_is_served_from_one_rendering() {
+    let app = spawn_app().await;
+    let mut etags = Vec::new();
+    let mut bodies = Vec::new();
+    for (accept, expected) in [
+        ("br, gzip", "br"),
+        ("gzip;q=1.0, br;q=0.5", "gzip"),
+        ("identity", ""),
+        ("*", "br"),
+        ("br;q=0, gzip;q=0", ""),
+    ] {
+        for _ in 0..2 {
+            let response = app
+                .client
+                .get(app.url("/welcome/"))
+                .header("accept-encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            let encoding = response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            assert_eq!(encoding, expected, "Accept-Encoding: {accept}");
+            assert_eq!(response.headers()["vary"], "accept-encoding");
+            let etag = response.headers()["etag"].to_str().unwrap().to_string();
+            let body = decode(&encoding, &response.bytes().await.unwrap());
+            bodies.push(body);
+            etags.push((encoding, etag));
+        }
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "the same page in every encoding"
+    );
+    let br = etags.iter().find(|(e, _)| e == "br").unwrap();
+    let gzip = etags.iter().find(|(e, _)| e == "gzip").unwrap();
+    let plain = etags.iter().find(|(e, _)| e.is_empty()).unwrap();
+    assert!(br.1 != gzip.1 && gzip.1 != plain.1 && br.1 != plain.1);
+
+    let not_modified = app
+        .client
+        .get(app.url("/welcome/"))
+        .header("accept-encoding", "gzip")
+        .header("if-none-match", &gzip.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status().as_u16(), 304);
+    assert!(not_modified.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn odd_headers_are_handled() {
+    let app = spawn_app().await;
+    let full = body_of(&app, "/welcome/").await;
+    let ranged = app
+        .client
+        .get(app.url("/welcome/"))
+        .header("range", "bytes=0-10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ranged.status().as_u16(),
+        200,
+        "ranges are not offered for pages"
+    );
+    assert_eq!(ranged.text().await.unwrap(), full);
+
+    let huge = (0..400)
+        .map(|i| format!("\"tag-{i:04}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let response = app
+        .client
+        .get(app.url("/welcome/"))
+        .header("if-none-match", huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn the_cache_can_be_turned_off() {
+    let app = spawn_app_with(|config| config.page_cache = None).await;
+    assert!(app.cache.is_none());
+    let response = app.get("/welcome/").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let again = app
+        .client
+        .get(app.url("/welcome/"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
+}

@@ -1,0 +1,335 @@
+//! The `quire` binary: commands, usage errors, configuration errors, and its logs.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use quire::config::DatabaseUrl;
+use quire::db::Db;
+
+use crate::helpers::{PgTestDatabase, fresh_database};
+
+/// A place for the binary to run: its own folder and database, and no inherited settings.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    database_url: String,
+    _pg: Option<PgTestDatabase>,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, pg) = fresh_database(dir.path());
+        Sandbox {
+            dir,
+            database_url,
+            _pg: pg,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_quire"));
+        command.args(args).current_dir(self.dir.path());
+        for (name, _) in quire::config::VARIABLES {
+            command.env_remove(name);
+        }
+        command
+            .env_remove("QUIRE_PASSWORD")
+            .env("QUIRE_DATA_DIR", self.dir.path().join("data"))
+            .env("QUIRE_DATABASE_URL", &self.database_url)
+            .env("QUIRE_LOG", "warn");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The binary may refuse its arguments before it reads the password: a closed pipe
+        // is expected then.
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        child.wait_with_output().unwrap()
+    }
+
+    fn user_count(&self) -> i64 {
+        let url = DatabaseUrl::parse(&self.database_url).unwrap();
+        quire::db::run_migrations(&url).unwrap();
+        Db::connect(&url)
+            .unwrap()
+            .run_blocking(quire::domain::users::count)
+            .unwrap()
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_clean_failure(output: &Output, code: i32, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "stderr: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+const CREATE: [&str; 7] = [
+    "create-user",
+    "--email",
+    "ada@example.com",
+    "--name",
+    "Ada Lovelace",
+    "--role",
+    "owner",
+];
+
+fn with_stdin<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut args = args.to_vec();
+    args.push("--password-stdin");
+    args
+}
+
+#[test]
+fn every_command_has_help() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["create-user", "--help"],
+    ] {
+        let output = sandbox.run(args);
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+    let help = String::from_utf8_lossy(&sandbox.run(&["--help"]).stdout).into_owned();
+    for command in ["serve", "migrate", "create-user", "--demo"] {
+        assert!(help.contains(command), "{command} missing from --help");
+    }
+}
+
+#[test]
+fn wrong_arguments_are_usage_errors() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["frobnicate"][..],
+        &["serve", "--bogus"],
+        &["create-user", "--email", "a@example.com"],
+        &["migrate", "extra"],
+        &["--demo", "migrate"],
+    ] {
+        assert_clean_failure(&sandbox.run(args), 2, "Usage");
+    }
+}
+
+#[test]
+fn create_user_hashes_the_password_from_stdin() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.run_with_stdin(&with_stdin(&CREATE), "correct horse battery staple\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Ada Lovelace"));
+    assert_eq!(sandbox.user_count(), 1);
+
+    let url = DatabaseUrl::parse(&sandbox.database_url).unwrap();
+    let hash: Option<String> = Db::connect(&url)
+        .unwrap()
+        .run_blocking(|conn| {
+            use diesel::prelude::*;
+            use quire::db::schema::users;
+            users::table
+                .select(users::password_hash)
+                .first::<Option<String>>(conn)
+        })
+        .unwrap();
+    let hash = hash.expect("a password hash is stored");
+    assert!(hash.starts_with("$argon2id$"));
+    assert!(quire::auth::password::verify(
+        "correct horse battery staple",
+        &hash
+    ));
+}
+
+#[test]
+fn create_user_takes_the_password_from_the_environment() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .command(&CREATE)
+        .env("QUIRE_PASSWORD", "from the environment")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(sandbox.user_count(), 1);
+}
+
+#[test]
+fn create_user_refuses_a_duplicate_email_whatever_its_case() {
+    let sandbox = Sandbox::new();
+    let first = sandbox.run_with_stdin(&with_stdin(&CREATE), "first password\n");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let mut again = CREATE;
+    again[2] = "  ADA@Example.com ";
+    let output = sandbox.run_with_stdin(&with_stdin(&again), "second password\n");
+    assert_clean_failure(&output, 1, "already exists");
+    assert_eq!(sandbox.user_count(), 1);
+}
+
+#[test]
+fn create_user_rejects_bad_input_and_writes_nothing() {
+    let sandbox = Sandbox::new();
+    let cases: [(&[&str], &str, &str); 6] = [
+        (
+            &["--email", "not-an-email"],
+            "long enough pass\n",
+            "not a valid email",
+        ),
+        (&["--role", "emperor"], "long enough pass\n", "unknown role"),
+        (
+            &["--name", "   "],
+            "long enough pass\n",
+            "name cannot be empty",
+        ),
+        (&[], "short\n", "at least 8 characters"),
+        (&[], "\n", "no password"),
+        (&[], &format!("{}\n", "x".repeat(1025)), "at most 1024"),
+    ];
+    for (overrides, stdin, message) in cases {
+        let mut args: Vec<&str> = CREATE.to_vec();
+        for pair in overrides.chunks(2) {
+            let at = args.iter().position(|a| *a == pair[0]).unwrap();
+            args[at + 1] = pair[1];
+        }
+        let output = sandbox.run_with_stdin(&with_stdin(&args), stdin);
+        assert_clean_failure(&output, 1, message);
+    }
+    let no_password = sandbox.run(&CREATE);
+    assert_clean_failure(&no_password, 1, "QUIRE_PASSWORD");
+    assert_eq!(sandbox.user_count(), 0);
+}
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_variable() {
+    let sandbox = Sandbox::new();
+    let a_file = sandbox.dir.path().join("a-file");
+    std::fs::write(&a_file, "x").unwrap();
+    let cases = [
+        ("QUIRE_BIND", "not-an-address".to_string()),
+        ("QUIRE_DATABASE_URL", "mysql://localhost/quire".to_string()),
+        ("QUIRE_DATA_DIR", a_file.join("data").display().to_string()),
+        ("QUIRE_BASE_URL", "example.com".to_string()),
+        ("QUIRE_SECRET_KEY", "short".to_string()),
+        ("QUIRE_LOG_FORMAT", "xml".to_string()),
+    ];
+    for (var, value) in cases {
+        for command in [&["serve"][..], &["migrate"]] {
+            let output = sandbox.command(command).env(var, &value).output().unwrap();
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(1), "{var}: {err}");
+            let first = err.lines().next().unwrap_or_default();
+            assert!(first.starts_with(&format!("error: {var}:")), "{var}: {err}");
+            assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        }
+    }
+}
+
+#[test]
+fn migrate_applies_then_reports_up_to_date() {
+    let sandbox = Sandbox::new();
+    let first = sandbox.run(&["migrate"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied"));
+    let second = sandbox.run(&["migrate"]);
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
+}
+
+#[test]
+fn serve_logs_json_and_answers_requests() {
+    let sandbox = Sandbox::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = sandbox
+        .command(&["serve", "--demo"])
+        .env("QUIRE_BIND", format!("127.0.0.1:{port}"))
+        .env("QUIRE_LOG_FORMAT", "json")
+        .env("QUIRE_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut serving = false;
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if event["message"] == "Quire is serving" {
+            serving = true;
+            break;
+        }
+    }
+    let outcome = std::panic::catch_unwind(|| {
+        assert!(serving, "the server said it was serving");
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let response = reqwest::get(format!("http://127.0.0.1:{port}/"))
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            let body = response.text().await.unwrap();
+            assert!(body.contains("The Margin"), "demo content is served");
+        });
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    // The request above was logged as JSON with its request id.
+    let request_logged = lines
+        .take(50)
+        .map_while(Result::ok)
+        .any(|line| line.contains("request_id"));
+    outcome.unwrap();
+    assert!(request_logged, "requests are logged with their id");
+}
+
+#[test]
+fn export_and_import_from_the_command_line() {
+    let sandbox = Sandbox::new();
+    let created = sandbox.run_with_stdin(&with_stdin(&CREATE), "a long password\n");
+    assert!(created.status.success(), "{}", stderr(&created));
+    let file = sandbox.dir.path().join("site.json");
+    let exported = sandbox.run(&["export", file.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(document["format"], "quire-export");
+    assert_eq!(document["authors"][0]["email"], "ada@example.com");
+    assert!(!sandbox.dir.path().join("site.partial").exists());
+
+    let imported = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let said = String::from_utf8_lossy(&imported.stdout).into_owned();
+    assert!(said.contains("Imported 0 posts, 1 authors"), "{said}");
+    assert_eq!(sandbox.user_count(), 1, "the same person, updated in place");
+
+    std::fs::write(
+        &file,
+        "{\"format\": \"quire-export\", \"version\": 1, \"posts\": [",
+    )
+    .unwrap();
+    let broken = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert_clean_failure(&broken, 1, "not a Quire JSON file");
+    assert_eq!(stderr(&broken).trim_end().lines().count(), 1);
+    assert_clean_failure(&sandbox.run(&["import"]), 2, "Usage");
+}

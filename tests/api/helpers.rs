@@ -1,0 +1,288 @@
+//! The test harness: a real Quire on a random port with a fresh database, and helpers to
+//! seed content and read the HTML it serves.
+
+use std::net::TcpListener;
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use quire::config::Config;
+use quire::db::Db;
+use quire::domain::posts::{self, NewPost, Post, PostKind, PostStatus};
+use quire::domain::settings::{self, SiteSettings};
+use quire::domain::tags::{self, Tag};
+use quire::domain::users::{self, Email, NewUser, Role, User};
+use quire::render::Slug;
+use reqwest::redirect::Policy;
+use scraper::{ElementRef, Html, Selector};
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub cache: Option<std::sync::Arc<quire::web::page_cache::PageCache>>,
+    /// Kept so the folder outlives the server.
+    _data_dir: tempfile::TempDir,
+    _pg: Option<PgTestDatabase>,
+}
+
+/// A throwaway PostgreSQL database, dropped when the test ends.
+pub struct PgTestDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgTestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Where a test's data lives: a temp SQLite file, or a fresh PostgreSQL database when
+/// `QUIRE_TEST_DATABASE_URL` names a server.
+pub fn fresh_database(data_dir: &std::path::Path) -> (String, Option<PgTestDatabase>) {
+    match std::env::var("QUIRE_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("quire_test_{}", random_suffix());
+            let mut conn = PgConnection::establish(&admin_url)
+                .expect("QUIRE_TEST_DATABASE_URL must point at a reachable PostgreSQL");
+            conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .expect("create test database");
+            let mut url = url::Url::parse(&admin_url).expect("QUIRE_TEST_DATABASE_URL is a URL");
+            url.set_path(&name);
+            (url.to_string(), Some(PgTestDatabase { admin_url, name }))
+        }
+        _ => (
+            format!("sqlite://{}", data_dir.join("quire.db").display()),
+            None,
+        ),
+    }
+}
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    hex::encode(bytes)
+}
+
+pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
+    let data_dir = data_dir.to_string_lossy().into_owned();
+    let database_url = database_url.to_string();
+    Config::from_lookup(|name| match name {
+        "QUIRE_DATA_DIR" => Some(data_dir.clone()),
+        "QUIRE_DATABASE_URL" => Some(database_url.clone()),
+        "QUIRE_BIND" => Some("127.0.0.1:0".into()),
+        "QUIRE_LOG" => Some("warn".into()),
+        _ => None,
+    })
+    .expect("test configuration is valid")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after `adjust` has changed its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let (database_url, pg) = fresh_database(data_dir.path());
+    let mut config = test_config(data_dir.path(), &database_url);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    config.base_url = format!("http://127.0.0.1:{port}");
+    adjust(&mut config);
+    let state = quire::startup::prepare(config).expect("app prepares");
+    let db = state.db.clone();
+    let cache = state.page_cache.clone();
+    let server = quire::startup::run(listener, state).expect("server starts");
+    tokio::spawn(server);
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        client,
+        db,
+        cache,
+        _data_dir: data_dir,
+        _pg: pg,
+    }
+}
+
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// A post to seed, built up with the methods below.
+pub struct SeedPost(NewPost);
+
+impl SeedPost {
+    pub fn published(slug: &str, title: &str) -> SeedPost {
+        let markdown = format!("Text of {title}.");
+        let mut post = NewPost::new(PostKind::Post, Slug::parse(slug).unwrap(), title, &markdown);
+        post.published_at = Some(now() - Duration::hours(1));
+        SeedPost(post)
+    }
+    pub fn page(slug: &str, title: &str) -> SeedPost {
+        let mut seed = SeedPost::published(slug, title);
+        seed.0.kind = PostKind::Page;
+        seed
+    }
+    pub fn draft(mut self) -> SeedPost {
+        self.0.status = PostStatus::Draft;
+        self.0.published_at = None;
+        self
+    }
+    pub fn scheduled_at(mut self, at: NaiveDateTime) -> SeedPost {
+        self.0.status = PostStatus::Scheduled;
+        self.0.published_at = Some(at);
+        self
+    }
+    pub fn at(mut self, at: NaiveDateTime) -> SeedPost {
+        self.0.published_at = Some(at);
+        self
+    }
+    pub fn hours_ago(self, hours: i64) -> SeedPost {
+        self.at(now() - Duration::hours(hours))
+    }
+    pub fn featured(mut self) -> SeedPost {
+        self.0.featured = true;
+        self
+    }
+    pub fn cover(mut self, url: &str, alt: &str) -> SeedPost {
+        self.0.feature_image = Some(url.into());
+        self.0.feature_image_alt = Some(alt.into());
+        self
+    }
+    /// Changes the post before it is stored (SEO fields and the like).
+    pub fn with(mut self, change: impl FnOnce(&mut NewPost)) -> SeedPost {
+        change(&mut self.0);
+        self
+    }
+    pub fn markdown(mut self, markdown: &str) -> SeedPost {
+        self.0.markdown = markdown.into();
+        self
+    }
+    pub fn authors(mut self, authors: &[&User]) -> SeedPost {
+        self.0.author_ids = authors.iter().map(|u| u.id).collect();
+        self
+    }
+    pub fn tags(mut self, tags: &[&Tag]) -> SeedPost {
+        self.0.tag_ids = tags.iter().map(|t| t.id).collect();
+        self
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// GETs `path`, expects `status`, and parses the body as an HTML document.
+    pub async fn page(&self, path: &str, status: u16) -> Html {
+        let response = self.get(path).await;
+        assert_eq!(response.status().as_u16(), status, "GET {path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            content_type.starts_with("text/html"),
+            "GET {path}: {content_type}"
+        );
+        Html::parse_document(&response.text().await.unwrap())
+    }
+
+    pub fn seed(&self, seed: SeedPost) -> Post {
+        self.db
+            .run_blocking(|conn| posts::create(conn, seed.0, now()))
+            .expect("seed post")
+    }
+
+    pub fn author(&self, name: &str) -> User {
+        let email = format!("{}@example.com", quire::render::slugify(name));
+        self.db
+            .run_blocking(|conn| {
+                users::create(
+                    conn,
+                    NewUser {
+                        email: Email::parse(&email).unwrap(),
+                        display_name: name.into(),
+                        role: Role::Author,
+                        bio: format!("{name} writes here."),
+                        website: "https://example.com/".into(),
+                        password_hash: None,
+                    },
+                    now(),
+                )
+            })
+            .expect("seed author")
+    }
+
+    pub fn tag(&self, slug: &str, name: &str) -> Tag {
+        self.db
+            .run_blocking(|conn| {
+                tags::create(conn, &Slug::parse(slug).unwrap(), name, "About it.", now())
+            })
+            .expect("seed tag")
+    }
+
+    pub fn update_settings(&self, change: impl FnOnce(&mut SiteSettings)) {
+        self.db
+            .run_blocking(|conn| {
+                let mut current = settings::current(conn, now())?;
+                change(&mut current);
+                settings::save(conn, &current)
+            })
+            .expect("save settings");
+    }
+}
+
+/// Asserts a permanent redirect to `location` (a path on this site).
+pub async fn assert_redirect(app: &TestApp, path: &str, location: &str) {
+    let response = app.get(path).await;
+    assert_eq!(response.status().as_u16(), 301, "GET {path}");
+    assert_eq!(response.headers()["location"], location, "GET {path}");
+}
+
+pub fn select<'a>(doc: &'a Html, css: &str) -> Vec<ElementRef<'a>> {
+    doc.select(&Selector::parse(css).unwrap()).collect()
+}
+
+pub fn text_of(doc: &Html, css: &str) -> String {
+    select(doc, css)
+        .first()
+        .map(|e| e.text().collect::<String>().trim().to_string())
+        .unwrap_or_else(|| panic!("no element matches {css}"))
+}
+
+pub fn attr_of(doc: &Html, css: &str, attr: &str) -> String {
+    select(doc, css)
+        .first()
+        .and_then(|e| e.value().attr(attr))
+        .unwrap_or_else(|| panic!("no {css}[{attr}]"))
+        .to_string()
+}
+
+/// The hrefs of the post cards in a listing, in order.
+pub fn card_links(doc: &Html) -> Vec<String> {
+    select(doc, ".card__title a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect()
+}

@@ -1,0 +1,13 @@
+//! Integration tests: each starts the real server on a random port against a fresh database
+//! (SQLite, or PostgreSQL when QUIRE_TEST_DATABASE_URL is set) and talks HTTP to it.
+
+mod cache;
+mod cli;
+mod helpers;
+mod http;
+mod migrations;
+mod pages;
+mod rendering;
+mod seo;
+mod transfer;
+mod urls;

@@ -1,0 +1,259 @@
+//! Browser tests: Debian's headless Chromium driven through chromedriver (WebDriver), for
+//! what a person does and sees. They need programs `cargo test` alone does not, so they are
+//! ignored by default; run them with `cargo test --test browser -- --ignored`.
+
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator, key::Key};
+use helpers::{TestApp, now, spawn_app};
+use serde_json::json;
+
+/// chromedriver on a free port, stopped when the test ends.
+struct Driver {
+    process: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn start_driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let process = Command::new(&binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {binary} (install chromium-driver): {e}"));
+    let driver = Driver {
+        process,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    driver
+}
+
+/// A fresh chromedriver and a Chromium session on it. Starting a session can fail while a
+/// just-started driver settles, so a refused connection is retried with a new driver.
+async fn browser(width: u32, extra_args: &[&str]) -> (Driver, Client) {
+    let mut args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--hide-scrollbars".into(),
+        // Smooth scrolling would move links while WebDriver clicks them.
+        "--force-prefers-reduced-motion".into(),
+        format!("--window-size={width},900"),
+    ];
+    args.extend(extra_args.iter().map(|a| a.to_string()));
+    let mut options = json!({ "args": args });
+    if let Ok(binary) = std::env::var("CHROMIUM") {
+        options["binary"] = json!(binary);
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".into(), options);
+    let mut attempt = 1;
+    loop {
+        let driver = start_driver();
+        match ClientBuilder::native()
+            .capabilities(capabilities.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return (driver, client),
+            Err(error) if attempt < 3 => {
+                eprintln!("chromedriver session attempt {attempt} failed: {error}");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(error) => panic!("chromedriver session: {error}"),
+        }
+    }
+}
+
+async fn demo_app() -> TestApp {
+    let app = spawn_app().await;
+    app.db
+        .run_blocking(|conn| quire::content::fill_demo(conn, now()))
+        .unwrap();
+    app
+}
+
+async fn heading(client: &Client) -> String {
+    client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn a_reader_follows_links_from_home_to_post_to_tag_and_author() {
+    let app = demo_app().await;
+    let (_driver, client) = browser(1200, &[]).await;
+
+    client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(heading(&client).await, "The Margin");
+    client
+        .find(Locator::LinkText("The anatomy of a fast web page"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(heading(&client).await, "The anatomy of a fast web page");
+    assert_eq!(
+        client.current_url().await.unwrap().path(),
+        "/the-anatomy-of-a-fast-web-page/"
+    );
+
+    // The table of contents jumps to its heading.
+    client
+        .find(Locator::Css(".toc a[href='#measure-on-a-small-machine']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        client.current_url().await.unwrap().fragment(),
+        Some("measure-on-a-small-machine")
+    );
+
+    client
+        .find(Locator::Css(".post__footer .tags a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(heading(&client).await, "Technology");
+
+    client
+        .find(Locator::Css(".card .byline a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/author/")
+    );
+
+    client
+        .find(Locator::LinkText("About"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(heading(&client).await, "About The Margin");
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn pages_fit_a_320px_screen_without_sideways_scrolling() {
+    let app = demo_app().await;
+    let (_driver, client) = browser(320, &[]).await;
+    for path in [
+        "/",
+        "/the-anatomy-of-a-fast-web-page/",
+        "/a-style-guide-writers-actually-read/",
+        "/tag/guides/",
+        "/no-such-page/",
+    ] {
+        client.goto(&app.url(path)).await.unwrap();
+        let widths = client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (scroll, inner) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+        assert!(
+            scroll <= inner,
+            "{path}: content {scroll}px wide in a {inner}px window"
+        );
+    }
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn the_skip_link_comes_first_and_shows_on_focus() {
+    let app = demo_app().await;
+    let (_driver, client) = browser(1200, &[]).await;
+    client.goto(&app.url("/")).await.unwrap();
+    let body = client.find(Locator::Css("body")).await.unwrap();
+    body.send_keys(&Key::Tab.to_string()).await.unwrap();
+    let focused = client
+        .execute(
+            "const a = document.activeElement; const r = a.getBoundingClientRect(); \
+             return [a.getAttribute('href'), r.top >= 0 && r.bottom <= window.innerHeight, \
+                     getComputedStyle(a).outlineStyle];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused[0], "#main", "first Tab reaches the skip link");
+    assert_eq!(focused[1], true, "the focused skip link is on screen");
+    assert_ne!(focused[2], "none", "focus is visible");
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn dark_mode_follows_the_system_preference() {
+    let app = demo_app().await;
+    let light = body_background(&app.url("/"), &[]).await;
+    let dark = body_background(&app.url("/"), &["--blink-settings=preferredColorScheme=0"]).await;
+    assert_ne!(light, dark, "dark mode changes the page's colours");
+    assert_eq!(light, "rgb(253, 252, 249)");
+}
+
+async fn body_background(url: &str, args: &[&str]) -> String {
+    let (_driver, client) = browser(1200, args).await;
+    client.goto(url).await.unwrap();
+    let value = client
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.close().await.unwrap();
+    value.as_str().unwrap().to_string()
+}
