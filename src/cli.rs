@@ -151,6 +151,7 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
             users::create(
                 conn,
                 NewUser {
+                    status: users::Status::Active,
                     email,
                     display_name,
                     role,

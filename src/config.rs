@@ -21,6 +21,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "QUIRE_SMTP_URL",
         "unset: mail is kept in the outbox and logged",
     ),
+    ("QUIRE_MAIL_FROM", "noreply@<host of QUIRE_BASE_URL>"),
+    ("QUIRE_RATE_LIMIT_IP", "30/10m"),
+    ("QUIRE_RATE_LIMIT_ACCOUNT", "10/10m"),
     ("QUIRE_LOG", "info"),
     ("QUIRE_LOG_FORMAT", "pretty"),
     ("QUIRE_PAGE_CACHE", "64MB"),
@@ -104,6 +107,12 @@ pub struct Config {
     pub secret_key: Vec<u8>,
     pub data_dir: PathBuf,
     pub smtp_url: Option<String>,
+    /// The sender of the site's mail.
+    pub mail_from: String,
+    /// Attempts per client address at signing in, signing up, resetting and resending.
+    pub rate_limit_ip: RateLimit,
+    /// Attempts per account (email address) at the same.
+    pub rate_limit_account: RateLimit,
     pub log_filter: String,
     pub log_format: LogFormat,
     /// The page cache's memory budget in bytes; `None` turns the cache off.
@@ -180,6 +189,33 @@ impl Config {
             }
         }
 
+        let mail_from = match get("QUIRE_MAIL_FROM") {
+            Some(raw) => {
+                let raw = raw.trim().to_string();
+                raw.parse::<lettre::message::Mailbox>().map_err(|e| {
+                    invalid("QUIRE_MAIL_FROM", format!("'{raw}' is not a mailbox: {e}"))
+                })?;
+                raw
+            }
+            None => {
+                let host = url::Url::parse(&base_url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_else(|| "localhost".into());
+                format!("noreply@{host}")
+            }
+        };
+        let rate_limit_ip = match get("QUIRE_RATE_LIMIT_IP") {
+            Some(raw) => RateLimit::parse(&raw).map_err(|m| invalid("QUIRE_RATE_LIMIT_IP", m))?,
+            None => RateLimit::per_minutes(30, 10),
+        };
+        let rate_limit_account = match get("QUIRE_RATE_LIMIT_ACCOUNT") {
+            Some(raw) => {
+                RateLimit::parse(&raw).map_err(|m| invalid("QUIRE_RATE_LIMIT_ACCOUNT", m))?
+            }
+            None => RateLimit::per_minutes(10, 10),
+        };
+
         let log_filter = get("QUIRE_LOG").unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log_filter)
             .map_err(|e| invalid("QUIRE_LOG", format!("not a valid filter: {e}")))?;
@@ -208,6 +244,9 @@ impl Config {
             secret_key,
             data_dir,
             smtp_url,
+            mail_from,
+            rate_limit_ip,
+            rate_limit_account,
             log_filter,
             log_format,
             page_cache,
@@ -217,6 +256,50 @@ impl Config {
     /// Whether the public origin is https (cookies get `Secure`, responses get HSTS).
     pub fn is_https(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+}
+
+/// At most `attempts` within `period`, refilled evenly: written `30/10m` (s, m or h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub attempts: u32,
+    pub period: std::time::Duration,
+}
+
+impl RateLimit {
+    pub fn per_minutes(attempts: u32, minutes: u64) -> RateLimit {
+        RateLimit {
+            attempts,
+            period: std::time::Duration::from_secs(minutes * 60),
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<RateLimit, String> {
+        let bad = || format!("'{raw}' is not a rate such as 30/10m (attempts/period in s, m or h)");
+        let (attempts, period) = raw.trim().split_once('/').ok_or_else(bad)?;
+        let attempts: u32 = attempts.trim().parse().map_err(|_| bad())?;
+        let period = period.trim();
+        let split = period.len().checked_sub(1).ok_or_else(bad)?;
+        let (count, unit) = period.split_at(split);
+        let count: u64 = if count.is_empty() {
+            Ok(1)
+        } else {
+            count.parse()
+        }
+        .map_err(|_| bad())?;
+        let seconds = match unit {
+            "s" => count,
+            "m" => count * 60,
+            "h" => count * 3600,
+            _ => return Err(bad()),
+        };
+        if attempts == 0 || seconds == 0 || seconds > 7 * 24 * 3600 {
+            return Err(bad());
+        }
+        Ok(RateLimit {
+            attempts,
+            period: std::time::Duration::from_secs(seconds),
+        })
     }
 }
 
@@ -361,6 +444,30 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn rate_limits_parse() {
+        assert_eq!(
+            RateLimit::parse("30/10m"),
+            Ok(RateLimit::per_minutes(30, 10))
+        );
+        assert_eq!(
+            RateLimit::parse(" 5 / h "),
+            Ok(RateLimit {
+                attempts: 5,
+                period: std::time::Duration::from_secs(3600)
+            })
+        );
+        for bad in [
+            "", "30", "0/1m", "3/0m", "3/10x", "x/1m", "3/-1m", "3/99999h",
+        ] {
+            assert!(RateLimit::parse(bad).is_err(), "{bad}");
+        }
+        let error = config_with(&[("QUIRE_RATE_LIMIT_IP", "lots")]).unwrap_err();
+        assert_eq!(error.var, "QUIRE_RATE_LIMIT_IP");
+        let error = config_with(&[("QUIRE_MAIL_FROM", "not a mailbox")]).unwrap_err();
+        assert_eq!(error.var, "QUIRE_MAIL_FROM");
     }
 
     #[test]

@@ -19,6 +19,13 @@ pub enum AppError {
     Gone,
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not signed in: answered with a redirect to the sign-in page, coming back after.
+    #[error("Please sign in first")]
+    SignInRequired { next: String },
+    #[error("Too many attempts. Please wait {retry_after} seconds and try again.")]
+    TooManyRequests { retry_after: u64 },
     #[error("The site is busy; please try again in a moment")]
     Unavailable,
     #[error("Something went wrong on our side")]
@@ -37,6 +44,9 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Gone => StatusCode::GONE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -47,8 +57,24 @@ impl ResponseError for AppError {
             tracing::error!(error = ?source, "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, AppError::Unavailable) {
-            response.insert_header(("Retry-After", "5"));
+        match self {
+            AppError::Unavailable => {
+                response.insert_header(("Retry-After", "5"));
+            }
+            AppError::TooManyRequests { retry_after } => {
+                response.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            AppError::SignInRequired { next } => {
+                let location = format!(
+                    "/account/login?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
+                return response
+                    .insert_header(("Location", location))
+                    .insert_header(("Cache-Control", "no-store"))
+                    .finish();
+            }
+            _ => {}
         }
         // Plain text here; the error-page middleware replaces it with the site's HTML page.
         response

@@ -8,6 +8,8 @@ pub mod content;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod housekeeping;
+pub mod mail;
 pub mod render;
 pub mod startup;
 pub mod state;

@@ -10,9 +10,13 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::csrf::same_origin_writes;
+use crate::auth::rate_limit::RateLimits;
 use crate::config::Config;
 use crate::content;
 use crate::db::{self, Db};
+use crate::housekeeping;
+use crate::mail::Mailer;
 use crate::state::{AppState, now};
 use crate::telemetry::request_log;
 use crate::web::assets::Assets;
@@ -20,7 +24,7 @@ use crate::web::canonical::canonical_urls;
 use crate::web::conditional::conditional_get;
 use crate::web::error_pages::error_pages;
 use crate::web::page_cache::{self, PageCache};
-use crate::web::{routes, security};
+use crate::web::{routes, security, session};
 
 /// Migrates the database, connects the pool, seeds a new site and writes the static assets.
 pub fn prepare(config: Config) -> anyhow::Result<AppState> {
@@ -37,11 +41,18 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
     let page_cache = config
         .page_cache
         .map(|budget| Arc::new(PageCache::new(budget)));
+    let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
+    let limits = Arc::new(RateLimits::new(
+        config.rate_limit_ip,
+        config.rate_limit_account,
+    ));
     Ok(AppState {
         db,
         config: Arc::new(config),
         assets: Arc::new(assets),
         page_cache,
+        mailer,
+        limits,
     })
 }
 
@@ -52,6 +63,9 @@ pub fn fill_demo(state: &AppState) -> anyhow::Result<bool> {
         .run_blocking(|conn| content::fill_demo(conn, now()))?)
 }
 
+/// The largest form body accepted (a long article in Markdown fits comfortably).
+const FORM_LIMIT: usize = 4 * 1024 * 1024;
+
 /// Starts serving on `listener`; the returned server runs until stopped or signalled.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let started = Instant::now();
@@ -60,11 +74,21 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     if let Some(cache) = &state.page_cache {
         page_cache::spawn_poller(cache, state.db.clone());
     }
+    state.mailer.spawn_delivery(state.db.clone());
+    housekeeping::spawn(state.db.clone(), Arc::clone(&state.limits));
+    let db = state.db.clone();
+    let secret_key = state.config.secret_key.clone();
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         let static_dir = static_dir.clone();
         App::new()
             .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(FORM_LIMIT))
+            .app_data(web::PayloadConfig::new(FORM_LIMIT))
+            .wrap(from_fn(session::mark_remembered))
+            .wrap(session::middleware(db.clone(), &secret_key, https))
+            .wrap(from_fn(session::extend_remembered_cookie))
+            .wrap(from_fn(same_origin_writes))
             .wrap(error_pages())
             .wrap(from_fn(canonical_urls))
             .wrap(security::headers(https))

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::auth::rate_limit::RateLimits;
 use crate::config::Config;
 use crate::db::Db;
+use crate::mail::Mailer;
 use crate::web::assets::Assets;
 use crate::web::page_cache::PageCache;
 
@@ -13,6 +15,8 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// `None` when `QUIRE_PAGE_CACHE=off`.
     pub page_cache: Option<Arc<PageCache>>,
+    pub mailer: Mailer,
+    pub limits: Arc<RateLimits>,
 }
 
 /// The current time, as stored in the database: naive UTC.

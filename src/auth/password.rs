@@ -22,6 +22,24 @@ pub fn verify(candidate: &str, phc: &str) -> bool {
         .is_ok()
 }
 
+/// Checks `candidate` against the account's hash, or — when there is no account or no
+/// password — against a dummy hash, so both cases take the same time and the same path.
+pub fn verify_or_dummy(candidate: &str, phc: Option<&str>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    match phc {
+        Some(phc) => verify(candidate, phc),
+        None => {
+            let dummy = DUMMY.get_or_init(|| {
+                let password = Password::parse("dummy password for timing".into())
+                    .expect("the dummy password is valid");
+                hash(&password).expect("hashing works")
+            });
+            verify(candidate, dummy);
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,5 +54,7 @@ mod tests {
         assert!(verify("correct horse battery", &first));
         assert!(!verify("wrong horse battery", &first));
         assert!(!verify("anything", "not a hash"));
+        assert!(verify_or_dummy("correct horse battery", Some(&first)));
+        assert!(!verify_or_dummy("dummy password for timing", None));
     }
 }

@@ -246,6 +246,7 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError
             let user = users::create(
                 conn,
                 NewUser {
+                    status: users::Status::Active,
                     email: Email::parse(email)?,
                     display_name: (*name).into(),
                     role: *role,

@@ -12,6 +12,49 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Nullable<BigInt>,
+        handle -> Text,
+        state -> Text,
+        device -> Text,
+        remember -> Bool,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        idle_expires_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        purpose -> Text,
+        user_id -> BigInt,
+        payload -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -97,6 +140,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(post_authors -> posts (post_id));
 diesel::joinable!(post_authors -> users (user_id));
 diesel::joinable!(post_tags -> posts (post_id));
@@ -110,4 +155,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_tags,
     site_settings,
     redirects,
+    sessions,
+    account_tokens,
+    outbox,
 );

@@ -4,7 +4,9 @@
 pub mod changes;
 pub mod posts;
 pub mod redirects;
+pub mod sessions;
 pub mod settings;
 pub mod sitemap;
 pub mod tags;
+pub mod tokens;
 pub mod users;

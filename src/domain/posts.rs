@@ -757,3 +757,34 @@ pub fn trash(conn: &mut DbConn, post_id: i64, now: NaiveDateTime) -> QueryResult
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     posts::table.count().get_result(conn)
 }
+
+/// How many posts and pages (trashed ones included) name this user as an author.
+pub fn count_by_author(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
+    post_authors::table
+        .filter(post_authors::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
+}
+
+/// Posts (not pages, not trashed) by status, for the admin dashboard: published, scheduled,
+/// drafts. A scheduled post whose time has come counts as published.
+pub fn status_counts(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<(i64, i64, i64)> {
+    let live = posts::table
+        .filter(posts::kind.eq(PostKind::Post.as_str()))
+        .filter(posts::deleted_at.is_null());
+    let published = live
+        .filter(posts::status.ne(PostStatus::Draft.as_str()))
+        .filter(posts::published_at.le(now))
+        .count()
+        .get_result(conn)?;
+    let scheduled = live
+        .filter(posts::status.ne(PostStatus::Draft.as_str()))
+        .filter(posts::published_at.gt(now))
+        .count()
+        .get_result(conn)?;
+    let drafts = live
+        .filter(posts::status.eq(PostStatus::Draft.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok((published, scheduled, drafts))
+}

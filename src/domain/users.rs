@@ -76,6 +76,21 @@ impl Email {
 /// A password within the accepted length. Never printed.
 pub struct Password(String);
 
+/// Passwords too common to protect anything, shipped with Quire (most common first).
+const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    static LIST: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let list = LIST.get_or_init(|| {
+        COMMON_PASSWORDS
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .collect()
+    });
+    list.contains(password.to_lowercase().as_str())
+}
+
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 
@@ -89,6 +104,19 @@ impl Password {
             return Err(UserError::PasswordTooLong);
         }
         Ok(Password(raw))
+    }
+
+    /// A password someone chooses for an account: within bounds, not on the list of common
+    /// passwords, and not the account's own email address.
+    pub fn choose(raw: String, email: &str) -> Result<Password, UserError> {
+        let password = Password::parse(raw)?;
+        if is_common(&password.0) {
+            return Err(UserError::PasswordCommon);
+        }
+        if password.0.trim().eq_ignore_ascii_case(email.trim()) {
+            return Err(UserError::PasswordIsEmail);
+        }
+        Ok(password)
     }
 
     pub fn expose(&self) -> &str {
@@ -118,6 +146,12 @@ pub enum UserError {
     PasswordTooShort,
     #[error("the password can be at most {MAX_PASSWORD_CHARS} characters")]
     PasswordTooLong,
+    #[error("this password is too common; choose one that is harder to guess")]
+    PasswordCommon,
+    #[error("the password cannot be your email address")]
+    PasswordIsEmail,
+    #[error("the name cannot contain control or text-direction characters")]
+    NameHasControls,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -131,16 +165,45 @@ impl From<UserError> for AppError {
     }
 }
 
-/// A display name: trimmed, not empty, at most 100 characters.
+/// A display name: trimmed, not empty, at most 100 characters, and free of control and
+/// bidirectional-override characters (which could make a name display as something else).
 pub fn parse_display_name(raw: &str) -> Result<String, UserError> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(UserError::EmptyName);
     }
+    if name.chars().any(is_hidden_control) {
+        return Err(UserError::NameHasControls);
+    }
     if name.chars().count() > 100 {
         return Err(UserError::NameTooLong);
     }
     Ok(name.to_string())
+}
+
+/// Control characters, and the Unicode marks that reorder or hide text.
+pub fn is_hidden_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Whether someone can use their account: `pending` until the emailed link is followed
+/// (or the invitation accepted), `suspended` by staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Active,
+    Suspended,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -155,9 +218,22 @@ pub struct User {
     pub website: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub status: String,
+}
+
+impl User {
+    /// The stored role; an unknown value (never written by Quire) counts as a member.
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Member)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == Status::Active.as_str()
+    }
 }
 
 pub struct NewUser {
+    pub status: Status,
     pub email: Email,
     pub display_name: String,
     pub role: Role,
@@ -188,10 +264,15 @@ pub fn create(conn: &mut DbConn, new: NewUser, now: NaiveDateTime) -> Result<Use
             },
             now,
         )?;
-        Ok(users::table
+        let user: User = users::table
             .filter(users::slug.eq(&slug))
             .select(User::as_select())
-            .first(conn)?)
+            .first(conn)?;
+        if new.status != Status::Active {
+            set_status(conn, user.id, new.status, now)?;
+            return Ok(by_id(conn, user.id)?.expect("the user was just created"));
+        }
+        Ok(user)
     })
 }
 
@@ -302,6 +383,136 @@ fn insert(conn: &mut DbConn, record: &UserRecord, now: NaiveDateTime) -> QueryRe
             users::updated_at.eq(now),
         ))
         .execute(conn)
+}
+
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The user with this email (compared case-insensitively) and their password hash.
+pub fn by_email(conn: &mut DbConn, email: &Email) -> QueryResult<Option<(User, Option<String>)>> {
+    users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email.as_str().to_string())
+                .sql(")"),
+        )
+        .select((User::as_select(), users::password_hash))
+        .first(conn)
+        .optional()
+}
+
+pub fn password_hash(conn: &mut DbConn, id: i64) -> QueryResult<Option<String>> {
+    users::table
+        .find(id)
+        .select(users::password_hash)
+        .first(conn)
+}
+
+pub fn set_password_hash(
+    conn: &mut DbConn,
+    id: i64,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i64,
+    status: Status,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::status.eq(status.as_str()), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// What a person may change about themselves on their account page.
+pub struct Profile {
+    pub display_name: String,
+    pub bio: String,
+    pub website: String,
+}
+
+pub fn update_profile(
+    conn: &mut DbConn,
+    id: i64,
+    profile: &Profile,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        diesel::update(users::table.find(id))
+            .set((
+                users::display_name.eq(&profile.display_name),
+                users::bio.eq(&profile.bio),
+                users::website.eq(&profile.website),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(drop)
+    })
+}
+
+/// Moves the account to a confirmed new address; refused if another account has it.
+pub fn change_email(
+    conn: &mut DbConn,
+    id: i64,
+    email: &Email,
+    now: NaiveDateTime,
+) -> Result<(), UserError> {
+    write_transaction(conn, |conn| {
+        if email_exists(conn, email)? {
+            return Err(UserError::EmailTaken);
+        }
+        diesel::update(users::table.find(id))
+            .set((users::email.eq(email.as_str()), users::updated_at.eq(now)))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Whether an owner exists yet (the setup page only works until one does).
+pub fn owner_exists(conn: &mut DbConn) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::role.eq(Role::Owner.as_str())),
+    ))
+    .get_result(conn)
+}
+
+/// Staff (everyone but members), most powerful first.
+pub fn staff(conn: &mut DbConn) -> QueryResult<Vec<User>> {
+    let mut staff: Vec<User> = users::table
+        .filter(users::role.ne(Role::Member.as_str()))
+        .select(User::as_select())
+        .load(conn)?;
+    staff.sort_by_key(|u| (u.role(), u.display_name.to_lowercase()));
+    Ok(staff)
+}
+
+pub fn count_by_role(conn: &mut DbConn, role: Role) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(role.as_str()))
+        .count()
+        .get_result(conn)
+}
+
+/// Deletes the account. Sessions and tokens go with it (foreign keys cascade).
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        diesel::delete(users::table.find(id))
+            .execute(conn)
+            .map(drop)
+    })
 }
 
 pub fn by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<User>> {

@@ -1,14 +1,18 @@
 //! HTTP by area. `routes` is the one place that maps URLs to handlers.
 
+pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod canonical;
 pub mod conditional;
 pub mod error_pages;
+pub mod forms;
 pub mod health;
 pub mod page_cache;
 pub mod public;
 pub mod security;
 pub mod seo;
+pub mod session;
 pub mod views;
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
@@ -27,6 +31,8 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub fn routes(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     use public::{author, home, post, tag};
     use seo::{feeds, robots, sitemaps};
+    accounts(cfg);
+    administration(cfg);
     cfg.service(
         web::scope("/static")
             .wrap(
@@ -64,6 +70,74 @@ pub fn routes(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     )
     .route("/{slug}/", read().to(post::show_post))
     .default_service(web::to(not_found));
+}
+
+/// Members' pages. Registered before the public `/{slug}/` route, which would match them.
+fn accounts(cfg: &mut web::ServiceConfig) {
+    use account::{data, invite, login, profile, reset, signup};
+    cfg.route(
+        "/account",
+        read().to(|| async { account::see_other("/account/") }),
+    )
+    .route("/account/", read().to(profile::show_account))
+    .route("/account/", web::post().to(profile::update_profile))
+    .route("/account/signup", read().to(signup::show_signup))
+    .route("/account/signup", web::post().to(signup::signup))
+    .route("/account/signup/sent", read().to(signup::signup_sent))
+    .route("/account/confirm", read().to(signup::show_confirm))
+    .route("/account/confirm", web::post().to(signup::confirm))
+    .route("/account/confirm/resend", web::post().to(signup::resend))
+    .route("/account/login", read().to(login::show_login))
+    .route("/account/login", web::post().to(login::login))
+    .route("/account/logout", web::post().to(login::logout))
+    .route("/account/reset", read().to(reset::show_request))
+    .route("/account/reset", web::post().to(reset::request))
+    .route("/account/reset/new", read().to(reset::show_new_password))
+    .route(
+        "/account/reset/new",
+        web::post().to(reset::set_new_password),
+    )
+    .route("/account/email", web::post().to(profile::change_email))
+    .route(
+        "/account/email/confirm",
+        read().to(profile::show_confirm_email),
+    )
+    .route(
+        "/account/email/confirm",
+        web::post().to(profile::confirm_email),
+    )
+    .route(
+        "/account/password",
+        read().to(|| async { account::see_other("/account/#password-heading") }),
+    )
+    .route(
+        "/account/password",
+        web::post().to(profile::change_password),
+    )
+    .route(
+        "/account/sessions/revoke",
+        web::post().to(profile::revoke_session),
+    )
+    .route(
+        "/account/sessions/revoke-all",
+        web::post().to(profile::revoke_all_sessions),
+    )
+    .route("/account/export", read().to(data::export))
+    .route("/account/delete", read().to(data::show_delete))
+    .route("/account/delete", web::post().to(data::delete))
+    .route("/account/invite", read().to(invite::show_invite))
+    .route("/account/invite", web::post().to(invite::accept_invite));
+}
+
+/// The admin: every route here checks the signed-in person's role on the server.
+fn administration(cfg: &mut web::ServiceConfig) {
+    use admin::{dashboard, setup, staff};
+    cfg.route("/admin", read().to(dashboard::show_dashboard))
+        .route("/admin/", read().to(dashboard::show_dashboard))
+        .route("/admin/setup", read().to(setup::show_setup))
+        .route("/admin/setup", web::post().to(setup::setup))
+        .route("/admin/staff", read().to(staff::show_staff))
+        .route("/admin/staff/invite", web::post().to(staff::invite));
 }
 
 async fn not_found() -> AppResult<HttpResponse> {

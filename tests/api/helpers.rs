@@ -221,6 +221,7 @@ impl TestApp {
                 users::create(
                     conn,
                     NewUser {
+                        status: users::Status::Active,
                         email: Email::parse(&email).unwrap(),
                         display_name: name.into(),
                         role: Role::Author,
@@ -285,4 +286,111 @@ pub fn card_links(doc: &Html) -> Vec<String> {
         .iter()
         .map(|a| a.value().attr("href").unwrap().to_string())
         .collect()
+}
+
+/// A separate browser: its own cookie jar, not following redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+pub fn parse_html(body: &str) -> Html {
+    Html::parse_document(body)
+}
+
+/// Account helpers: forms with their CSRF token, the outbox, users with passwords.
+impl TestApp {
+    /// The CSRF token of the first form on the page at `path`, as `client` sees it.
+    pub async fn csrf_token(&self, client: &reqwest::Client, path: &str) -> String {
+        let response = client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        let doc = Html::parse_document(&response.text().await.unwrap());
+        attr_of(&doc, "input[name=csrf_token]", "value")
+    }
+
+    /// Fetches the form page at `page`, then posts `fields` (plus its CSRF token) to `action`.
+    pub async fn submit(
+        &self,
+        client: &reqwest::Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token(client, page).await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        client
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn outbox(&self) -> Vec<quire::mail::Queued> {
+        self.db.run_blocking(quire::mail::outbox).unwrap()
+    }
+
+    /// The path and query of the newest link to `path` mailed to `to`.
+    pub fn mailed_link(&self, to: &str, path: &str) -> String {
+        let prefix = format!("{}{path}", self.base);
+        self.outbox()
+            .into_iter()
+            .filter(|m| m.recipient.eq_ignore_ascii_case(to))
+            .find_map(|m| {
+                m.body
+                    .split_whitespace()
+                    .find(|word| word.starts_with(&prefix))
+                    .map(|url| url[self.base.len()..].to_string())
+            })
+            .unwrap_or_else(|| panic!("no mail to {to} with a link to {path}"))
+    }
+
+    /// An active account with a password, created directly in the database.
+    pub fn user_with_password(&self, email: &str, role: Role, password: &str) -> User {
+        let hash =
+            quire::auth::password::hash(&users::Password::parse(password.into()).unwrap()).unwrap();
+        let email = Email::parse(email).unwrap();
+        let name = email.as_str().split('@').next().unwrap().to_string();
+        self.db
+            .run_blocking(|conn| {
+                users::create(
+                    conn,
+                    NewUser {
+                        status: users::Status::Active,
+                        email,
+                        display_name: name,
+                        role,
+                        bio: String::new(),
+                        website: String::new(),
+                        password_hash: Some(hash),
+                    },
+                    now(),
+                )
+            })
+            .expect("seed user")
+    }
+
+    /// Signs `client` in; returns the response to the sign-in form.
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.submit(
+            client,
+            "/account/login",
+            "/account/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_string()
 }

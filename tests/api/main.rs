@@ -1,6 +1,8 @@
 //! Integration tests: each starts the real server on a random port against a fresh database
 //! (SQLite, or PostgreSQL when QUIRE_TEST_DATABASE_URL is set) and talks HTTP to it.
 
+mod accounts;
+mod admin;
 mod cache;
 mod cli;
 mod helpers;
@@ -8,6 +10,7 @@ mod http;
 mod migrations;
 mod pages;
 mod rendering;
+mod security;
 mod seo;
 mod transfer;
 mod urls;

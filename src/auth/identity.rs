@@ -1,0 +1,198 @@
+//! Who is asking: signing in and out, and the extractors handlers use to require it.
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::auth::permissions::Permission;
+use crate::auth::session_store::keys;
+use crate::auth::tokens::random_token;
+use crate::domain::users::{self, Role, User};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Starts a signed-in session for `user`. The session gets a new key first, so a key planted
+/// before sign-in (session fixation) is worth nothing after it.
+pub fn sign_in(
+    session: &Session,
+    user: &User,
+    remember: bool,
+    device: &str,
+) -> Result<(), AppError> {
+    session.renew();
+    let insert = |key: &str, value: serde_json::Value| {
+        session.insert(key, value).map_err(AppError::internal)
+    };
+    insert(keys::USER_ID, user.id.into())?;
+    insert(keys::HANDLE, random_token().into())?;
+    insert(keys::REMEMBER, remember.into())?;
+    insert(keys::DEVICE, device.into())?;
+    // A fresh token for the forms of the signed-in session.
+    insert(keys::CSRF, random_token().into())?;
+    Ok(())
+}
+
+/// Ends this session on the server (its row is deleted) and in the browser.
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// This session's public handle (see `domain::sessions`).
+pub fn handle(session: &Session) -> Option<String> {
+    session.get::<String>(keys::HANDLE).ok().flatten()
+}
+
+/// A one-line description of the browser, for the list of active sessions.
+pub fn describe_device(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map_or("Unknown browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| name);
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_string(),
+    }
+}
+
+/// The signed-in user. Without a live session for an active account, the request is sent
+/// to the sign-in page and brought back afterwards.
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+}
+
+impl SignedIn {
+    pub fn role(&self) -> Role {
+        self.user.role()
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let next = match req.query_string() {
+            "" => req.path().to_string(),
+            query => format!("{}?{query}", req.path()),
+        };
+        Box::pin(async move {
+            let required = || AppError::SignInRequired { next: next.clone() };
+            let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no state")))?;
+            let Some(id) = session.get::<i64>(keys::USER_ID).ok().flatten() else {
+                return Err(required().into());
+            };
+            match state.db.run(move |conn| users::by_id(conn, id)).await? {
+                Some(user) if user.is_active() => Ok(SignedIn { user, session }),
+                // Suspended or deleted since: this session is over.
+                _ => {
+                    sign_out(&session);
+                    Err(required().into())
+                }
+            }
+        })
+    }
+}
+
+/// A signed-in member of staff: anyone whose role may use the admin.
+pub struct Staff(pub SignedIn);
+
+impl Staff {
+    pub fn user(&self) -> &User {
+        &self.0.user
+    }
+
+    pub fn role(&self) -> Role {
+        self.0.role()
+    }
+
+    /// Refuses (403) unless this person's role grants `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.role().can(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Your role does not allow this. Ask an administrator if you need it.".into(),
+            ))
+        }
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        Box::pin(async move {
+            let staff = Staff(signed_in.await?);
+            staff.require(Permission::UseAdmin)?;
+            Ok(staff)
+        })
+    }
+}
+
+/// Where to go after signing in: a local path only, never another site.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    local.then(|| next.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_only_goes_to_local_paths() {
+        assert_eq!(safe_next(Some("/account/")), Some("/account/".into()));
+        assert_eq!(safe_next(Some("/admin?tab=1")), Some("/admin?tab=1".into()));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil.example",
+            "/\tevil",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(safe_next(None), None);
+    }
+
+    #[test]
+    fn devices_are_described_briefly() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(describe_device(firefox), "Firefox on Linux");
+        let chrome_mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
+                          (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+        assert_eq!(describe_device(chrome_mac), "Chrome on macOS");
+        assert_eq!(describe_device(""), "Unknown browser");
+    }
+}

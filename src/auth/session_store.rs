@@ -1,0 +1,120 @@
+//! actix-session's `SessionStore` over our database, so the cookie holds only a random key,
+//! logging out deletes the session for good, and sessions work across instances.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+
+use crate::auth::tokens::{hash_token, random_token};
+use crate::db::Db;
+use crate::domain::sessions::{self, SessionFacts};
+use crate::state::now;
+
+/// Session state keys with a meaning outside the session itself.
+pub mod keys {
+    pub const USER_ID: &str = "uid";
+    /// The session's public name (see `domain::sessions`), set at login.
+    pub const HANDLE: &str = "sid";
+    pub const REMEMBER: &str = "remember";
+    pub const DEVICE: &str = "device";
+    pub const CSRF: &str = "csrf";
+    pub const FLASH: &str = "flash";
+}
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> DbSessionStore {
+        DbSessionStore { db }
+    }
+}
+
+type State = HashMap<String, String>;
+
+/// The columns a session row keeps beside its state (actix-session stores values as JSON).
+fn facts(state: &State) -> SessionFacts {
+    fn json<T: serde::de::DeserializeOwned>(state: &State, key: &str) -> Option<T> {
+        state.get(key).and_then(|v| serde_json::from_str(v).ok())
+    }
+    SessionFacts {
+        user_id: json(state, keys::USER_ID),
+        handle: json(state, keys::HANDLE).unwrap_or_default(),
+        device: json(state, keys::DEVICE).unwrap_or_default(),
+        remember: json(state, keys::REMEMBER).unwrap_or(false),
+    }
+}
+
+fn session_key(raw: String) -> anyhow::Result<SessionKey> {
+    SessionKey::try_from(raw).map_err(|e| anyhow::anyhow!("invalid session key: {e}"))
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        let id = hash_token(session_key.as_ref());
+        let row = self
+            .db
+            .run(move |conn| sessions::find_live(conn, &id, now()))
+            .await
+            .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?;
+        row.map(|row| serde_json::from_str(&row.state))
+            .transpose()
+            .map_err(|e| LoadError::Deserialization(e.into()))
+    }
+
+    async fn save(&self, state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let key = random_token();
+        let id = hash_token(&key);
+        let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        self.db
+            .run(move |conn| sessions::insert(conn, &id, &json, &facts(&state), now()))
+            .await
+            .map_err(|e| SaveError::Other(anyhow::anyhow!("{e}")))?;
+        session_key(key).map_err(SaveError::Other)
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let id = hash_token(session_key.as_ref());
+        let json =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let session_facts = facts(&state);
+        let updated = self
+            .db
+            .run(move |conn| sessions::update(conn, &id, &json, &session_facts, now()))
+            .await
+            .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
+        if updated {
+            return Ok(session_key);
+        }
+        // The session ended meanwhile (revoked elsewhere, or expired): never bring it back
+        // under its old key; start a new one.
+        self.save(state, ttl).await.map_err(|e| match e {
+            SaveError::Serialization(e) => UpdateError::Serialization(e),
+            SaveError::Other(e) => UpdateError::Other(e),
+        })
+    }
+
+    async fn update_ttl(&self, session_key: &SessionKey, _ttl: &Duration) -> anyhow::Result<()> {
+        let id = hash_token(session_key.as_ref());
+        self.db
+            .run(move |conn| sessions::touch(conn, &id, now()))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        let id = hash_token(session_key.as_ref());
+        self.db
+            .run(move |conn| sessions::delete(conn, &id))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}

@@ -1,0 +1,86 @@
+//! The words of every message the site sends. Links are absolute, built from the base URL.
+
+use super::Mail;
+
+pub fn confirm_account(site: &str, base_url: &str, to: &str, token: &str) -> Mail {
+    Mail {
+        to: to.into(),
+        subject: format!("Confirm your account at {site}"),
+        body: format!(
+            "Welcome to {site}!\n\nTo confirm your email address and start your account, \
+             open this link within 24 hours:\n\n{base_url}/account/confirm?token={token}\n\n\
+             If you did not sign up, ignore this message; nothing happens without the link.\n"
+        ),
+    }
+}
+
+/// Sent instead of a confirmation when the address already has an account, so the sign-up
+/// form cannot be used to discover who is registered.
+pub fn signup_attempt_on_existing(site: &str, base_url: &str, to: &str) -> Mail {
+    Mail {
+        to: to.into(),
+        subject: format!("Someone tried to sign up at {site} with your address"),
+        body: format!(
+            "Someone, perhaps you, tried to create an account at {site} with this email \
+             address, which already has one.\n\nTo sign in: {base_url}/account/login\n\
+             Forgot your password? {base_url}/account/reset\n\n\
+             If it was not you, you can ignore this message; your account is unchanged.\n"
+        ),
+    }
+}
+
+pub fn reset_password(site: &str, base_url: &str, to: &str, token: &str) -> Mail {
+    Mail {
+        to: to.into(),
+        subject: format!("Reset your password at {site}"),
+        body: format!(
+            "To choose a new password for your account at {site}, open this link within \
+             an hour. It works once:\n\n{base_url}/account/reset/new?token={token}\n\n\
+             Choosing a new password signs you out everywhere else.\n\
+             If you did not ask for this, ignore this message; your password is unchanged.\n"
+        ),
+    }
+}
+
+pub fn invitation(
+    site: &str,
+    base_url: &str,
+    to: &str,
+    inviter: &str,
+    role: &str,
+    token: &str,
+) -> Mail {
+    Mail {
+        to: to.into(),
+        subject: format!("{inviter} invited you to {site}"),
+        body: format!(
+            "{inviter} invited you to join {site} as {role}.\n\nTo accept, choose your \
+             name and password within 7 days:\n\n{base_url}/account/invite?token={token}\n"
+        ),
+    }
+}
+
+pub fn confirm_new_email(site: &str, base_url: &str, to: &str, token: &str) -> Mail {
+    Mail {
+        to: to.into(),
+        subject: format!("Confirm your new email address at {site}"),
+        body: format!(
+            "To use this address for your account at {site}, open this link within 24 \
+             hours:\n\n{base_url}/account/email/confirm?token={token}\n\n\
+             If you did not ask for this, ignore this message.\n"
+        ),
+    }
+}
+
+pub fn email_change_requested(site: &str, to: &str, new_email: &str) -> Mail {
+    Mail {
+        to: to.into(),
+        subject: format!("Your email address at {site} is being changed"),
+        body: format!(
+            "Someone signed in to your account at {site} asked to change its email address \
+             to {new_email}. The change happens only when the link sent to that address is \
+             followed.\n\nIf this was not you, change your password now; that also signs \
+             out every other session.\n"
+        ),
+    }
+}

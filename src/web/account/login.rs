@@ -1,0 +1,133 @@
+//! Signing in and out. A wrong password and an unknown address get the same answer, after
+//! the same work.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{FormPage, invalid, layout, link, ok, see_other, take_notice, verify_password};
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::identity::{safe_next, sign_in, sign_out};
+use crate::auth::rate_limit::Action;
+use crate::domain::users::{self, Email, Role, Status};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::forms::{Field, Hidden};
+use crate::web::views::Layout;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    remember: Option<String>,
+    next: Option<String>,
+}
+
+const WRONG: &str = "That email and password do not match an account. Check them and try again.";
+
+fn login_page(layout: Layout, csrf: String, form: &LoginForm, problem: Option<String>) -> FormPage {
+    let mut page = FormPage::new(layout, "Sign in", "/account/login", csrf);
+    page.fields = vec![
+        Field::email("email", "Email").value(&form.email),
+        Field::current_password("password", "Password"),
+        Field::new(
+            "remember",
+            "Keep me signed in on this device for 30 days",
+            "checkbox",
+        )
+        .checked(form.remember.is_some()),
+    ];
+    if let Some(next) = safe_next(form.next.as_deref()) {
+        page.hidden.push(Hidden {
+            name: "next",
+            value: next,
+        });
+    }
+    page.problem = problem;
+    page.submit = "Sign in";
+    page.links = vec![
+        link("/account/reset", "Forgot your password?"),
+        link("/account/signup", "No account yet? Sign up"),
+    ];
+    page
+}
+
+pub async fn show_login(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<LoginQuery>,
+) -> AppResult<HttpResponse> {
+    let form = LoginForm {
+        next: query.into_inner().next,
+        ..LoginForm::default()
+    };
+    let layout = layout(&state, "/account/login", "Sign in").await?;
+    let mut page = login_page(layout, csrf::token(&session)?, &form, None);
+    page.notice = take_notice(&session);
+    ok(&page)
+}
+
+pub async fn login(
+    state: web::Data<AppState>,
+    session: Session,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> AppResult<HttpResponse> {
+    state
+        .limits
+        .check(Action::Login, super::client_ip(&req), Some(&form.email))?;
+    let account = match Email::parse(&form.email) {
+        Ok(email) => {
+            state
+                .db
+                .run(move |conn| users::by_email(conn, &email))
+                .await?
+        }
+        Err(_) => None,
+    };
+    let (user, hash) = account.map_or((None, None), |(user, hash)| (Some(user), hash));
+    let matches = verify_password(form.password.clone(), hash).await?;
+    let problem = match &user {
+        Some(user) if matches => match user.status.as_str() {
+            s if s == Status::Active.as_str() => None,
+            s if s == Status::Pending.as_str() => Some(
+                "Please confirm your email address first: follow the link we sent you.".to_string(),
+            ),
+            _ => Some("This account is suspended. Contact the site's administrators.".to_string()),
+        },
+        _ => Some(WRONG.to_string()),
+    };
+    let (Some(user), None) = (user, &problem) else {
+        let layout = layout(&state, "/account/login", "Sign in").await?;
+        return invalid(&login_page(layout, csrf::token(&session)?, &form, problem));
+    };
+    sign_in(
+        &session,
+        &user,
+        form.remember.is_some(),
+        &super::device(&req),
+    )?;
+    let home = if user.role() == Role::Member {
+        "/account/"
+    } else {
+        "/admin"
+    };
+    let next = safe_next(form.next.as_deref()).unwrap_or_else(|| home.to_string());
+    Ok(see_other(&next))
+}
+
+pub async fn logout(session: Session, CsrfForm(_): CsrfForm<Empty>) -> HttpResponse {
+    sign_out(&session);
+    see_other("/")
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Deserialize, Default)]
+pub struct Empty {}

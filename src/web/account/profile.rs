@@ -1,0 +1,464 @@
+//! The account page: profile, email address, password, and where one is signed in.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::login::Empty;
+use super::signup::TokenQuery;
+use super::{
+    FormPage, hash_password, invalid, layout, link, link_expired, ok, see_other, set_notice,
+    take_notice, verify_password,
+};
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::identity::{self, SignedIn};
+use crate::db::write_transaction;
+use crate::domain::tokens::{self, Purpose};
+use crate::domain::users::{
+    self, Email, Password, Profile, Role, UserError, is_hidden_control, parse_display_name,
+};
+use crate::domain::{sessions, settings};
+use crate::error::{AppError, AppResult};
+use crate::mail::{self, messages};
+use crate::state::{AppState, now};
+use crate::web::forms::{Errors, Field, Hidden};
+use crate::web::views::{DateView, Layout};
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "account/index.html")]
+pub struct AccountPage {
+    layout: Layout,
+    notice: Option<String>,
+    email: String,
+    is_staff: bool,
+    csrf: String,
+    profile: Vec<Field>,
+    email_form: Vec<Field>,
+    password_form: Vec<Field>,
+    sessions: Vec<SessionView>,
+}
+
+pub struct SessionView {
+    handle: String,
+    device: String,
+    started: String,
+    last_seen: String,
+    current: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ProfileForm {
+    display_name: String,
+    bio: String,
+    website: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmailForm {
+    new_email: String,
+    current_password: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+/// What the page shows when a form on it did not validate.
+#[derive(Default)]
+struct Submitted {
+    profile: Option<ProfileForm>,
+    new_email: Option<String>,
+    errors: Errors,
+}
+
+async fn account_page(
+    state: &AppState,
+    me: &SignedIn,
+    submitted: Submitted,
+) -> AppResult<AccountPage> {
+    let user_id = me.user.id;
+    let (settings, rows) = state
+        .db
+        .run(move |conn| {
+            let now = now();
+            Ok::<_, AppError>((
+                settings::current(conn, now)?,
+                sessions::of_user(conn, user_id, now)?,
+            ))
+        })
+        .await?;
+    let tz: Tz = settings.timezone;
+    let current = identity::handle(&me.session);
+    let errors = &submitted.errors;
+    let profile = submitted.profile.unwrap_or_else(|| ProfileForm {
+        display_name: me.user.display_name.clone(),
+        bio: me.user.bio.clone(),
+        website: me.user.website.clone(),
+    });
+    Ok(AccountPage {
+        layout: layout(state, "/account/", "Your account").await?,
+        notice: take_notice(&me.session),
+        email: me.user.email.clone(),
+        is_staff: me.role() != Role::Member,
+        csrf: csrf::token(&me.session)?,
+        profile: vec![
+            Field::display_name()
+                .value(profile.display_name)
+                .error(errors.get("display_name")),
+            Field::new("bio", "Bio", "textarea")
+                .max(MAX_BIO)
+                .value(profile.bio)
+                .error(errors.get("bio")),
+            Field::new("website", "Website", "url")
+                .max(MAX_WEBSITE)
+                .autocomplete("url")
+                .value(profile.website)
+                .error(errors.get("website")),
+        ],
+        email_form: vec![
+            Field::email("new_email", "New email address")
+                .value(submitted.new_email.unwrap_or_default())
+                .error(errors.get("new_email")),
+            Field::current_password("current_password", "Your password")
+                .error(errors.get("email_password")),
+        ],
+        password_form: vec![
+            Field::current_password("current_password", "Current password")
+                .error(errors.get("current_password")),
+            Field::new_password("new_password", "New password").error(errors.get("new_password")),
+        ],
+        sessions: rows
+            .into_iter()
+            .map(|row| SessionView {
+                current: current.as_deref() == Some(row.handle.as_str()),
+                handle: row.handle,
+                device: if row.device.is_empty() {
+                    "Unknown browser".into()
+                } else {
+                    row.device
+                },
+                started: DateView::new(row.created_at, tz).human,
+                last_seen: DateView::new(row.last_seen_at, tz).human,
+            })
+            .collect(),
+    })
+}
+
+pub async fn show_account(state: web::Data<AppState>, me: SignedIn) -> AppResult<HttpResponse> {
+    ok(&account_page(&state, &me, Submitted::default()).await?)
+}
+
+const MAX_BIO: usize = 2000;
+const MAX_WEBSITE: usize = 500;
+
+fn parse_website(raw: &str) -> Result<String, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(String::new());
+    }
+    match url::Url::parse(raw) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && raw.len() <= MAX_WEBSITE => {
+            Ok(url.to_string())
+        }
+        _ => Err("Enter a full web address starting with https:// (or leave it empty)."),
+    }
+}
+
+fn parse_bio(raw: &str) -> Result<String, &'static str> {
+    let bio = raw.trim();
+    if bio.chars().count() > MAX_BIO {
+        return Err("The bio can be at most 2,000 characters.");
+    }
+    if bio
+        .chars()
+        .any(|c| c != '\n' && c != '\r' && c != '\t' && is_hidden_control(c))
+    {
+        return Err("The bio cannot contain control or text-direction characters.");
+    }
+    Ok(bio.replace("\r\n", "\n"))
+}
+
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> AppResult<HttpResponse> {
+    let mut errors = Errors::default();
+    let display_name = errors.check("display_name", parse_display_name(&form.display_name));
+    let bio = errors.check("bio", parse_bio(&form.bio));
+    let website = errors.check("website", parse_website(&form.website));
+    let (Some(display_name), Some(bio), Some(website)) = (display_name, bio, website) else {
+        let submitted = Submitted {
+            profile: Some(form),
+            errors,
+            ..Submitted::default()
+        };
+        return invalid(&account_page(&state, &me, submitted).await?);
+    };
+    let id = me.user.id;
+    let profile = Profile {
+        display_name,
+        bio,
+        website,
+    };
+    state
+        .db
+        .run(move |conn| users::update_profile(conn, id, &profile, now()))
+        .await?;
+    set_notice(&me.session, "Your profile has been saved.");
+    Ok(see_other("/account/"))
+}
+
+pub async fn change_email(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> AppResult<HttpResponse> {
+    let mut errors = Errors::default();
+    let email = errors.check("new_email", Email::parse(&form.new_email));
+    let id = me.user.id;
+    let hash = state
+        .db
+        .run(move |conn| users::password_hash(conn, id))
+        .await?;
+    if !verify_password(form.current_password.clone(), hash).await? {
+        errors.add("email_password", "That is not your current password.");
+    }
+    if let Some(email) = &email {
+        let taken = email.as_str().eq_ignore_ascii_case(&me.user.email) || {
+            let lookup = email.clone();
+            state
+                .db
+                .run(move |conn| users::by_email(conn, &lookup))
+                .await?
+                .is_some()
+        };
+        if taken {
+            errors.add(
+                "new_email",
+                "That address cannot be used. Choose another one.",
+            );
+        }
+    }
+    let (Some(email), true) = (email, errors.is_empty()) else {
+        let submitted = Submitted {
+            new_email: Some(form.new_email),
+            errors,
+            ..Submitted::default()
+        };
+        return invalid(&account_page(&state, &me, submitted).await?);
+    };
+    let base_url = state.config.base_url.clone();
+    let old = me.user.email.clone();
+    let sent = state
+        .db
+        .run(move |conn| {
+            let now = now();
+            let site = settings::current(conn, now)?.title;
+            write_transaction(conn, |conn| {
+                let token = tokens::issue(conn, id, Purpose::ChangeEmail, email.as_str(), now)?;
+                let confirm = messages::confirm_new_email(&site, &base_url, email.as_str(), &token);
+                let notice = messages::email_change_requested(&site, &old, email.as_str());
+                mail::queue(conn, &confirm, now)?;
+                mail::queue(conn, &notice, now)?;
+                Ok::<_, AppError>([confirm, notice])
+            })
+        })
+        .await?;
+    sent.iter().for_each(|mail| state.mailer.queued(mail));
+    set_notice(
+        &me.session,
+        "We sent a link to your new address. Follow it to complete the change.",
+    );
+    Ok(see_other("/account/"))
+}
+
+pub async fn show_confirm_email(
+    state: web::Data<AppState>,
+    session: actix_session::Session,
+    query: web::Query<TokenQuery>,
+) -> AppResult<HttpResponse> {
+    let token = query.into_inner().token_value();
+    let lookup = token.clone();
+    let found = state
+        .db
+        .run(move |conn| tokens::peek(conn, &lookup, Purpose::ChangeEmail, now()))
+        .await?;
+    let Some(found) = found else {
+        return link_expired(
+            &state,
+            "/account/email/confirm",
+            link("/account/", "Your account"),
+        )
+        .await;
+    };
+    let layout = layout(
+        &state,
+        "/account/email/confirm",
+        "Confirm your new email address",
+    )
+    .await?;
+    let mut page = FormPage::new(
+        layout,
+        "Confirm your new email address",
+        "/account/email/confirm",
+        csrf::token(&session)?,
+    );
+    page.intro = Some(format!(
+        "Use {} for your account from now on.",
+        found.payload
+    ));
+    page.hidden = vec![Hidden {
+        name: "token",
+        value: token,
+    }];
+    page.submit = "Confirm the new address";
+    ok(&page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenForm {
+    token: String,
+}
+
+pub async fn confirm_email(
+    state: web::Data<AppState>,
+    session: Session,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> AppResult<HttpResponse> {
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let now = now();
+            write_transaction(conn, |conn| {
+                let Some(found) = tokens::redeem(conn, &form.token, Purpose::ChangeEmail, now)?
+                else {
+                    return Ok::<_, AppError>(None);
+                };
+                let email = Email::parse(&found.payload)?;
+                match users::change_email(conn, found.user_id, &email, now) {
+                    Ok(()) => Ok(Some(Ok(()))),
+                    Err(UserError::EmailTaken) => Ok(Some(Err(()))),
+                    Err(other) => Err(other.into()),
+                }
+            })
+        })
+        .await?;
+    match outcome {
+        None => {
+            link_expired(
+                &state,
+                "/account/email/confirm",
+                link("/account/", "Your account"),
+            )
+            .await
+        }
+        Some(Err(())) => {
+            super::message(
+                &state,
+                "/account/email/confirm",
+                "Address already in use",
+                vec!["Another account now uses that address, so yours was not changed.".into()],
+                vec![link("/account/", "Your account")],
+            )
+            .await
+        }
+        Some(Ok(())) => {
+            set_notice(&session, "Your email address has been changed.");
+            Ok(see_other("/account/"))
+        }
+    }
+}
+
+pub async fn change_password(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    let mut errors = Errors::default();
+    let id = me.user.id;
+    let hash = state
+        .db
+        .run(move |conn| users::password_hash(conn, id))
+        .await?;
+    if !verify_password(form.current_password.clone(), hash).await? {
+        errors.add("current_password", "That is not your current password.");
+    }
+    let password = errors.check(
+        "new_password",
+        Password::choose(form.new_password, &me.user.email),
+    );
+    let (Some(password), true) = (password, errors.is_empty()) else {
+        let submitted = Submitted {
+            errors,
+            ..Submitted::default()
+        };
+        return invalid(&account_page(&state, &me, submitted).await?);
+    };
+    let hash = hash_password(password).await?;
+    let keep = identity::handle(&me.session);
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                users::set_password_hash(conn, id, &hash, now())?;
+                sessions::revoke_all(conn, id, keep.as_deref())
+            })
+        })
+        .await?;
+    set_notice(
+        &me.session,
+        "Your password has been changed. Every other session has been signed out.",
+    );
+    Ok(see_other("/account/"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RevokeForm {
+    handle: String,
+}
+
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> AppResult<HttpResponse> {
+    let id = me.user.id;
+    let revoked = state
+        .db
+        .run(move |conn| sessions::revoke(conn, id, &form.handle))
+        .await?;
+    let notice = if revoked {
+        "That session has been signed out."
+    } else {
+        "That session had already ended."
+    };
+    set_notice(&me.session, notice);
+    Ok(see_other("/account/"))
+}
+
+/// Signs out every session of this account, this one included.
+pub async fn revoke_all_sessions(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let id = me.user.id;
+    state
+        .db
+        .run(move |conn| sessions::revoke_all(conn, id, None))
+        .await?;
+    me.session.clear();
+    me.session.renew();
+    set_notice(&me.session, "You have been signed out everywhere.");
+    Ok(see_other("/account/login"))
+}

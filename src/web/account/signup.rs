@@ -1,0 +1,362 @@
+//! Signing up: the form, the confirmation link, and resending it. The answers never reveal
+//! whether an address already has an account.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{FormPage, hash_password, invalid, layout, link, link_expired, message, ok, see_other};
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::identity::sign_in;
+use crate::auth::rate_limit::Action;
+use crate::auth::tokens::hash_token;
+use crate::db::write_transaction;
+use crate::domain::settings;
+use crate::domain::tokens::{self, Purpose};
+use crate::domain::users::{self, Email, NewUser, Password, Role, Status, parse_display_name};
+use crate::error::{AppError, AppResult};
+use crate::mail::{self, Mail, messages};
+use crate::state::{AppState, now};
+use crate::web::forms::{Errors, Field, Hidden};
+
+/// Marks the browser that signed up, with a fingerprint of the password it chose: following
+/// the link in that browser needs no password, anywhere else it does (see `confirm`).
+const SIGNUP_MARK: &str = "signup";
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignupForm {
+    email: String,
+    display_name: String,
+    password: String,
+}
+
+fn signup_page(
+    layout: crate::web::views::Layout,
+    csrf: String,
+    form: &SignupForm,
+    errors: &Errors,
+) -> FormPage {
+    let mut page = FormPage::new(layout, "Create your account", "/account/signup", csrf);
+    page.fields = vec![
+        Field::email("email", "Email")
+            .value(&form.email)
+            .error(errors.get("email")),
+        Field::display_name()
+            .value(&form.display_name)
+            .error(errors.get("display_name")),
+        Field::new_password("password", "Password").error(errors.get("password")),
+    ];
+    page.submit = "Sign up";
+    page.links = vec![link("/account/login", "Already have an account? Sign in")];
+    page
+}
+
+pub async fn show_signup(state: web::Data<AppState>, session: Session) -> AppResult<HttpResponse> {
+    let layout = layout(&state, "/account/signup", "Sign up").await?;
+    ok(&signup_page(
+        layout,
+        csrf::token(&session)?,
+        &SignupForm::default(),
+        &Errors::default(),
+    ))
+}
+
+pub async fn signup(
+    state: web::Data<AppState>,
+    session: Session,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<SignupForm>,
+) -> AppResult<HttpResponse> {
+    state
+        .limits
+        .check(Action::Signup, super::client_ip(&req), Some(&form.email))?;
+    let mut errors = Errors::default();
+    let email = errors.check("email", Email::parse(&form.email));
+    let name = errors.check("display_name", parse_display_name(&form.display_name));
+    let password = errors.check(
+        "password",
+        Password::choose(form.password.clone(), form.email.trim()),
+    );
+    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+        let layout = layout(&state, "/account/signup", "Sign up").await?;
+        return invalid(&signup_page(layout, csrf::token(&session)?, &form, &errors));
+    };
+    let hash = hash_password(password).await?;
+    let mark = hash_token(&hash);
+    let base_url = state.config.base_url.clone();
+    let sent = state
+        .db
+        .run(move |conn| {
+            let now = now();
+            let site = settings::current(conn, now)?.title;
+            write_transaction(conn, |conn| {
+                let mail = match users::by_email(conn, &email)? {
+                    // Someone already has this address: tell them, and nobody else.
+                    Some((user, _)) if user.status != Status::Pending.as_str() => {
+                        messages::signup_attempt_on_existing(&site, &base_url, &user.email)
+                    }
+                    // Not confirmed yet: the latest sign-up's details count.
+                    Some((user, _)) => {
+                        users::set_password_hash(conn, user.id, &hash, now)?;
+                        let token = tokens::issue(conn, user.id, Purpose::Confirm, "", now)?;
+                        messages::confirm_account(&site, &base_url, &user.email, &token)
+                    }
+                    None => {
+                        let user = users::create(
+                            conn,
+                            NewUser {
+                                status: Status::Pending,
+                                email,
+                                display_name: name,
+                                role: Role::Member,
+                                bio: String::new(),
+                                website: String::new(),
+                                password_hash: Some(hash),
+                            },
+                            now,
+                        )?;
+                        let token = tokens::issue(conn, user.id, Purpose::Confirm, "", now)?;
+                        messages::confirm_account(&site, &base_url, &user.email, &token)
+                    }
+                };
+                mail::queue(conn, &mail, now)?;
+                Ok::<Mail, AppError>(mail)
+            })
+        })
+        .await?;
+    state.mailer.queued(&sent);
+    let _ = session.insert(SIGNUP_MARK, mark);
+    Ok(see_other("/account/signup/sent"))
+}
+
+pub async fn signup_sent(state: web::Data<AppState>, session: Session) -> AppResult<HttpResponse> {
+    let layout = layout(&state, "/account/signup/sent", "Check your email").await?;
+    let mut page = FormPage::new(
+        layout,
+        "Check your email",
+        "/account/confirm/resend",
+        csrf::token(&session)?,
+    );
+    page.intro = Some(
+        "We sent a link to the address you gave. Follow it within 24 hours to confirm your \
+         account. Nothing arrived? Check your spam folder, or send the link again."
+            .into(),
+    );
+    page.fields = vec![Field::email("email", "Email")];
+    page.submit = "Send the link again";
+    ok(&page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResendForm {
+    email: String,
+}
+
+/// Sends a fresh confirmation link to an unconfirmed account; says the same in every case.
+pub async fn resend(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<ResendForm>,
+) -> AppResult<HttpResponse> {
+    state
+        .limits
+        .check(Action::Resend, super::client_ip(&req), Some(&form.email))?;
+    if let Ok(email) = Email::parse(&form.email) {
+        let base_url = state.config.base_url.clone();
+        let sent = state
+            .db
+            .run(move |conn| {
+                let now = now();
+                let site = settings::current(conn, now)?.title;
+                write_transaction(conn, |conn| match users::by_email(conn, &email)? {
+                    Some((user, _)) if user.status == Status::Pending.as_str() => {
+                        let token = tokens::issue(conn, user.id, Purpose::Confirm, "", now)?;
+                        let mail = messages::confirm_account(&site, &base_url, &user.email, &token);
+                        mail::queue(conn, &mail, now)?;
+                        Ok::<_, AppError>(Some(mail))
+                    }
+                    _ => Ok(None),
+                })
+            })
+            .await?;
+        if let Some(mail) = sent {
+            state.mailer.queued(&mail);
+        }
+    }
+    message(
+        &state,
+        "/account/confirm/resend",
+        "Check your email",
+        vec!["If that address has an account waiting for confirmation, a new link is on its way. Earlier links no longer work.".into()],
+        vec![link("/account/login", "Sign in")],
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+impl TokenQuery {
+    pub fn token_value(self) -> String {
+        self.token
+    }
+}
+
+/// Following the link shows a button rather than acting at once: mail scanners fetch links,
+/// and a GET must not use up the token or sign anyone in.
+pub async fn show_confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<TokenQuery>,
+) -> AppResult<HttpResponse> {
+    let token = query.into_inner().token;
+    let lookup = token.clone();
+    let Some((user, hash)) = state
+        .db
+        .run(move |conn| pending_account(conn, &lookup))
+        .await?
+    else {
+        return link_expired(
+            &state,
+            "/account/confirm",
+            link("/account/signup/sent", "Send a new link"),
+        )
+        .await;
+    };
+    let needs_password = !signed_up_here(&session, hash.as_deref());
+    let page = confirm_page(&state, &session, token, &user, needs_password, None).await?;
+    ok(&page)
+}
+
+/// The account a confirmation token is for, with its password hash.
+fn pending_account(
+    conn: &mut crate::db::DbConn,
+    token: &str,
+) -> Result<Option<(users::User, Option<String>)>, AppError> {
+    let Some(found) = tokens::peek(conn, token, Purpose::Confirm, now())? else {
+        return Ok(None);
+    };
+    let hash = users::password_hash(conn, found.user_id)?;
+    Ok(users::by_id(conn, found.user_id)?.map(|user| (user, hash)))
+}
+
+/// Whether this browser made the sign-up whose password the account has now.
+fn signed_up_here(session: &Session, hash: Option<&str>) -> bool {
+    let mark = session.get::<String>(SIGNUP_MARK).ok().flatten();
+    matches!((mark, hash), (Some(mark), Some(hash)) if mark == hash_token(hash))
+}
+
+async fn confirm_page(
+    state: &AppState,
+    session: &Session,
+    token: String,
+    user: &users::User,
+    needs_password: bool,
+    problem: Option<String>,
+) -> AppResult<FormPage> {
+    let layout = layout(state, "/account/confirm", "Confirm your account").await?;
+    let mut page = FormPage::new(
+        layout,
+        "Confirm your account",
+        "/account/confirm",
+        csrf::token(session)?,
+    );
+    page.intro = Some(format!(
+        "Confirm the account for {} and sign in.",
+        user.email
+    ));
+    page.hidden = vec![Hidden {
+        name: "token",
+        value: token,
+    }];
+    if needs_password {
+        page.fields = vec![Field::current_password(
+            "password",
+            "The password you chose when signing up",
+        )];
+    }
+    page.problem = problem;
+    page.submit = "Confirm and sign in";
+    Ok(page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConfirmForm {
+    token: String,
+    password: String,
+}
+
+pub async fn confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
+) -> AppResult<HttpResponse> {
+    let token = form.token.clone();
+    let pending = state
+        .db
+        .run(move |conn| pending_account(conn, &token))
+        .await?;
+    let Some((user, hash)) = pending else {
+        return link_expired(
+            &state,
+            "/account/confirm",
+            link("/account/signup/sent", "Send a new link"),
+        )
+        .await;
+    };
+    // In the browser that signed up, the mark must match the password the account has now;
+    // elsewhere, that password must be typed. Either way, whoever confirms knows the
+    // password, so a sign-up someone else made for this address cannot take it over.
+    let proven = signed_up_here(&session, hash.as_deref()) || {
+        state
+            .limits
+            .check(Action::Login, super::client_ip(&req), Some(&user.email))?;
+        hash.is_some() && super::verify_password(form.password.clone(), hash).await?
+    };
+    if !proven {
+        let _ = session.remove(SIGNUP_MARK);
+        let page = confirm_page(
+            &state,
+            &session,
+            form.token,
+            &user,
+            true,
+            Some("That is not the password this account was signed up with. If you have forgotten it, reset it.".into()),
+        )
+        .await?;
+        return invalid(&page);
+    }
+    let token = form.token.clone();
+    let confirmed = state
+        .db
+        .run(move |conn| {
+            let now = now();
+            write_transaction(conn, |conn| {
+                let Some(found) = tokens::redeem(conn, &token, Purpose::Confirm, now)? else {
+                    return Ok::<_, AppError>(None);
+                };
+                users::set_status(conn, found.user_id, Status::Active, now)?;
+                Ok(users::by_id(conn, found.user_id)?)
+            })
+        })
+        .await?;
+    let Some(user) = confirmed else {
+        return link_expired(
+            &state,
+            "/account/confirm",
+            link("/account/signup/sent", "Send a new link"),
+        )
+        .await;
+    };
+    let _ = session.remove(SIGNUP_MARK);
+    sign_in(&session, &user, false, &super::device(&req))?;
+    super::set_notice(&session, "Your account is confirmed. Welcome!");
+    Ok(see_other("/account/"))
+}

@@ -1,0 +1,6 @@
+//! The staff's side of the site. Every handler takes `Staff` (signed in, with a role that
+//! may use the admin) and asks for the permission its action needs.
+
+pub mod dashboard;
+pub mod setup;
+pub mod staff;

@@ -1,0 +1,268 @@
+//! The admin's doors: first-run setup, staff invitations, and the role matrix over every
+//! admin route.
+
+use quire::domain::users::Role;
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{TestApp, attr_of, browser, location, parse_html, select, spawn_app, text_of};
+
+const PASSWORD: &str = "a tidy margin of error";
+
+#[tokio::test]
+async fn setup_creates_the_owner_once() {
+    let app = spawn_app().await;
+    let client = browser();
+    let bad = app
+        .submit(
+            &client,
+            "/admin/setup",
+            "/admin/setup",
+            &[
+                ("email", "owner@example.com"),
+                ("display_name", ""),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = app
+        .submit(
+            &client,
+            "/admin/setup",
+            "/admin/setup",
+            &[
+                ("email", "owner@example.com"),
+                ("display_name", "Olive Owner"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/admin");
+    let dashboard = client.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    let doc = parse_html(&dashboard.text().await.unwrap());
+    assert!(text_of(&doc, "main").contains("Olive Owner"));
+    assert_eq!(
+        text_of(&doc, ".stats div:first-child dd"),
+        "1",
+        "the welcome post is published"
+    );
+
+    // Now that there is an owner, the page is gone, for anyone.
+    assert_eq!(
+        browser()
+            .get(app.url("/admin/setup"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let token = app.csrf_token(&client, "/account/").await;
+    let again = client
+        .post(app.url("/admin/setup"))
+        .form(&[
+            ("email", "second@example.com"),
+            ("display_name", "Second"),
+            ("password", PASSWORD),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn staff_are_invited_by_mail_and_land_in_the_admin() {
+    let app = spawn_app().await;
+    app.user_with_password("owner@example.com", Role::Owner, PASSWORD);
+    let owner = browser();
+    app.sign_in(&owner, "owner@example.com", PASSWORD).await;
+
+    let refused = app
+        .submit(
+            &owner,
+            "/admin/staff",
+            "/admin/staff/invite",
+            &[("email", "ed@example.com"), ("role", "owner")],
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nobody is invited as owner"
+    );
+    let response = app
+        .submit(
+            &owner,
+            "/admin/staff",
+            "/admin/staff/invite",
+            &[("email", "ed@example.com"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(location(&response), "/admin/staff");
+    let doc = parse_html(
+        &owner
+            .get(app.url("/admin/staff"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(text_of(&doc, "table").contains("ed@example.com"));
+
+    let link = app.mailed_link("ed@example.com", "/account/invite");
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let invitee = browser();
+    let doc = parse_html(
+        &invitee
+            .get(app.url(&link))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(text_of(&doc, "main").contains("editor"));
+    let response = app
+        .submit(
+            &invitee,
+            &link,
+            "/account/invite",
+            &[
+                ("token", &token),
+                ("display_name", "Ed Itor"),
+                ("password", "an editor's secret"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/admin");
+    assert_eq!(
+        invitee
+            .get(app.url("/admin"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+
+    // The link is spent; staff sign in through the same form and land in the admin.
+    assert_eq!(
+        browser().get(app.url(&link)).send().await.unwrap().status(),
+        StatusCode::GONE
+    );
+    let response = app
+        .sign_in(&browser(), "ed@example.com", "an editor's secret")
+        .await;
+    assert_eq!(location(&response), "/admin");
+}
+
+/// Who may do what, over every admin route: the server decides, whatever the page shows.
+#[tokio::test]
+async fn the_permission_matrix_holds_on_every_admin_route() {
+    let app = spawn_app().await;
+    let roles = [
+        Role::Owner,
+        Role::Admin,
+        Role::Editor,
+        Role::Author,
+        Role::Contributor,
+        Role::Member,
+    ];
+    let mut clients = Vec::new();
+    for role in roles {
+        let email = format!("{}@example.com", role.as_str());
+        app.user_with_password(&email, role, PASSWORD);
+        let client = browser();
+        app.sign_in(&client, &email, PASSWORD).await;
+        clients.push((Some(role), client));
+    }
+    clients.push((None, browser()));
+
+    // (method, path, who may: owner, admin, editor, author, contributor, member)
+    let routes: [(Method, &str, [bool; 6]); 4] = [
+        (Method::GET, "/admin", [true, true, true, true, true, false]),
+        (
+            Method::GET,
+            "/admin/",
+            [true, true, true, true, true, false],
+        ),
+        (
+            Method::GET,
+            "/admin/staff",
+            [true, true, false, false, false, false],
+        ),
+        (
+            Method::POST,
+            "/admin/staff/invite",
+            [true, true, false, false, false, false],
+        ),
+    ];
+    for (method, path, allowed) in routes {
+        for (n, (role, client)) in clients.iter().enumerate() {
+            let status = request(&app, client, &method, path, n).await;
+            let expected = match role {
+                None => StatusCode::SEE_OTHER,
+                Some(_) if allowed[n] => {
+                    if method == Method::POST {
+                        StatusCode::SEE_OTHER
+                    } else {
+                        StatusCode::OK
+                    }
+                }
+                Some(_) => StatusCode::FORBIDDEN,
+            };
+            assert_eq!(status, expected, "{method} {path} as {role:?}");
+        }
+    }
+}
+
+async fn request(
+    app: &TestApp,
+    client: &reqwest::Client,
+    method: &Method,
+    path: &str,
+    n: usize,
+) -> StatusCode {
+    if method == Method::GET {
+        return client.get(app.url(path)).send().await.unwrap().status();
+    }
+    // A valid token from the session's own account page (anonymous: the sign-in page).
+    let page = if n == 6 {
+        "/account/login"
+    } else {
+        "/account/"
+    };
+    let token = app.csrf_token(client, page).await;
+    let email = format!("invitee{n}@example.com");
+    client
+        .post(app.url(path))
+        .form(&[
+            ("email", email.as_str()),
+            ("role", "contributor"),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn the_sign_in_page_keeps_its_form_accessible() {
+    let app = spawn_app().await;
+    let doc = app.page("/account/login", 200).await;
+    for input in select(&doc, "form input:not([type=hidden])") {
+        let id = input.value().attr("id").expect("every control has an id");
+        let label = format!("label[for='{id}']");
+        assert_eq!(select(&doc, &label).len(), 1, "{id} has a label");
+    }
+    assert_eq!(attr_of(&doc, "#f-email", "type"), "email");
+    assert!(select(&doc, "#f-email[required]").len() == 1);
+    assert_eq!(attr_of(&doc, "meta[name=robots]", "content"), "noindex");
+}
