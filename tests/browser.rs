@@ -257,3 +257,68 @@ async fn body_background(url: &str, args: &[&str]) -> String {
     client.close().await.unwrap();
     value.as_str().unwrap().to_string()
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn a_reader_signs_up_confirms_signs_out_and_signs_in_again() {
+    let app = spawn_app().await;
+    let (_driver, client) = browser(1200, &[]).await;
+    let fill = |css: &'static str, text: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .send_keys(text)
+                .await
+                .unwrap();
+        }
+    };
+    let press = |css: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+    };
+
+    client.goto(&app.url("/account/signup")).await.unwrap();
+    fill("#f-email", "reader@example.com").await;
+    fill("#f-display_name", "Rea Der").await;
+    fill("#f-password", "a tidy margin of error").await;
+    press("form.form button[type=submit]").await;
+    assert_eq!(heading(&client).await, "Check your email");
+
+    // Follow the mailed link, as the reader would.
+    let link = app.mailed_link("reader@example.com", "/account/confirm");
+    client.goto(&app.url(&link)).await.unwrap();
+    assert_eq!(heading(&client).await, "Confirm your account");
+    press("form.form button[type=submit]").await;
+    assert_eq!(heading(&client).await, "Your account");
+    assert_eq!(client.current_url().await.unwrap().path(), "/account/");
+
+    press("form[action='/account/logout'] button").await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/");
+    client.goto(&app.url("/account/")).await.unwrap();
+    assert_eq!(
+        heading(&client).await,
+        "Sign in",
+        "signed out, so sent to sign in"
+    );
+
+    fill("#f-email", "reader@example.com").await;
+    fill("#f-password", "a tidy margin of error").await;
+    press("form.form button[type=submit]").await;
+    assert_eq!(
+        heading(&client).await,
+        "Your account",
+        "back where it started"
+    );
+    client.close().await.unwrap();
+}

@@ -98,10 +98,10 @@ pub async fn same_origin_writes(
 
 fn same_origin(req: &ServiceRequest) -> bool {
     let headers = req.headers();
-    if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.as_bytes(), b"same-origin" | b"none")
+    {
+        return false;
     }
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;

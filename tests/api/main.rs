@@ -7,6 +7,7 @@ mod cache;
 mod cli;
 mod helpers;
 mod http;
+mod mail;
 mod migrations;
 mod pages;
 mod rendering;
