@@ -687,7 +687,7 @@ async fn changing_the_email_waits_for_the_new_address_to_confirm() {
             &client,
             "/account/",
             "/account/email",
-            &[("new_email", "new@example.com"), ("current_password", "")],
+            &[("new_email", "new@example.com"), ("email_password", "")],
         )
         .await;
     assert_eq!(no_password.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -699,7 +699,7 @@ async fn changing_the_email_waits_for_the_new_address_to_confirm() {
             "/account/email",
             &[
                 ("new_email", "new@example.com"),
-                ("current_password", PASSWORD),
+                ("email_password", PASSWORD),
             ],
         )
         .await;

@@ -60,7 +60,7 @@ pub struct ProfileForm {
 #[serde(default)]
 pub struct EmailForm {
     new_email: String,
-    current_password: String,
+    email_password: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -126,7 +126,7 @@ async fn account_page(
             Field::email("new_email", "New email address")
                 .value(submitted.new_email.unwrap_or_default())
                 .error(errors.get("new_email")),
-            Field::current_password("current_password", "Your password")
+            Field::current_password("email_password", "Your password")
                 .error(errors.get("email_password")),
         ],
         password_form: vec![
@@ -228,7 +228,7 @@ pub async fn change_email(
         .db
         .run(move |conn| users::password_hash(conn, id))
         .await?;
-    if !verify_password(form.current_password.clone(), hash).await? {
+    if !verify_password(form.email_password.clone(), hash).await? {
         errors.add("email_password", "That is not your current password.");
     }
     if let Some(email) = &email {

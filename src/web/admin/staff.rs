@@ -59,7 +59,6 @@ async fn staff_page(
                 .value(&form.email)
                 .error(errors.get("email")),
             Field::new("role", "Role", "select")
-                .required()
                 .options(INVITABLE.to_vec())
                 .value(if form.role.is_empty() {
                     "author"
