@@ -293,32 +293,45 @@ async fn a_reader_signs_up_confirms_signs_out_and_signs_in_again() {
     fill("#f-display_name", "Rea Der").await;
     fill("#f-password", "a tidy margin of error").await;
     press("form.form button[type=submit]").await;
-    assert_eq!(heading(&client).await, "Check your email");
+    arrive(&client, "/account/signup/sent", "Check your email").await;
 
     // Follow the mailed link, as the reader would.
     let link = app.mailed_link("reader@example.com", "/account/confirm");
     client.goto(&app.url(&link)).await.unwrap();
-    assert_eq!(heading(&client).await, "Confirm your account");
+    arrive(&client, "/account/confirm", "Confirm your account").await;
     press("form.form button[type=submit]").await;
-    assert_eq!(heading(&client).await, "Your account");
-    assert_eq!(client.current_url().await.unwrap().path(), "/account/");
+    arrive(&client, "/account/", "Your account").await;
 
     press("form[action='/account/logout'] button").await;
-    assert_eq!(client.current_url().await.unwrap().path(), "/");
+    arrive(&client, "/", "Quire").await;
+    // Signed out, so the account page sends the reader to sign in.
     client.goto(&app.url("/account/")).await.unwrap();
-    assert_eq!(
-        heading(&client).await,
-        "Sign in",
-        "signed out, so sent to sign in"
-    );
+    arrive(&client, "/account/login", "Sign in").await;
 
     fill("#f-email", "reader@example.com").await;
     fill("#f-password", "a tidy margin of error").await;
     press("form.form button[type=submit]").await;
-    assert_eq!(
-        heading(&client).await,
-        "Your account",
-        "back where it started"
-    );
+    arrive(&client, "/account/", "Your account").await;
     client.close().await.unwrap();
+}
+
+/// Waits (up to 10 s) for a click's navigation to reach `path`, showing a heading that starts
+/// with `heading`: a click returns before the next page has loaded.
+async fn arrive(client: &Client, path: &str, heading_start: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let here = client.current_url().await.unwrap().path().to_string();
+        let title = match client.find(Locator::Css("h1")).await {
+            Ok(h1) => h1.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if here == path && title.starts_with(heading_start) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {path} ({heading_start}), still at {here} ({title})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
