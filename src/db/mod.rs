@@ -105,19 +105,44 @@ pub(crate) fn bump_write_generation() {
     WRITE_GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
-/// Runs `f` in a write transaction; every write goes through here. On SQLite it starts with `BEGIN IMMEDIATE`, so a
-/// transaction that reads before it writes waits for the lock instead of failing with
-/// SQLITE_BUSY half-way; on PostgreSQL it is an ordinary transaction.
+/// Runs `f` in a write transaction; every write goes through here (or through
+/// `private_transaction`). On SQLite it starts with `BEGIN IMMEDIATE`, so a transaction that
+/// reads before it writes waits for the lock instead of failing with SQLITE_BUSY half-way; on
+/// PostgreSQL it is an ordinary transaction. Committing the outermost transaction tells the
+/// caches that what readers see may have changed; nested calls leave that to it.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let outermost = !in_transaction(conn);
     let outcome = begin_write(conn, f);
-    if outcome.is_ok() {
+    if outcome.is_ok() && outermost {
         bump_write_generation();
     }
     outcome
+}
+
+/// A write transaction for data no public page shows (sessions' owners, mailed tokens, the
+/// outbox, members' accounts): like `write_transaction`, but the page cache is left alone,
+/// including by the domain functions `f` calls, which nest inside it.
+pub fn private_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    begin_write(conn, f)
+}
+
+/// Whether `conn` is inside a transaction already.
+fn in_transaction(conn: &mut DbConn) -> bool {
+    let status = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+        DbConn::Postgresql(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
+    };
+    status
+        .transaction_depth()
+        .is_ok_and(|depth| depth.is_some())
 }
 
 fn begin_write<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
@@ -125,16 +150,13 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Inside an outer transaction the lock is already held: nest with a savepoint.
+    if in_transaction(conn) {
+        return conn.transaction(f);
+    }
     let DbConn::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
     };
-    // Inside an outer transaction the lock is already held: nest with a savepoint.
-    let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-        .transaction_depth()
-        .is_ok_and(|depth| depth.is_some());
-    if nested {
-        return conn.transaction(f);
-    }
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let outcome = f(conn);
     let DbConn::Sqlite(sqlite) = conn else {

@@ -8,8 +8,9 @@ use diesel::sql_types::{Nullable, Timestamp};
 use crate::db::DbConn;
 use crate::db::schema::{post_authors, post_tags, posts, redirects, tags, users};
 
-/// The latest moment anything a reader can see changed: an edit to a post, tag, person or
-/// the settings, or a scheduled post going live. Every public page depends on some of these
+/// The latest moment anything a reader can see changed: an edit to a post, tag, member of
+/// staff or the settings, or a scheduled post going live. Members' accounts appear on no
+/// public page, so their sign-ups and changes do not count. Every public page depends on some of these
 /// (bylines, neighbours, navigation), so this one clock serves them all.
 pub fn last_change(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<NaiveDateTime> {
     // One round trip; each branch is answered from an index.
@@ -23,7 +24,7 @@ pub fn last_change(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<NaiveDa
            SELECT MAX(updated_at) AS at FROM posts \
            UNION ALL SELECT MAX(published_at) FROM posts WHERE published_at <= $1 \
            UNION ALL SELECT MAX(updated_at) FROM tags \
-           UNION ALL SELECT MAX(updated_at) FROM users \
+           UNION ALL SELECT MAX(updated_at) FROM users WHERE role <> 'member' \
            UNION ALL SELECT MAX(updated_at) FROM site_settings \
          ) AS changes",
     )
@@ -47,7 +48,10 @@ pub fn fingerprint(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Fingerp
         rows: [
             posts::table.select(count_star()).first(conn)?,
             tags::table.select(count_star()).first(conn)?,
-            users::table.select(count_star()).first(conn)?,
+            users::table
+                .filter(users::role.ne("member"))
+                .select(count_star())
+                .first(conn)?,
             post_tags::table.select(count_star()).first(conn)?,
             post_authors::table.select(count_star()).first(conn)?,
             redirects::table.select(count_star()).first(conn)?,

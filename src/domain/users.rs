@@ -197,6 +197,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// The stored status; an unknown value (never written by Quire) counts as suspended.
+    pub fn parse(raw: &str) -> Status {
+        match raw {
+            "pending" => Status::Pending,
+            "active" => Status::Active,
+            _ => Status::Suspended,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pending => "pending",
@@ -227,8 +236,12 @@ impl User {
         Role::parse(&self.role).unwrap_or(Role::Member)
     }
 
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status)
+    }
+
     pub fn is_active(&self) -> bool {
-        self.status == Status::Active.as_str()
+        self.status() == Status::Active
     }
 }
 

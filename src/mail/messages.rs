@@ -1,8 +1,9 @@
 //! The words of every message the site sends. Links are absolute, built from the base URL.
 
-use super::Mail;
+use super::{Letterhead, Mail};
 
-pub fn confirm_account(site: &str, base_url: &str, to: &str, token: &str) -> Mail {
+pub fn confirm_account(head: &Letterhead, to: &str, token: &str) -> Mail {
+    let Letterhead { site, base_url, .. } = head;
     Mail {
         to: to.into(),
         subject: format!("Confirm your account at {site}"),
@@ -16,7 +17,8 @@ pub fn confirm_account(site: &str, base_url: &str, to: &str, token: &str) -> Mai
 
 /// Sent instead of a confirmation when the address already has an account, so the sign-up
 /// form cannot be used to discover who is registered.
-pub fn signup_attempt_on_existing(site: &str, base_url: &str, to: &str) -> Mail {
+pub fn signup_attempt_on_existing(head: &Letterhead, to: &str) -> Mail {
+    let Letterhead { site, base_url, .. } = head;
     Mail {
         to: to.into(),
         subject: format!("Someone tried to sign up at {site} with your address"),
@@ -29,7 +31,8 @@ pub fn signup_attempt_on_existing(site: &str, base_url: &str, to: &str) -> Mail 
     }
 }
 
-pub fn reset_password(site: &str, base_url: &str, to: &str, token: &str) -> Mail {
+pub fn reset_password(head: &Letterhead, to: &str, token: &str) -> Mail {
+    let Letterhead { site, base_url, .. } = head;
     Mail {
         to: to.into(),
         subject: format!("Reset your password at {site}"),
@@ -42,14 +45,8 @@ pub fn reset_password(site: &str, base_url: &str, to: &str, token: &str) -> Mail
     }
 }
 
-pub fn invitation(
-    site: &str,
-    base_url: &str,
-    to: &str,
-    inviter: &str,
-    role: &str,
-    token: &str,
-) -> Mail {
+pub fn invitation(head: &Letterhead, to: &str, inviter: &str, role: &str, token: &str) -> Mail {
+    let Letterhead { site, base_url, .. } = head;
     Mail {
         to: to.into(),
         subject: format!("{inviter} invited you to {site}"),
@@ -60,7 +57,8 @@ pub fn invitation(
     }
 }
 
-pub fn confirm_new_email(site: &str, base_url: &str, to: &str, token: &str) -> Mail {
+pub fn confirm_new_email(head: &Letterhead, to: &str, token: &str) -> Mail {
+    let Letterhead { site, base_url, .. } = head;
     Mail {
         to: to.into(),
         subject: format!("Confirm your new email address at {site}"),
@@ -72,7 +70,8 @@ pub fn confirm_new_email(site: &str, base_url: &str, to: &str, token: &str) -> M
     }
 }
 
-pub fn email_change_requested(site: &str, to: &str, new_email: &str) -> Mail {
+pub fn email_change_requested(head: &Letterhead, to: &str, new_email: &str) -> Mail {
+    let site = &head.site;
     Mail {
         to: to.into(),
         subject: format!("Your email address at {site} is being changed"),

@@ -26,6 +26,13 @@ pub struct Mail {
     pub body: String,
 }
 
+/// What every message is written with: the site's name, its address, and the time.
+pub struct Letterhead {
+    pub site: String,
+    pub base_url: String,
+    pub now: NaiveDateTime,
+}
+
 /// Puts a message in the outbox; delivery happens after the surrounding transaction commits.
 pub fn queue(conn: &mut DbConn, mail: &Mail, now: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(outbox::table)

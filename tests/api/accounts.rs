@@ -827,3 +827,31 @@ async fn expired_sessions_are_purged() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn members_coming_and_going_leave_the_public_site_unchanged() {
+    let app = spawn_app().await;
+    let last_modified = |response: reqwest::Response| {
+        response.headers()["last-modified"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let before = last_modified(app.get("/").await);
+    // Last-Modified has one-second resolution: give a change the chance to show.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let client = member(&app, "quiet@example.com").await;
+    let response = app
+        .submit(
+            &client,
+            "/account/",
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "another quiet secret"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/account/");
+    assert_eq!(last_modified(app.get("/").await), before);
+}

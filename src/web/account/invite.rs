@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::signup::TokenQuery;
-use super::{FormPage, hash_password, invalid, layout, link, link_expired, ok, see_other};
+use super::{FormPage, hash_password, invalid, layout, link_expired, ok, see_other};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
 use crate::db::write_transaction;
@@ -64,7 +64,7 @@ pub async fn show_invite(
 ) -> AppResult<HttpResponse> {
     let token = query.into_inner().token_value();
     let Some(user) = invited(&state, &token).await? else {
-        return link_expired(&state, "/account/invite", link("/account/login", "Sign in")).await;
+        return link_expired(&state, Purpose::Invite).await;
     };
     let layout = layout(&state, "/account/invite", "Accept your invitation").await?;
     let name = user.display_name.clone();
@@ -93,7 +93,7 @@ pub async fn accept_invite(
     CsrfForm(form): CsrfForm<InviteForm>,
 ) -> AppResult<HttpResponse> {
     let Some(user) = invited(&state, &form.token).await? else {
-        return link_expired(&state, "/account/invite", link("/account/login", "Sign in")).await;
+        return link_expired(&state, Purpose::Invite).await;
     };
     let mut errors = Errors::default();
     let name = errors.check("display_name", parse_display_name(&form.display_name));
@@ -133,7 +133,7 @@ pub async fn accept_invite(
         })
         .await?;
     let Some(user) = joined else {
-        return link_expired(&state, "/account/invite", link("/account/login", "Sign in")).await;
+        return link_expired(&state, Purpose::Invite).await;
     };
     sign_in(&session, &user, false, &super::device(&req))?;
     Ok(see_other("/admin"))

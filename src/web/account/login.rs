@@ -94,18 +94,22 @@ pub async fn login(
     };
     let (user, hash) = account.map_or((None, None), |(user, hash)| (Some(user), hash));
     let matches = verify_password(form.password.clone(), hash).await?;
+    // Only someone who knows the password learns more than "wrong email or password".
     let problem = match &user {
-        Some(user) if matches => match user.status.as_str() {
-            s if s == Status::Active.as_str() => None,
-            s if s == Status::Pending.as_str() => Some(
-                "Please confirm your email address first: follow the link we sent you.".to_string(),
-            ),
-            _ => Some("This account is suspended. Contact the site's administrators.".to_string()),
+        Some(user) if matches => match user.status() {
+            Status::Active => None,
+            Status::Pending => {
+                Some("Please confirm your email address first: follow the link we sent you.")
+            }
+            Status::Suspended => {
+                Some("This account is suspended. Contact the site's administrators.")
+            }
         },
-        _ => Some(WRONG.to_string()),
+        _ => Some(WRONG),
     };
-    let (Some(user), None) = (user, &problem) else {
+    let (Some(user), None) = (user, problem) else {
         let layout = layout(&state, "/account/login", "Sign in").await?;
+        let problem = problem.map(str::to_string);
         return invalid(&login_page(layout, csrf::token(&session)?, &form, problem));
     };
     sign_in(

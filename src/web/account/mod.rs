@@ -17,8 +17,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::auth::session_store::keys;
+use crate::db::{DbConn, private_transaction};
 use crate::domain::settings;
+use crate::domain::tokens::{self, Purpose};
+use crate::domain::users::{self, Email, User};
 use crate::error::{AppError, AppResult};
+use crate::mail::{self, Letterhead, Mail};
 use crate::state::{AppState, now};
 use crate::web::forms::{Field, Hidden};
 use crate::web::views::{Layout, Link};
@@ -129,8 +133,21 @@ pub async fn message(
     ok(&page)
 }
 
-/// The page shown for a mailed link that is unknown, used or expired.
-pub async fn link_expired(state: &AppState, path: &str, again: Link) -> AppResult<HttpResponse> {
+/// The page shown for a mailed link that is unknown, used or expired, with the way to a
+/// new one.
+pub async fn link_expired(state: &AppState, purpose: Purpose) -> AppResult<HttpResponse> {
+    let (path, again) = match purpose {
+        Purpose::Confirm => (
+            "/account/confirm",
+            link("/account/signup/sent", "Send a new link"),
+        ),
+        Purpose::Reset => (
+            "/account/reset/new",
+            link("/account/reset", "Ask for a new link"),
+        ),
+        Purpose::Invite => ("/account/invite", link("/account/login", "Sign in")),
+        Purpose::ChangeEmail => ("/account/email/confirm", link("/account/", "Your account")),
+    };
     let page = MessagePage {
         layout: layout(state, path, "Link expired").await?,
         heading: "This link has expired",
@@ -164,6 +181,59 @@ pub fn take_notice(session: &Session) -> Option<String> {
     session
         .remove_as::<String>(keys::FLASH)
         .and_then(Result::ok)
+}
+
+/// Runs `write` in a private transaction (see `db::private_transaction`) and puts the mail
+/// it returns in the outbox in that same transaction; once committed, the mailer sends it.
+pub async fn write_and_mail<F>(state: &AppState, write: F) -> AppResult<()>
+where
+    F: FnOnce(&mut DbConn, &Letterhead) -> Result<Vec<Mail>, AppError> + Send + 'static,
+{
+    let base_url = state.config.base_url.clone();
+    let sent = state
+        .db
+        .run(move |conn| {
+            let now = now();
+            let head = Letterhead {
+                site: settings::current(conn, now)?.title,
+                base_url,
+                now,
+            };
+            private_transaction(conn, |conn| {
+                let mails = write(conn, &head)?;
+                for message in &mails {
+                    mail::queue(conn, message, now)?;
+                }
+                Ok::<_, AppError>(mails)
+            })
+        })
+        .await?;
+    sent.iter().for_each(|message| state.mailer.queued(message));
+    Ok(())
+}
+
+/// Mails a fresh link for `purpose` to the account with this address, when there is one
+/// that `wanted` accepts. Callers answer the same either way, so nothing is revealed.
+pub async fn mail_link_if(
+    state: &AppState,
+    raw_email: &str,
+    purpose: Purpose,
+    wanted: fn(&User) -> bool,
+    message: fn(&Letterhead, &str, &str) -> Mail,
+) -> AppResult<()> {
+    let Ok(email) = Email::parse(raw_email) else {
+        return Ok(());
+    };
+    write_and_mail(state, move |conn, head| {
+        match users::by_email(conn, &email)? {
+            Some((user, _)) if wanted(&user) => {
+                let token = tokens::issue(conn, user.id, purpose, "", head.now)?;
+                Ok(vec![message(head, &user.email, &token)])
+            }
+            _ => Ok(Vec::new()),
+        }
+    })
+    .await
 }
 
 /// Hashes a password on the blocking pool (argon2 takes tens of milliseconds by design).

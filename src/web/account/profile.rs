@@ -9,18 +9,18 @@ use super::login::Empty;
 use super::signup::TokenQuery;
 use super::{
     FormPage, hash_password, invalid, layout, link, link_expired, ok, see_other, set_notice,
-    take_notice, verify_password,
+    take_notice, verify_password, write_and_mail,
 };
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{self, SignedIn};
-use crate::db::write_transaction;
+use crate::db::private_transaction;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{
     self, Email, Password, Profile, Role, UserError, is_hidden_control, parse_display_name,
 };
 use crate::domain::{sessions, settings};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, messages};
+use crate::mail::messages;
 use crate::state::{AppState, now};
 use crate::web::forms::{Errors, Field, Hidden};
 use crate::web::views::{DateView, Layout};
@@ -255,24 +255,15 @@ pub async fn change_email(
         };
         return invalid(&account_page(&state, &me, submitted).await?);
     };
-    let base_url = state.config.base_url.clone();
     let old = me.user.email.clone();
-    let sent = state
-        .db
-        .run(move |conn| {
-            let now = now();
-            let site = settings::current(conn, now)?.title;
-            write_transaction(conn, |conn| {
-                let token = tokens::issue(conn, id, Purpose::ChangeEmail, email.as_str(), now)?;
-                let confirm = messages::confirm_new_email(&site, &base_url, email.as_str(), &token);
-                let notice = messages::email_change_requested(&site, &old, email.as_str());
-                mail::queue(conn, &confirm, now)?;
-                mail::queue(conn, &notice, now)?;
-                Ok::<_, AppError>([confirm, notice])
-            })
-        })
-        .await?;
-    sent.iter().for_each(|mail| state.mailer.queued(mail));
+    write_and_mail(&state, move |conn, head| {
+        let token = tokens::issue(conn, id, Purpose::ChangeEmail, email.as_str(), head.now)?;
+        Ok(vec![
+            messages::confirm_new_email(head, email.as_str(), &token),
+            messages::email_change_requested(head, &old, email.as_str()),
+        ])
+    })
+    .await?;
     set_notice(
         &me.session,
         "We sent a link to your new address. Follow it to complete the change.",
@@ -292,12 +283,7 @@ pub async fn show_confirm_email(
         .run(move |conn| tokens::peek(conn, &lookup, Purpose::ChangeEmail, now()))
         .await?;
     let Some(found) = found else {
-        return link_expired(
-            &state,
-            "/account/email/confirm",
-            link("/account/", "Your account"),
-        )
-        .await;
+        return link_expired(&state, Purpose::ChangeEmail).await;
     };
     let layout = layout(
         &state,
@@ -338,7 +324,7 @@ pub async fn confirm_email(
         .db
         .run(move |conn| {
             let now = now();
-            write_transaction(conn, |conn| {
+            private_transaction(conn, |conn| {
                 let Some(found) = tokens::redeem(conn, &form.token, Purpose::ChangeEmail, now)?
                 else {
                     return Ok::<_, AppError>(None);
@@ -353,14 +339,7 @@ pub async fn confirm_email(
         })
         .await?;
     match outcome {
-        None => {
-            link_expired(
-                &state,
-                "/account/email/confirm",
-                link("/account/", "Your account"),
-            )
-            .await
-        }
+        None => link_expired(&state, Purpose::ChangeEmail).await,
         Some(Err(())) => {
             super::message(
                 &state,
@@ -408,7 +387,7 @@ pub async fn change_password(
     state
         .db
         .run(move |conn| {
-            write_transaction(conn, |conn| {
+            private_transaction(conn, |conn| {
                 users::set_password_hash(conn, id, &hash, now())?;
                 sessions::revoke_all(conn, id, keep.as_deref())
             })

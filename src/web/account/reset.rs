@@ -6,17 +6,17 @@ use serde::Deserialize;
 
 use super::signup::TokenQuery;
 use super::{
-    FormPage, hash_password, invalid, layout, link, link_expired, message, ok, see_other,
-    set_notice,
+    FormPage, hash_password, invalid, layout, link, link_expired, mail_link_if, message, ok,
+    see_other, set_notice,
 };
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::rate_limit::Action;
-use crate::db::write_transaction;
+use crate::db::private_transaction;
+use crate::domain::sessions;
 use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{self, Email, Password, Status};
-use crate::domain::{sessions, settings};
+use crate::domain::users::{self, Password, Status};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, messages};
+use crate::mail::messages;
 use crate::state::{AppState, now};
 use crate::web::forms::{Errors, Field, Hidden};
 
@@ -51,28 +51,15 @@ pub async fn request(
     state
         .limits
         .check(Action::Reset, super::client_ip(&req), Some(&form.email))?;
-    if let Ok(email) = Email::parse(&form.email) {
-        let base_url = state.config.base_url.clone();
-        let sent = state
-            .db
-            .run(move |conn| {
-                let now = now();
-                let site = settings::current(conn, now)?.title;
-                write_transaction(conn, |conn| match users::by_email(conn, &email)? {
-                    Some((user, _)) if user.status != Status::Suspended.as_str() => {
-                        let token = tokens::issue(conn, user.id, Purpose::Reset, "", now)?;
-                        let mail = messages::reset_password(&site, &base_url, &user.email, &token);
-                        mail::queue(conn, &mail, now)?;
-                        Ok::<_, AppError>(Some(mail))
-                    }
-                    _ => Ok(None),
-                })
-            })
-            .await?;
-        if let Some(mail) = sent {
-            state.mailer.queued(&mail);
-        }
-    }
+    let not_suspended = |user: &users::User| user.status() != Status::Suspended;
+    mail_link_if(
+        &state,
+        &form.email,
+        Purpose::Reset,
+        not_suspended,
+        messages::reset_password,
+    )
+    .await?;
     message(
         &state,
         "/account/reset",
@@ -114,12 +101,7 @@ pub async fn show_new_password(
         .await?
         .is_some();
     if !valid {
-        return link_expired(
-            &state,
-            "/account/reset/new",
-            link("/account/reset", "Ask for a new link"),
-        )
-        .await;
+        return link_expired(&state, Purpose::Reset).await;
     }
     let layout = layout(&state, "/account/reset/new", "Choose a new password").await?;
     ok(&new_password_page(
@@ -153,12 +135,7 @@ pub async fn set_new_password(
         })
         .await?;
     let Some(user) = owner else {
-        return link_expired(
-            &state,
-            "/account/reset/new",
-            link("/account/reset", "Ask for a new link"),
-        )
-        .await;
+        return link_expired(&state, Purpose::Reset).await;
     };
     let mut errors = Errors::default();
     let Some(password) = errors.check("password", Password::choose(form.password, &user.email))
@@ -177,14 +154,13 @@ pub async fn set_new_password(
         .db
         .run(move |conn| {
             let now = now();
-            write_transaction(conn, |conn| {
+            private_transaction(conn, |conn| {
                 let Some(found) = tokens::redeem(conn, &token, Purpose::Reset, now)? else {
                     return Ok::<_, AppError>(false);
                 };
                 users::set_password_hash(conn, found.user_id, &hash, now)?;
                 // The link proves the mailbox, which is what confirming would have proved.
-                if users::by_id(conn, found.user_id)?
-                    .is_some_and(|u| u.status == Status::Pending.as_str())
+                if users::by_id(conn, found.user_id)?.is_some_and(|u| u.status() == Status::Pending)
                 {
                     users::set_status(conn, found.user_id, Status::Active, now)?;
                 }
@@ -194,12 +170,7 @@ pub async fn set_new_password(
         })
         .await?;
     if !changed {
-        return link_expired(
-            &state,
-            "/account/reset/new",
-            link("/account/reset", "Ask for a new link"),
-        )
-        .await;
+        return link_expired(&state, Purpose::Reset).await;
     }
     // Whatever this browser held is over; a new anonymous session carries the notice.
     session.clear();

@@ -5,17 +5,19 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{FormPage, hash_password, invalid, layout, link, link_expired, message, ok, see_other};
+use super::{
+    FormPage, hash_password, invalid, layout, link, link_expired, mail_link_if, message, ok,
+    see_other, write_and_mail,
+};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
 use crate::auth::rate_limit::Action;
 use crate::auth::tokens::hash_token;
-use crate::db::write_transaction;
-use crate::domain::settings;
+use crate::db::private_transaction;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Email, NewUser, Password, Role, Status, parse_display_name};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, Mail, messages};
+use crate::mail::messages;
 use crate::state::{AppState, now};
 use crate::web::forms::{Errors, Field, Hidden};
 
@@ -23,30 +25,49 @@ use crate::web::forms::{Errors, Field, Hidden};
 /// the link in that browser needs no password, anywhere else it does (see `confirm`).
 const SIGNUP_MARK: &str = "signup";
 
+/// The form that creates an account with a password: sign-up, and the owner's setup.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-pub struct SignupForm {
+pub struct NewAccountForm {
     email: String,
     display_name: String,
     password: String,
 }
 
+impl NewAccountForm {
+    /// The form's controls, with what was typed (but the password) and the errors.
+    pub fn fields(&self, errors: &Errors) -> Vec<Field> {
+        vec![
+            Field::email("email", "Email")
+                .value(&self.email)
+                .error(errors.get("email")),
+            Field::display_name()
+                .value(&self.display_name)
+                .error(errors.get("display_name")),
+            Field::new_password("password", "Password").error(errors.get("password")),
+        ]
+    }
+
+    /// The validated address, name and password, or `None` with `errors` filled in.
+    pub fn validate(&self, errors: &mut Errors) -> Option<(Email, String, Password)> {
+        let email = errors.check("email", Email::parse(&self.email));
+        let name = errors.check("display_name", parse_display_name(&self.display_name));
+        let password = errors.check(
+            "password",
+            Password::choose(self.password.clone(), self.email.trim()),
+        );
+        Some((email?, name?, password?))
+    }
+}
+
 fn signup_page(
     layout: crate::web::views::Layout,
     csrf: String,
-    form: &SignupForm,
+    form: &NewAccountForm,
     errors: &Errors,
 ) -> FormPage {
     let mut page = FormPage::new(layout, "Create your account", "/account/signup", csrf);
-    page.fields = vec![
-        Field::email("email", "Email")
-            .value(&form.email)
-            .error(errors.get("email")),
-        Field::display_name()
-            .value(&form.display_name)
-            .error(errors.get("display_name")),
-        Field::new_password("password", "Password").error(errors.get("password")),
-    ];
+    page.fields = form.fields(errors);
     page.submit = "Sign up";
     page.links = vec![link("/account/login", "Already have an account? Sign in")];
     page
@@ -57,7 +78,7 @@ pub async fn show_signup(state: web::Data<AppState>, session: Session) -> AppRes
     ok(&signup_page(
         layout,
         csrf::token(&session)?,
-        &SignupForm::default(),
+        &NewAccountForm::default(),
         &Errors::default(),
     ))
 }
@@ -66,66 +87,48 @@ pub async fn signup(
     state: web::Data<AppState>,
     session: Session,
     req: HttpRequest,
-    CsrfForm(form): CsrfForm<SignupForm>,
+    CsrfForm(form): CsrfForm<NewAccountForm>,
 ) -> AppResult<HttpResponse> {
     state
         .limits
         .check(Action::Signup, super::client_ip(&req), Some(&form.email))?;
     let mut errors = Errors::default();
-    let email = errors.check("email", Email::parse(&form.email));
-    let name = errors.check("display_name", parse_display_name(&form.display_name));
-    let password = errors.check(
-        "password",
-        Password::choose(form.password.clone(), form.email.trim()),
-    );
-    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+    let Some((email, name, password)) = form.validate(&mut errors) else {
         let layout = layout(&state, "/account/signup", "Sign up").await?;
         return invalid(&signup_page(layout, csrf::token(&session)?, &form, &errors));
     };
     let hash = hash_password(password).await?;
     let mark = hash_token(&hash);
-    let base_url = state.config.base_url.clone();
-    let sent = state
-        .db
-        .run(move |conn| {
-            let now = now();
-            let site = settings::current(conn, now)?.title;
-            write_transaction(conn, |conn| {
-                let mail = match users::by_email(conn, &email)? {
-                    // Someone already has this address: tell them, and nobody else.
-                    Some((user, _)) if user.status != Status::Pending.as_str() => {
-                        messages::signup_attempt_on_existing(&site, &base_url, &user.email)
-                    }
-                    // Not confirmed yet: the latest sign-up's details count.
-                    Some((user, _)) => {
-                        users::set_password_hash(conn, user.id, &hash, now)?;
-                        let token = tokens::issue(conn, user.id, Purpose::Confirm, "", now)?;
-                        messages::confirm_account(&site, &base_url, &user.email, &token)
-                    }
-                    None => {
-                        let user = users::create(
-                            conn,
-                            NewUser {
-                                status: Status::Pending,
-                                email,
-                                display_name: name,
-                                role: Role::Member,
-                                bio: String::new(),
-                                website: String::new(),
-                                password_hash: Some(hash),
-                            },
-                            now,
-                        )?;
-                        let token = tokens::issue(conn, user.id, Purpose::Confirm, "", now)?;
-                        messages::confirm_account(&site, &base_url, &user.email, &token)
-                    }
+    write_and_mail(&state, move |conn, head| {
+        let mail = match users::by_email(conn, &email)? {
+            // Someone already has this address: tell them, and nobody else.
+            Some((user, _)) if user.status() != Status::Pending => {
+                messages::signup_attempt_on_existing(head, &user.email)
+            }
+            // Not confirmed yet: the latest sign-up's details count.
+            Some((user, _)) => {
+                users::set_password_hash(conn, user.id, &hash, head.now)?;
+                let token = tokens::issue(conn, user.id, Purpose::Confirm, "", head.now)?;
+                messages::confirm_account(head, &user.email, &token)
+            }
+            None => {
+                let new = NewUser {
+                    status: Status::Pending,
+                    email,
+                    display_name: name,
+                    role: Role::Member,
+                    bio: String::new(),
+                    website: String::new(),
+                    password_hash: Some(hash),
                 };
-                mail::queue(conn, &mail, now)?;
-                Ok::<Mail, AppError>(mail)
-            })
-        })
-        .await?;
-    state.mailer.queued(&sent);
+                let user = users::create(conn, new, head.now)?;
+                let token = tokens::issue(conn, user.id, Purpose::Confirm, "", head.now)?;
+                messages::confirm_account(head, &user.email, &token)
+            }
+        };
+        Ok(vec![mail])
+    })
+    .await?;
     let _ = session.insert(SIGNUP_MARK, mark);
     Ok(see_other("/account/signup/sent"))
 }
@@ -163,28 +166,15 @@ pub async fn resend(
     state
         .limits
         .check(Action::Resend, super::client_ip(&req), Some(&form.email))?;
-    if let Ok(email) = Email::parse(&form.email) {
-        let base_url = state.config.base_url.clone();
-        let sent = state
-            .db
-            .run(move |conn| {
-                let now = now();
-                let site = settings::current(conn, now)?.title;
-                write_transaction(conn, |conn| match users::by_email(conn, &email)? {
-                    Some((user, _)) if user.status == Status::Pending.as_str() => {
-                        let token = tokens::issue(conn, user.id, Purpose::Confirm, "", now)?;
-                        let mail = messages::confirm_account(&site, &base_url, &user.email, &token);
-                        mail::queue(conn, &mail, now)?;
-                        Ok::<_, AppError>(Some(mail))
-                    }
-                    _ => Ok(None),
-                })
-            })
-            .await?;
-        if let Some(mail) = sent {
-            state.mailer.queued(&mail);
-        }
-    }
+    let pending = |user: &users::User| user.status() == Status::Pending;
+    mail_link_if(
+        &state,
+        &form.email,
+        Purpose::Confirm,
+        pending,
+        messages::confirm_account,
+    )
+    .await?;
     message(
         &state,
         "/account/confirm/resend",
@@ -221,12 +211,7 @@ pub async fn show_confirm(
         .run(move |conn| pending_account(conn, &lookup))
         .await?
     else {
-        return link_expired(
-            &state,
-            "/account/confirm",
-            link("/account/signup/sent", "Send a new link"),
-        )
-        .await;
+        return link_expired(&state, Purpose::Confirm).await;
     };
     let needs_password = !signed_up_here(&session, hash.as_deref());
     let page = confirm_page(&state, &session, token, &user, needs_password, None).await?;
@@ -304,12 +289,7 @@ pub async fn confirm(
         .run(move |conn| pending_account(conn, &token))
         .await?;
     let Some((user, hash)) = pending else {
-        return link_expired(
-            &state,
-            "/account/confirm",
-            link("/account/signup/sent", "Send a new link"),
-        )
-        .await;
+        return link_expired(&state, Purpose::Confirm).await;
     };
     // In the browser that signed up, the mark must match the password the account has now;
     // elsewhere, that password must be typed. Either way, whoever confirms knows the
@@ -338,7 +318,7 @@ pub async fn confirm(
         .db
         .run(move |conn| {
             let now = now();
-            write_transaction(conn, |conn| {
+            private_transaction(conn, |conn| {
                 let Some(found) = tokens::redeem(conn, &token, Purpose::Confirm, now)? else {
                     return Ok::<_, AppError>(None);
                 };
@@ -348,12 +328,7 @@ pub async fn confirm(
         })
         .await?;
     let Some(user) = confirmed else {
-        return link_expired(
-            &state,
-            "/account/confirm",
-            link("/account/signup/sent", "Send a new link"),
-        )
-        .await;
+        return link_expired(&state, Purpose::Confirm).await;
     };
     let _ = session.remove(SIGNUP_MARK);
     sign_in(&session, &user, false, &super::device(&req))?;

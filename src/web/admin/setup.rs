@@ -2,41 +2,25 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
 use crate::db::write_transaction;
-use crate::domain::users::{self, Email, NewUser, Password, Role, Status, parse_display_name};
+use crate::domain::users::{self, NewUser, Role, Status};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
+use crate::web::account::signup::NewAccountForm;
 use crate::web::account::{FormPage, hash_password, invalid, layout, ok, see_other};
-use crate::web::forms::{Errors, Field};
+use crate::web::forms::Errors;
 use crate::web::views::Layout;
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct SetupForm {
-    email: String,
-    display_name: String,
-    password: String,
-}
-
-fn setup_page(layout: Layout, csrf: String, form: &SetupForm, errors: &Errors) -> FormPage {
+fn setup_page(layout: Layout, csrf: String, form: &NewAccountForm, errors: &Errors) -> FormPage {
     let mut page = FormPage::new(layout, "Set up your publication", "/admin/setup", csrf);
     page.intro = Some(
         "Create the owner's account. The owner can do everything, and invites everyone else."
             .into(),
     );
-    page.fields = vec![
-        Field::email("email", "Email")
-            .value(&form.email)
-            .error(errors.get("email")),
-        Field::display_name()
-            .value(&form.display_name)
-            .error(errors.get("display_name")),
-        Field::new_password("password", "Password").error(errors.get("password")),
-    ];
+    page.fields = form.fields(errors);
     page.submit = "Create the owner account";
     page
 }
@@ -54,7 +38,7 @@ pub async fn show_setup(state: web::Data<AppState>, session: Session) -> AppResu
     ok(&setup_page(
         layout,
         csrf::token(&session)?,
-        &SetupForm::default(),
+        &NewAccountForm::default(),
         &Errors::default(),
     ))
 }
@@ -63,17 +47,11 @@ pub async fn setup(
     state: web::Data<AppState>,
     session: Session,
     req: HttpRequest,
-    CsrfForm(form): CsrfForm<SetupForm>,
+    CsrfForm(form): CsrfForm<NewAccountForm>,
 ) -> AppResult<HttpResponse> {
     refuse_once_owned(&state).await?;
     let mut errors = Errors::default();
-    let email = errors.check("email", Email::parse(&form.email));
-    let name = errors.check("display_name", parse_display_name(&form.display_name));
-    let password = errors.check(
-        "password",
-        Password::choose(form.password.clone(), form.email.trim()),
-    );
-    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+    let Some((email, name, password)) = form.validate(&mut errors) else {
         let layout = layout(&state, "/admin/setup", "Set up").await?;
         return invalid(&setup_page(layout, csrf::token(&session)?, &form, &errors));
     };

@@ -7,14 +7,14 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
-use crate::db::write_transaction;
-use crate::domain::settings;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Email, NewUser, Role, Status, User};
-use crate::error::{AppError, AppResult};
-use crate::mail::{self, messages};
-use crate::state::{AppState, now};
-use crate::web::account::{invalid, layout, ok, see_other, set_notice, take_notice};
+use crate::error::AppResult;
+use crate::mail::messages;
+use crate::state::AppState;
+use crate::web::account::{
+    invalid, layout, ok, see_other, set_notice, take_notice, write_and_mail,
+};
 use crate::web::forms::{Errors, Field};
 use crate::web::views::Layout;
 
@@ -105,47 +105,35 @@ pub async fn invite(
         return invalid(&staff_page(&state, &me, &form, &errors).await?);
     };
     let inviter = me.user().display_name.clone();
-    let base_url = state.config.base_url.clone();
-    let sent = state
-        .db
-        .run(move |conn| {
-            let now = now();
-            let site = settings::current(conn, now)?.title;
-            write_transaction(conn, |conn| {
-                let name = email
-                    .as_str()
-                    .split('@')
-                    .next()
-                    .unwrap_or("New colleague")
-                    .to_string();
-                let user = users::create(
-                    conn,
-                    NewUser {
-                        status: Status::Pending,
-                        email,
-                        display_name: name,
-                        role,
-                        bio: String::new(),
-                        website: String::new(),
-                        password_hash: None,
-                    },
-                    now,
-                )?;
-                let token = tokens::issue(conn, user.id, Purpose::Invite, "", now)?;
-                let mail = messages::invitation(
-                    &site,
-                    &base_url,
-                    &user.email,
-                    &inviter,
-                    role.as_str(),
-                    &token,
-                );
-                mail::queue(conn, &mail, now)?;
-                Ok::<_, AppError>(mail)
-            })
-        })
-        .await?;
-    state.mailer.queued(&sent);
-    set_notice(&me.0.session, &format!("Invitation sent to {}.", sent.to));
+    let invited = email.as_str().to_string();
+    // A pending account shows on no public page until its owner writes something.
+    write_and_mail(&state, move |conn, head| {
+        let name = email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or("New colleague")
+            .to_string();
+        let new = NewUser {
+            status: Status::Pending,
+            email,
+            display_name: name,
+            role,
+            bio: String::new(),
+            website: String::new(),
+            password_hash: None,
+        };
+        let user = users::create(conn, new, head.now)?;
+        let token = tokens::issue(conn, user.id, Purpose::Invite, "", head.now)?;
+        Ok(vec![messages::invitation(
+            head,
+            &user.email,
+            &inviter,
+            role.as_str(),
+            &token,
+        )])
+    })
+    .await?;
+    set_notice(&me.0.session, &format!("Invitation sent to {invited}."));
     Ok(see_other("/admin/staff"))
 }
