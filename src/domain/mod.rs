@@ -2,6 +2,7 @@
 //! inputs and query functions taking `&mut DbConn`.
 
 pub mod changes;
+pub mod editing;
 pub mod posts;
 pub mod redirects;
 pub mod sessions;

@@ -291,6 +291,9 @@ pub enum PostError {
     Slug(#[from] SlugError),
     #[error("a scheduled or published post needs a publication date")]
     MissingDate,
+    /// Someone saved the post after this form was opened.
+    #[error("the post was changed by someone else since you opened it")]
+    Conflict,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -306,10 +309,13 @@ impl From<PostError> for AppError {
 
 const MAX_TITLE_CHARS: usize = 255;
 
+/// The largest Markdown body accepted, from the editor or an import.
+pub const MAX_MARKDOWN_BYTES: usize = 2 * 1024 * 1024;
+
 /// Every column of a post but its id, as written on create and on import.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = posts, treat_none_as_null = true)]
-struct PostRow<'a> {
+pub(super) struct PostRow<'a> {
     kind: &'a str,
     slug: &'a str,
     title: &'a str,
@@ -354,7 +360,7 @@ impl Timestamps {
 
 /// Checks what rendering cannot: a usable title and a date where the status needs one.
 /// Returns the trimmed title and the publication date to store.
-fn validate(
+pub(super) fn validate(
     new: &NewPost,
     now: NaiveDateTime,
 ) -> Result<(String, Option<NaiveDateTime>), PostError> {
@@ -373,7 +379,7 @@ fn validate(
     Ok((title, published_at))
 }
 
-fn row<'a>(
+pub(super) fn row<'a>(
     new: &'a NewPost,
     title: &'a str,
     published_at: Option<NaiveDateTime>,
@@ -469,7 +475,11 @@ pub fn save_imported(
 }
 
 /// Links a post to its authors and tags in order (the first of each is the primary).
-fn link_authors_and_tags(conn: &mut DbConn, post_id: i64, new: &NewPost) -> QueryResult<()> {
+pub(super) fn link_authors_and_tags(
+    conn: &mut DbConn,
+    post_id: i64,
+    new: &NewPost,
+) -> QueryResult<()> {
     // One row at a time: diesel's MultiBackend has no batch insert, and these lists are short.
     for (order, &user_id) in new.author_ids.iter().enumerate() {
         diesel::insert_into(post_authors::table)
@@ -492,7 +502,7 @@ fn link_authors_and_tags(conn: &mut DbConn, post_id: i64, new: &NewPost) -> Quer
     Ok(())
 }
 
-fn slug_in_use(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
+pub(super) fn slug_in_use(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         posts::table.filter(posts::slug.eq(slug)),
     ))

@@ -22,8 +22,7 @@ use crate::render::{self, Rendered, Slug};
 
 /// Posts written per transaction.
 pub const BATCH: usize = 250;
-/// The largest post body accepted, in bytes of Markdown.
-pub const MAX_MARKDOWN_BYTES: usize = 2 * 1024 * 1024;
+pub use crate::domain::posts::MAX_MARKDOWN_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

@@ -131,13 +131,24 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
-    use admin::{dashboard, setup, staff};
+    use admin::{dashboard, posts, setup, staff};
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
         .route("/admin/setup", read().to(setup::show_setup))
         .route("/admin/setup", web::post().to(setup::setup))
         .route("/admin/staff", read().to(staff::show_staff))
-        .route("/admin/staff/invite", web::post().to(staff::invite));
+        .route("/admin/staff/invite", web::post().to(staff::invite))
+        .route("/admin/posts", read().to(posts::list_posts))
+        .route("/admin/pages", read().to(posts::list_pages))
+        .route("/admin/posts/new", read().to(posts::new_post))
+        .route("/admin/posts/new", web::post().to(posts::create_post))
+        .route("/admin/posts/{id}", read().to(posts::edit_post))
+        .route("/admin/posts/{id}", web::post().to(posts::save_post))
+        .route("/admin/posts/{id}/trash", web::post().to(posts::trash_post))
+        .route(
+            "/admin/posts/{id}/restore",
+            web::post().to(posts::restore_post),
+        );
 }
 
 async fn not_found() -> AppResult<HttpResponse> {

@@ -185,7 +185,22 @@ async fn the_permission_matrix_holds_on_every_admin_route() {
     clients.push((None, browser()));
 
     // (method, path, who may: owner, admin, editor, author, contributor, member)
-    let routes: [(Method, &str, [bool; 6]); 4] = [
+    let routes: [(Method, &str, [bool; 6]); 7] = [
+        (
+            Method::GET,
+            "/admin/posts",
+            [true, true, true, true, true, false],
+        ),
+        (
+            Method::GET,
+            "/admin/pages",
+            [true, true, true, true, true, false],
+        ),
+        (
+            Method::GET,
+            "/admin/posts/new",
+            [true, true, true, true, true, false],
+        ),
         (Method::GET, "/admin", [true, true, true, true, true, false]),
         (
             Method::GET,

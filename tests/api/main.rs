@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod cache;
 mod cli;
+mod editor;
 mod helpers;
 mod http;
 mod mail;

@@ -2,5 +2,6 @@
 //! may use the admin) and asks for the permission its action needs.
 
 pub mod dashboard;
+pub mod posts;
 pub mod setup;
 pub mod staff;

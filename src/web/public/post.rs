@@ -54,6 +54,27 @@ pub struct Found {
     changed: NaiveDateTime,
 }
 
+impl Found {
+    /// An unsaved post as its page will show it: the editor's preview.
+    pub fn preview(
+        settings: SiteSettings,
+        post: Post,
+        authors: Vec<AuthorLink>,
+        tags: Vec<TagLink>,
+        now: NaiveDateTime,
+    ) -> Found {
+        Found {
+            settings,
+            post: Box::new(post),
+            authors,
+            tags,
+            older: None,
+            newer: None,
+            changed: now,
+        }
+    }
+}
+
 pub async fn show_post(
     state: web::Data<AppState>,
     slug: web::Path<String>,

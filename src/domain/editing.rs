@@ -1,0 +1,347 @@
+//! Posts and pages as staff see them: the admin's list, the editor's view of one post, and
+//! saving an edit (with a conflict check and a redirect when a live post's slug changes).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+
+use super::posts::{
+    NewPost, Post, PostError, PostKind, PostStatus, Timestamps, link_authors_and_tags, row,
+    slug_in_use, validate,
+};
+use crate::db::schema::{post_authors, post_tags, posts, redirects, tags};
+use crate::db::{DbConn, write_transaction};
+use crate::domain::tags::{self as tag_store, Tag};
+use crate::render::{self, Slug};
+
+/// Which posts the admin's list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shelf {
+    All,
+    Drafts,
+    Scheduled,
+    Published,
+    Trash,
+}
+
+impl Shelf {
+    pub const ALL: [Shelf; 5] = [
+        Shelf::All,
+        Shelf::Drafts,
+        Shelf::Scheduled,
+        Shelf::Published,
+        Shelf::Trash,
+    ];
+
+    pub fn parse(raw: &str) -> Shelf {
+        Shelf::ALL
+            .into_iter()
+            .find(|shelf| shelf.as_str() == raw)
+            .unwrap_or(Shelf::All)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shelf::All => "all",
+            Shelf::Drafts => "drafts",
+            Shelf::Scheduled => "scheduled",
+            Shelf::Published => "published",
+            Shelf::Trash => "trash",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Shelf::All => "All",
+            Shelf::Drafts => "Drafts",
+            Shelf::Scheduled => "Scheduled",
+            Shelf::Published => "Published",
+            Shelf::Trash => "Trash",
+        }
+    }
+}
+
+/// A line of the admin's list.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = posts)]
+pub struct Entry {
+    pub id: i64,
+    pub kind: String,
+    pub slug: String,
+    pub title: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+pub struct ListQuery {
+    pub kind: PostKind,
+    pub shelf: Shelf,
+    /// Matched case-insensitively anywhere in the title.
+    pub text: String,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// One page of the admin's list, most recently changed first; also whether more follow.
+pub fn list(
+    conn: &mut DbConn,
+    query: &ListQuery,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<Entry>, bool)> {
+    let mut select = posts::table
+        .filter(posts::kind.eq(query.kind.as_str()))
+        .into_boxed();
+    select = match query.shelf {
+        Shelf::Trash => select.filter(posts::deleted_at.is_not_null()),
+        other => {
+            let live = select.filter(posts::deleted_at.is_null());
+            match other {
+                Shelf::Drafts => live.filter(posts::status.eq(PostStatus::Draft.as_str())),
+                Shelf::Scheduled => live
+                    .filter(posts::status.ne(PostStatus::Draft.as_str()))
+                    .filter(posts::published_at.gt(now)),
+                Shelf::Published => live
+                    .filter(posts::status.ne(PostStatus::Draft.as_str()))
+                    .filter(posts::published_at.le(now)),
+                _ => live,
+            }
+        }
+    };
+    let text = query.text.trim();
+    if !text.is_empty() {
+        select = select.filter(
+            diesel::dsl::sql::<Bool>("lower(title) LIKE ")
+                .bind::<Text, _>(like_pattern(text))
+                .sql(" ESCAPE '\\'"),
+        );
+    }
+    let mut entries: Vec<Entry> = select
+        .order((posts::updated_at.desc(), posts::id.desc()))
+        .limit(query.per_page + 1)
+        .offset((query.page - 1) * query.per_page)
+        .select(Entry::as_select())
+        .load(conn)?;
+    let more = entries.len() as i64 > query.per_page;
+    entries.truncate(query.per_page as usize);
+    Ok((entries, more))
+}
+
+/// `%text%`, lowercased, with LIKE's wildcards in `text` taken literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A post as the editor opens it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = posts)]
+pub struct Editable {
+    pub id: i64,
+    pub kind: String,
+    pub slug: String,
+    pub title: String,
+    pub markdown: String,
+    pub custom_excerpt: Option<String>,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub featured: bool,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub noindex: bool,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl Editable {
+    pub fn status(&self) -> PostStatus {
+        PostStatus::parse(&self.status).unwrap_or(PostStatus::Draft)
+    }
+
+    /// Whether readers can see it now.
+    pub fn is_live(&self, now: NaiveDateTime) -> bool {
+        self.deleted_at.is_none()
+            && self.status() != PostStatus::Draft
+            && self.published_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// A post with its ordered author ids and tag names.
+pub struct Opened {
+    pub post: Editable,
+    pub author_ids: Vec<i64>,
+    pub tag_names: Vec<String>,
+}
+
+pub fn open(conn: &mut DbConn, id: i64) -> QueryResult<Option<Opened>> {
+    let Some(post) = posts::table
+        .find(id)
+        .select(Editable::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let author_ids = post_authors::table
+        .filter(post_authors::post_id.eq(id))
+        .order(post_authors::sort_order)
+        .select(post_authors::user_id)
+        .load(conn)?;
+    let tag_names = post_tags::table
+        .inner_join(tags::table)
+        .filter(post_tags::post_id.eq(id))
+        .order(post_tags::sort_order)
+        .select(tags::name)
+        .load(conn)?;
+    Ok(Some(Opened {
+        post,
+        author_ids,
+        tag_names,
+    }))
+}
+
+/// The tags with these names, in order, creating those that do not exist yet.
+pub fn tags_named(
+    conn: &mut DbConn,
+    names: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Tag>> {
+    let mut found: Vec<Tag> = Vec::new();
+    for name in names {
+        let slug = Slug::parse(&render::slugify(name)).expect("slugify makes valid slugs");
+        let tag = match tag_store::by_slug(conn, slug.as_str())? {
+            Some(tag) => tag,
+            None => tag_store::create(conn, &slug, name, "", now)?,
+        };
+        if !found.iter().any(|t| t.id == tag.id) {
+            found.push(tag);
+        }
+    }
+    Ok(found)
+}
+
+/// Creates a post written in the admin; returns its id.
+pub fn create(conn: &mut DbConn, new: NewPost, now: NaiveDateTime) -> Result<i64, PostError> {
+    super::posts::create(conn, new, now).map(|post| post.id)
+}
+
+/// Saves an edit made on `expected_version` of the post. If someone saved in between, nothing
+/// is written and `PostError::Conflict` says so. When a post readers could see changes its
+/// slug, the old address answers 301 to the new one.
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    new: NewPost,
+    now: NaiveDateTime,
+) -> Result<Post, PostError> {
+    let (title, published_at) = validate(&new, now)?;
+    let rendered = render::render(&new.markdown);
+    write_transaction(conn, |conn| {
+        let current: Editable = posts::table
+            .find(id)
+            .select(Editable::as_select())
+            .first(conn)?;
+        if current.version != expected_version {
+            return Err(PostError::Conflict);
+        }
+        let moved = current.slug != new.slug.as_str();
+        if moved && slug_in_use(conn, new.slug.as_str())? {
+            return Err(PostError::SlugTaken(new.slug.to_string()));
+        }
+        let times = Timestamps {
+            created_at: current.created_at,
+            updated_at: now,
+            deleted_at: current.deleted_at,
+        };
+        let values = row(&new, &title, published_at, &rendered, times);
+        diesel::update(posts::table.find(id))
+            .set((&values, posts::version.eq(posts::version + 1)))
+            .execute(conn)?;
+        diesel::delete(post_authors::table.filter(post_authors::post_id.eq(id))).execute(conn)?;
+        diesel::delete(post_tags::table.filter(post_tags::post_id.eq(id))).execute(conn)?;
+        link_authors_and_tags(conn, id, &new)?;
+        if moved && current.is_live(now) {
+            redirect_moved(conn, &current.slug, new.slug.as_str(), now)?;
+        }
+        Ok(posts::table
+            .find(id)
+            .select(Post::as_select())
+            .first(conn)?)
+    })
+}
+
+/// Points `/old/` at `/new/`. A redirect away from the new address (the post had that slug
+/// before) is dropped, so renaming back and forth never makes a loop.
+fn redirect_moved(conn: &mut DbConn, old: &str, new: &str, now: NaiveDateTime) -> QueryResult<()> {
+    let (from, to) = (format!("/{old}/"), format!("/{new}/"));
+    diesel::delete(
+        redirects::table.filter(
+            redirects::from_path
+                .eq(&to)
+                .or(redirects::from_path.eq(&from)),
+        ),
+    )
+    .execute(conn)?;
+    // Earlier moves that led to the old address now lead straight to the new one.
+    diesel::update(redirects::table.filter(redirects::to_path.eq(&from)))
+        .set(redirects::to_path.eq(&to))
+        .execute(conn)?;
+    diesel::insert_into(redirects::table)
+        .values((
+            redirects::from_path.eq(&from),
+            redirects::to_path.eq(&to),
+            redirects::code.eq(301),
+            redirects::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Moves a post to the trash (its address answers 410) or back out of it.
+pub fn set_trashed(
+    conn: &mut DbConn,
+    id: i64,
+    trashed: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    write_transaction(conn, |conn| {
+        diesel::update(posts::table.find(id))
+            .set((
+                posts::deleted_at.eq(trashed.then_some(now)),
+                posts::updated_at.eq(now),
+                posts::version.eq(posts::version + 1),
+            ))
+            .execute(conn)
+            .map(drop)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_pattern("Fast"), "%fast%");
+        assert_eq!(like_pattern("100%_"), "%100\\%\\_%");
+        assert_eq!(like_pattern("a\\b"), "%a\\\\b%");
+    }
+
+    #[test]
+    fn unknown_shelves_show_everything() {
+        assert_eq!(Shelf::parse("trash"), Shelf::Trash);
+        assert_eq!(Shelf::parse("<script>"), Shelf::All);
+    }
+}

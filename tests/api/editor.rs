@@ -1,0 +1,551 @@
+//! Writing in the admin: the editor saves, previews, publishes and schedules; slugs move
+//! with a redirect; stale forms meet a conflict page; and every role rule holds on the
+//! server even when the form is forged.
+
+use quire::domain::users::Role;
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, attr_of, browser, location, parse_html, select, spawn_app, text_of};
+
+const PASSWORD: &str = "a tidy margin of error";
+
+async fn staff(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
+    app.user_with_password(email, role, PASSWORD);
+    let client = browser();
+    app.sign_in(&client, email, PASSWORD).await;
+    client
+}
+
+/// The editor form's fields at `path` (hidden ones included, unchecked boxes left out).
+async fn editor_fields(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+) -> Vec<(String, String)> {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    let doc = parse_html(&response.text().await.unwrap());
+    let mut fields = Vec::new();
+    for input in select(&doc, "form.form input[name], form.form textarea[name]") {
+        let element = input.value();
+        let name = element.attr("name").unwrap().to_string();
+        let value = if element.name() == "textarea" {
+            input.text().collect::<String>()
+        } else if element.attr("type") == Some("checkbox") {
+            if element.attr("checked").is_none() {
+                continue;
+            }
+            "on".to_string()
+        } else {
+            element.attr("value").unwrap_or("").to_string()
+        };
+        fields.push((name, value));
+    }
+    fields
+}
+
+fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    for (name, value) in changes {
+        fields.retain(|(n, _)| n != name);
+        fields.push((name.to_string(), value.to_string()));
+    }
+    fields
+}
+
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    fields: &[(String, String)],
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Creates a post through the editor; returns its editor path.
+async fn write(
+    app: &TestApp,
+    client: &reqwest::Client,
+    title: &str,
+    slug: &str,
+    action: &str,
+) -> String {
+    let fields = editor_fields(app, client, "/admin/posts/new").await;
+    let fields = with(
+        fields,
+        &[
+            ("title", title),
+            ("slug", slug),
+            ("markdown", "Some *words*."),
+            ("tags", "Craft, Notes"),
+            ("action", action),
+        ],
+    );
+    let response = post(app, client, "/admin/posts/new", &fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{title}");
+    location(&response)
+}
+
+#[tokio::test]
+async fn an_editor_writes_previews_publishes_and_renames_a_post() {
+    let app = spawn_app().await;
+    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+
+    // Preview renders the page as readers will see it, without saving.
+    let fields = editor_fields(&app, &editor, "/admin/posts/new").await;
+    let preview = post(
+        &app,
+        &editor,
+        "/admin/posts/new",
+        &with(
+            fields,
+            &[
+                ("title", "Field notes"),
+                ("markdown", "# Heading\n\nBody text."),
+                ("action", "preview"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(preview.status(), StatusCode::OK);
+    assert_eq!(preview.headers()["x-robots-tag"], "noindex");
+    let doc = parse_html(&preview.text().await.unwrap());
+    assert_eq!(text_of(&doc, "article h1, main h1"), "Field notes");
+    assert_eq!(
+        app.get("/field-notes/").await.status(),
+        StatusCode::NOT_FOUND,
+        "nothing saved"
+    );
+
+    let path = write(&app, &editor, "Field notes", "", "save").await;
+    assert!(path.starts_with("/admin/posts/"), "{path}");
+    assert_eq!(
+        app.get("/field-notes/").await.status(),
+        StatusCode::NOT_FOUND,
+        "a draft is private"
+    );
+
+    let fields = editor_fields(&app, &editor, &path).await;
+    assert_eq!(
+        fields.iter().find(|(n, _)| n == "slug").unwrap().1,
+        "field-notes",
+        "slug from the title"
+    );
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(fields, &[("action", "publish")]),
+    )
+    .await;
+    assert_eq!(location(&response), path);
+    let doc = app.page("/field-notes/", 200).await;
+    assert!(text_of(&doc, "main").contains("Some words."));
+    assert!(
+        !select(&doc, "a[href='/tag/craft/']").is_empty(),
+        "tags were created and linked"
+    );
+
+    // A new slug for a live post: the old address follows it.
+    let fields = editor_fields(&app, &editor, &path).await;
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(
+            fields,
+            &[("slug", "notes-from-the-field"), ("action", "save")],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    crate::helpers::assert_redirect(&app, "/field-notes/", "/notes-from-the-field/").await;
+    app.page("/notes-from-the-field/", 200).await;
+}
+
+#[tokio::test]
+async fn a_future_date_schedules_and_unpublish_takes_it_down() {
+    let app = spawn_app().await;
+    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "Later", "later", "save").await;
+    let fields = editor_fields(&app, &editor, &path).await;
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(
+            fields,
+            &[("publish_at", "2999-01-01T09:00"), ("action", "publish")],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/later/").await.status(),
+        StatusCode::NOT_FOUND,
+        "scheduled, not live"
+    );
+    let list = parse_html(
+        &editor
+            .get(app.url("/admin/posts?status=scheduled"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(text_of(&list, "table").contains("Later"));
+
+    let fields = editor_fields(&app, &editor, &path).await;
+    post(
+        &app,
+        &editor,
+        &path,
+        &with(fields, &[("publish_at", ""), ("action", "publish")]),
+    )
+    .await;
+    assert_eq!(app.get("/later/").await.status(), StatusCode::OK);
+    let fields = editor_fields(&app, &editor, &path).await;
+    post(
+        &app,
+        &editor,
+        &path,
+        &with(fields, &[("action", "unpublish")]),
+    )
+    .await;
+    assert_eq!(app.get("/later/").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_contributor_cannot_publish_even_with_a_forged_form() {
+    let app = spawn_app().await;
+    let contributor = staff(&app, "co@example.com", Role::Contributor).await;
+    let page = parse_html(
+        &contributor
+            .get(app.url("/admin/posts/new"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        select(&page, "button[value=publish]").is_empty(),
+        "no publish button"
+    );
+
+    // Forged: the publish action on a new post.
+    let fields = editor_fields(&app, &contributor, "/admin/posts/new").await;
+    let forged = post(
+        &app,
+        &contributor,
+        "/admin/posts/new",
+        &with(fields, &[("title", "Sneaky"), ("action", "publish")]),
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/sneaky/").await.status(), StatusCode::NOT_FOUND);
+
+    // Forged: publishing their own saved draft.
+    let path = write(&app, &contributor, "My draft", "my-draft", "save").await;
+    let fields = editor_fields(&app, &contributor, &path).await;
+    let forged = post(
+        &app,
+        &contributor,
+        &path,
+        &with(fields.clone(), &[("action", "publish")]),
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let dated = post(
+        &app,
+        &contributor,
+        &path,
+        &with(
+            fields,
+            &[("publish_at", "2000-01-01T00:00"), ("action", "save")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        dated.status(),
+        StatusCode::SEE_OTHER,
+        "a date on a draft is only a date"
+    );
+    assert_eq!(
+        app.get("/my-draft/").await.status(),
+        StatusCode::NOT_FOUND,
+        "still a draft"
+    );
+
+    // Once an editor publishes it, the contributor can no longer change it.
+    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let fields = editor_fields(&app, &editor, &path).await;
+    post(
+        &app,
+        &editor,
+        &path,
+        &with(fields, &[("action", "publish")]),
+    )
+    .await;
+    assert_eq!(
+        contributor
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn an_author_cannot_touch_someone_elses_post() {
+    let app = spawn_app().await;
+    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "Editor's piece", "editors-piece", "publish").await;
+    let fields = editor_fields(&app, &editor, &path).await;
+
+    let author = staff(&app, "au@example.com", Role::Author).await;
+    assert_eq!(
+        author.get(app.url(&path)).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let token = app.csrf_token(&author, "/account/").await;
+    let forged = with(
+        fields,
+        &[
+            ("title", "Defaced"),
+            ("csrf_token", &token),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(
+        post(&app, &author, &path, &forged).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let trash = author
+        .post(app.url(&format!("{path}/trash")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(trash.status(), StatusCode::FORBIDDEN);
+    let doc = app.page("/editors-piece/", 200).await;
+    assert_eq!(text_of(&doc, "main h1"), "Editor's piece", "unchanged");
+
+    // Their own post, they may publish.
+    write(&app, &author, "Author's own", "authors-own", "publish").await;
+    app.page("/authors-own/", 200).await;
+}
+
+#[tokio::test]
+async fn a_stale_form_meets_a_conflict_page_that_keeps_the_unsaved_text() {
+    let app = spawn_app().await;
+    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "Shared", "shared", "save").await;
+    let mine = editor_fields(&app, &editor, &path).await;
+    let theirs = editor_fields(&app, &editor, &path).await;
+    post(
+        &app,
+        &editor,
+        &path,
+        &with(
+            theirs,
+            &[("markdown", "Their version."), ("action", "save")],
+        ),
+    )
+    .await;
+
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(
+            mine,
+            &[("markdown", "My unsaved words."), ("action", "save")],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let doc = parse_html(&response.text().await.unwrap());
+    assert_eq!(text_of(&doc, "#theirs"), "Their version.");
+    assert_eq!(text_of(&doc, "#f-markdown"), "My unsaved words.");
+    let version: i32 = attr_of(&doc, "input[name=version]", "value")
+        .parse()
+        .unwrap();
+
+    // Nothing was overwritten; saving the merged text against the new version works.
+    let fields = editor_fields(&app, &editor, &path).await;
+    assert_eq!(
+        fields.iter().find(|(n, _)| n == "markdown").unwrap().1,
+        "Their version."
+    );
+    let merged = with(
+        fields,
+        &[
+            ("markdown", "Their version. My unsaved words."),
+            ("version", &version.to_string()),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(
+        post(&app, &editor, &path, &merged).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn editor_input_errors_are_explained_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    write(&app, &editor, "Taken", "taken", "save").await;
+    let before = app.db.run_blocking(quire::domain::posts::count).unwrap();
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("title", "   ")], "title"),
+        (vec![("title", "Ok"), ("slug", "Not A Slug")], "slug"),
+        (vec![("title", "Ok"), ("slug", "admin")], "slug"),
+        (vec![("title", "Ok"), ("slug", "taken")], "slug"),
+        (
+            vec![("title", "Ok"), ("publish_at", "next tuesday")],
+            "publish_at",
+        ),
+        (
+            vec![("title", "Ok"), ("canonical_url", "javascript:alert(1)")],
+            "canonical_url",
+        ),
+        (vec![("title", "Ok"), ("markdown", &huge)], "markdown"),
+        (vec![("title", "Bad\u{202E}title")], "title"),
+    ];
+    for (changes, field) in cases {
+        let fields = editor_fields(&app, &editor, "/admin/posts/new").await;
+        let response = post(&app, &editor, "/admin/posts/new", &with(fields, &changes)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}"
+        );
+        let doc = parse_html(&response.text().await.unwrap());
+        assert!(
+            !text_of(&doc, &format!("#{field}-error")).is_empty(),
+            "{field}"
+        );
+        assert_eq!(
+            attr_of(&doc, &format!("#f-{field}"), "aria-invalid"),
+            "true",
+            "{field}"
+        );
+    }
+    let fields = editor_fields(&app, &editor, "/admin/posts/new").await;
+    let odd = post(
+        &app,
+        &editor,
+        "/admin/posts/new",
+        &with(fields, &[("title", "Ok"), ("action", "explode")]),
+    )
+    .await;
+    assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.db.run_blocking(quire::domain::posts::count).unwrap(),
+        before,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn trashing_answers_gone_and_restoring_brings_it_back() {
+    let app = spawn_app().await;
+    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "Brief", "brief", "publish").await;
+    let token = app.csrf_token(&editor, &path).await;
+    let response = editor
+        .post(app.url(&format!("{path}/trash")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/admin/posts");
+    assert_eq!(app.get("/brief/").await.status(), StatusCode::GONE);
+    let trash = parse_html(
+        &editor
+            .get(app.url("/admin/posts?status=trash"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(text_of(&trash, "table").contains("Brief"));
+    editor
+        .post(app.url(&format!("{path}/restore")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.get("/brief/").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_list_filters_by_status_and_title() {
+    let app = spawn_app().await;
+    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    write(&app, &editor, "Alpha draft", "alpha", "save").await;
+    write(&app, &editor, "Beta 100% live", "beta", "publish").await;
+    let titles = |body: String| {
+        let doc = parse_html(&body);
+        select(&doc, "table tbody td:first-child a")
+            .iter()
+            .map(|a| a.text().collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    let get = |path: &'static str| {
+        let editor = editor.clone();
+        let url = app.url(path);
+        async move { editor.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(
+        titles(get("/admin/posts?status=drafts").await),
+        ["Alpha draft"]
+    );
+    let published = titles(get("/admin/posts?status=published").await);
+    assert!(
+        published.contains(&"Beta 100% live".to_string())
+            && !published.contains(&"Alpha draft".to_string())
+    );
+    assert_eq!(titles(get("/admin/posts?q=ALPHA").await), ["Alpha draft"]);
+    assert_eq!(
+        titles(get("/admin/posts?q=100%25").await),
+        ["Beta 100% live"],
+        "% is literal"
+    );
+    assert!(
+        titles(get("/admin/posts?q=_").await).is_empty(),
+        "_ is literal"
+    );
+    assert_eq!(
+        editor
+            .get(app.url("/admin/posts?page=0"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        editor
+            .get(app.url("/admin/posts?status=%3Cx%3E"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
