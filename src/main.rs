@@ -5,10 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // Initialise OpenSSL (linked in for libpq) before anything else does, without its
-    // exit-time cleanup: that cleanup could run while the connection pool's thread still
-    // used OpenSSL, crashing the process as it exited.
-    openssl_sys::init();
+    quire::db::prepare_tls();
     // A missing .env is normal; a broken one is worth knowing about.
     if let Err(error) = dotenvy::dotenv()
         && !error.not_found()

@@ -51,10 +51,21 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Initialises OpenSSL (linked in for libpq) without its exit-time cleanup. Call it before
+/// anything else uses OpenSSL: that cleanup could free what a pool thread still uses while
+/// the process exits, crashing it ("double free or corruption"). `establish` calls it, as do
+/// the binary at start and the tests before their own PostgreSQL connections.
+pub fn prepare_tls() {
+    openssl_sys::init();
+}
+
 /// Opens one connection, with SQLite's pragmas applied.
 pub fn establish(url: &DatabaseUrl) -> ConnectionResult<DbConn> {
     match url {
-        DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConn::Postgresql),
+        DatabaseUrl::Postgres(url) => {
+            prepare_tls();
+            PgConnection::establish(url).map(DbConn::Postgresql)
+        }
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
             // One pragma per statement, busy_timeout first, as SQLite applies them in order.

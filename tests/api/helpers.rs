@@ -49,6 +49,7 @@ pub fn fresh_database(data_dir: &std::path::Path) -> (String, Option<PgTestDatab
     match std::env::var("QUIRE_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("quire_test_{}", random_suffix());
+            quire::db::prepare_tls();
             let mut conn = PgConnection::establish(&admin_url)
                 .expect("QUIRE_TEST_DATABASE_URL must point at a reachable PostgreSQL");
             conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
