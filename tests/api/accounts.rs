@@ -5,10 +5,8 @@ use quire::domain::users::Role;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    TestApp, attr_of, browser, location, now, parse_html, select, spawn_app, text_of,
+    PASSWORD, TestApp, attr_of, browser, location, now, parse_html, select, spawn_app, text_of,
 };
-
-const PASSWORD: &str = "a tidy margin of error";
 
 async fn sign_up(
     app: &TestApp,
@@ -575,9 +573,7 @@ async fn changing_the_password_ends_every_other_session() {
 #[tokio::test]
 async fn a_password_reset_works_once_within_the_hour_and_ends_all_sessions() {
     let app = spawn_app().await;
-    app.user_with_password("reset@example.com", Role::Member, PASSWORD);
-    let signed_in = browser();
-    app.sign_in(&signed_in, "reset@example.com", PASSWORD).await;
+    let signed_in = app.signed_in_as("reset@example.com", Role::Member).await;
 
     let known = app
         .submit(
@@ -812,9 +808,7 @@ async fn profile_errors_are_shown_beside_the_field() {
 #[tokio::test]
 async fn expired_sessions_are_purged() {
     let app = spawn_app().await;
-    app.user_with_password("old@example.com", Role::Member, PASSWORD);
-    let client = browser();
-    app.sign_in(&client, "old@example.com", PASSWORD).await;
+    let client = app.signed_in_as("old@example.com", Role::Member).await;
     let purged = app
         .db
         .run_blocking(|conn| {

@@ -4,9 +4,9 @@
 use quire::domain::users::Role;
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{TestApp, attr_of, browser, location, parse_html, select, spawn_app, text_of};
-
-const PASSWORD: &str = "a tidy margin of error";
+use crate::helpers::{
+    PASSWORD, TestApp, attr_of, browser, location, parse_html, select, spawn_app, text_of,
+};
 
 #[tokio::test]
 async fn setup_creates_the_owner_once() {
@@ -76,9 +76,7 @@ async fn setup_creates_the_owner_once() {
 #[tokio::test]
 async fn staff_are_invited_by_mail_and_land_in_the_admin() {
     let app = spawn_app().await;
-    app.user_with_password("owner@example.com", Role::Owner, PASSWORD);
-    let owner = browser();
-    app.sign_in(&owner, "owner@example.com", PASSWORD).await;
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
 
     let refused = app
         .submit(
@@ -177,9 +175,7 @@ async fn the_permission_matrix_holds_on_every_admin_route() {
     let mut clients = Vec::new();
     for role in roles {
         let email = format!("{}@example.com", role.as_str());
-        app.user_with_password(&email, role, PASSWORD);
-        let client = browser();
-        app.sign_in(&client, &email, PASSWORD).await;
+        let client = app.signed_in_as(&email, role).await;
         clients.push((Some(role), client));
     }
     clients.push((None, browser()));

@@ -333,3 +333,20 @@ fn export_and_import_from_the_command_line() {
     assert_eq!(stderr(&broken).trim_end().lines().count(), 1);
     assert_clean_failure(&sandbox.run(&["import"]), 2, "Usage");
 }
+
+#[test]
+fn every_variable_and_command_is_documented_in_the_readme() {
+    let readme = include_str!("../../README.md");
+    for (name, _) in quire::config::VARIABLES {
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "{name} is in the README's table"
+        );
+    }
+    for command in ["serve", "migrate", "create-user", "import", "export"] {
+        assert!(
+            readme.contains(&format!("quire {command}")),
+            "`quire {command}` is in the README"
+        );
+    }
+}

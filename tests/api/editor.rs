@@ -5,16 +5,7 @@
 use quire::domain::users::Role;
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, attr_of, browser, location, parse_html, select, spawn_app, text_of};
-
-const PASSWORD: &str = "a tidy margin of error";
-
-async fn staff(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
-    app.user_with_password(email, role, PASSWORD);
-    let client = browser();
-    app.sign_in(&client, email, PASSWORD).await;
-    client
-}
+use crate::helpers::{TestApp, attr_of, location, parse_html, select, spawn_app, text_of};
 
 /// The editor form's fields at `path` (hidden ones included, unchecked boxes left out).
 async fn editor_fields(
@@ -93,7 +84,7 @@ async fn write(
 #[tokio::test]
 async fn an_editor_writes_previews_publishes_and_renames_a_post() {
     let app = spawn_app().await;
-    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
 
     // Preview renders the page as readers will see it, without saving.
     let fields = editor_fields(&app, &editor, "/admin/posts/new").await;
@@ -170,7 +161,7 @@ async fn an_editor_writes_previews_publishes_and_renames_a_post() {
 #[tokio::test]
 async fn a_future_date_schedules_and_unpublish_takes_it_down() {
     let app = spawn_app().await;
-    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     let path = write(&app, &editor, "Later", "later", "save").await;
     let fields = editor_fields(&app, &editor, &path).await;
     let response = post(
@@ -224,7 +215,7 @@ async fn a_future_date_schedules_and_unpublish_takes_it_down() {
 #[tokio::test]
 async fn a_contributor_cannot_publish_even_with_a_forged_form() {
     let app = spawn_app().await;
-    let contributor = staff(&app, "co@example.com", Role::Contributor).await;
+    let contributor = app.signed_in_as("co@example.com", Role::Contributor).await;
     let page = parse_html(
         &contributor
             .get(app.url("/admin/posts/new"))
@@ -285,7 +276,7 @@ async fn a_contributor_cannot_publish_even_with_a_forged_form() {
     );
 
     // Once an editor publishes it, the contributor can no longer change it.
-    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     let fields = editor_fields(&app, &editor, &path).await;
     post(
         &app,
@@ -308,11 +299,11 @@ async fn a_contributor_cannot_publish_even_with_a_forged_form() {
 #[tokio::test]
 async fn an_author_cannot_touch_someone_elses_post() {
     let app = spawn_app().await;
-    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     let path = write(&app, &editor, "Editor's piece", "editors-piece", "publish").await;
     let fields = editor_fields(&app, &editor, &path).await;
 
-    let author = staff(&app, "au@example.com", Role::Author).await;
+    let author = app.signed_in_as("au@example.com", Role::Author).await;
     assert_eq!(
         author.get(app.url(&path)).send().await.unwrap().status(),
         StatusCode::FORBIDDEN
@@ -348,7 +339,7 @@ async fn an_author_cannot_touch_someone_elses_post() {
 #[tokio::test]
 async fn a_stale_form_meets_a_conflict_page_that_keeps_the_unsaved_text() {
     let app = spawn_app().await;
-    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     let path = write(&app, &editor, "Shared", "shared", "save").await;
     let mine = editor_fields(&app, &editor, &path).await;
     let theirs = editor_fields(&app, &editor, &path).await;
@@ -404,7 +395,7 @@ async fn a_stale_form_meets_a_conflict_page_that_keeps_the_unsaved_text() {
 #[tokio::test]
 async fn editor_input_errors_are_explained_and_nothing_is_written() {
     let app = spawn_app().await;
-    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     write(&app, &editor, "Taken", "taken", "save").await;
     let before = app.db.run_blocking(quire::domain::posts::count).unwrap();
     let huge = "x".repeat(3 * 1024 * 1024);
@@ -462,7 +453,7 @@ async fn editor_input_errors_are_explained_and_nothing_is_written() {
 #[tokio::test]
 async fn trashing_answers_gone_and_restoring_brings_it_back() {
     let app = spawn_app().await;
-    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     let path = write(&app, &editor, "Brief", "brief", "publish").await;
     let token = app.csrf_token(&editor, &path).await;
     let response = editor
@@ -496,7 +487,7 @@ async fn trashing_answers_gone_and_restoring_brings_it_back() {
 #[tokio::test]
 async fn the_list_filters_by_status_and_title() {
     let app = spawn_app().await;
-    let editor = staff(&app, "ed@example.com", Role::Editor).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     write(&app, &editor, "Alpha draft", "alpha", "save").await;
     write(&app, &editor, "Beta 100% live", "beta", "publish").await;
     let titles = |body: String| {

@@ -302,8 +302,20 @@ pub fn parse_html(body: &str) -> Html {
     Html::parse_document(body)
 }
 
+/// The password of the accounts tests create.
+pub const PASSWORD: &str = "a tidy margin of error";
+
 /// Account helpers: forms with their CSRF token, the outbox, users with passwords.
 impl TestApp {
+    /// A browser signed in to a new active account with `role` (password `PASSWORD`).
+    pub async fn signed_in_as(&self, email: &str, role: Role) -> reqwest::Client {
+        self.user_with_password(email, role, PASSWORD);
+        let client = browser();
+        let response = self.sign_in(&client, email, PASSWORD).await;
+        assert_eq!(response.status(), 303, "{email} signs in");
+        client
+    }
+
     /// The CSRF token of the first form on the page at `path`, as `client` sees it.
     pub async fn csrf_token(&self, client: &reqwest::Client, path: &str) -> String {
         let response = client.get(self.url(path)).send().await.unwrap();

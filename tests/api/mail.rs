@@ -92,7 +92,7 @@ async fn with_smtp_configured_mail_is_delivered() {
     app.user_with_password(
         "mail@example.com",
         quire::domain::users::Role::Member,
-        "a tidy margin of error",
+        crate::helpers::PASSWORD,
     );
     request_reset(&app, "mail@example.com").await;
     let sent = wait_for(&app, |m| m.sent_at.is_some()).await;
@@ -119,7 +119,7 @@ async fn failed_deliveries_are_retried_later() {
     app.user_with_password(
         "later@example.com",
         quire::domain::users::Role::Member,
-        "a tidy margin of error",
+        crate::helpers::PASSWORD,
     );
     request_reset(&app, "later@example.com").await;
     let failed = wait_for(&app, |m| m.attempts == 1).await;
@@ -152,7 +152,7 @@ async fn without_smtp_mail_stays_in_the_outbox() {
     app.user_with_password(
         "kept@example.com",
         quire::domain::users::Role::Member,
-        "a tidy margin of error",
+        crate::helpers::PASSWORD,
     );
     request_reset(&app, "kept@example.com").await;
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -4,9 +4,7 @@
 use quire::domain::users::Role;
 use reqwest::StatusCode;
 
-use crate::helpers::{browser, location, parse_html, spawn_app, spawn_app_with, text_of};
-
-const PASSWORD: &str = "a tidy margin of error";
+use crate::helpers::{PASSWORD, browser, location, parse_html, spawn_app, spawn_app_with, text_of};
 
 #[tokio::test]
 async fn forms_without_a_valid_csrf_token_are_refused() {
@@ -229,9 +227,7 @@ fn assert_security_headers(response: &reqwest::Response, path: &str) {
 #[tokio::test]
 async fn every_kind_of_response_carries_the_security_headers() {
     let app = spawn_app().await;
-    app.user_with_password("head@example.com", Role::Owner, PASSWORD);
-    let client = browser();
-    app.sign_in(&client, "head@example.com", PASSWORD).await;
+    let client = app.signed_in_as("head@example.com", Role::Owner).await;
     for path in [
         "/",
         "/welcome/",
@@ -296,9 +292,7 @@ async fn anonymous_readers_get_no_cookie() {
 #[tokio::test]
 async fn a_member_opening_the_admin_is_refused() {
     let app = spawn_app().await;
-    app.user_with_password("member@example.com", Role::Member, PASSWORD);
-    let client = browser();
-    app.sign_in(&client, "member@example.com", PASSWORD).await;
+    let client = app.signed_in_as("member@example.com", Role::Member).await;
     for path in ["/admin", "/admin/staff"] {
         let response = client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");

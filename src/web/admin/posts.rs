@@ -580,16 +580,15 @@ pub async fn create_post(
     let saved = state
         .db
         .run(move |conn| {
-            let tags = editing::tags_named(conn, &checked.tag_names, now)?;
-            let tag_ids = tags.iter().map(|t| t.id).collect();
-            let new = new_post_from(
+            let new = to_store(
+                conn,
                 kind,
                 checked,
                 (status, published_at),
                 flags,
                 vec![author],
-                tag_ids,
-            );
+                now,
+            )?;
             match editing::create(conn, new, now) {
                 Ok(id) => Ok::<_, AppError>(Ok(id)),
                 Err(PostError::SlugTaken(slug)) => Ok(Err(slug)),
@@ -623,16 +622,18 @@ fn saved_notice(status: PostStatus) -> &'static str {
 }
 
 /// The post to store: the checked form, the status the action decided, the checkboxes
-/// (featured, noindex), and the ordered authors and tags.
-fn new_post_from(
+/// (featured, noindex) and the ordered authors; its tags are found or created by name.
+fn to_store(
+    conn: &mut crate::db::DbConn,
     kind: PostKind,
     checked: Checked,
     (status, published_at): (PostStatus, Option<NaiveDateTime>),
     (featured, noindex): (bool, bool),
     author_ids: Vec<i64>,
-    tag_ids: Vec<i64>,
-) -> NewPost {
-    NewPost {
+    now: NaiveDateTime,
+) -> diesel::QueryResult<NewPost> {
+    let tags = editing::tags_named(conn, &checked.tag_names, now)?;
+    Ok(NewPost {
         kind,
         slug: checked.slug,
         title: checked.title,
@@ -648,8 +649,8 @@ fn new_post_from(
         canonical_url: checked.canonical_url,
         noindex,
         author_ids,
-        tag_ids,
-    }
+        tag_ids: tags.iter().map(|t| t.id).collect(),
+    })
 }
 
 async fn preview(
@@ -835,16 +836,15 @@ pub async fn save_post(
     let outcome = state
         .db
         .run(move |conn| {
-            let tags = editing::tags_named(conn, &checked.tag_names, now)?;
-            let tag_ids = tags.iter().map(|t| t.id).collect();
-            let new = new_post_from(
+            let new = to_store(
+                conn,
                 kind,
                 checked,
                 (status, published_at),
                 flags,
                 author_ids,
-                tag_ids,
-            );
+                now,
+            )?;
             match editing::update(conn, post_id, version, new, now) {
                 Ok(_) => Ok::<_, AppError>(Ok(())),
                 Err(PostError::SlugTaken(slug)) => Ok(Err(Some(slug))),
