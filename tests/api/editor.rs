@@ -540,3 +540,31 @@ async fn the_list_filters_by_status_and_title() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn an_edit_shows_on_the_very_next_request_despite_the_page_cache() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "First title", "story", "publish").await;
+    for _ in 0..2 {
+        let doc = app.page("/story/", 200).await;
+        assert_eq!(text_of(&doc, "main h1"), "First title");
+    }
+    let fields = editor_fields(&app, &editor, &path).await;
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(fields, &[("title", "Second title"), ("action", "save")]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let doc = app.page("/story/", 200).await;
+    assert_eq!(
+        text_of(&doc, "main h1"),
+        "Second title",
+        "not the cached page"
+    );
+    let home = app.page("/", 200).await;
+    assert!(text_of(&home, "main").contains("Second title"));
+}
