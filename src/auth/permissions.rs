@@ -20,12 +20,14 @@ pub enum Permission {
     ManageMembers,
     ManageSettings,
     ManageRedirects,
+    /// Read the audit log.
+    ViewAuditLog,
     /// Hand the site to another admin.
     TransferOwnership,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::UseAdmin,
         Permission::WriteDrafts,
         Permission::PublishOwn,
@@ -36,6 +38,7 @@ impl Permission {
         Permission::ManageMembers,
         Permission::ManageSettings,
         Permission::ManageRedirects,
+        Permission::ViewAuditLog,
         Permission::TransferOwnership,
     ];
 }
@@ -90,33 +93,33 @@ mod tests {
     #[test]
     fn the_matrix_as_documented() {
         // Rows: roles; columns: Permission::ALL in order. Mirrors the README's table.
-        let expected: [(Role, [bool; 11]); 6] = [
-            (Role::Owner, [true; 11]),
+        let expected: [(Role, [bool; 12]); 6] = [
+            (Role::Owner, [true; 12]),
             (
                 Role::Admin,
                 [
-                    true, true, true, true, true, true, true, true, true, true, false,
+                    true, true, true, true, true, true, true, true, true, true, true, false,
                 ],
             ),
             (
                 Role::Editor,
                 [
-                    true, true, true, true, true, true, false, false, false, false, false,
+                    true, true, true, true, true, true, false, false, false, false, false, false,
                 ],
             ),
             (
                 Role::Author,
                 [
-                    true, true, true, false, false, true, false, false, false, false, false,
+                    true, true, true, false, false, true, false, false, false, false, false, false,
                 ],
             ),
             (
                 Role::Contributor,
                 [
-                    true, true, false, false, false, true, false, false, false, false, false,
+                    true, true, false, false, false, true, false, false, false, false, false, false,
                 ],
             ),
-            (Role::Member, [false; 11]),
+            (Role::Member, [false; 12]),
         ];
         for (role, row) in expected {
             for (permission, allowed) in Permission::ALL.into_iter().zip(row) {

@@ -127,6 +127,39 @@ diesel::table! {
         discourage_search -> Bool,
         logo_url -> Nullable<Text>,
         feed_items -> Integer,
+        icon_url -> Nullable<Text>,
+        social -> Text,
+    }
+}
+
+diesel::table! {
+    post_revisions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        author_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        title -> Text,
+        markdown -> Text,
+    }
+}
+
+diesel::table! {
+    gone_paths (path) {
+        path -> Text,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Nullable<BigInt>,
+        summary -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -146,6 +179,8 @@ diesel::joinable!(post_authors -> posts (post_id));
 diesel::joinable!(post_authors -> users (user_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
+diesel::joinable!(post_revisions -> posts (post_id));
+diesel::joinable!(post_revisions -> users (author_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -158,4 +193,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     account_tokens,
     outbox,
+    post_revisions,
+    gone_paths,
+    audit_log,
 );

@@ -9,8 +9,9 @@ use super::posts::{
     NewPost, Post, PostError, PostKind, PostStatus, Timestamps, link_authors_and_tags, row,
     slug_in_use, validate,
 };
-use crate::db::schema::{post_authors, post_tags, posts, redirects, tags};
+use crate::db::schema::{gone_paths, post_authors, post_tags, posts, redirects, tags};
 use crate::db::{DbConn, write_transaction};
+use crate::domain::revisions;
 use crate::domain::tags::{self as tag_store, Tag};
 use crate::render::{self, Slug};
 
@@ -158,6 +159,8 @@ pub struct Editable {
     pub meta_description: Option<String>,
     pub canonical_url: Option<String>,
     pub noindex: bool,
+    pub feature_image: Option<String>,
+    pub feature_image_alt: Option<String>,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -177,11 +180,38 @@ impl Editable {
     }
 }
 
-/// A post with its ordered author ids and tag names.
+/// A post with its ordered author ids and tags.
 pub struct Opened {
     pub post: Editable,
     pub author_ids: Vec<i64>,
+    pub tag_ids: Vec<i64>,
     pub tag_names: Vec<String>,
+}
+
+impl Opened {
+    /// The post as stored, ready to save again with some of it changed (`None` if its stored
+    /// slug is not one Quire would write).
+    pub fn to_new_post(&self) -> Option<NewPost> {
+        let post = &self.post;
+        Some(NewPost {
+            kind: PostKind::parse(&post.kind).unwrap_or(PostKind::Post),
+            slug: Slug::parse(&post.slug).ok()?,
+            title: post.title.clone(),
+            markdown: post.markdown.clone(),
+            custom_excerpt: post.custom_excerpt.clone(),
+            status: post.status(),
+            published_at: post.published_at,
+            featured: post.featured,
+            feature_image: post.feature_image.clone(),
+            feature_image_alt: post.feature_image_alt.clone(),
+            meta_title: post.meta_title.clone(),
+            meta_description: post.meta_description.clone(),
+            canonical_url: post.canonical_url.clone(),
+            noindex: post.noindex,
+            author_ids: self.author_ids.clone(),
+            tag_ids: self.tag_ids.clone(),
+        })
+    }
 }
 
 pub fn open(conn: &mut DbConn, id: i64) -> QueryResult<Option<Opened>> {
@@ -198,15 +228,17 @@ pub fn open(conn: &mut DbConn, id: i64) -> QueryResult<Option<Opened>> {
         .order(post_authors::sort_order)
         .select(post_authors::user_id)
         .load(conn)?;
-    let tag_names = post_tags::table
+    let tags: Vec<(i64, String)> = post_tags::table
         .inner_join(tags::table)
         .filter(post_tags::post_id.eq(id))
         .order(post_tags::sort_order)
-        .select(tags::name)
+        .select((tags::id, tags::name))
         .load(conn)?;
+    let (tag_ids, tag_names) = tags.into_iter().unzip();
     Ok(Some(Opened {
         post,
         author_ids,
+        tag_ids,
         tag_names,
     }))
 }
@@ -231,19 +263,30 @@ pub fn tags_named(
     Ok(found)
 }
 
-/// Creates a post written in the admin; returns its id.
-pub fn create(conn: &mut DbConn, new: NewPost, now: NaiveDateTime) -> Result<i64, PostError> {
-    super::posts::create(conn, new, now).map(|post| post.id)
+/// Creates a post written in the admin, with its first revision; returns its id.
+pub fn create(
+    conn: &mut DbConn,
+    new: NewPost,
+    saved_by: i64,
+    now: NaiveDateTime,
+) -> Result<i64, PostError> {
+    write_transaction(conn, |conn| {
+        let (title, markdown) = (new.title.clone(), new.markdown.clone());
+        let post = super::posts::create(conn, new, now)?;
+        revisions::store(conn, post.id, Some(saved_by), &title, &markdown, now)?;
+        Ok(post.id)
+    })
 }
 
 /// Saves an edit made on `expected_version` of the post. If someone saved in between, nothing
 /// is written and `PostError::Conflict` says so. When a post readers could see changes its
-/// slug, the old address answers 301 to the new one.
+/// slug, the old address answers 301 to the new one. The text is kept as a revision.
 pub fn update(
     conn: &mut DbConn,
     id: i64,
     expected_version: i32,
     new: NewPost,
+    saved_by: i64,
     now: NaiveDateTime,
 ) -> Result<Post, PostError> {
     let (title, published_at) = validate(&new, now)?;
@@ -272,6 +315,7 @@ pub fn update(
         diesel::delete(post_authors::table.filter(post_authors::post_id.eq(id))).execute(conn)?;
         diesel::delete(post_tags::table.filter(post_tags::post_id.eq(id))).execute(conn)?;
         link_authors_and_tags(conn, id, &new)?;
+        revisions::store(conn, id, Some(saved_by), &title, &new.markdown, now)?;
         if moved && current.is_live(now) {
             redirect_moved(conn, &current.slug, new.slug.as_str(), now)?;
         }
@@ -325,6 +369,29 @@ pub fn set_trashed(
             ))
             .execute(conn)
             .map(drop)
+    })
+}
+
+/// Deletes a trashed post for good; its address answers 410 from then on. Returns whether
+/// there was such a post (one not in the trash is left alone).
+pub fn delete_forever(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        let Some(slug) = posts::table
+            .find(id)
+            .filter(posts::deleted_at.is_not_null())
+            .select(posts::slug)
+            .first::<String>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        let path = format!("/{slug}/");
+        diesel::delete(gone_paths::table.filter(gone_paths::path.eq(&path))).execute(conn)?;
+        diesel::insert_into(gone_paths::table)
+            .values((gone_paths::path.eq(&path), gone_paths::deleted_at.eq(now)))
+            .execute(conn)?;
+        diesel::delete(posts::table.find(id)).execute(conn)?;
+        Ok(true)
     })
 }
 

@@ -1,10 +1,12 @@
 //! The publication's data: one module per aggregate, each with its row types, validated
 //! inputs and query functions taking `&mut DbConn`.
 
+pub mod audit;
 pub mod changes;
 pub mod editing;
 pub mod posts;
 pub mod redirects;
+pub mod revisions;
 pub mod sessions;
 pub mod settings;
 pub mod sitemap;

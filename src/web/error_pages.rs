@@ -74,7 +74,9 @@ async fn error_response(
     let now = now();
     // After a server-side failure the database may be the problem: don't lean on it.
     let use_db = !status.is_server_error();
-    let lookup_redirect = status == StatusCode::NOT_FOUND && is_read;
+    // A redirect added for deleted content's address takes it somewhere new.
+    let lookup_redirect =
+        (status == StatusCode::NOT_FOUND || status == StatusCode::GONE) && is_read;
     let found = if use_db {
         state
             .db

@@ -131,7 +131,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
-    use admin::{dashboard, posts, setup, staff};
+    use admin::{audit, dashboard, posts, revisions, setup, staff};
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
         .route("/admin/setup", read().to(setup::show_setup))
@@ -148,7 +148,28 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/posts/{id}/restore",
             web::post().to(posts::restore_post),
-        );
+        )
+        .route(
+            "/admin/posts/{id}/delete",
+            read().to(posts::confirm_delete_post),
+        )
+        .route(
+            "/admin/posts/{id}/delete",
+            web::post().to(posts::delete_post),
+        )
+        .route(
+            "/admin/posts/{id}/revisions",
+            read().to(revisions::list_revisions),
+        )
+        .route(
+            "/admin/posts/{id}/revisions/{revision}",
+            read().to(revisions::show_revision),
+        )
+        .route(
+            "/admin/posts/{id}/revisions/{revision}/restore",
+            web::post().to(revisions::restore_revision),
+        )
+        .route("/admin/audit", read().to(audit::show_audit_log));
 }
 
 async fn not_found() -> AppResult<HttpResponse> {

@@ -155,6 +155,15 @@ impl DateView {
             human: local.format("%-d %B %Y").to_string(),
         }
     }
+
+    /// To the minute, for the admin's lists of changes.
+    pub fn with_time(utc: NaiveDateTime, tz: Tz) -> DateView {
+        let local = utc.and_utc().with_timezone(&tz);
+        DateView {
+            iso: local.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            human: local.format("%-d %B %Y, %H:%M").to_string(),
+        }
+    }
 }
 
 pub struct Link {

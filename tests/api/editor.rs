@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use crate::helpers::{TestApp, attr_of, location, parse_html, select, spawn_app, text_of};
 
 /// The editor form's fields at `path` (hidden ones included, unchecked boxes left out).
-async fn editor_fields(
+pub async fn editor_fields(
     app: &TestApp,
     client: &reqwest::Client,
     path: &str,
@@ -35,7 +35,7 @@ async fn editor_fields(
     fields
 }
 
-fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
     for (name, value) in changes {
         fields.retain(|(n, _)| n != name);
         fields.push((name.to_string(), value.to_string()));
@@ -43,7 +43,7 @@ fn with(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(Str
     fields
 }
 
-async fn post(
+pub async fn post(
     app: &TestApp,
     client: &reqwest::Client,
     path: &str,
@@ -58,7 +58,7 @@ async fn post(
 }
 
 /// Creates a post through the editor; returns its editor path.
-async fn write(
+pub async fn write(
     app: &TestApp,
     client: &reqwest::Client,
     title: &str,

@@ -7,6 +7,7 @@ mod cache;
 mod cli;
 mod editor;
 mod helpers;
+mod history;
 mod http;
 mod mail;
 mod migrations;

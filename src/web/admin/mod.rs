@@ -1,7 +1,10 @@
 //! The staff's side of the site. Every handler takes `Staff` (signed in, with a role that
 //! may use the admin) and asks for the permission its action needs.
 
+pub mod audit;
+pub mod confirm;
 pub mod dashboard;
 pub mod posts;
+pub mod revisions;
 pub mod setup;
 pub mod staff;

@@ -11,6 +11,8 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
+use crate::db::write_transaction;
+use crate::domain::audit::{self, Actor, Object};
 use crate::domain::editing::{self, Editable, ListQuery, Opened, Shelf};
 use crate::domain::posts::{
     AuthorLink, MAX_MARKDOWN_BYTES, NewPost, Post, PostError, PostKind, PostStatus, TagLink,
@@ -20,7 +22,9 @@ use crate::domain::users::{self, is_hidden_control};
 use crate::error::{AppError, AppResult};
 use crate::render::{self, Slug};
 use crate::state::{AppState, now};
+use crate::web::account::login::Empty;
 use crate::web::account::{layout, private, see_other, set_notice, take_notice};
+use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::{Errors, Field};
 use crate::web::public::post::{Found, render_post};
 use crate::web::views::{DateView, Layout};
@@ -576,20 +580,20 @@ pub async fn create_post(
         )
         .await;
     }
-    let flags = (form.featured.is_some(), form.noindex.is_some());
+    let extras = Extras::new(&form, vec![author]);
+    let actor = Actor::of(me.user());
     let saved = state
         .db
         .run(move |conn| {
-            let new = to_store(
-                conn,
-                kind,
-                checked,
-                (status, published_at),
-                flags,
-                vec![author],
-                now,
-            )?;
-            match editing::create(conn, new, now) {
+            let new = to_store(conn, kind, checked, (status, published_at), extras, now)?;
+            let title = new.title.clone();
+            let created = write_transaction(conn, |conn| {
+                let id = editing::create(conn, new, author, now)?;
+                let object = (Object::of_kind(kind.as_str()), Some(id));
+                audit::record(conn, &actor, status_verb(None, status), object, &title, now)?;
+                Ok::<_, PostError>(id)
+            });
+            match created {
                 Ok(id) => Ok::<_, AppError>(Ok(id)),
                 Err(PostError::SlugTaken(slug)) => Ok(Err(slug)),
                 Err(other) => Err(other.into()),
@@ -613,6 +617,17 @@ fn slug_taken(slug: &str) -> String {
     format!("The slug “{slug}” is already used by another post or page. Choose another.")
 }
 
+/// The audit log's verb for a save that took a post from `before` (`None`: new) to `after`.
+fn status_verb(before: Option<PostStatus>, after: PostStatus) -> &'static str {
+    match (before, after) {
+        (None, PostStatus::Draft) => "created",
+        (Some(b), a) if b == a => "updated",
+        (_, PostStatus::Draft) => "unpublished",
+        (_, PostStatus::Scheduled) => "scheduled",
+        (_, PostStatus::Published) => "published",
+    }
+}
+
 fn saved_notice(status: PostStatus) -> &'static str {
     match status {
         PostStatus::Draft => "Saved as a draft.",
@@ -621,17 +636,51 @@ fn saved_notice(status: PostStatus) -> &'static str {
     }
 }
 
-/// The post to store: the checked form, the status the action decided, the checkboxes
-/// (featured, noindex) and the ordered authors; its tags are found or created by name.
+/// What a post keeps beside the checked form: the checkboxes, the cover image and the
+/// ordered authors.
+struct Extras {
+    featured: bool,
+    noindex: bool,
+    feature_image: Option<String>,
+    feature_image_alt: Option<String>,
+    author_ids: Vec<i64>,
+}
+
+impl Extras {
+    fn new(form: &EditorForm, author_ids: Vec<i64>) -> Extras {
+        Extras {
+            featured: form.featured.is_some(),
+            noindex: form.noindex.is_some(),
+            feature_image: None,
+            feature_image_alt: None,
+            author_ids,
+        }
+    }
+
+    fn with_cover(mut self, post: &Editable) -> Extras {
+        self.feature_image = post.feature_image.clone();
+        self.feature_image_alt = post.feature_image_alt.clone();
+        self
+    }
+}
+
+/// The post to store: the checked form, the status the action decided and the extras; its
+/// tags are found or created by name.
 fn to_store(
     conn: &mut crate::db::DbConn,
     kind: PostKind,
     checked: Checked,
     (status, published_at): (PostStatus, Option<NaiveDateTime>),
-    (featured, noindex): (bool, bool),
-    author_ids: Vec<i64>,
+    extras: Extras,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<NewPost> {
+    let Extras {
+        featured,
+        noindex,
+        feature_image,
+        feature_image_alt,
+        author_ids,
+    } = extras;
     let tags = editing::tags_named(conn, &checked.tag_names, now)?;
     Ok(NewPost {
         kind,
@@ -642,8 +691,8 @@ fn to_store(
         status,
         published_at,
         featured,
-        feature_image: None,
-        feature_image_alt: None,
+        feature_image,
+        feature_image_alt,
         meta_title: checked.meta_title,
         meta_description: checked.meta_description,
         canonical_url: checked.canonical_url,
@@ -720,7 +769,11 @@ async fn preview(
 }
 
 /// Loads a post for `me`, refusing (403) one their role may not change.
-async fn open_for(state: &AppState, me: &Staff, id: i64) -> AppResult<(Opened, SiteSettings)> {
+pub(super) async fn open_for(
+    state: &AppState,
+    me: &Staff,
+    id: i64,
+) -> AppResult<(Opened, SiteSettings)> {
     let (opened, settings) = state
         .db
         .run(move |conn| {
@@ -832,20 +885,21 @@ pub async fn save_post(
         return Err(forbidden("publish"));
     }
     let (post_id, version, author_ids) = (post.id, form.version, opened.author_ids.clone());
-    let flags = (form.featured.is_some(), form.noindex.is_some());
+    let extras = Extras::new(&form, author_ids).with_cover(post);
+    let actor = Actor::of(me.user());
     let outcome = state
         .db
         .run(move |conn| {
-            let new = to_store(
-                conn,
-                kind,
-                checked,
-                (status, published_at),
-                flags,
-                author_ids,
-                now,
-            )?;
-            match editing::update(conn, post_id, version, new, now) {
+            let new = to_store(conn, kind, checked, (status, published_at), extras, now)?;
+            let title = new.title.clone();
+            let updated = write_transaction(conn, |conn| {
+                editing::update(conn, post_id, version, new, actor.id, now)?;
+                let object = (Object::of_kind(kind.as_str()), Some(post_id));
+                let verb = status_verb(Some(current), status);
+                audit::record(conn, &actor, verb, object, &title, now)?;
+                Ok::<_, PostError>(())
+            });
+            match updated {
                 Ok(_) => Ok::<_, AppError>(Ok(())),
                 Err(PostError::SlugTaken(slug)) => Ok(Err(Some(slug))),
                 Err(PostError::Conflict) => Ok(Err(None)),
@@ -893,9 +947,20 @@ async fn set_trashed(
     if opened.post.is_live(now()) && !me.role().can_publish(is_author) {
         return Err(forbidden("take this post down"));
     }
+    let actor = Actor::of(me.user());
+    let (object, title) = (
+        Object::of_kind(&opened.post.kind),
+        opened.post.title.clone(),
+    );
     state
         .db
-        .run(move |conn| editing::set_trashed(conn, id, trashed, now()))
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                editing::set_trashed(conn, id, trashed, now())?;
+                let verb = if trashed { "trashed" } else { "restored" };
+                audit::record(conn, &actor, verb, (object, Some(id)), &title, now())
+            })
+        })
         .await?;
     let notice = if trashed {
         "Moved to the trash. Its address now answers “gone”."
@@ -903,19 +968,22 @@ async fn set_trashed(
         "Restored from the trash."
     };
     set_notice(&me.0.session, notice);
-    let list = if opened.post.kind == PostKind::Page.as_str() {
+    Ok(see_other(list_of(&opened.post.kind)))
+}
+
+fn list_of(kind: &str) -> &'static str {
+    if kind == PostKind::Page.as_str() {
         "/admin/pages"
     } else {
         "/admin/posts"
-    };
-    Ok(see_other(list))
+    }
 }
 
 pub async fn trash_post(
     state: web::Data<AppState>,
     me: Staff,
     id: web::Path<i64>,
-    CsrfForm(_): CsrfForm<crate::web::account::login::Empty>,
+    CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     set_trashed(&state, &me, id.into_inner(), true).await
 }
@@ -924,7 +992,79 @@ pub async fn restore_post(
     state: web::Data<AppState>,
     me: Staff,
     id: web::Path<i64>,
-    CsrfForm(_): CsrfForm<crate::web::account::login::Empty>,
+    CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     set_trashed(&state, &me, id.into_inner(), false).await
+}
+
+/// Loads a trashed post that `me` may delete for good: editors and above, or its author
+/// when it never went live.
+async fn open_for_deletion(state: &AppState, me: &Staff, id: i64) -> AppResult<Opened> {
+    let (opened, _) = open_for(state, me, id).await?;
+    if opened.post.deleted_at.is_none() {
+        return Err(AppError::BadRequest(
+            "Only posts in the trash can be deleted for good. Move it to the trash first.".into(),
+        ));
+    }
+    let is_author = opened.author_ids.contains(&me.user().id);
+    if !me.role().can_publish(is_author) {
+        return Err(forbidden("delete posts for good"));
+    }
+    Ok(opened)
+}
+
+pub async fn confirm_delete_post(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let opened = open_for_deletion(&state, &me, id.into_inner()).await?;
+    let post = &opened.post;
+    confirm::ask(
+        &state,
+        &me,
+        Question {
+            heading: format!("Delete “{}” for good?", post.title),
+            explanation: vec![
+                "The text, its revisions and its links to tags and authors are removed. This cannot be undone.".into(),
+                format!("Its address, /{}/, will answer “gone” (410), so search engines drop it.", post.slug),
+            ],
+            action: format!("/admin/posts/{}/delete", post.id),
+            hidden: Vec::new(),
+            button: "Delete for good".into(),
+            cancel: format!("{}?status=trash", list_of(&post.kind)),
+        },
+    )
+    .await
+}
+
+pub async fn delete_post(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let opened = open_for_deletion(&state, &me, id.into_inner()).await?;
+    let actor = Actor::of(me.user());
+    let id = opened.post.id;
+    let (object, title) = (
+        Object::of_kind(&opened.post.kind),
+        opened.post.title.clone(),
+    );
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                if editing::delete_forever(conn, id, now())? {
+                    audit::record(conn, &actor, "deleted", (object, Some(id)), &title, now())?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    set_notice(&me.0.session, "Deleted for good.");
+    Ok(see_other(&format!(
+        "{}?status=trash",
+        list_of(&opened.post.kind)
+    )))
 }

@@ -1,0 +1,5 @@
+ALTER TABLE site_settings DROP COLUMN social;
+ALTER TABLE site_settings DROP COLUMN icon_url;
+DROP TABLE audit_log;
+DROP TABLE gone_paths;
+DROP TABLE post_revisions;

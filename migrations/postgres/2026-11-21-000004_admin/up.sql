@@ -1,0 +1,38 @@
+-- The admin's memory: every save of a post kept as a revision, addresses of content deleted
+-- for good (they answer 410), and the audit log of who did what.
+
+CREATE TABLE post_revisions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    post_id BIGINT NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    -- Who saved it; NULL once that account is deleted.
+    author_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    created_at TIMESTAMP NOT NULL,
+    title TEXT NOT NULL,
+    markdown TEXT NOT NULL
+);
+CREATE INDEX post_revisions_post ON post_revisions (post_id, id);
+
+-- Paths whose content was deleted permanently: they answer 410 until reused.
+CREATE TABLE gone_paths (
+    path TEXT PRIMARY KEY NOT NULL,
+    deleted_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE audit_log (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- Who acted; their name is copied so the entry outlives the account.
+    actor_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    actor_name TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    object_id BIGINT,
+    summary TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX audit_log_created ON audit_log (created_at, id);
+CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
+CREATE INDEX audit_log_object ON audit_log (object_type, id);
+
+-- The site's icon and social profiles (a JSON list of {network, url}).
+ALTER TABLE site_settings ADD COLUMN icon_url TEXT;
+ALTER TABLE site_settings ADD COLUMN social TEXT NOT NULL DEFAULT '[]';

@@ -1,0 +1,300 @@
+//! A post's revisions: every saved version of its title and text, each shown as a diff
+//! against the current text, and any of them restorable (which itself saves a revision, so a
+//! restore can be undone the same way).
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use similar::{ChangeTag, TextDiff};
+
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::identity::Staff;
+use crate::db::write_transaction;
+use crate::domain::audit::{self, Actor, Object};
+use crate::domain::editing::{self, Opened};
+use crate::domain::posts::PostError;
+use crate::domain::revisions::{self, Revision};
+use crate::domain::settings;
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+use crate::web::account::{layout, private, see_other, set_notice, take_notice};
+use crate::web::admin::posts::open_for;
+use crate::web::views::{DateView, Layout};
+
+/// Lines of unchanged text shown around each change.
+const CONTEXT_LINES: usize = 3;
+/// A diff of two very different long texts is cut short rather than keep the server busy.
+const DIFF_TIME_LIMIT: Duration = Duration::from_millis(300);
+
+#[derive(Template)]
+#[template(path = "admin/revisions.html")]
+struct RevisionsPage {
+    layout: Layout,
+    notice: Option<String>,
+    post_id: i64,
+    title: String,
+    revisions: Vec<RevisionView>,
+}
+
+struct RevisionView {
+    url: String,
+    saved: DateView,
+    by: String,
+    title: String,
+    is_current: bool,
+}
+
+fn author_name(name: Option<String>) -> String {
+    name.unwrap_or_else(|| "A deleted account".into())
+}
+
+pub async fn list_revisions(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (opened, settings) = open_for(&state, &me, id.into_inner()).await?;
+    let post_id = opened.post.id;
+    let listed = state
+        .db
+        .run(move |conn| revisions::of_post(conn, post_id))
+        .await?;
+    let page = RevisionsPage {
+        layout: layout(
+            &state,
+            &format!("/admin/posts/{post_id}/revisions"),
+            "Revisions",
+        )
+        .await?,
+        notice: take_notice(&me.0.session),
+        post_id,
+        revisions: listed
+            .into_iter()
+            .map(|listed| {
+                let r = listed.revision;
+                RevisionView {
+                    url: format!("/admin/posts/{post_id}/revisions/{}", r.id),
+                    saved: DateView::with_time(r.created_at, settings.timezone),
+                    by: author_name(listed.author_name),
+                    is_current: r.title == opened.post.title && r.markdown == opened.post.markdown,
+                    title: r.title,
+                }
+            })
+            .collect(),
+        title: opened.post.title,
+    };
+    private(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "admin/revision.html")]
+struct RevisionPage {
+    layout: Layout,
+    csrf: String,
+    post_id: i64,
+    revision_id: i64,
+    version: i32,
+    saved: DateView,
+    by: String,
+    title_change: Option<(String, String)>,
+    hunks: Vec<Hunk>,
+    markdown: String,
+}
+
+/// A run of changed lines with their context.
+pub struct Hunk {
+    pub lines: Vec<DiffLine>,
+}
+
+pub struct DiffLine {
+    /// "removed", "added" or "same": also the CSS class.
+    pub kind: &'static str,
+    /// What a screen reader announces before the line.
+    pub sign: &'static str,
+    pub text: String,
+}
+
+/// The changes from `old` to `new`, line by line, grouped with a little context. Past the
+/// time limit the diff is still correct, only less minimal.
+pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
+    let diff = TextDiff::configure()
+        .timeout(DIFF_TIME_LIMIT)
+        .diff_lines(old, new);
+    diff.grouped_ops(CONTEXT_LINES)
+        .iter()
+        .map(|group| Hunk {
+            lines: group
+                .iter()
+                .flat_map(|op| diff.iter_changes(op))
+                .map(|change| {
+                    let (kind, sign) = match change.tag() {
+                        ChangeTag::Delete => ("removed", "−"),
+                        ChangeTag::Insert => ("added", "+"),
+                        ChangeTag::Equal => ("same", " "),
+                    };
+                    DiffLine {
+                        kind,
+                        sign,
+                        text: change.value().trim_end_matches(['\n', '\r']).to_string(),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+async fn open_revision(
+    state: &AppState,
+    me: &Staff,
+    post_id: i64,
+    revision_id: i64,
+) -> AppResult<(Opened, Revision, settings::SiteSettings)> {
+    let (opened, settings) = open_for(state, me, post_id).await?;
+    let revision = state
+        .db
+        .run(move |conn| revisions::find(conn, post_id, revision_id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((opened, revision, settings))
+}
+
+pub async fn show_revision(
+    state: web::Data<AppState>,
+    me: Staff,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (post_id, revision_id) = path.into_inner();
+    let (opened, revision, settings) = open_revision(&state, &me, post_id, revision_id).await?;
+    let by = state
+        .db
+        .run(move |conn| {
+            revisions::of_post(conn, post_id).map(|all| {
+                all.into_iter()
+                    .find(|l| l.revision.id == revision_id)
+                    .and_then(|l| l.author_name)
+            })
+        })
+        .await?;
+    let hunks = diff(&opened.post.markdown, &revision.markdown);
+    let title_change = (revision.title != opened.post.title)
+        .then(|| (revision.title.clone(), opened.post.title.clone()));
+    let page = RevisionPage {
+        layout: layout(
+            &state,
+            &format!("/admin/posts/{post_id}/revisions/{revision_id}"),
+            "Revision",
+        )
+        .await?,
+        csrf: csrf::token(&me.0.session)?,
+        post_id,
+        revision_id,
+        version: opened.post.version,
+        saved: DateView::with_time(revision.created_at, settings.timezone),
+        by: author_name(by),
+        title_change,
+        hunks,
+        markdown: revision.markdown,
+    };
+    private(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RestoreForm {
+    /// The post's version when the revision page was opened.
+    version: i32,
+}
+
+pub async fn restore_revision(
+    state: web::Data<AppState>,
+    me: Staff,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<RestoreForm>,
+) -> AppResult<HttpResponse> {
+    let (post_id, revision_id) = path.into_inner();
+    let (opened, revision, _) = open_revision(&state, &me, post_id, revision_id).await?;
+    let mut new = opened.to_new_post().ok_or_else(|| {
+        AppError::BadRequest("This post's slug is not valid; fix it in the editor first.".into())
+    })?;
+    new.title = revision.title.clone();
+    new.markdown = revision.markdown;
+    let actor = Actor::of(me.user());
+    let object = (Object::of_kind(&opened.post.kind), Some(post_id));
+    let now = now();
+    let restored = state
+        .db
+        .run(move |conn| {
+            let saved = write_transaction(conn, |conn| {
+                editing::update(conn, post_id, form.version, new, actor.id, now)?;
+                let summary = format!("{} (revision {revision_id})", revision.title);
+                audit::record(
+                    conn,
+                    &actor,
+                    "restored a revision of",
+                    object,
+                    &summary,
+                    now,
+                )?;
+                Ok::<_, PostError>(())
+            });
+            match saved {
+                Ok(()) => Ok(true),
+                Err(PostError::Conflict) => Ok(false),
+                Err(other) => Err(AppError::from(other)),
+            }
+        })
+        .await?;
+    if !restored {
+        set_notice(
+            &me.0.session,
+            "The post was saved by someone else meanwhile; nothing was restored. Compare again.",
+        );
+        return Ok(see_other(&format!(
+            "/admin/posts/{post_id}/revisions/{revision_id}"
+        )));
+    }
+    set_notice(
+        &me.0.session,
+        "Revision restored. The text it replaced is kept as a revision too.",
+    );
+    Ok(see_other(&format!("/admin/posts/{post_id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_diff_shows_changed_lines_with_context() {
+        let old = "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n";
+        let new = "one\ntwo\nthree\nfour\nFIVE\nsix\nseven\neight\nnine\n";
+        let hunks = diff(old, new);
+        assert_eq!(hunks.len(), 1);
+        let kinds: Vec<_> = hunks[0]
+            .lines
+            .iter()
+            .map(|l| (l.kind, l.text.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("same", "two"),
+                ("same", "three"),
+                ("same", "four"),
+                ("removed", "five"),
+                ("added", "FIVE"),
+                ("same", "six"),
+                ("same", "seven"),
+                ("same", "eight"),
+            ]
+        );
+    }
+
+    #[test]
+    fn equal_texts_have_no_hunks() {
+        assert!(diff("same\n", "same\n").is_empty());
+    }
+}

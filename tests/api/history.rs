@@ -1,0 +1,220 @@
+//! Nothing is lost: revisions with diffs and restore, permanent deletion answering 410, and
+//! the audit log recording who did what, readable by owners and admins only.
+
+use quire::domain::users::Role;
+use reqwest::StatusCode;
+
+use crate::editor::{editor_fields, post, with, write};
+use crate::helpers::{TestApp, location, parse_html, select, spawn_app, text_of};
+
+async fn html(app: &TestApp, client: &reqwest::Client, path: &str) -> scraper::Html {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    parse_html(&response.text().await.unwrap())
+}
+
+/// Saves the post at `path` with a new text.
+async fn save_text(app: &TestApp, client: &reqwest::Client, path: &str, markdown: &str) {
+    let fields = editor_fields(app, client, path).await;
+    let response = post(
+        app,
+        client,
+        path,
+        &with(fields, &[("markdown", markdown), ("action", "save")]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn every_save_keeps_a_revision_that_can_be_compared_and_restored() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "Field notes", "field-notes", "publish").await;
+    save_text(&app, &editor, &path, "First line.\n\nA second paragraph.").await;
+    // Saving the same text again adds no revision.
+    save_text(&app, &editor, &path, "First line.\n\nA second paragraph.").await;
+    save_text(
+        &app,
+        &editor,
+        &path,
+        "First line.\n\nA rewritten paragraph.",
+    )
+    .await;
+
+    let list = html(&app, &editor, &format!("{path}/revisions")).await;
+    let rows = select(&list, "tbody tr");
+    assert_eq!(rows.len(), 3, "three distinct texts were saved");
+    assert!(text_of(&list, "tbody tr:first-child").contains("Current text"));
+    assert!(text_of(&list, "tbody").contains("ed"), "who saved is shown");
+
+    // The middle revision: its diff against the current text, then restore it.
+    let links: Vec<String> = select(&list, "tbody a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert_eq!(links.len(), 2);
+    let revision = html(&app, &editor, &links[0]).await;
+    assert_eq!(
+        text_of(&revision, ".diff__removed"),
+        "−A rewritten paragraph."
+    );
+    assert_eq!(text_of(&revision, ".diff__added"), "+A second paragraph.");
+
+    let action = select(&revision, "form.form")[0]
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_string();
+    let token = app.csrf_token(&editor, &links[0]).await;
+    let version = crate::helpers::attr_of(&revision, "input[name=version]", "value");
+    let response = editor
+        .post(app.url(&action))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("version", version.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), path);
+    let public = app.page("/field-notes/", 200).await;
+    assert!(text_of(&public, "main").contains("A second paragraph."));
+    assert!(!text_of(&public, "main").contains("rewritten"));
+
+    // The restore is itself a revision: the text it replaced is still there to go back to.
+    let list = html(&app, &editor, &format!("{path}/revisions")).await;
+    assert_eq!(select(&list, "tbody tr").len(), 4);
+
+    // A restore from a page opened before someone else saved changes nothing.
+    save_text(&app, &editor, &path, "Someone else's words.").await;
+    let response = editor
+        .post(app.url(&action))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("version", version.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), links[0], "back to compare again");
+    let public = app.page("/field-notes/", 200).await;
+    assert!(text_of(&public, "main").contains("Someone else's words."));
+}
+
+#[tokio::test]
+async fn revisions_of_someone_elses_post_are_closed_to_an_author() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let author = app.signed_in_as("au@example.com", Role::Author).await;
+    let path = write(&app, &editor, "Editor's post", "editors-post", "save").await;
+    let response = author
+        .get(app.url(&format!("{path}/revisions")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = editor
+        .get(app.url(&format!("{path}/revisions/999999")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "no such revision");
+}
+
+#[tokio::test]
+async fn deleting_for_good_leaves_a_410_and_needs_the_trash_first() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "Short lived", "short-lived", "publish").await;
+    let token = app.csrf_token(&editor, &path).await;
+
+    // Not in the trash yet: refused, and nothing changes.
+    let response = editor
+        .post(app.url(&format!("{path}/delete")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    app.page("/short-lived/", 200).await;
+
+    editor
+        .post(app.url(&format!("{path}/trash")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    // The confirmation page says what will happen; only its POST deletes.
+    let confirm = html(&app, &editor, &format!("{path}/delete")).await;
+    assert!(text_of(&confirm, "main").contains("/short-lived/"));
+    let response = app
+        .submit(
+            &editor,
+            &format!("{path}/delete"),
+            &format!("{path}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&response), "/admin/posts?status=trash");
+    assert_eq!(app.get("/short-lived/").await.status(), StatusCode::GONE);
+    let response = editor.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "the post is gone");
+
+    // The address can be used again by new content.
+    write(&app, &editor, "Short lived", "short-lived", "publish").await;
+    app.page("/short-lived/", 200).await;
+}
+
+#[tokio::test]
+async fn the_audit_log_records_admin_actions_for_owners_and_admins() {
+    let app = spawn_app().await;
+    let admin = app.signed_in_as("admin@example.com", Role::Admin).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "Logged & listed", "logged", "save").await;
+    let fields = editor_fields(&app, &editor, &path).await;
+    post(
+        &app,
+        &editor,
+        &path,
+        &with(fields, &[("action", "publish")]),
+    )
+    .await;
+
+    let log = html(&app, &admin, "/admin/audit").await;
+    let rows: Vec<String> = select(&log, "tbody tr")
+        .iter()
+        .map(|row| row.text().collect::<String>())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].contains("published post") && rows[0].contains("Logged & listed"));
+    assert!(rows[1].contains("created post") && rows[1].contains("ed"));
+    let link = select(&log, "tbody tr a")[0].value().attr("href").unwrap();
+    assert_eq!(link, path);
+
+    // Filters: by kind of object, and by person.
+    let tags_only = html(&app, &admin, "/admin/audit?object=tag").await;
+    assert!(select(&tags_only, "tbody tr").is_empty());
+    let options = select(&log, "#audit-actor option");
+    let editor_id = options
+        .iter()
+        .find(|o| o.text().collect::<String>() == "ed")
+        .and_then(|o| o.value().attr("value"))
+        .unwrap();
+    let by_editor = html(&app, &admin, &format!("/admin/audit?actor={editor_id}")).await;
+    assert_eq!(select(&by_editor, "tbody tr").len(), 2);
+
+    // Bad filters are explained, not a server error.
+    for bad in [
+        "/admin/audit?actor=abc",
+        "/admin/audit?object=%3Cscript%3E",
+        "/admin/audit?before=-1",
+    ] {
+        let response = admin.get(app.url(bad)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // Editors do not read the log.
+    let response = editor.get(app.url("/admin/audit")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
