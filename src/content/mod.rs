@@ -288,7 +288,7 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError
             posts::create(conn, page, written)?;
         }
         // An old address kept alive, as a site that moved from elsewhere would have.
-        redirects::create(
+        redirects::create_unchecked(
             conn,
             "/2026/10/why-we-started/",
             "/why-we-started-an-independent-publication/",

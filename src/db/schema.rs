@@ -103,6 +103,8 @@ diesel::table! {
         description -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        meta_title -> Nullable<Text>,
+        meta_description -> Nullable<Text>,
     }
 }
 

@@ -9,10 +9,10 @@ use super::posts::{
     NewPost, Post, PostError, PostKind, PostStatus, Timestamps, link_authors_and_tags, row,
     slug_in_use, validate,
 };
-use crate::db::schema::{gone_paths, post_authors, post_tags, posts, redirects, tags};
+use crate::db::schema::{post_authors, post_tags, posts, tags};
 use crate::db::{DbConn, write_transaction};
-use crate::domain::revisions;
 use crate::domain::tags::{self as tag_store, Tag};
+use crate::domain::{gone, revisions};
 use crate::render::{self, Slug};
 
 /// Which posts the admin's list shows.
@@ -317,40 +317,14 @@ pub fn update(
         link_authors_and_tags(conn, id, &new)?;
         revisions::store(conn, id, Some(saved_by), &title, &new.markdown, now)?;
         if moved && current.is_live(now) {
-            redirect_moved(conn, &current.slug, new.slug.as_str(), now)?;
+            let (from, to) = (format!("/{}/", current.slug), format!("/{}/", new.slug));
+            super::redirects::follow_move(conn, &from, &to, now)?;
         }
         Ok(posts::table
             .find(id)
             .select(Post::as_select())
             .first(conn)?)
     })
-}
-
-/// Points `/old/` at `/new/`. A redirect away from the new address (the post had that slug
-/// before) is dropped, so renaming back and forth never makes a loop.
-fn redirect_moved(conn: &mut DbConn, old: &str, new: &str, now: NaiveDateTime) -> QueryResult<()> {
-    let (from, to) = (format!("/{old}/"), format!("/{new}/"));
-    diesel::delete(
-        redirects::table.filter(
-            redirects::from_path
-                .eq(&to)
-                .or(redirects::from_path.eq(&from)),
-        ),
-    )
-    .execute(conn)?;
-    // Earlier moves that led to the old address now lead straight to the new one.
-    diesel::update(redirects::table.filter(redirects::to_path.eq(&from)))
-        .set(redirects::to_path.eq(&to))
-        .execute(conn)?;
-    diesel::insert_into(redirects::table)
-        .values((
-            redirects::from_path.eq(&from),
-            redirects::to_path.eq(&to),
-            redirects::code.eq(301),
-            redirects::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map(drop)
 }
 
 /// Moves a post to the trash (its address answers 410) or back out of it.
@@ -385,11 +359,7 @@ pub fn delete_forever(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryRe
         else {
             return Ok(false);
         };
-        let path = format!("/{slug}/");
-        diesel::delete(gone_paths::table.filter(gone_paths::path.eq(&path))).execute(conn)?;
-        diesel::insert_into(gone_paths::table)
-            .values((gone_paths::path.eq(&path), gone_paths::deleted_at.eq(now)))
-            .execute(conn)?;
+        gone::mark(conn, &format!("/{slug}/"), now)?;
         diesel::delete(posts::table.find(id)).execute(conn)?;
         Ok(true)
     })

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{gone_paths, post_authors, post_tags, posts, tags, users};
+use crate::db::schema::{post_authors, post_tags, posts, tags, users};
 use crate::db::{DbConn, MultiBackend, write_transaction};
 use crate::error::AppError;
 use crate::render::{self, Rendered, Slug, SlugError, TocEntry};
@@ -535,7 +535,7 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str, now: NaiveDateTime) -> QueryR
         .first(conn)
         .optional()?;
     Ok(match row {
-        None if was_deleted(conn, &format!("/{slug}/"))? => SlugLookup::Deleted,
+        None if super::gone::was_deleted(conn, &format!("/{slug}/"))? => SlugLookup::Deleted,
         None => SlugLookup::Missing,
         Some((_, Some(_))) => SlugLookup::Deleted,
         Some((post, None)) => {
@@ -548,14 +548,6 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str, now: NaiveDateTime) -> QueryR
             }
         }
     })
-}
-
-/// Whether content at `path` was deleted for good.
-fn was_deleted(conn: &mut DbConn, path: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        gone_paths::table.filter(gone_paths::path.eq(path)),
-    ))
-    .get_result(conn)
 }
 
 /// Which posts a listing or feed draws from.

@@ -1,10 +1,15 @@
-//! Redirects kept in the database: old URLs pointing at new ones.
+//! Redirects kept in the database: old URLs pointing at new ones. They apply where nothing
+//! else answers (a 404 or a 410), so a redirect never hides a live page.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::redirects;
 use crate::db::{DbConn, write_transaction};
+
+/// Hops followed when checking a new redirect for a loop; a longer chain is refused too.
+const MAX_CHAIN: usize = 20;
+pub const MAX_PATH: usize = 2000;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = redirects)]
@@ -15,6 +20,80 @@ pub struct Redirect {
     pub code: i32,
 }
 
+/// A redirect as typed in the admin, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub from_path: String,
+    pub to_path: String,
+    pub code: i32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedirectError {
+    #[error("Enter an address on this site starting with /, such as /old-post/.")]
+    BadFrom,
+    #[error("Enter an address on this site starting with /, or a full https:// address.")]
+    BadTo,
+    #[error("A redirect cannot point at its own address.")]
+    ToItself,
+    #[error("This would make a loop: {0} already leads back here.")]
+    Loop(String),
+    #[error("There is already a redirect from this address.")]
+    FromTaken,
+    #[error("Choose 301 (moved for good) or 302 (moved for now).")]
+    BadCode,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+fn plain_path(raw: &str) -> bool {
+    raw.starts_with('/')
+        && !raw.starts_with("//")
+        && raw.len() <= MAX_PATH
+        && !raw
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '#' | '\\'))
+}
+
+impl Target {
+    /// Checks the typed fields: `from` a path on this site, `to` a path or an http(s) URL.
+    pub fn parse(
+        from: &str,
+        to: &str,
+        code: &str,
+    ) -> Result<Target, Vec<(&'static str, RedirectError)>> {
+        let (from, to) = (from.trim(), to.trim());
+        let mut errors = Vec::new();
+        if !plain_path(from) || from.contains('?') {
+            errors.push(("from_path", RedirectError::BadFrom));
+        }
+        let external = url::Url::parse(to)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !(plain_path(to) || (external && to.len() <= MAX_PATH)) {
+            errors.push(("to_path", RedirectError::BadTo));
+        } else if to == from {
+            errors.push(("to_path", RedirectError::ToItself));
+        }
+        let code = match code.trim() {
+            "301" | "" => 301,
+            "302" => 302,
+            _ => {
+                errors.push(("code", RedirectError::BadCode));
+                0
+            }
+        };
+        if errors.is_empty() {
+            Ok(Target {
+                from_path: from.to_string(),
+                to_path: to.to_string(),
+                code,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 pub fn find(conn: &mut DbConn, path: &str) -> QueryResult<Option<Redirect>> {
     redirects::table
         .filter(redirects::from_path.eq(path))
@@ -23,7 +102,82 @@ pub fn find(conn: &mut DbConn, path: &str) -> QueryResult<Option<Redirect>> {
         .optional()
 }
 
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Redirect>> {
+    redirects::table
+        .find(id)
+        .select(Redirect::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Refuses `target` if following it would come back to its own address (ignoring the
+/// redirect `replacing`, which it will replace).
+fn check_chain(
+    conn: &mut DbConn,
+    target: &Target,
+    replacing: Option<i64>,
+) -> Result<(), RedirectError> {
+    let mut next = target.to_path.clone();
+    for _ in 0..MAX_CHAIN {
+        if next == target.from_path {
+            return Err(RedirectError::Loop(target.to_path.clone()));
+        }
+        match find(conn, &next)? {
+            Some(hop) if Some(hop.id) != replacing => next = hop.to_path,
+            _ => return Ok(()),
+        }
+    }
+    Err(RedirectError::Loop(target.to_path.clone()))
+}
+
+fn from_taken(conn: &mut DbConn, from: &str, other_than: Option<i64>) -> QueryResult<bool> {
+    Ok(find(conn, from)?.is_some_and(|r| Some(r.id) != other_than))
+}
+
+/// Adds a redirect from the admin; returns its id.
 pub fn create(
+    conn: &mut DbConn,
+    target: &Target,
+    now: NaiveDateTime,
+) -> Result<i64, RedirectError> {
+    write_transaction(conn, |conn| {
+        if from_taken(conn, &target.from_path, None)? {
+            return Err(RedirectError::FromTaken);
+        }
+        check_chain(conn, target, None)?;
+        insert(conn, &target.from_path, &target.to_path, target.code, now)?;
+        Ok(find(conn, &target.from_path)?
+            .map(|r| r.id)
+            .unwrap_or_default())
+    })
+}
+
+pub fn update(conn: &mut DbConn, id: i64, target: &Target) -> Result<(), RedirectError> {
+    write_transaction(conn, |conn| {
+        if from_taken(conn, &target.from_path, Some(id))? {
+            return Err(RedirectError::FromTaken);
+        }
+        check_chain(conn, target, Some(id))?;
+        diesel::update(redirects::table.find(id))
+            .set((
+                redirects::from_path.eq(&target.from_path),
+                redirects::to_path.eq(&target.to_path),
+                redirects::code.eq(target.code),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    write_transaction(conn, |conn| {
+        diesel::delete(redirects::table.find(id))
+            .execute(conn)
+            .map(|n| n > 0)
+    })
+}
+
+pub fn create_unchecked(
     conn: &mut DbConn,
     from_path: &str,
     to_path: &str,
@@ -50,11 +204,43 @@ fn insert(
         .execute(conn)
 }
 
+/// Content moved from `from` to `to` (paths): `from` answers 301 to `to`. A redirect away
+/// from the new address (the content lived there before) is dropped, so moving back and forth
+/// never makes a loop, and earlier moves that led to `from` now lead straight to `to`. Call
+/// inside the move's transaction.
+pub fn follow_move(conn: &mut DbConn, from: &str, to: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::delete(
+        redirects::table.filter(
+            redirects::from_path
+                .eq(to)
+                .or(redirects::from_path.eq(from)),
+        ),
+    )
+    .execute(conn)?;
+    diesel::update(redirects::table.filter(redirects::to_path.eq(from)))
+        .set(redirects::to_path.eq(to))
+        .execute(conn)?;
+    insert(conn, from, to, 301, now).map(drop)
+}
+
 pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Redirect>> {
     redirects::table
         .order(redirects::id)
         .select(Redirect::as_select())
         .load(conn)
+}
+
+/// One page of redirects, by source address; also whether more follow.
+pub fn page(conn: &mut DbConn, page: i64, per_page: i64) -> QueryResult<(Vec<Redirect>, bool)> {
+    let mut rows: Vec<Redirect> = redirects::table
+        .order((redirects::from_path, redirects::id))
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+        .select(Redirect::as_select())
+        .load(conn)?;
+    let more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    Ok((rows, more))
 }
 
 /// Stores an imported redirect, replacing any from the same path. Call inside the import's
@@ -69,4 +255,31 @@ pub fn save_imported(
     diesel::delete(redirects::table.filter(redirects::from_path.eq(from_path))).execute(conn)?;
     insert(conn, from_path, to_path, code, now)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_paths_here_or_web_addresses() {
+        let ok = Target::parse(" /old/ ", "https://example.org/new", "302").unwrap();
+        assert_eq!(ok.from_path, "/old/");
+        assert_eq!(ok.code, 302);
+        assert_eq!(Target::parse("/a/", "/b/", "").unwrap().code, 301);
+        let fields = |from, to, code| {
+            Target::parse(from, to, code)
+                .unwrap_err()
+                .into_iter()
+                .map(|(field, _)| field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields("old", "/b/", "301"), ["from_path"]);
+        assert_eq!(fields("//evil.example/", "/b/", "301"), ["from_path"]);
+        assert_eq!(fields("/a b/", "/b/", "301"), ["from_path"]);
+        assert_eq!(fields("/a/?x=1", "/b/", "301"), ["from_path"]);
+        assert_eq!(fields("/a/", "javascript:alert(1)", "301"), ["to_path"]);
+        assert_eq!(fields("/a/", "/a/", "301"), ["to_path"]);
+        assert_eq!(fields("/a/", "/b/", "307"), ["code"]);
+    }
 }

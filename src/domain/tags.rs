@@ -1,10 +1,13 @@
 //! Tags: named groups of posts with their own page.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::tags;
+use crate::db::schema::{post_tags, posts, tags};
 use crate::db::{DbConn, write_transaction};
+use crate::domain::{gone, redirects};
 use crate::render::Slug;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,6 +18,213 @@ pub struct Tag {
     pub name: String,
     pub description: String,
     pub updated_at: NaiveDateTime,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+}
+
+impl Tag {
+    pub fn path(&self) -> String {
+        format!("/tag/{}/", self.slug)
+    }
+}
+
+/// A tag as the admin's form sets it, checked.
+#[derive(Debug, Clone)]
+pub struct TagFields {
+    pub slug: Slug,
+    pub name: String,
+    pub description: String,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TagError {
+    #[error("The slug “{0}” is already used by another tag.")]
+    SlugTaken(String),
+    #[error("A tag cannot be merged into itself.")]
+    SameTag,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// A line of the admin's list: the tag and how many posts and pages carry it, and how many
+/// of those readers can see.
+pub struct Counted {
+    pub tag: Tag,
+    pub posts: i64,
+    pub published: i64,
+}
+
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Tag>> {
+    tags::table
+        .find(id)
+        .select(Tag::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// One page of tags by name with their post counts; also whether more follow.
+pub fn counted(
+    conn: &mut DbConn,
+    page: i64,
+    per_page: i64,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<Counted>, bool)> {
+    let mut page_tags: Vec<Tag> = tags::table
+        .order((tags::name, tags::id))
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+        .select(Tag::as_select())
+        .load(conn)?;
+    let more = page_tags.len() as i64 > per_page;
+    page_tags.truncate(per_page as usize);
+    let ids: Vec<i64> = page_tags.iter().map(|t| t.id).collect();
+    let links: Vec<(i64, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> = post_tags::table
+        .inner_join(posts::table)
+        .filter(post_tags::tag_id.eq_any(&ids))
+        .select((
+            post_tags::tag_id,
+            posts::status,
+            posts::published_at,
+            posts::deleted_at,
+        ))
+        .load(conn)?;
+    let mut counts: HashMap<i64, (i64, i64)> = HashMap::new();
+    for (tag_id, status, published_at, deleted_at) in links {
+        let count = counts.entry(tag_id).or_default();
+        count.0 += 1;
+        let live =
+            status != "draft" && deleted_at.is_none() && published_at.is_some_and(|at| at <= now);
+        count.1 += i64::from(live);
+    }
+    Ok((
+        page_tags
+            .into_iter()
+            .map(|tag| {
+                let (posts, published) = counts.get(&tag.id).copied().unwrap_or_default();
+                Counted {
+                    tag,
+                    posts,
+                    published,
+                }
+            })
+            .collect(),
+        more,
+    ))
+}
+
+fn slug_taken(conn: &mut DbConn, slug: &Slug, other_than: Option<i64>) -> QueryResult<bool> {
+    Ok(by_slug(conn, slug.as_str())?.is_some_and(|t| Some(t.id) != other_than))
+}
+
+fn save_fields(
+    conn: &mut DbConn,
+    id: i64,
+    fields: &TagFields,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(tags::table.find(id))
+        .set((
+            tags::slug.eq(fields.slug.as_str()),
+            tags::name.eq(fields.name.trim()),
+            tags::description.eq(fields.description.trim()),
+            tags::meta_title.eq(&fields.meta_title),
+            tags::meta_description.eq(&fields.meta_description),
+            tags::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Creates a tag from the admin.
+pub fn add(conn: &mut DbConn, fields: &TagFields, now: NaiveDateTime) -> Result<Tag, TagError> {
+    write_transaction(conn, |conn| {
+        if slug_taken(conn, &fields.slug, None)? {
+            return Err(TagError::SlugTaken(fields.slug.to_string()));
+        }
+        let tag = create(conn, &fields.slug, &fields.name, &fields.description, now)?;
+        save_fields(conn, tag.id, fields, now)?;
+        Ok(by_id(conn, tag.id)?.unwrap_or(tag))
+    })
+}
+
+/// Saves a tag's fields. A new slug moves its page: the old address answers 301.
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    fields: &TagFields,
+    now: NaiveDateTime,
+) -> Result<Tag, TagError> {
+    write_transaction(conn, |conn| {
+        let current = by_id(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        if slug_taken(conn, &fields.slug, Some(id))? {
+            return Err(TagError::SlugTaken(fields.slug.to_string()));
+        }
+        save_fields(conn, id, fields, now)?;
+        let updated = by_id(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        if current.slug != updated.slug {
+            redirects::follow_move(conn, &current.path(), &updated.path(), now)?;
+        }
+        Ok(updated)
+    })
+}
+
+/// Deletes a tag; the posts lose the link, and its page answers 410.
+pub fn delete(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<Option<Tag>> {
+    write_transaction(conn, |conn| {
+        let Some(tag) = by_id(conn, id)? else {
+            return Ok(None);
+        };
+        diesel::delete(post_tags::table.filter(post_tags::tag_id.eq(id))).execute(conn)?;
+        diesel::delete(tags::table.find(id)).execute(conn)?;
+        gone::mark(conn, &tag.path(), now)?;
+        Ok(Some(tag))
+    })
+}
+
+/// Merges tag `from` into `into`: every post tagged `from` is tagged `into` (keeping its
+/// place in the post's order), `from` is deleted, and its page answers 301 to `into`'s.
+pub fn merge(
+    conn: &mut DbConn,
+    from: i64,
+    into: i64,
+    now: NaiveDateTime,
+) -> Result<(Tag, Tag), TagError> {
+    if from == into {
+        return Err(TagError::SameTag);
+    }
+    write_transaction(conn, |conn| {
+        let source = by_id(conn, from)?.ok_or(diesel::result::Error::NotFound)?;
+        let target = by_id(conn, into)?.ok_or(diesel::result::Error::NotFound)?;
+        let already: Vec<i64> = post_tags::table
+            .filter(post_tags::tag_id.eq(into))
+            .select(post_tags::post_id)
+            .load(conn)?;
+        diesel::delete(
+            post_tags::table
+                .filter(post_tags::tag_id.eq(from))
+                .filter(post_tags::post_id.eq_any(&already)),
+        )
+        .execute(conn)?;
+        diesel::update(post_tags::table.filter(post_tags::tag_id.eq(from)))
+            .set(post_tags::tag_id.eq(into))
+            .execute(conn)?;
+        diesel::delete(tags::table.find(from)).execute(conn)?;
+        diesel::update(tags::table.find(into))
+            .set(tags::updated_at.eq(now))
+            .execute(conn)?;
+        redirects::follow_move(conn, &source.path(), &target.path(), now)?;
+        Ok((source, target))
+    })
+}
+
+/// Every tag's id and name, by name, for choosing one.
+pub fn names(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
+    tags::table
+        .order((tags::name, tags::id))
+        .select((tags::id, tags::name))
+        .load(conn)
 }
 
 pub fn create(

@@ -15,7 +15,7 @@ pub struct Field {
     pub minlength: Option<usize>,
     pub maxlength: Option<usize>,
     /// For `select`: (value, label) pairs.
-    pub options: Vec<(&'static str, &'static str)>,
+    pub options: Vec<(String, String)>,
 }
 
 impl Field {
@@ -106,8 +106,14 @@ impl Field {
         self
     }
 
-    pub fn options(mut self, options: Vec<(&'static str, &'static str)>) -> Field {
-        self.options = options;
+    pub fn options<V: Into<String>, L: Into<String>>(
+        mut self,
+        options: impl IntoIterator<Item = (V, L)>,
+    ) -> Field {
+        self.options = options
+            .into_iter()
+            .map(|(value, label)| (value.into(), label.into()))
+            .collect();
         self
     }
 
@@ -159,6 +165,57 @@ impl Errors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// One line of `raw` trimmed, if it is at most `max` characters without control or
+    /// text-direction characters (`label` names the field in the message); else records why.
+    pub fn text(&mut self, field: &'static str, label: &str, raw: &str, max: usize) -> String {
+        self.checked_text(field, label, raw, max, &[])
+    }
+
+    /// Like `text`, allowing line breaks and tabs (for textareas).
+    pub fn paragraphs(
+        &mut self,
+        field: &'static str,
+        label: &str,
+        raw: &str,
+        max: usize,
+    ) -> String {
+        self.checked_text(field, label, &raw.replace("\r\n", "\n"), max, &['\n', '\t'])
+    }
+
+    fn checked_text(
+        &mut self,
+        field: &'static str,
+        label: &str,
+        raw: &str,
+        max: usize,
+        allowed: &[char],
+    ) -> String {
+        let trimmed = raw.trim();
+        if trimmed.chars().count() > max {
+            self.add(field, format!("{label} can be at most {max} characters."));
+        } else if trimmed
+            .chars()
+            .any(|c| crate::domain::users::is_hidden_control(c) && !allowed.contains(&c))
+        {
+            self.add(
+                field,
+                format!("{label} cannot contain control or text-direction characters."),
+            );
+        }
+        trimmed.to_string()
+    }
+
+    /// Like `text`, with empty meaning none.
+    pub fn optional_text(
+        &mut self,
+        field: &'static str,
+        label: &str,
+        raw: &str,
+        max: usize,
+    ) -> Option<String> {
+        Some(self.text(field, label, raw, max)).filter(|t| !t.is_empty())
     }
 }
 

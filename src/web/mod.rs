@@ -131,7 +131,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
-    use admin::{audit, dashboard, posts, revisions, setup, staff};
+    use admin::{audit, dashboard, posts, revisions, setup, staff, tags};
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
         .route("/admin/setup", read().to(setup::show_setup))
@@ -169,7 +169,18 @@ fn administration(cfg: &mut web::ServiceConfig) {
             "/admin/posts/{id}/revisions/{revision}/restore",
             web::post().to(revisions::restore_revision),
         )
-        .route("/admin/audit", read().to(audit::show_audit_log));
+        .route("/admin/audit", read().to(audit::show_audit_log))
+        .route("/admin/tags", read().to(tags::list_tags))
+        .route("/admin/tags", web::post().to(tags::create_tag))
+        .route("/admin/tags/{id}", read().to(tags::edit_tag))
+        .route("/admin/tags/{id}", web::post().to(tags::save_tag))
+        .route(
+            "/admin/tags/{id}/delete",
+            read().to(tags::confirm_delete_tag),
+        )
+        .route("/admin/tags/{id}/delete", web::post().to(tags::delete_tag))
+        .route("/admin/tags/{id}/merge", read().to(tags::confirm_merge_tag))
+        .route("/admin/tags/{id}/merge", web::post().to(tags::merge_tag));
 }
 
 async fn not_found() -> AppResult<HttpResponse> {

@@ -11,6 +11,7 @@ mod history;
 mod http;
 mod mail;
 mod migrations;
+mod organising;
 mod pages;
 mod rendering;
 mod security;

@@ -49,15 +49,27 @@ async fn stored_redirects_and_moved_posts() {
     app.seed(SeedPost::published("new-home", "New home"));
     app.db
         .run_blocking(|conn| {
-            quire::domain::redirects::create(conn, "/old-home/", "/new-home/", 301, now())?;
-            quire::domain::redirects::create(
+            quire::domain::redirects::create_unchecked(
+                conn,
+                "/old-home/",
+                "/new-home/",
+                301,
+                now(),
+            )?;
+            quire::domain::redirects::create_unchecked(
                 conn,
                 "/2019/05/archive.html",
                 "/new-home/",
                 301,
                 now(),
             )?;
-            quire::domain::redirects::create(conn, "/temporary/", "/new-home/", 302, now())
+            quire::domain::redirects::create_unchecked(
+                conn,
+                "/temporary/",
+                "/new-home/",
+                302,
+                now(),
+            )
         })
         .unwrap();
     assert_redirect(&app, "/old-home/", "/new-home/").await;

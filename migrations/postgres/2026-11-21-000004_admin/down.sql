@@ -1,3 +1,5 @@
+ALTER TABLE tags DROP COLUMN meta_description;
+ALTER TABLE tags DROP COLUMN meta_title;
 ALTER TABLE site_settings DROP COLUMN social;
 ALTER TABLE site_settings DROP COLUMN icon_url;
 DROP TABLE audit_log;

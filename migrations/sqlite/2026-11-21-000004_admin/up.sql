@@ -36,3 +36,7 @@ CREATE INDEX audit_log_object ON audit_log (object_type, id);
 -- The site's icon and social profiles (a JSON list of {network, url}).
 ALTER TABLE site_settings ADD COLUMN icon_url TEXT;
 ALTER TABLE site_settings ADD COLUMN social TEXT NOT NULL DEFAULT '[]';
+
+-- A tag's own title and description for search engines.
+ALTER TABLE tags ADD COLUMN meta_title TEXT;
+ALTER TABLE tags ADD COLUMN meta_description TEXT;

@@ -8,3 +8,4 @@ pub mod posts;
 pub mod revisions;
 pub mod setup;
 pub mod staff;
+pub mod tags;

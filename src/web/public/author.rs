@@ -55,6 +55,8 @@ async fn author_page(state: &AppState, slug: String, page: i64) -> AppResult<Htt
     let website = Some(author.website.trim().to_string())
         .filter(|w| w.starts_with("https://") || w.starts_with("http://"));
     let collection = Collection {
+        meta_title: None,
+        meta_description: None,
         kind: CollectionKind::Author,
         base: format!("/author/{}/", author.slug),
         heading: author.display_name,

@@ -43,6 +43,10 @@ pub struct Collection {
     pub heading: String,
     pub introduction: String,
     pub website: Option<String>,
+    /// The title and description for search engines, when set apart from the heading and
+    /// introduction.
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
 }
 
 impl CollectionPage {
@@ -58,14 +62,20 @@ impl CollectionPage {
             CollectionKind::Tag => "Tag",
             CollectionKind::Author => "Author",
         };
+        let named = collection
+            .meta_title
+            .as_ref()
+            .unwrap_or(&collection.heading);
         let title = match page {
-            1 => collection.heading.clone(),
-            n => format!("{} (page {n})", collection.heading),
+            1 => named.clone(),
+            n => format!("{named} (page {n})"),
         };
-        let description = if collection.introduction.is_empty() {
-            format!("{kind_label}: {}", collection.heading)
-        } else {
-            collection.introduction.clone()
+        let description = match &collection.meta_description {
+            Some(description) => description.clone(),
+            None if collection.introduction.is_empty() => {
+                format!("{kind_label}: {}", collection.heading)
+            }
+            None => collection.introduction.clone(),
         };
         let mut layout = Layout::new(
             settings,

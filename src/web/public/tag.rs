@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::collection::{Collection, CollectionKind, CollectionPage};
 use super::{moved_permanently, page_number, page_response, plausible_slug};
 use crate::domain::posts::Scope;
-use crate::domain::{changes, posts, settings, tags};
+use crate::domain::{changes, gone, posts, settings, tags};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 
@@ -35,7 +35,13 @@ async fn tag_page(state: &AppState, slug: String, page: i64) -> AppResult<HttpRe
     let (settings, tag, listing, changed) = state
         .db
         .run(move |conn| {
-            let tag = tags::by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let Some(tag) = tags::by_slug(conn, &slug)? else {
+                return Err(if gone::was_deleted(conn, &format!("/tag/{slug}/"))? {
+                    AppError::Gone
+                } else {
+                    AppError::NotFound
+                });
+            };
             let settings = settings::current(conn, now)?;
             let listing =
                 posts::list(conn, Scope::Tag(tag.id), now, page, settings.posts_per_page)?;
@@ -53,6 +59,8 @@ async fn tag_page(state: &AppState, slug: String, page: i64) -> AppResult<HttpRe
         heading: tag.name,
         introduction: tag.description,
         website: None,
+        meta_title: tag.meta_title,
+        meta_description: tag.meta_description,
     };
     let page = CollectionPage::new(state, &settings, collection, &listing, page);
     page_response(&page, changed)

@@ -1,0 +1,437 @@
+//! Tags in the admin: the list with post counts, creating and editing (name, slug,
+//! description, search engine fields), deleting, and merging one tag into another.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::identity::Staff;
+use crate::auth::permissions::Permission;
+use crate::db::write_transaction;
+use crate::domain::audit::{self, Actor, Object};
+use crate::domain::tags::{self, Counted, Tag, TagError, TagFields};
+use crate::error::{AppError, AppResult};
+use crate::render::{self, Slug};
+use crate::state::{AppState, now};
+use crate::web::account::login::Empty;
+use crate::web::account::{invalid, layout, ok, see_other, set_notice, take_notice};
+use crate::web::admin::confirm::{self, Question};
+use crate::web::forms::{Errors, Field};
+use crate::web::views::Layout;
+
+const PER_PAGE: i64 = 100;
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct TagForm {
+    name: String,
+    slug: String,
+    description: String,
+    meta_title: String,
+    meta_description: String,
+}
+
+impl TagForm {
+    fn from_tag(tag: &Tag) -> TagForm {
+        TagForm {
+            name: tag.name.clone(),
+            slug: tag.slug.clone(),
+            description: tag.description.clone(),
+            meta_title: tag.meta_title.clone().unwrap_or_default(),
+            meta_description: tag.meta_description.clone().unwrap_or_default(),
+        }
+    }
+
+    fn fields(&self, errors: &Errors) -> Vec<Field> {
+        vec![
+            Field::new("name", "Name", "text")
+                .value(&self.name)
+                .required()
+                .max(100)
+                .error(errors.get("name")),
+            Field::new("slug", "Slug", "text")
+                .value(&self.slug)
+                .max(200)
+                .hint("The tag's address, /tag/slug/. Leave empty to make one from the name.")
+                .error(errors.get("slug")),
+            Field::new("description", "Description", "textarea")
+                .value(&self.description)
+                .max(500)
+                .hint("Shown at the top of the tag's page.")
+                .error(errors.get("description")),
+            Field::new("meta_title", "Search engine title", "text")
+                .value(&self.meta_title)
+                .max(300)
+                .hint("Up to about 60 characters show in search results. Empty: the name.")
+                .error(errors.get("meta_title")),
+            Field::new("meta_description", "Search engine description", "textarea")
+                .value(&self.meta_description)
+                .max(500)
+                .hint("Up to about 155 characters show in search results. Empty: the description.")
+                .error(errors.get("meta_description")),
+        ]
+    }
+
+    fn check(&self, errors: &mut Errors) -> Option<TagFields> {
+        let name = errors.text("name", "The name", &self.name, 100);
+        if name.is_empty() {
+            errors.add("name", "Give the tag a name.");
+        }
+        let slug_source = match self.slug.trim() {
+            "" => render::slugify(&name),
+            typed => typed.to_string(),
+        };
+        let slug = errors.check("slug", Slug::parse(&slug_source));
+        let description =
+            errors.paragraphs("description", "The description", &self.description, 500);
+        let meta_title = errors.optional_text(
+            "meta_title",
+            "The search engine title",
+            &self.meta_title,
+            300,
+        );
+        let meta_description = Some(errors.paragraphs(
+            "meta_description",
+            "The search engine description",
+            &self.meta_description,
+            500,
+        ))
+        .filter(|d| !d.is_empty());
+        if !errors.is_empty() {
+            return None;
+        }
+        Some(TagFields {
+            slug: slug?,
+            name,
+            description,
+            meta_title,
+            meta_description,
+        })
+    }
+}
+
+// ---- The list ----
+
+#[derive(Template)]
+#[template(path = "admin/tags.html")]
+struct TagsPage {
+    layout: Layout,
+    notice: Option<String>,
+    csrf: String,
+    tags: Vec<Counted>,
+    fields: Vec<Field>,
+    newer_url: Option<String>,
+    older_url: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListParams {
+    page: String,
+}
+
+async fn tags_page(
+    state: &AppState,
+    me: &Staff,
+    page: i64,
+    form: &TagForm,
+    errors: &Errors,
+) -> AppResult<TagsPage> {
+    let (tags, more) = state
+        .db
+        .run(move |conn| tags::counted(conn, page, PER_PAGE, now()))
+        .await?;
+    Ok(TagsPage {
+        layout: layout(state, "/admin/tags", "Tags").await?,
+        notice: take_notice(&me.0.session),
+        csrf: csrf::token(&me.0.session)?,
+        tags,
+        fields: form.fields(errors),
+        newer_url: (page > 1).then(|| format!("/admin/tags?page={}", page - 1)),
+        older_url: more.then(|| format!("/admin/tags?page={}", page + 1)),
+    })
+}
+
+pub async fn list_tags(
+    state: web::Data<AppState>,
+    me: Staff,
+    params: web::Query<ListParams>,
+) -> AppResult<HttpResponse> {
+    me.require(Permission::ManageTags)?;
+    let page = match params.page.as_str() {
+        "" => 1,
+        raw => crate::web::public::page_number(raw)?,
+    };
+    ok(&tags_page(&state, &me, page, &TagForm::default(), &Errors::default()).await?)
+}
+
+fn slug_taken(errors: &mut Errors, error: TagError) -> AppResult<()> {
+    match error {
+        TagError::SlugTaken(_) => {
+            errors.add("slug", error.to_string());
+            Ok(())
+        }
+        other => Err(AppError::internal(other)),
+    }
+}
+
+pub async fn create_tag(
+    state: web::Data<AppState>,
+    me: Staff,
+    CsrfForm(form): CsrfForm<TagForm>,
+) -> AppResult<HttpResponse> {
+    me.require(Permission::ManageTags)?;
+    let mut errors = Errors::default();
+    if let Some(fields) = form.check(&mut errors) {
+        let actor = Actor::of(me.user());
+        let created = state
+            .db
+            .run(move |conn| {
+                Ok::<_, AppError>(write_transaction(conn, |conn| {
+                    let tag = tags::add(conn, &fields, now())?;
+                    let object = (Object::Tag, Some(tag.id));
+                    audit::record(conn, &actor, "created", object, &tag.name, now())?;
+                    Ok::<_, TagError>(tag)
+                }))
+            })
+            .await?;
+        match created {
+            Ok(tag) => {
+                set_notice(&me.0.session, &format!("Tag “{}” created.", tag.name));
+                return Ok(see_other("/admin/tags"));
+            }
+            Err(error) => slug_taken(&mut errors, error)?,
+        }
+    }
+    invalid(&tags_page(&state, &me, 1, &form, &errors).await?)
+}
+
+// ---- One tag ----
+
+#[derive(Template)]
+#[template(path = "admin/tag.html")]
+struct TagPage {
+    layout: Layout,
+    notice: Option<String>,
+    csrf: String,
+    tag: Tag,
+    fields: Vec<Field>,
+    /// Tags this one can be merged into: (id, name).
+    others: Vec<(i64, String)>,
+}
+
+async fn open_tag(state: &AppState, me: &Staff, id: i64) -> AppResult<Tag> {
+    me.require(Permission::ManageTags)?;
+    state
+        .db
+        .run(move |conn| tags::by_id(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn tag_page(
+    state: &AppState,
+    me: &Staff,
+    tag: Tag,
+    form: &TagForm,
+    errors: &Errors,
+) -> AppResult<TagPage> {
+    let id = tag.id;
+    let others = state
+        .db
+        .run(move |conn| {
+            tags::names(conn).map(|all| all.into_iter().filter(|(i, _)| *i != id).collect())
+        })
+        .await?;
+    Ok(TagPage {
+        layout: layout(state, &format!("/admin/tags/{id}"), "Edit tag").await?,
+        notice: take_notice(&me.0.session),
+        csrf: csrf::token(&me.0.session)?,
+        fields: form.fields(errors),
+        tag,
+        others,
+    })
+}
+
+pub async fn edit_tag(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let tag = open_tag(&state, &me, id.into_inner()).await?;
+    let form = TagForm::from_tag(&tag);
+    ok(&tag_page(&state, &me, tag, &form, &Errors::default()).await?)
+}
+
+pub async fn save_tag(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<TagForm>,
+) -> AppResult<HttpResponse> {
+    let tag = open_tag(&state, &me, id.into_inner()).await?;
+    let mut errors = Errors::default();
+    if let Some(fields) = form.check(&mut errors) {
+        let (id, actor) = (tag.id, Actor::of(me.user()));
+        let saved = state
+            .db
+            .run(move |conn| {
+                Ok::<_, AppError>(write_transaction(conn, |conn| {
+                    let tag = tags::update(conn, id, &fields, now())?;
+                    let object = (Object::Tag, Some(id));
+                    audit::record(conn, &actor, "updated", object, &tag.name, now())?;
+                    Ok::<_, TagError>(tag)
+                }))
+            })
+            .await?;
+        match saved {
+            Ok(_) => {
+                set_notice(&me.0.session, "Tag saved.");
+                return Ok(see_other(&format!("/admin/tags/{id}")));
+            }
+            Err(error) => slug_taken(&mut errors, error)?,
+        }
+    }
+    invalid(&tag_page(&state, &me, tag, &form, &errors).await?)
+}
+
+pub async fn confirm_delete_tag(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let tag = open_tag(&state, &me, id.into_inner()).await?;
+    confirm::ask(
+        &state,
+        &me,
+        Question {
+            heading: format!("Delete the tag “{}”?", tag.name),
+            explanation: vec![
+                "Posts keep their text; only their link to this tag is removed.".into(),
+                format!("Its page, {}, will answer “gone” (410). To send readers to another tag instead, merge the two.", tag.path()),
+            ],
+            action: format!("/admin/tags/{}/delete", tag.id),
+            hidden: Vec::new(),
+            button: "Delete the tag".into(),
+            cancel: format!("/admin/tags/{}", tag.id),
+        },
+    )
+    .await
+}
+
+pub async fn delete_tag(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let tag = open_tag(&state, &me, id.into_inner()).await?;
+    let actor = Actor::of(me.user());
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                if let Some(tag) = tags::delete(conn, tag.id, now())? {
+                    let object = (Object::Tag, Some(tag.id));
+                    audit::record(conn, &actor, "deleted", object, &tag.name, now())?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    set_notice(&me.0.session, &format!("Tag “{}” deleted.", tag.name));
+    Ok(see_other("/admin/tags"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MergeForm {
+    into: String,
+}
+
+async fn merge_target(state: &AppState, source: &Tag, raw: &str) -> AppResult<Tag> {
+    let into = raw
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id != source.id)
+        .ok_or_else(|| AppError::BadRequest("Choose another tag to merge into.".into()))?;
+    state
+        .db
+        .run(move |conn| tags::by_id(conn, into))
+        .await?
+        .ok_or_else(|| AppError::BadRequest("The tag to merge into no longer exists.".into()))
+}
+
+pub async fn confirm_merge_tag(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    params: web::Query<MergeForm>,
+) -> AppResult<HttpResponse> {
+    let source = open_tag(&state, &me, id.into_inner()).await?;
+    let target = merge_target(&state, &source, &params.into).await?;
+    confirm::ask(
+        &state,
+        &me,
+        Question {
+            heading: format!("Merge “{}” into “{}”?", source.name, target.name),
+            explanation: vec![
+                format!(
+                    "Every post tagged “{}” will be tagged “{}” instead, and “{}” will be deleted.",
+                    source.name, target.name, source.name
+                ),
+                format!(
+                    "Its page, {}, will redirect to {}.",
+                    source.path(),
+                    target.path()
+                ),
+            ],
+            action: format!("/admin/tags/{}/merge", source.id),
+            hidden: vec![("into".into(), target.id.to_string())],
+            button: "Merge the tags".into(),
+            cancel: format!("/admin/tags/{}", source.id),
+        },
+    )
+    .await
+}
+
+pub async fn merge_tag(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<MergeForm>,
+) -> AppResult<HttpResponse> {
+    let source = open_tag(&state, &me, id.into_inner()).await?;
+    let target = merge_target(&state, &source, &form.into).await?;
+    let actor = Actor::of(me.user());
+    let (from, into) = (source.id, target.id);
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let (source, target) = tags::merge(conn, from, into, now())?;
+                let summary = format!("{} into {}", source.name, target.name);
+                audit::record(
+                    conn,
+                    &actor,
+                    "merged",
+                    (Object::Tag, Some(into)),
+                    &summary,
+                    now(),
+                )?;
+                Ok::<_, TagError>(())
+            })
+            .map_err(|error| match error {
+                TagError::Database(error) => AppError::from(error),
+                other => AppError::BadRequest(other.to_string()),
+            })
+        })
+        .await?;
+    set_notice(
+        &me.0.session,
+        &format!("“{}” merged into “{}”.", source.name, target.name),
+    );
+    Ok(see_other(&format!("/admin/tags/{into}")))
+}

@@ -1,0 +1,182 @@
+//! Organising the site from the admin: tags (list, create, edit, delete, merge) and
+//! redirects, each with their failure paths and the public pages following at once.
+
+use quire::domain::users::Role;
+use reqwest::StatusCode;
+
+use crate::helpers::{
+    SeedPost, TestApp, assert_redirect, attr_of, location, parse_html, select, spawn_app, text_of,
+};
+
+async fn html(app: &TestApp, client: &reqwest::Client, path: &str) -> scraper::Html {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    parse_html(&response.text().await.unwrap())
+}
+
+/// Names of the tag links on a public post page.
+async fn tag_names_on(app: &TestApp, path: &str) -> Vec<String> {
+    let doc = app.page(path, 200).await;
+    // The page links each tag more than once (above and below the text): keep the first.
+    let mut names: Vec<String> = Vec::new();
+    for a in select(&doc, "a[href^='/tag/']") {
+        let name = a.text().collect::<String>().trim().to_string();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+#[tokio::test]
+async fn tags_are_listed_with_counts_and_created_with_checked_fields() {
+    let app = spawn_app().await;
+    let craft = app.tag("craft", "Craft");
+    app.seed(SeedPost::published("one", "One").tags(&[&craft]));
+    app.seed(SeedPost::published("two", "Two").tags(&[&craft]).draft());
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+
+    let list = html(&app, &editor, "/admin/tags").await;
+    let row = text_of(&list, "tbody tr");
+    assert!(
+        row.contains("Craft") && row.contains("/tag/craft/"),
+        "{row}"
+    );
+    let cells: Vec<String> = select(&list, "tbody tr td")
+        .iter()
+        .map(|td| td.text().collect())
+        .collect();
+    assert_eq!(
+        cells[2..],
+        ["2".to_string(), "1".to_string()],
+        "all, published"
+    );
+
+    // Bad input: each explained beside its field, nothing created.
+    for (fields, field) in [
+        (vec![("name", "  ")], "name"),
+        (vec![("name", "Ok"), ("slug", "has/slash")], "slug"),
+        (vec![("name", "Ok"), ("slug", "craft")], "slug"),
+        (vec![("name", "Bidi \u{202E}name")], "name"),
+    ] {
+        let response = app
+            .submit(&editor, "/admin/tags", "/admin/tags", &fields)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{fields:?}"
+        );
+        let doc = parse_html(&response.text().await.unwrap());
+        assert_eq!(
+            attr_of(&doc, &format!("#f-{field}"), "aria-invalid"),
+            "true",
+            "{fields:?}"
+        );
+    }
+    let response = app
+        .submit(
+            &editor,
+            "/admin/tags",
+            "/admin/tags",
+            &[("name", "Café Notes"), ("description", "Short ones.")],
+        )
+        .await;
+    assert_eq!(location(&response), "/admin/tags");
+    let list = html(&app, &editor, "/admin/tags").await;
+    assert_eq!(select(&list, "tbody tr").len(), 2);
+    assert!(text_of(&list, "tbody").contains("/tag/cafe-notes/"));
+
+    // Authors do not manage tags.
+    let author = app.signed_in_as("au@example.com", Role::Author).await;
+    let response = author.get(app.url("/admin/tags")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn renaming_a_tag_shows_at_once_and_its_old_address_follows() {
+    let app = spawn_app().await;
+    let craft = app.tag("craft", "Craft");
+    app.seed(SeedPost::published("one", "One").tags(&[&craft]));
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    // Warm the page cache with the old name.
+    assert_eq!(tag_names_on(&app, "/one/").await, ["Craft"]);
+    app.page("/tag/craft/", 200).await;
+
+    let path = format!("/admin/tags/{}", craft.id);
+    let response = app
+        .submit(
+            &editor,
+            &path,
+            &path,
+            &[
+                ("name", "Handiwork"),
+                ("slug", "handiwork"),
+                ("meta_title", "All about handiwork"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), path);
+    assert_eq!(tag_names_on(&app, "/one/").await, ["Handiwork"]);
+    assert_redirect(&app, "/tag/craft/", "/tag/handiwork/").await;
+    let page = app.page("/tag/handiwork/", 200).await;
+    assert!(text_of(&page, "title").starts_with("All about handiwork"));
+}
+
+#[tokio::test]
+async fn deleting_a_tag_unlinks_its_posts_and_its_page_answers_gone() {
+    let app = spawn_app().await;
+    let craft = app.tag("craft", "Craft");
+    app.seed(SeedPost::published("one", "One").tags(&[&craft]));
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let path = format!("/admin/tags/{}/delete", craft.id);
+    let confirm = html(&app, &editor, &path).await;
+    assert!(text_of(&confirm, "main").contains("/tag/craft/"));
+    let response = app.submit(&editor, &path, &path, &[]).await;
+    assert_eq!(location(&response), "/admin/tags");
+    assert_eq!(app.get("/tag/craft/").await.status(), StatusCode::GONE);
+    assert!(tag_names_on(&app, "/one/").await.is_empty());
+    app.page("/one/", 200).await;
+}
+
+#[tokio::test]
+async fn merging_retags_the_posts_and_redirects_the_old_tag() {
+    let app = spawn_app().await;
+    let craft = app.tag("craft", "Craft");
+    let making = app.tag("making", "Making");
+    app.seed(SeedPost::published("one", "One").tags(&[&craft, &making]));
+    app.seed(SeedPost::published("two", "Two").tags(&[&craft]));
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+
+    let confirm_path = format!("/admin/tags/{}/merge?into={}", craft.id, making.id);
+    let confirm = html(&app, &editor, &confirm_path).await;
+    assert!(text_of(&confirm, "h1").contains("“Craft” into “Making”"));
+    let action = format!("/admin/tags/{}/merge", craft.id);
+    let into = making.id.to_string();
+    let response = app
+        .submit(&editor, &confirm_path, &action, &[("into", &into)])
+        .await;
+    assert_eq!(location(&response), format!("/admin/tags/{}", making.id));
+    assert_eq!(
+        tag_names_on(&app, "/one/").await,
+        ["Making"],
+        "no duplicate"
+    );
+    assert_eq!(tag_names_on(&app, "/two/").await, ["Making"]);
+    assert_redirect(&app, "/tag/craft/", "/tag/making/").await;
+
+    // A tag into itself, or into nothing, is refused.
+    for into in [making.id.to_string(), "x".into(), "999999".into()] {
+        let path = format!("/admin/tags/{}/merge", making.id);
+        let token = app
+            .csrf_token(&editor, &format!("/admin/tags/{}", making.id))
+            .await;
+        let response = editor
+            .post(app.url(&path))
+            .form(&[("csrf_token", token.as_str()), ("into", &into)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{into}");
+    }
+}
