@@ -55,6 +55,15 @@ fn plain_path(raw: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '#' | '\\'))
 }
 
+/// A path as it arrives in a request: non-ASCII characters percent-encoded, so a redirect
+/// typed as `/café/` matches the request for `/caf%C3%A9/`.
+fn as_requested(path: &str) -> String {
+    url::Url::parse("http://quire.invalid")
+        .and_then(|base| base.join(path))
+        .map(|url| url.path().to_string())
+        .unwrap_or_else(|_| path.to_string())
+}
+
 impl Target {
     /// Checks the typed fields: `from` a path on this site, `to` a path or an http(s) URL.
     pub fn parse(
@@ -71,8 +80,6 @@ impl Target {
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         if !(plain_path(to) || (external && to.len() <= MAX_PATH)) {
             errors.push(("to_path", RedirectError::BadTo));
-        } else if to == from {
-            errors.push(("to_path", RedirectError::ToItself));
         }
         let code = match code.trim() {
             "301" | "" => 301,
@@ -82,10 +89,19 @@ impl Target {
                 0
             }
         };
+        let from_path = as_requested(from);
+        let to_path = if plain_path(to) {
+            as_requested(to)
+        } else {
+            to.to_string()
+        };
+        if errors.is_empty() && from_path == to_path {
+            errors.push(("to_path", RedirectError::ToItself));
+        }
         if errors.is_empty() {
             Ok(Target {
-                from_path: from.to_string(),
-                to_path: to.to_string(),
+                from_path,
+                to_path,
                 code,
             })
         } else {
@@ -267,6 +283,9 @@ mod tests {
         assert_eq!(ok.from_path, "/old/");
         assert_eq!(ok.code, 302);
         assert_eq!(Target::parse("/a/", "/b/", "").unwrap().code, 301);
+        let unicode = Target::parse("/café/", "/thé/", "301").unwrap();
+        assert_eq!(unicode.from_path, "/caf%C3%A9/");
+        assert_eq!(unicode.to_path, "/th%C3%A9/");
         let fields = |from, to, code| {
             Target::parse(from, to, code)
                 .unwrap_err()
@@ -280,6 +299,7 @@ mod tests {
         assert_eq!(fields("/a/?x=1", "/b/", "301"), ["from_path"]);
         assert_eq!(fields("/a/", "javascript:alert(1)", "301"), ["to_path"]);
         assert_eq!(fields("/a/", "/a/", "301"), ["to_path"]);
+        assert_eq!(fields("/a/", "/a/./", "301"), ["to_path"]);
         assert_eq!(fields("/a/", "/b/", "307"), ["code"]);
     }
 }

@@ -131,7 +131,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
-    use admin::{audit, dashboard, posts, revisions, setup, staff, tags};
+    use admin::{audit, dashboard, posts, redirects, revisions, setup, staff, tags};
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
         .route("/admin/setup", read().to(setup::show_setup))
@@ -180,7 +180,25 @@ fn administration(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/tags/{id}/delete", web::post().to(tags::delete_tag))
         .route("/admin/tags/{id}/merge", read().to(tags::confirm_merge_tag))
-        .route("/admin/tags/{id}/merge", web::post().to(tags::merge_tag));
+        .route("/admin/tags/{id}/merge", web::post().to(tags::merge_tag))
+        .route("/admin/redirects", read().to(redirects::list_redirects))
+        .route(
+            "/admin/redirects",
+            web::post().to(redirects::create_redirect),
+        )
+        .route("/admin/redirects/{id}", read().to(redirects::edit_redirect))
+        .route(
+            "/admin/redirects/{id}",
+            web::post().to(redirects::save_redirect),
+        )
+        .route(
+            "/admin/redirects/{id}/delete",
+            read().to(redirects::confirm_delete_redirect),
+        )
+        .route(
+            "/admin/redirects/{id}/delete",
+            web::post().to(redirects::delete_redirect),
+        );
 }
 
 async fn not_found() -> AppResult<HttpResponse> {

@@ -180,3 +180,108 @@ async fn merging_retags_the_posts_and_redirects_the_old_tag() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{into}");
     }
 }
+
+#[tokio::test]
+async fn redirects_are_added_edited_and_deleted_and_loops_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.signed_in_as("admin@example.com", Role::Admin).await;
+    app.seed(SeedPost::published("new-home", "New home"));
+
+    let add = |fields: Vec<(&'static str, String)>| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.submit(admin, "/admin/redirects", "/admin/redirects", &fields)
+                .await
+        }
+    };
+    let response = add(vec![
+        ("from_path", "/old-home/".into()),
+        ("to_path", format!("{}/new-home/", app.base)),
+        ("code", "301".into()),
+    ])
+    .await;
+    assert_eq!(location(&response), "/admin/redirects");
+    assert_redirect(&app, "/old-home/", "/new-home/").await;
+    let response = add(vec![
+        ("from_path", "/café/".into()),
+        ("to_path", "/old-home/".into()),
+        ("code", "302".into()),
+    ])
+    .await;
+    assert_eq!(location(&response), "/admin/redirects");
+    let response = app.get("/caf%C3%A9/").await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(location(&response), "/old-home/");
+
+    // Refused, each beside its field: a loop, itself, a duplicate, not a path, a bad code.
+    for (from, to, code, field) in [
+        ("/new-home/", "/café/", "301", "to_path"),
+        ("/loop/", "/loop/", "301", "to_path"),
+        ("/old-home/", "/elsewhere/", "301", "from_path"),
+        ("old-home", "/elsewhere/", "301", "from_path"),
+        ("/x/", "javascript:alert(1)", "301", "to_path"),
+        ("/x/", "/y/", "307", "code"),
+    ] {
+        let response = add(vec![
+            ("from_path", from.into()),
+            ("to_path", to.into()),
+            ("code", code.into()),
+        ])
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{from} {to}"
+        );
+        let doc = parse_html(&response.text().await.unwrap());
+        assert_eq!(
+            attr_of(&doc, &format!("#f-{field}"), "aria-invalid"),
+            "true",
+            "{from} {to}"
+        );
+        assert_eq!(
+            attr_of(&doc, "#f-from_path", "value"),
+            from,
+            "typed value kept"
+        );
+    }
+    let list = html(&app, &admin, "/admin/redirects").await;
+    assert_eq!(select(&list, "tbody tr").len(), 2, "nothing else was added");
+
+    // Edit the first into a 302, then delete it through its confirmation page.
+    let edit = select(&list, "tbody a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .find(|href| !href.ends_with("/delete"))
+        .unwrap();
+    let doc = html(&app, &admin, &edit).await;
+    let from = attr_of(&doc, "#f-from_path", "value");
+    let response = app
+        .submit(
+            &admin,
+            &edit,
+            &edit,
+            &[
+                ("from_path", &from),
+                ("to_path", "/new-home/"),
+                ("code", "302"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/admin/redirects");
+    let delete = format!("{edit}/delete");
+    let response = app.submit(&admin, &delete, &delete, &[]).await;
+    assert_eq!(location(&response), "/admin/redirects");
+    let list = html(&app, &admin, "/admin/redirects").await;
+    assert_eq!(select(&list, "tbody tr").len(), 1);
+
+    // Editors do not manage redirects.
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let response = editor
+        .get(app.url("/admin/redirects"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}

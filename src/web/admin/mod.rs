@@ -5,6 +5,7 @@ pub mod audit;
 pub mod confirm;
 pub mod dashboard;
 pub mod posts;
+pub mod redirects;
 pub mod revisions;
 pub mod setup;
 pub mod staff;

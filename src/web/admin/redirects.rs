@@ -1,0 +1,323 @@
+//! Redirects in the admin: list, add, edit and delete 301 and 302 redirects. A redirect to
+//! itself, or one that would lead round in a loop, is refused with the reason.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::identity::Staff;
+use crate::auth::permissions::Permission;
+use crate::db::write_transaction;
+use crate::domain::audit::{self, Actor, Object};
+use crate::domain::redirects::{self, Redirect, RedirectError, Target};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+use crate::web::account::login::Empty;
+use crate::web::account::{invalid, layout, ok, see_other, set_notice, take_notice};
+use crate::web::admin::confirm::{self, Question};
+use crate::web::forms::{Errors, Field};
+use crate::web::views::Layout;
+
+const PER_PAGE: i64 = 100;
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct RedirectForm {
+    from_path: String,
+    to_path: String,
+    code: String,
+}
+
+impl RedirectForm {
+    fn from_redirect(redirect: &Redirect) -> RedirectForm {
+        RedirectForm {
+            from_path: redirect.from_path.clone(),
+            to_path: redirect.to_path.clone(),
+            code: redirect.code.to_string(),
+        }
+    }
+
+    fn fields(&self, errors: &Errors) -> Vec<Field> {
+        vec![
+            Field::new("from_path", "From", "text")
+                .value(&self.from_path)
+                .required()
+                .max(redirects::MAX_PATH)
+                .hint("An address on this site, such as /2019/05/old-post/. It applies only where no page answers.")
+                .error(errors.get("from_path")),
+            Field::new("to_path", "To", "text")
+                .value(&self.to_path)
+                .required()
+                .max(redirects::MAX_PATH)
+                .hint("An address on this site, such as /new-post/, or a full https:// address.")
+                .error(errors.get("to_path")),
+            Field::new("code", "Kind", "select")
+                .options([
+                    ("301", "301: moved for good"),
+                    ("302", "302: moved for now"),
+                ])
+                .value(if self.code.is_empty() { "301" } else { &self.code })
+                .error(errors.get("code")),
+        ]
+    }
+
+    /// The checked redirect; an address typed with this site's own base URL counts as a
+    /// path here.
+    fn check(&self, base_url: &str, errors: &mut Errors) -> Option<Target> {
+        let base = base_url.trim_end_matches('/');
+        let local = |raw: &str| match raw.trim().strip_prefix(base) {
+            Some(rest) if rest.starts_with('/') => rest.to_string(),
+            _ => raw.trim().to_string(),
+        };
+        match Target::parse(&local(&self.from_path), &local(&self.to_path), &self.code) {
+            Ok(target) => Some(target),
+            Err(problems) => {
+                for (field, problem) in problems {
+                    errors.add(field, problem);
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Puts a refusal from the store beside the field it is about.
+fn explain(errors: &mut Errors, error: RedirectError) -> AppResult<()> {
+    match error {
+        RedirectError::FromTaken => errors.add("from_path", error),
+        RedirectError::Loop(_) | RedirectError::ToItself => errors.add("to_path", error),
+        RedirectError::BadFrom | RedirectError::BadTo | RedirectError::BadCode => {
+            errors.add("from_path", error)
+        }
+        RedirectError::Database(error) => return Err(error.into()),
+    }
+    Ok(())
+}
+
+fn summary(target: &Target) -> String {
+    format!(
+        "{} → {} ({})",
+        target.from_path, target.to_path, target.code
+    )
+}
+
+// ---- The list ----
+
+#[derive(Template)]
+#[template(path = "admin/redirects.html")]
+struct RedirectsPage {
+    layout: Layout,
+    notice: Option<String>,
+    csrf: String,
+    redirects: Vec<Redirect>,
+    fields: Vec<Field>,
+    newer_url: Option<String>,
+    older_url: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListParams {
+    page: String,
+}
+
+async fn redirects_page(
+    state: &AppState,
+    me: &Staff,
+    page: i64,
+    form: &RedirectForm,
+    errors: &Errors,
+) -> AppResult<RedirectsPage> {
+    let (redirects, more) = state
+        .db
+        .run(move |conn| redirects::page(conn, page, PER_PAGE))
+        .await?;
+    Ok(RedirectsPage {
+        layout: layout(state, "/admin/redirects", "Redirects").await?,
+        notice: take_notice(&me.0.session),
+        csrf: csrf::token(&me.0.session)?,
+        redirects,
+        fields: form.fields(errors),
+        newer_url: (page > 1).then(|| format!("/admin/redirects?page={}", page - 1)),
+        older_url: more.then(|| format!("/admin/redirects?page={}", page + 1)),
+    })
+}
+
+pub async fn list_redirects(
+    state: web::Data<AppState>,
+    me: Staff,
+    params: web::Query<ListParams>,
+) -> AppResult<HttpResponse> {
+    me.require(Permission::ManageRedirects)?;
+    let page = match params.page.as_str() {
+        "" => 1,
+        raw => crate::web::public::page_number(raw)?,
+    };
+    let form = RedirectForm::default();
+    ok(&redirects_page(&state, &me, page, &form, &Errors::default()).await?)
+}
+
+pub async fn create_redirect(
+    state: web::Data<AppState>,
+    me: Staff,
+    CsrfForm(form): CsrfForm<RedirectForm>,
+) -> AppResult<HttpResponse> {
+    me.require(Permission::ManageRedirects)?;
+    let mut errors = Errors::default();
+    if let Some(target) = form.check(&state.config.base_url, &mut errors) {
+        let actor = Actor::of(me.user());
+        let created = state
+            .db
+            .run(move |conn| {
+                Ok::<_, AppError>(write_transaction(conn, |conn| {
+                    let id = redirects::create(conn, &target, now())?;
+                    let object = (Object::Redirect, Some(id));
+                    audit::record(conn, &actor, "created", object, &summary(&target), now())?;
+                    Ok::<_, RedirectError>(())
+                }))
+            })
+            .await?;
+        match created {
+            Ok(()) => {
+                set_notice(&me.0.session, "Redirect added.");
+                return Ok(see_other("/admin/redirects"));
+            }
+            Err(error) => explain(&mut errors, error)?,
+        }
+    }
+    invalid(&redirects_page(&state, &me, 1, &form, &errors).await?)
+}
+
+// ---- One redirect ----
+
+#[derive(Template)]
+#[template(path = "admin/redirect.html")]
+struct RedirectPage {
+    layout: Layout,
+    notice: Option<String>,
+    csrf: String,
+    id: i64,
+    fields: Vec<Field>,
+}
+
+async fn open_redirect(state: &AppState, me: &Staff, id: i64) -> AppResult<Redirect> {
+    me.require(Permission::ManageRedirects)?;
+    state
+        .db
+        .run(move |conn| redirects::by_id(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn redirect_page(
+    state: &AppState,
+    me: &Staff,
+    id: i64,
+    form: &RedirectForm,
+    errors: &Errors,
+) -> AppResult<RedirectPage> {
+    Ok(RedirectPage {
+        layout: layout(state, &format!("/admin/redirects/{id}"), "Edit redirect").await?,
+        notice: take_notice(&me.0.session),
+        csrf: csrf::token(&me.0.session)?,
+        id,
+        fields: form.fields(errors),
+    })
+}
+
+pub async fn edit_redirect(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let redirect = open_redirect(&state, &me, id.into_inner()).await?;
+    let form = RedirectForm::from_redirect(&redirect);
+    ok(&redirect_page(&state, &me, redirect.id, &form, &Errors::default()).await?)
+}
+
+pub async fn save_redirect(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<RedirectForm>,
+) -> AppResult<HttpResponse> {
+    let redirect = open_redirect(&state, &me, id.into_inner()).await?;
+    let id = redirect.id;
+    let mut errors = Errors::default();
+    if let Some(target) = form.check(&state.config.base_url, &mut errors) {
+        let actor = Actor::of(me.user());
+        let saved = state
+            .db
+            .run(move |conn| {
+                Ok::<_, AppError>(write_transaction(conn, |conn| {
+                    redirects::update(conn, id, &target)?;
+                    let object = (Object::Redirect, Some(id));
+                    audit::record(conn, &actor, "updated", object, &summary(&target), now())?;
+                    Ok::<_, RedirectError>(())
+                }))
+            })
+            .await?;
+        match saved {
+            Ok(()) => {
+                set_notice(&me.0.session, "Redirect saved.");
+                return Ok(see_other("/admin/redirects"));
+            }
+            Err(error) => explain(&mut errors, error)?,
+        }
+    }
+    invalid(&redirect_page(&state, &me, id, &form, &errors).await?)
+}
+
+pub async fn confirm_delete_redirect(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let redirect = open_redirect(&state, &me, id.into_inner()).await?;
+    confirm::ask(
+        &state,
+        &me,
+        Question {
+            heading: format!("Delete the redirect from {}?", redirect.from_path),
+            explanation: vec![format!(
+                "{} will stop leading to {} and answer “not found” unless a page takes its place.",
+                redirect.from_path, redirect.to_path
+            )],
+            action: format!("/admin/redirects/{}/delete", redirect.id),
+            hidden: Vec::new(),
+            button: "Delete the redirect".into(),
+            cancel: "/admin/redirects".into(),
+        },
+    )
+    .await
+}
+
+pub async fn delete_redirect(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let redirect = open_redirect(&state, &me, id.into_inner()).await?;
+    let actor = Actor::of(me.user());
+    let target = Target {
+        from_path: redirect.from_path.clone(),
+        to_path: redirect.to_path.clone(),
+        code: redirect.code,
+    };
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                if redirects::delete(conn, redirect.id)? {
+                    let object = (Object::Redirect, Some(redirect.id));
+                    audit::record(conn, &actor, "deleted", object, &summary(&target), now())?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    set_notice(&me.0.session, "Redirect deleted.");
+    Ok(see_other("/admin/redirects"))
+}
