@@ -238,6 +238,8 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError
                 discourage_search: false,
                 logo_url: None,
                 feed_items: 20,
+                icon_url: None,
+                social: Vec::new(),
             },
         )?;
 

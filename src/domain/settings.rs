@@ -15,6 +15,25 @@ pub struct NavItem {
     pub url: String,
 }
 
+/// A profile of the publication elsewhere (Mastodon, GitHub…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialLink {
+    pub network: String,
+    pub url: String,
+}
+
+/// The networks the settings page offers, as (key, label).
+pub const SOCIAL_NETWORKS: [(&str, &str); 8] = [
+    ("mastodon", "Mastodon"),
+    ("bluesky", "Bluesky"),
+    ("x", "X"),
+    ("facebook", "Facebook"),
+    ("instagram", "Instagram"),
+    ("linkedin", "LinkedIn"),
+    ("github", "GitHub"),
+    ("youtube", "YouTube"),
+];
+
 #[derive(Debug, Clone)]
 pub struct SiteSettings {
     pub title: String,
@@ -32,6 +51,9 @@ pub struct SiteSettings {
     pub logo_url: Option<String>,
     /// How many items each feed carries.
     pub feed_items: i64,
+    /// The site's icon (absolute URL or site path); Quire's own when empty.
+    pub icon_url: Option<String>,
+    pub social: Vec<SocialLink>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -47,6 +69,8 @@ struct Row {
     discourage_search: bool,
     logo_url: Option<String>,
     feed_items: i32,
+    icon_url: Option<String>,
+    social: String,
 }
 
 impl From<Row> for SiteSettings {
@@ -64,6 +88,8 @@ impl From<Row> for SiteSettings {
             discourage_search: row.discourage_search,
             logo_url: row.logo_url.filter(|u| !u.trim().is_empty()),
             feed_items: i64::from(row.feed_items.clamp(1, 100)),
+            icon_url: row.icon_url.filter(|u| !u.trim().is_empty()),
+            social: serde_json::from_str(&row.social).unwrap_or_default(),
         }
     }
 }
@@ -84,6 +110,8 @@ impl SiteSettings {
             discourage_search: false,
             logo_url: None,
             feed_items: 20,
+            icon_url: None,
+            social: Vec::new(),
         }
     }
 }
@@ -111,6 +139,7 @@ pub fn save(conn: &mut DbConn, settings: &SiteSettings) -> QueryResult<()> {
 /// Stores the settings row; call inside a write transaction.
 pub fn save_row(conn: &mut DbConn, settings: &SiteSettings) -> QueryResult<()> {
     let navigation = serde_json::to_string(&settings.navigation).unwrap_or_else(|_| "[]".into());
+    let social = serde_json::to_string(&settings.social).unwrap_or_else(|_| "[]".into());
     let values = (
         site_settings::title.eq(&settings.title),
         site_settings::description.eq(&settings.description),
@@ -122,6 +151,8 @@ pub fn save_row(conn: &mut DbConn, settings: &SiteSettings) -> QueryResult<()> {
         site_settings::discourage_search.eq(settings.discourage_search),
         site_settings::logo_url.eq(&settings.logo_url),
         site_settings::feed_items.eq(settings.feed_items as i32),
+        site_settings::icon_url.eq(&settings.icon_url),
+        site_settings::social.eq(&social),
     );
     let updated = diesel::update(site_settings::table.filter(site_settings::id.eq(1)))
         .set(values)

@@ -280,23 +280,13 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Tag>> {
 /// id. Call inside the import's write transaction.
 pub fn save_imported(
     conn: &mut DbConn,
-    slug: &Slug,
-    name: &str,
-    description: &str,
+    fields: &TagFields,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    let updated = diesel::update(tags::table.filter(tags::slug.eq(slug.as_str())))
-        .set((
-            tags::name.eq(name.trim()),
-            tags::description.eq(description.trim()),
-            tags::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        insert(conn, slug, name, description, now)?;
-    }
-    tags::table
-        .filter(tags::slug.eq(slug.as_str()))
-        .select(tags::id)
-        .first(conn)
+    let id = match by_slug(conn, fields.slug.as_str())? {
+        Some(tag) => tag.id,
+        None => create(conn, &fields.slug, &fields.name, &fields.description, now)?.id,
+    };
+    save_fields(conn, id, fields, now)?;
+    Ok(id)
 }

@@ -52,6 +52,8 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             discourage_search: s.discourage_search,
             logo_url: s.logo_url,
             feed_items: s.feed_items,
+            icon_url: s.icon_url,
+            social: s.social,
         }),
         "authors": authors.into_iter().map(|u| AuthorDoc {
             slug: u.slug,
@@ -66,6 +68,8 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             slug: t.slug,
             name: t.name,
             description: t.description,
+            meta_title: t.meta_title,
+            meta_description: t.meta_description,
         }).collect::<Vec<_>>(),
         "redirects": redirects.into_iter().map(|r| RedirectDoc {
             from: r.from_path,

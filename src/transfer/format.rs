@@ -42,6 +42,10 @@ pub struct SettingsDoc {
     pub logo_url: Option<String>,
     #[serde(default = "default_feed_items")]
     pub feed_items: i64,
+    #[serde(default)]
+    pub icon_url: Option<String>,
+    #[serde(default)]
+    pub social: Vec<crate::domain::settings::SocialLink>,
 }
 
 fn default_feed_items() -> i64 {
@@ -76,6 +80,10 @@ pub struct TagDoc {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,9 +14,10 @@ use super::format::{self, Document, PostDoc};
 use super::parse_date;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::domain::posts::{self, NewPost, PostKind, PostStatus, Timestamps};
+use crate::domain::redirects;
 use crate::domain::settings::{self, SiteSettings};
+use crate::domain::tags::{self, TagFields};
 use crate::domain::users::{self, Email, Role, UserRecord};
-use crate::domain::{redirects, tags};
 use crate::error::AppError;
 use crate::render::{self, Rendered, Slug};
 
@@ -76,7 +77,7 @@ struct Planned {
 struct Plan {
     settings: Option<SiteSettings>,
     authors: Vec<UserRecord>,
-    tags: Vec<(Slug, String, String)>,
+    tags: Vec<TagFields>,
     posts: Vec<Planned>,
     redirects: Vec<(String, String, i32)>,
 }
@@ -157,6 +158,8 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
                 discourage_search: doc.discourage_search,
                 logo_url: doc.logo_url,
                 feed_items: doc.feed_items.clamp(1, 100),
+                icon_url: doc.icon_url,
+                social: doc.social,
             })
         })
         .transpose()?;
@@ -199,7 +202,13 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
         if !tag_slugs.insert(slug.to_string()) {
             return Err(invalid(&item, "the same slug appears twice in the file"));
         }
-        tag_plan.push((slug, tag.name, tag.description));
+        tag_plan.push(TagFields {
+            slug,
+            name: tag.name,
+            description: tag.description,
+            meta_title: tag.meta_title.filter(|t| !t.trim().is_empty()),
+            meta_description: tag.meta_description.filter(|t| !t.trim().is_empty()),
+        });
     }
 
     // References may also point at people and tags already on the site.
@@ -384,10 +393,10 @@ fn write(
                 );
             }
             let mut tag_ids = HashMap::new();
-            for (slug, name, description) in &tag_plan {
+            for fields in &tag_plan {
                 tag_ids.insert(
-                    slug.to_string(),
-                    tags::save_imported(conn, slug, name, description, now)?,
+                    fields.slug.to_string(),
+                    tags::save_imported(conn, fields, now)?,
                 );
             }
             for (from, to, code) in &redirect_plan {

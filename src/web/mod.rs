@@ -131,7 +131,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
-    use admin::{audit, dashboard, posts, redirects, revisions, setup, staff, tags};
+    use admin::{audit, dashboard, posts, redirects, revisions, settings, setup, staff, tags};
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
         .route("/admin/setup", read().to(setup::show_setup))
@@ -181,6 +181,8 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route("/admin/tags/{id}/delete", web::post().to(tags::delete_tag))
         .route("/admin/tags/{id}/merge", read().to(tags::confirm_merge_tag))
         .route("/admin/tags/{id}/merge", web::post().to(tags::merge_tag))
+        .route("/admin/settings", read().to(settings::show_settings))
+        .route("/admin/settings", web::post().to(settings::save_settings))
         .route("/admin/redirects", read().to(redirects::list_redirects))
         .route(
             "/admin/redirects",

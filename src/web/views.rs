@@ -16,6 +16,10 @@ pub struct Layout {
     pub language: String,
     pub navigation: Vec<NavLink>,
     pub assets: Arc<Assets>,
+    /// The site's own icon, if set (else Quire's, from `assets`).
+    pub icon: Option<String>,
+    /// The publication's profiles elsewhere, for the footer: (network label, URL).
+    pub social: Vec<(&'static str, String)>,
     /// The whole `<title>`.
     pub title: String,
     /// The page's own title, for social cards (no site suffix).
@@ -111,6 +115,12 @@ impl Layout {
                 })
                 .collect(),
             assets: Arc::clone(assets),
+            icon: settings.icon_url.clone(),
+            social: settings
+                .social
+                .iter()
+                .map(|link| (network_label(&link.network), link.url.clone()))
+                .collect(),
             title: full_title,
             social_title: title.unwrap_or(&settings.title).to_string(),
             description: crate::render::trim_at_word(description, DESCRIPTION_CHARS),
@@ -123,6 +133,14 @@ impl Layout {
             json_ld: None,
         }
     }
+}
+
+fn network_label(key: &str) -> &'static str {
+    crate::domain::settings::SOCIAL_NETWORKS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, label)| *label)
+        .unwrap_or("Elsewhere")
 }
 
 /// A template for a public page: the response takes its index decision from the layout.

@@ -285,3 +285,184 @@ async fn redirects_are_added_edited_and_deleted_and_loops_are_refused() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+/// The settings form's fields as the page has them (checked boxes only).
+async fn settings_fields(app: &TestApp, client: &reqwest::Client) -> Vec<(String, String)> {
+    let doc = html(app, client, "/admin/settings").await;
+    let mut fields = Vec::new();
+    for input in select(
+        &doc,
+        "form.form input[name], form.form textarea[name], form.form select[name]",
+    ) {
+        let element = input.value();
+        let name = element.attr("name").unwrap().to_string();
+        let value = match element.name() {
+            "textarea" => input.text().collect::<String>(),
+            "select" => input
+                .select(&scraper::Selector::parse("option[selected]").unwrap())
+                .next()
+                .and_then(|o| o.value().attr("value"))
+                .unwrap_or("")
+                .to_string(),
+            _ if element.attr("type") == Some("checkbox") => {
+                if element.attr("checked").is_none() {
+                    continue;
+                }
+                "on".into()
+            }
+            _ => element.attr("value").unwrap_or("").to_string(),
+        };
+        fields.push((name, value));
+    }
+    fields
+}
+
+fn set(mut fields: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    for (name, value) in changes {
+        fields.retain(|(n, _)| n != name);
+        fields.push((name.to_string(), value.to_string()));
+    }
+    fields
+}
+
+async fn post_settings(
+    app: &TestApp,
+    client: &reqwest::Client,
+    fields: &[(String, String)],
+) -> reqwest::Response {
+    client
+        .post(app.url("/admin/settings"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn menu_labels(doc: &scraper::Html) -> Vec<String> {
+    select(doc, ".site-nav a")
+        .iter()
+        .map(|a| a.text().collect::<String>())
+        .collect()
+}
+
+#[tokio::test]
+async fn settings_change_the_site_at_once_and_bad_values_are_explained() {
+    let app = spawn_app().await;
+    app.seed(SeedPost::published("hello", "Hello"));
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    app.page("/", 200).await; // cached with the old title
+
+    let fields = settings_fields(&app, &owner).await;
+    let response = post_settings(
+        &app,
+        &owner,
+        &set(
+            fields,
+            &[
+                ("title", "The Ledger"),
+                ("timezone", "Europe/Paris"),
+                ("posts_per_page", "5"),
+                ("social_mastodon", "https://social.example/@ledger"),
+                ("discourage_search", "on"),
+                ("action", "save"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(location(&response), "/admin/settings");
+    let home = app.page("/", 200).await;
+    assert_eq!(text_of(&home, ".site-title"), "The Ledger");
+    assert_eq!(attr_of(&home, "meta[name=robots]", "content"), "noindex");
+    assert_eq!(
+        attr_of(&home, ".social-links a", "href"),
+        "https://social.example/@ledger"
+    );
+    let robots = app.get("/robots.txt").await.text().await.unwrap();
+    assert!(robots.contains("Disallow: /\n"), "{robots}");
+
+    // Bad values: each explained beside its field, nothing saved.
+    let fields = settings_fields(&app, &owner).await;
+    for (field, value) in [
+        ("title", ""),
+        ("language", "not a language"),
+        ("timezone", "Mars/Olympus"),
+        ("posts_per_page", "0"),
+        ("feed_items", "many"),
+        ("logo_url", "javascript:alert(1)"),
+        ("social_github", "github.com/ledger"),
+    ] {
+        let response = post_settings(&app, &owner, &set(fields.clone(), &[(field, value)])).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}"
+        );
+        let doc = parse_html(&response.text().await.unwrap());
+        assert_eq!(
+            attr_of(&doc, &format!("#f-{field}"), "aria-invalid"),
+            "true",
+            "{field}"
+        );
+    }
+    assert_eq!(
+        text_of(&app.page("/", 200).await, ".site-title"),
+        "The Ledger"
+    );
+
+    // Editors do not change settings.
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let response = editor.get(app.url("/admin/settings")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_menu_is_added_to_reordered_and_trimmed_without_javascript() {
+    let app = spawn_app().await;
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    let start = settings_fields(&app, &owner).await;
+    assert!(start.contains(&("nav_label_0".into(), "Home".into())));
+
+    // The blank row adds an item.
+    let response = post_settings(
+        &app,
+        &owner,
+        &set(
+            start,
+            &[
+                ("nav_label_1", "About"),
+                ("nav_url_1", "/about/"),
+                ("action", "save"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(menu_labels(&app.page("/", 200).await), ["Home", "About"]);
+
+    // Move the second item up, then remove the (now) second.
+    let fields = settings_fields(&app, &owner).await;
+    post_settings(&app, &owner, &set(fields, &[("action", "up-1")])).await;
+    assert_eq!(menu_labels(&app.page("/", 200).await), ["About", "Home"]);
+    let fields = settings_fields(&app, &owner).await;
+    post_settings(&app, &owner, &set(fields, &[("action", "remove-1")])).await;
+    assert_eq!(menu_labels(&app.page("/", 200).await), ["About"]);
+
+    // A row with a label and no address is explained; an unknown action is refused.
+    let fields = settings_fields(&app, &owner).await;
+    let response = post_settings(
+        &app,
+        &owner,
+        &set(
+            fields.clone(),
+            &[("nav_label_1", "Shop"), ("action", "save")],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse_html(&response.text().await.unwrap());
+    assert_eq!(attr_of(&doc, "#nav-url-1", "aria-invalid"), "true");
+    assert_eq!(attr_of(&doc, "#nav-label-1", "value"), "Shop", "kept");
+    let response = post_settings(&app, &owner, &set(fields, &[("action", "explode-1")])).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(menu_labels(&app.page("/", 200).await), ["About"]);
+}

@@ -46,6 +46,19 @@ pub struct AuditParams {
     before: String,
 }
 
+impl EntryView {
+    pub fn new(entry: audit::Entry, tz: chrono_tz::Tz) -> EntryView {
+        EntryView {
+            at: DateView::with_time(entry.created_at, tz),
+            link: link_to(&entry.object_type, entry.object_id),
+            actor: entry.actor_name,
+            action: entry.action,
+            object: entry.object_type,
+            summary: entry.summary,
+        }
+    }
+}
+
 /// Where an entry's object can be seen now, if anywhere.
 fn link_to(object_type: &str, id: Option<i64>) -> Option<String> {
     let id = id?;
@@ -130,14 +143,7 @@ pub async fn show_audit_log(
             .flatten(),
         entries: entries
             .into_iter()
-            .map(|e| EntryView {
-                at: DateView::with_time(e.created_at, settings.timezone),
-                link: link_to(&e.object_type, e.object_id),
-                actor: e.actor_name,
-                action: e.action,
-                object: e.object_type,
-                summary: e.summary,
-            })
+            .map(|e| EntryView::new(e, settings.timezone))
             .collect(),
     };
     ok(&page)

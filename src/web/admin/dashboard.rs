@@ -5,11 +5,12 @@ use askama::Template;
 
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
-use crate::domain::posts;
 use crate::domain::users::{self, Role};
+use crate::domain::{audit, posts, settings};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 use crate::web::account::{layout, ok};
+use crate::web::admin::audit::EntryView;
 use crate::web::views::Layout;
 
 #[derive(Template)]
@@ -24,16 +25,29 @@ struct Dashboard {
     members: i64,
     staff: i64,
     can_manage_staff: bool,
+    can_manage_members: bool,
+    can_manage_tags: bool,
+    can_manage_settings: bool,
+    can_view_audit: bool,
+    activity: Vec<EntryView>,
 }
 
 pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResult<HttpResponse> {
-    let ((published, scheduled, drafts), members, everyone) = state
+    let can = |permission| staff.role().can(permission);
+    let can_view_audit = can(Permission::ViewAuditLog);
+    let ((published, scheduled, drafts), members, everyone, (activity, settings)) = state
         .db
-        .run(|conn| {
+        .run(move |conn| {
+            let activity = if can_view_audit {
+                audit::recent(conn, 10)?
+            } else {
+                Vec::new()
+            };
             Ok::<_, AppError>((
                 posts::status_counts(conn, now())?,
                 users::count_by_role(conn, Role::Member)?,
                 users::count(conn)?,
+                (activity, settings::current(conn, now())?),
             ))
         })
         .await?;
@@ -46,7 +60,15 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
         drafts,
         members,
         staff: everyone - members,
-        can_manage_staff: staff.role().can(Permission::ManageStaff),
+        can_manage_staff: can(Permission::ManageStaff),
+        can_manage_members: can(Permission::ManageMembers),
+        can_manage_tags: can(Permission::ManageTags),
+        can_manage_settings: can(Permission::ManageSettings),
+        can_view_audit,
+        activity: activity
+            .into_iter()
+            .map(|e| EntryView::new(e, settings.timezone))
+            .collect(),
     };
     ok(&page)
 }

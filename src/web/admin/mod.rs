@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod posts;
 pub mod redirects;
 pub mod revisions;
+pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod tags;

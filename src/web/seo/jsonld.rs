@@ -41,6 +41,8 @@ pub struct Site<'a> {
     pub description: &'a str,
     pub language: &'a str,
     pub logo: Option<String>,
+    /// The publication's profiles elsewhere.
+    pub same_as: Vec<&'a str>,
 }
 
 impl Site<'_> {
@@ -72,6 +74,9 @@ impl Site<'_> {
         });
         if let Some(logo) = &self.logo {
             organization["logo"] = json!({ "@type": "ImageObject", "url": logo });
+        }
+        if !self.same_as.is_empty() {
+            organization["sameAs"] = json!(self.same_as);
         }
         let website = json!({
             "@type": "WebSite",

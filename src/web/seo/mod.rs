@@ -19,5 +19,10 @@ pub fn site<'a>(settings: &'a SiteSettings, base_url: &'a str) -> jsonld::Site<'
             .logo_url
             .as_deref()
             .map(|logo| absolute(base_url, logo)),
+        same_as: settings
+            .social
+            .iter()
+            .map(|link| link.url.as_str())
+            .collect(),
     }
 }
