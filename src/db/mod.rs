@@ -104,6 +104,20 @@ pub fn revert_all_migrations(url: &DatabaseUrl) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("reverting migrations failed: {e}"))
 }
 
+/// `%text%`, lowercased, with LIKE's wildcards in `text` taken literally (use with
+/// `ESCAPE '\'`), for case-insensitive "contains" searches on both backends.
+pub fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// Counts committed write transactions in this process, so caches can tell that what they
 /// hold may be out of date without asking the database.
 static WRITE_GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -243,5 +257,17 @@ impl Db {
     {
         let mut conn = self.pool.get().map_err(AppError::from)?;
         f(&mut conn).map_err(Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_pattern("Fast"), "%fast%");
+        assert_eq!(like_pattern("100%_"), "%100\\%\\_%");
+        assert_eq!(like_pattern("a\\b"), "%a\\\\b%");
     }
 }

@@ -114,7 +114,7 @@ pub fn list(
     if !text.is_empty() {
         select = select.filter(
             diesel::dsl::sql::<Bool>("lower(title) LIKE ")
-                .bind::<Text, _>(like_pattern(text))
+                .bind::<Text, _>(crate::db::like_pattern(text))
                 .sql(" ESCAPE '\\'"),
         );
     }
@@ -127,19 +127,6 @@ pub fn list(
     let more = entries.len() as i64 > query.per_page;
     entries.truncate(query.per_page as usize);
     Ok((entries, more))
-}
-
-/// `%text%`, lowercased, with LIKE's wildcards in `text` taken literally.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// A post as the editor opens it.
@@ -368,13 +355,6 @@ pub fn delete_forever(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryRe
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_patterns_take_wildcards_literally() {
-        assert_eq!(like_pattern("Fast"), "%fast%");
-        assert_eq!(like_pattern("100%_"), "%100\\%\\_%");
-        assert_eq!(like_pattern("a\\b"), "%a\\\\b%");
-    }
 
     #[test]
     fn unknown_shelves_show_everything() {

@@ -528,6 +528,119 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     })
 }
 
+/// One page of members (by newest first), those whose name or email contains `text` when it
+/// is not empty; also whether more follow.
+pub fn members(
+    conn: &mut DbConn,
+    text: &str,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<User>, bool)> {
+    let mut query = users::table
+        .filter(users::role.eq(Role::Member.as_str()))
+        .into_boxed();
+    let text = text.trim();
+    if !text.is_empty() {
+        let pattern = crate::db::like_pattern(text);
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(email) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR lower(display_name) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(" ESCAPE '\\')"),
+        );
+    }
+    let mut rows: Vec<User> = query
+        .order((users::created_at.desc(), users::id.desc()))
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+        .select(User::as_select())
+        .load(conn)?;
+    let more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    Ok((rows, more))
+}
+
+/// What staff may change about someone from the admin.
+pub struct Changes {
+    pub display_name: String,
+    pub email: Email,
+    pub role: Role,
+    pub status: Status,
+}
+
+/// Applies an admin's changes to an account. Suspending ends the person's sessions. Call
+/// inside a write transaction.
+pub fn apply_changes(
+    conn: &mut DbConn,
+    id: i64,
+    changes: &Changes,
+    now: NaiveDateTime,
+) -> Result<(), UserError> {
+    let taken = by_email(conn, &changes.email)?.is_some_and(|(other, _)| other.id != id);
+    if taken {
+        return Err(UserError::EmailTaken);
+    }
+    diesel::update(users::table.find(id))
+        .set((
+            users::display_name.eq(&changes.display_name),
+            users::email.eq(changes.email.as_str()),
+            users::role.eq(changes.role.as_str()),
+            users::status.eq(changes.status.as_str()),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if changes.status == Status::Suspended {
+        super::sessions::revoke_all(conn, id, None)?;
+    }
+    Ok(())
+}
+
+/// Hands the site from its owner to `heir`, who becomes owner; the old owner becomes an
+/// admin. Call inside a write transaction.
+pub fn transfer_ownership(
+    conn: &mut DbConn,
+    owner: i64,
+    heir: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(heir))
+        .set((
+            users::role.eq(Role::Owner.as_str()),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(users::table.find(owner))
+        .set((
+            users::role.eq(Role::Admin.as_str()),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes an account, crediting its posts to `heir` first (where `heir` is not already
+/// an author of them), so no post is left without an author. Call inside a write
+/// transaction.
+pub fn remove(conn: &mut DbConn, id: i64, heir: i64) -> QueryResult<()> {
+    use crate::db::schema::post_authors;
+    let heir_posts: Vec<i64> = post_authors::table
+        .filter(post_authors::user_id.eq(heir))
+        .select(post_authors::post_id)
+        .load(conn)?;
+    diesel::delete(
+        post_authors::table
+            .filter(post_authors::user_id.eq(id))
+            .filter(post_authors::post_id.eq_any(&heir_posts)),
+    )
+    .execute(conn)?;
+    diesel::update(post_authors::table.filter(post_authors::user_id.eq(id)))
+        .set(post_authors::user_id.eq(heir))
+        .execute(conn)?;
+    diesel::delete(users::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
 pub fn by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<User>> {
     users::table
         .filter(users::slug.eq(slug))

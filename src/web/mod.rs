@@ -131,7 +131,9 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
-    use admin::{audit, dashboard, posts, redirects, revisions, settings, setup, staff, tags};
+    use admin::{
+        audit, dashboard, people, posts, redirects, revisions, settings, setup, staff, tags,
+    };
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
         .route("/admin/setup", read().to(setup::show_setup))
@@ -181,6 +183,26 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route("/admin/tags/{id}/delete", web::post().to(tags::delete_tag))
         .route("/admin/tags/{id}/merge", read().to(tags::confirm_merge_tag))
         .route("/admin/tags/{id}/merge", web::post().to(tags::merge_tag))
+        .route("/admin/members", read().to(people::list_members))
+        .route("/admin/members", web::post().to(people::create_member))
+        .route("/admin/people/{id}", read().to(people::show_person))
+        .route("/admin/people/{id}", web::post().to(people::save_person))
+        .route(
+            "/admin/people/{id}/delete",
+            read().to(people::confirm_remove_person),
+        )
+        .route(
+            "/admin/people/{id}/delete",
+            web::post().to(people::remove_person),
+        )
+        .route(
+            "/admin/people/{id}/transfer",
+            read().to(people::confirm_transfer),
+        )
+        .route(
+            "/admin/people/{id}/transfer",
+            web::post().to(people::transfer),
+        )
         .route("/admin/settings", read().to(settings::show_settings))
         .route("/admin/settings", web::post().to(settings::save_settings))
         .route("/admin/redirects", read().to(redirects::list_redirects))

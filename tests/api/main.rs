@@ -13,6 +13,7 @@ mod mail;
 mod migrations;
 mod organising;
 mod pages;
+mod people;
 mod rendering;
 mod security;
 mod seo;

@@ -136,5 +136,14 @@ pub async fn accept_invite(
         return link_expired(&state, Purpose::Invite).await;
     };
     sign_in(&session, &user, false, &super::device(&req))?;
-    Ok(see_other("/admin"))
+    // Invited staff land in the admin; invited members on their account page.
+    let landing = if user
+        .role()
+        .can(crate::auth::permissions::Permission::UseAdmin)
+    {
+        "/admin"
+    } else {
+        "/account/"
+    };
+    Ok(see_other(landing))
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod confirm;
 pub mod dashboard;
+pub mod people;
 pub mod posts;
 pub mod redirects;
 pub mod revisions;
