@@ -63,8 +63,8 @@ pub fn fill_demo(state: &AppState) -> anyhow::Result<bool> {
         .run_blocking(|conn| content::fill_demo(conn, now()))?)
 }
 
-/// The largest form body accepted (a long article in Markdown fits comfortably).
-const FORM_LIMIT: usize = 4 * 1024 * 1024;
+/// The largest form body accepted; the editor's own routes allow more (`web::EDITOR_LIMIT`).
+const FORM_LIMIT: usize = 1024 * 1024;
 
 /// Starts serving on `listener`; the returned server runs until stopped or signalled.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

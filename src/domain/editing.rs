@@ -76,11 +76,52 @@ pub struct Entry {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
+/// The order of the admin's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Most recently changed first (the default).
+    Changed,
+    /// Newest publication date first; drafts without one last.
+    Published,
+    Title,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::Changed, Sort::Published, Sort::Title];
+
+    pub fn parse(raw: &str) -> Sort {
+        Sort::ALL
+            .into_iter()
+            .find(|sort| sort.as_str() == raw)
+            .unwrap_or(Sort::Changed)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Changed => "changed",
+            Sort::Published => "published",
+            Sort::Title => "title",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Changed => "Last changed",
+            Sort::Published => "Publication date",
+            Sort::Title => "Title",
+        }
+    }
+}
+
 pub struct ListQuery {
     pub kind: PostKind,
     pub shelf: Shelf,
     /// Matched case-insensitively anywhere in the title.
     pub text: String,
+    /// Only posts with this author, or this tag.
+    pub author_id: Option<i64>,
+    pub tag_id: Option<i64>,
+    pub sort: Sort,
     pub page: i64,
     pub per_page: i64,
 }
@@ -118,8 +159,34 @@ pub fn list(
                 .sql(" ESCAPE '\\'"),
         );
     }
+    if let Some(author) = query.author_id {
+        select = select.filter(
+            posts::id.eq_any(
+                post_authors::table
+                    .filter(post_authors::user_id.eq(author))
+                    .select(post_authors::post_id),
+            ),
+        );
+    }
+    if let Some(tag) = query.tag_id {
+        select = select.filter(
+            posts::id.eq_any(
+                post_tags::table
+                    .filter(post_tags::tag_id.eq(tag))
+                    .select(post_tags::post_id),
+            ),
+        );
+    }
+    select = match query.sort {
+        Sort::Changed => select.order((posts::updated_at.desc(), posts::id.desc())),
+        Sort::Published => select.order((
+            posts::published_at.is_null(),
+            posts::published_at.desc(),
+            posts::id.desc(),
+        )),
+        Sort::Title => select.order((posts::title.asc(), posts::id.asc())),
+    };
     let mut entries: Vec<Entry> = select
-        .order((posts::updated_at.desc(), posts::id.desc()))
         .limit(query.per_page + 1)
         .offset((query.page - 1) * query.per_page)
         .select(Entry::as_select())

@@ -25,6 +25,10 @@ fn read() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
+/// The editor's form body limit: well above the 2 MB Markdown limit, so an oversized text
+/// comes back with an explanation and every typed character, instead of a bare 413.
+pub const EDITOR_LIMIT: usize = 16 * 1024 * 1024;
+
 /// Fingerprinted assets never change under the same name.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -142,10 +146,18 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route("/admin/staff/invite", web::post().to(staff::invite))
         .route("/admin/posts", read().to(posts::list_posts))
         .route("/admin/pages", read().to(posts::list_pages))
-        .route("/admin/posts/new", read().to(posts::new_post))
-        .route("/admin/posts/new", web::post().to(posts::create_post))
-        .route("/admin/posts/{id}", read().to(posts::edit_post))
-        .route("/admin/posts/{id}", web::post().to(posts::save_post))
+        .service(
+            web::resource("/admin/posts/new")
+                .app_data(web::PayloadConfig::new(EDITOR_LIMIT))
+                .route(read().to(posts::new_post))
+                .route(web::post().to(posts::create_post)),
+        )
+        .service(
+            web::resource("/admin/posts/{id}")
+                .app_data(web::PayloadConfig::new(EDITOR_LIMIT))
+                .route(read().to(posts::edit_post))
+                .route(web::post().to(posts::save_post)),
+        )
         .route("/admin/posts/{id}/trash", web::post().to(posts::trash_post))
         .route(
             "/admin/posts/{id}/restore",

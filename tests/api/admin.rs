@@ -181,7 +181,19 @@ async fn the_permission_matrix_holds_on_every_admin_route() {
     clients.push((None, browser()));
 
     // (method, path, who may: owner, admin, editor, author, contributor, member)
-    let routes: [(Method, &str, [bool; 6]); 7] = [
+    let tag = app.tag("craft", "Craft");
+    let tag_path = format!("/admin/tags/{}", tag.id);
+    let staff_only = [true, true, true, true, true, false];
+    let editors = [true, true, true, false, false, false];
+    let admins = [true, true, false, false, false, false];
+    let routes: Vec<(Method, &str, [bool; 6])> = vec![
+        (Method::GET, "/admin/tags", editors),
+        (Method::GET, &tag_path, editors),
+        (Method::GET, "/admin/members", admins),
+        (Method::GET, "/admin/settings", admins),
+        (Method::GET, "/admin/redirects", admins),
+        (Method::GET, "/admin/audit", admins),
+        (Method::GET, "/admin/posts?status=trash", staff_only),
         (
             Method::GET,
             "/admin/posts",

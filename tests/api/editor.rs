@@ -398,7 +398,7 @@ async fn editor_input_errors_are_explained_and_nothing_is_written() {
     let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     write(&app, &editor, "Taken", "taken", "save").await;
     let before = app.db.run_blocking(quire::domain::posts::count).unwrap();
-    let huge = "x".repeat(3 * 1024 * 1024);
+    let huge = "x".repeat(5 * 1024 * 1024);
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (vec![("title", "   ")], "title"),
         (vec![("title", "Ok"), ("slug", "Not A Slug")], "slug"),
@@ -539,6 +539,56 @@ async fn the_list_filters_by_status_and_title() {
             .status(),
         StatusCode::OK
     );
+
+    // By author and tag (both made through the editor), and in other orders.
+    let other = app.author("Other Writer");
+    let craft = app
+        .db
+        .run_blocking(|c| quire::domain::tags::by_slug(c, "craft"))
+        .unwrap()
+        .unwrap();
+    let mine = app
+        .db
+        .run_blocking(|c| quire::domain::users::by_slug(c, "ed"))
+        .unwrap()
+        .unwrap();
+    app.seed(crate::helpers::SeedPost::published("gamma", "Gamma elsewhere").authors(&[&other]));
+    let by_me = titles(
+        get_owned(
+            &editor,
+            app.url(&format!("/admin/posts?author={}", mine.id)),
+        )
+        .await,
+    );
+    assert_eq!(by_me.len(), 2, "{by_me:?}");
+    assert!(!by_me.contains(&"Gamma elsewhere".to_string()));
+    let tagged = titles(
+        get_owned(
+            &editor,
+            app.url(&format!("/admin/posts?tag={}&sort=title", craft.id)),
+        )
+        .await,
+    );
+    assert_eq!(tagged, ["Alpha draft", "Beta 100% live"]);
+    let by_date = titles(get("/admin/posts?sort=published").await);
+    assert_eq!(
+        by_date.last().map(String::as_str),
+        Some("Alpha draft"),
+        "drafts last"
+    );
+    assert_eq!(
+        editor
+            .get(app.url("/admin/posts?author=x"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+async fn get_owned(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 #[tokio::test]

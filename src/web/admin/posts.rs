@@ -13,11 +13,12 @@ use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::db::write_transaction;
 use crate::domain::audit::{self, Actor, Object};
-use crate::domain::editing::{self, Editable, ListQuery, Opened, Shelf};
+use crate::domain::editing::{self, Editable, ListQuery, Opened, Shelf, Sort};
 use crate::domain::posts::{
     AuthorLink, MAX_MARKDOWN_BYTES, NewPost, Post, PostError, PostKind, PostStatus, TagLink,
 };
 use crate::domain::settings::{self, SiteSettings};
+use crate::domain::tags;
 use crate::domain::users::{self, is_hidden_control};
 use crate::error::{AppError, AppResult};
 use crate::render::{self, Slug};
@@ -52,6 +53,12 @@ fn forbidden(what: &str) -> AppError {
 struct ListPage {
     layout: Layout,
     heading: &'static str,
+    authors: Vec<(String, String)>,
+    tags: Vec<(String, String)>,
+    sorts: Vec<(&'static str, &'static str)>,
+    author: String,
+    tag: String,
+    sort: &'static str,
     notice: Option<String>,
     kind: &'static str,
     base: &'static str,
@@ -82,7 +89,21 @@ struct EntryView {
 pub struct ListParams {
     status: String,
     q: String,
+    author: String,
+    tag: String,
+    sort: String,
     page: String,
+}
+
+/// A filter's id from the query string: empty is none, anything but a number is refused.
+fn filter_id(raw: &str) -> AppResult<Option<i64>> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => raw
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::BadRequest("Choose a filter from the lists.".into())),
+    }
 }
 
 pub async fn list_posts(
@@ -117,37 +138,65 @@ async fn list(
         raw => crate::web::public::page_number(raw)?,
     };
     let text: String = params.q.chars().take(200).collect();
+    let (author_id, tag_id) = (filter_id(&params.author)?, filter_id(&params.tag)?);
+    let sort = Sort::parse(&params.sort);
     let query = ListQuery {
         kind,
         shelf,
         text: text.clone(),
+        author_id,
+        tag_id,
+        sort,
         page,
         per_page: PER_PAGE,
     };
     let now = now();
-    let (settings, (entries, more)) = state
+    let (settings, (entries, more), staff, tag_names) = state
         .db
         .run(move |conn| {
             Ok::<_, AppError>((
                 settings::current(conn, now)?,
                 editing::list(conn, &query, now)?,
+                users::staff(conn)?,
+                tags::names(conn)?,
             ))
         })
         .await?;
     let url = |shelf: Shelf, page: i64| {
-        let mut url = format!("{base}?status={}", shelf.as_str());
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        pairs.append_pair("status", shelf.as_str());
         if !text.is_empty() {
-            url.push_str("&q=");
-            url.extend(url::form_urlencoded::byte_serialize(text.as_bytes()));
+            pairs.append_pair("q", &text);
+        }
+        if let Some(author) = author_id {
+            pairs.append_pair("author", &author.to_string());
+        }
+        if let Some(tag) = tag_id {
+            pairs.append_pair("tag", &tag.to_string());
+        }
+        if sort != Sort::Changed {
+            pairs.append_pair("sort", sort.as_str());
         }
         if page > 1 {
-            url.push_str(&format!("&page={page}"));
+            pairs.append_pair("page", &page.to_string());
         }
-        url
+        format!("{base}?{}", pairs.finish())
     };
     let page_view = ListPage {
         layout: layout(state, base, heading).await?,
         heading,
+        authors: staff
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.display_name))
+            .collect(),
+        tags: tag_names
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        sorts: Sort::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        author: author_id.map(|id| id.to_string()).unwrap_or_default(),
+        tag: tag_id.map(|id| id.to_string()).unwrap_or_default(),
+        sort: sort.as_str(),
         notice: take_notice(&me.0.session),
         kind: kind.as_str(),
         base,
