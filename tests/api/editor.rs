@@ -17,11 +17,22 @@ pub async fn editor_fields(
     assert_eq!(response.status(), StatusCode::OK, "GET {path}");
     let doc = parse_html(&response.text().await.unwrap());
     let mut fields = Vec::new();
-    for input in select(&doc, "form.form input[name], form.form textarea[name]") {
+    let selected = scraper::Selector::parse("option[selected]").unwrap();
+    for input in select(
+        &doc,
+        "form.form input[name], form.form textarea[name], form.form select[name]",
+    ) {
         let element = input.value();
         let name = element.attr("name").unwrap().to_string();
         let value = if element.name() == "textarea" {
             input.text().collect::<String>()
+        } else if element.name() == "select" {
+            input
+                .select(&selected)
+                .next()
+                .and_then(|o| o.value().attr("value"))
+                .unwrap_or("")
+                .to_string()
         } else if element.attr("type") == Some("checkbox") {
             if element.attr("checked").is_none() {
                 continue;
@@ -617,4 +628,61 @@ async fn an_edit_shows_on_the_very_next_request_despite_the_page_cache() {
     );
     let home = app.page("/", 200).await;
     assert!(text_of(&home, "main").contains("Second title"));
+}
+
+#[tokio::test]
+async fn editors_choose_and_order_the_authors_and_others_cannot() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let first = app.author("Ada First");
+    let second = app.author("Bo Second");
+    let path = write(&app, &editor, "Joint work", "joint-work", "publish").await;
+    let fields = editor_fields(&app, &editor, &path).await;
+    let (a, b) = (first.id.to_string(), second.id.to_string());
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(
+            fields.clone(),
+            &[("author_1", &b), ("author_2", &a), ("author_3", "")],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let doc = app.page("/joint-work/", 200).await;
+    let bylines: Vec<String> = select(&doc, "a[href^='/author/']")
+        .iter()
+        .map(|a| a.text().collect::<String>())
+        .collect();
+    assert_eq!(
+        bylines[..2],
+        ["Bo Second".to_string(), "Ada First".to_string()]
+    );
+
+    // Nobody, or someone who is not staff, is refused.
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(fields.clone(), &[("author_1", ""), ("author_2", "")]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(fields, &[("author_1", "999999")]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // An author sees no choosers, and a forged choice is refused.
+    let author = app.signed_in_as("au@example.com", Role::Author).await;
+    let own = write(&app, &author, "Mine", "mine", "save").await;
+    let fields = editor_fields(&app, &author, &own).await;
+    assert!(!fields.iter().any(|(n, _)| n == "author_1"));
+    let response = post(&app, &author, &own, &with(fields, &[("author_1", &a)])).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }

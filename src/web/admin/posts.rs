@@ -259,6 +259,7 @@ struct EditorPage {
     kind: &'static str,
     id: Option<i64>,
     fields: Vec<Field>,
+    author_fields: Vec<Field>,
     status: &'static str,
     can_publish: bool,
     is_live: bool,
@@ -284,12 +285,34 @@ pub struct EditorForm {
     meta_description: String,
     canonical_url: String,
     noindex: Option<String>,
+    author_1: String,
+    author_2: String,
+    author_3: String,
 }
 
+/// How many authors the editor offers to name, in order.
+const AUTHOR_SLOTS: usize = 3;
+
 impl EditorForm {
+    fn author_slots(&self) -> [&str; AUTHOR_SLOTS] {
+        [&self.author_1, &self.author_2, &self.author_3]
+    }
+
+    fn set_authors(&mut self, ids: &[i64]) {
+        let mut ids = ids.iter().map(i64::to_string);
+        self.author_1 = ids.next().unwrap_or_default();
+        self.author_2 = ids.next().unwrap_or_default();
+        self.author_3 = ids.next().unwrap_or_default();
+    }
+
+    /// Whether the form names authors at all (the fields only show to editors and above).
+    fn names_authors(&self) -> bool {
+        self.author_slots().iter().any(|s| !s.trim().is_empty())
+    }
+
     fn from_post(opened: &Opened, tz: Tz) -> EditorForm {
         let post = &opened.post;
-        EditorForm {
+        let mut form = EditorForm {
             kind: post.kind.clone(),
             version: post.version,
             action: String::new(),
@@ -312,7 +335,36 @@ impl EditorForm {
             meta_description: post.meta_description.clone().unwrap_or_default(),
             canonical_url: post.canonical_url.clone().unwrap_or_default(),
             noindex: post.noindex.then(|| "on".into()),
-        }
+            ..EditorForm::default()
+        };
+        form.set_authors(&opened.author_ids);
+        form
+    }
+
+    /// The author choosers, for those who may choose: (id, name) of each staff member.
+    fn author_fields(&self, staff: &[(String, String)], errors: &Errors) -> Vec<Field> {
+        let mut choices = vec![(String::new(), "—".to_string())];
+        choices.extend(staff.iter().cloned());
+        let labels = ["First author", "Second author", "Third author"];
+        let names = ["author_1", "author_2", "author_3"];
+        (0..AUTHOR_SLOTS)
+            .map(|n| {
+                let field = Field::new(names[n], labels[n], "select")
+                    .options(if n == 0 {
+                        staff.to_vec()
+                    } else {
+                        choices.clone()
+                    })
+                    .value(self.author_slots()[n]);
+                if n == 0 {
+                    field
+                        .hint("The first author is the byline's; the others follow in order.")
+                        .error(errors.get("author_1"))
+                } else {
+                    field
+                }
+            })
+            .collect()
     }
 
     fn fields(&self, errors: &Errors) -> Vec<Field> {
@@ -543,6 +595,12 @@ async fn editor_page(
         kind: context.kind.as_str(),
         id: context.id,
         fields: context.form.fields(errors),
+        author_fields: match me.role().can(Permission::EditAnyPost) {
+            true => context
+                .form
+                .author_fields(&staff_choices(state).await?, errors),
+            false => Vec::new(),
+        },
         status: context.status,
         can_publish: context.can_publish,
         is_live: context.is_live,
@@ -550,6 +608,56 @@ async fn editor_page(
         trashed: context.trashed,
         action: context.action,
     })
+}
+
+/// Everyone who can be named an author: active or invited staff, as (id, name).
+async fn staff_choices(state: &AppState) -> AppResult<Vec<(String, String)>> {
+    let staff = state.db.run(users::staff).await?;
+    Ok(staff
+        .into_iter()
+        .filter(|u| u.status() != users::Status::Suspended)
+        .map(|u| (u.id.to_string(), u.display_name))
+        .collect())
+}
+
+/// The ordered authors a save names. Editors and above choose them (each must be staff);
+/// anyone else keeps `current`, and a form naming others is refused.
+async fn chosen_authors(
+    state: &AppState,
+    me: &Staff,
+    form: &EditorForm,
+    current: Vec<i64>,
+    errors: &mut Errors,
+) -> AppResult<Vec<i64>> {
+    if !me.role().can(Permission::EditAnyPost) {
+        let mut unchanged = EditorForm::default();
+        unchanged.set_authors(&current);
+        if form.names_authors() && form.author_slots() != unchanged.author_slots() {
+            return Err(forbidden("choose the authors"));
+        }
+        return Ok(current);
+    }
+    let staff = staff_choices(state).await?;
+    let mut ids = Vec::new();
+    for raw in form.author_slots() {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        let Some((id, _)) = staff.iter().find(|(id, _)| id == raw) else {
+            return Err(AppError::BadRequest(
+                "Choose the authors from the lists.".into(),
+            ));
+        };
+        let id: i64 = id.parse().unwrap_or_default();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        errors.add("author_1", "Choose at least one author.");
+    }
+    Ok(ids)
 }
 
 /// The editor for a post not saved yet.
@@ -582,10 +690,11 @@ pub async fn new_post(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::WriteDrafts)?;
     let kind = kind_of(&params.kind);
-    let form = EditorForm {
+    let mut form = EditorForm {
         kind: kind.as_str().into(),
         ..EditorForm::default()
     };
+    form.set_authors(&[me.user().id]);
     let page = editor_page(
         &state,
         &me,
@@ -610,6 +719,7 @@ pub async fn create_post(
     }
     let settings = state.db.run(|conn| settings::current(conn, now())).await?;
     let mut errors = Errors::default();
+    let author_ids = chosen_authors(&state, &me, &form, vec![me.user().id], &mut errors).await?;
     let Some(checked) = check(&form, settings.timezone, &mut errors) else {
         let page = editor_page(&state, &me, unsaved(&me, kind, &form), &errors, None).await?;
         return private(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -623,13 +733,13 @@ pub async fn create_post(
             settings,
             kind,
             checked,
-            vec![author],
+            author_ids,
             status,
             published_at,
         )
         .await;
     }
-    let extras = Extras::new(&form, vec![author]);
+    let extras = Extras::new(&form, author_ids);
     let actor = Actor::of(me.user());
     let saved = state
         .db
@@ -906,6 +1016,8 @@ pub async fn save_post(
     let is_author = opened.author_ids.contains(&me.user().id);
     let now = now();
     let mut errors = Errors::default();
+    let author_ids =
+        chosen_authors(&state, &me, &form, opened.author_ids.clone(), &mut errors).await?;
     let Some(mut checked) = check(&form, settings.timezone, &mut errors) else {
         let page = editor_page(&state, &me, saved(&me, &opened, &form, now), &errors, None).await?;
         return private(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -921,7 +1033,7 @@ pub async fn save_post(
             settings,
             kind,
             checked,
-            opened.author_ids.clone(),
+            author_ids,
             status,
             published_at,
         )
@@ -933,7 +1045,7 @@ pub async fn save_post(
     if publishes && !me.role().can_publish(is_author) {
         return Err(forbidden("publish"));
     }
-    let (post_id, version, author_ids) = (post.id, form.version, opened.author_ids.clone());
+    let (post_id, version) = (post.id, form.version);
     let extras = Extras::new(&form, author_ids).with_cover(post);
     let actor = Actor::of(me.user());
     let outcome = state

@@ -93,6 +93,7 @@ pub async fn list_revisions(
 #[template(path = "admin/revision.html")]
 struct RevisionPage {
     layout: Layout,
+    notice: Option<String>,
     csrf: String,
     post_id: i64,
     revision_id: i64,
@@ -188,6 +189,7 @@ pub async fn show_revision(
             "Revision",
         )
         .await?,
+        notice: take_notice(&me.0.session),
         csrf: csrf::token(&me.0.session)?,
         post_id,
         revision_id,
