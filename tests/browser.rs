@@ -335,3 +335,164 @@ async fn arrive(client: &Client, path: &str, heading_start: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Where screenshots go, for CI to keep as artifacts.
+fn screenshot_path(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+async fn set_value(client: &Client, css: &str, value: &str) {
+    // Typing into date and time inputs depends on the browser's locale; set them directly.
+    client
+        .execute(
+            "document.querySelector(arguments[0]).value = arguments[1];",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn the_owner_writes_previews_publishes_schedules_and_unpublishes() {
+    let app = spawn_app().await;
+    app.user_with_password(
+        "owner@example.com",
+        quire::domain::users::Role::Owner,
+        helpers::PASSWORD,
+    );
+    let (_driver, client) = browser(1200, &[]).await;
+    let find = |css: &'static str| {
+        let client = client.clone();
+        async move { client.find(Locator::Css(css)).await.unwrap() }
+    };
+
+    client.goto(&app.url("/account/login")).await.unwrap();
+    find("#f-email")
+        .await
+        .send_keys("owner@example.com")
+        .await
+        .unwrap();
+    find("#f-password")
+        .await
+        .send_keys(helpers::PASSWORD)
+        .await
+        .unwrap();
+    find("form.form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    arrive(&client, "/admin", "Admin").await;
+
+    // Write a post with a heading, a table and a code block.
+    client.goto(&app.url("/admin/posts/new")).await.unwrap();
+    find("#f-title")
+        .await
+        .send_keys("Tables and code")
+        .await
+        .unwrap();
+    let markdown = "## A heading\n\n| Plan | Price |\n|------|-------|\n| Free | 0 |\n\n```rust\nfn main() {}\n```\n";
+    set_value(&client, "#f-markdown", markdown).await;
+    find("#f-tags").await.send_keys("Craft").await.unwrap();
+    client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
+    std::fs::write(
+        screenshot_path("editor.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Preview opens in a new tab, rendered as readers will see it; nothing is saved yet.
+    let editor_window = client.window().await.unwrap();
+    find("button[value=preview]").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let preview_window = loop {
+        let windows = client.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != editor_window) {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "the preview did not open");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    client.switch_to_window(preview_window).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while heading(&client).await != "Tables and code" {
+        assert!(Instant::now() < deadline, "the preview did not render");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(client.find(Locator::Css("main table")).await.is_ok());
+    assert!(client.find(Locator::Css("main pre code")).await.is_ok());
+    client.close_window().await.unwrap();
+    client.switch_to_window(editor_window).await.unwrap();
+    assert_eq!(app.get("/tables-and-code/").await.status(), 404);
+
+    // Publish, and read it on the public site.
+    find("button[value=publish]").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.find(Locator::Css(".notice")).await.is_err() {
+        assert!(Instant::now() < deadline, "publishing did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let editor_path = client.current_url().await.unwrap().path().to_string();
+    assert!(
+        find(".notice")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("published")
+    );
+    client.goto(&app.url("/tables-and-code/")).await.unwrap();
+    assert_eq!(heading(&client).await, "Tables and code");
+    assert_eq!(find("main h2").await.text().await.unwrap(), "A heading");
+    assert!(client.find(Locator::Css("main table td")).await.is_ok());
+    assert!(client.find(Locator::Css("main pre code")).await.is_ok());
+    std::fs::write(
+        screenshot_path("published-post.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Schedule another for next year: saved, but not public yet.
+    client.goto(&app.url("/admin/posts/new")).await.unwrap();
+    find("#f-title")
+        .await
+        .send_keys("Coming soon")
+        .await
+        .unwrap();
+    let next_year = (now() + chrono::Duration::days(365))
+        .format("%Y-%m-%dT09:30")
+        .to_string();
+    set_value(&client, "#f-publish_at", &next_year).await;
+    find("button[value=publish]").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.find(Locator::Css(".notice")).await.is_err() {
+        assert!(Instant::now() < deadline, "scheduling did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        find(".notice")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("scheduled")
+    );
+    assert_eq!(app.get("/coming-soon/").await.status(), 404);
+
+    // Unpublish the first: it leaves the public site.
+    client.goto(&app.url(&editor_path)).await.unwrap();
+    find("button[value=unpublish]").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.find(Locator::Css(".notice")).await.is_err() {
+        assert!(Instant::now() < deadline, "unpublishing did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.get("/tables-and-code/").await.status(), 404);
+    client.close().await.unwrap();
+}
