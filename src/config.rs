@@ -27,7 +27,18 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("QUIRE_LOG", "info"),
     ("QUIRE_LOG_FORMAT", "pretty"),
     ("QUIRE_PAGE_CACHE", "64MB"),
+    ("QUIRE_UPLOAD_LIMIT", "10MB"),
 ];
+
+pub const DEFAULT_UPLOAD_LIMIT: usize = 10 << 20;
+const MAX_UPLOAD_LIMIT: usize = 100 << 20;
+
+impl Config {
+    /// The directory uploaded images and their variants are kept in.
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+}
 
 /// A configuration problem, reported as one line that names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +128,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The page cache's memory budget in bytes; `None` turns the cache off.
     pub page_cache: Option<usize>,
+    /// The largest image upload accepted, in bytes.
+    pub upload_limit: usize,
 }
 
 impl fmt::Debug for Config {
@@ -156,6 +169,12 @@ impl Config {
 
         let data_dir = PathBuf::from(get("QUIRE_DATA_DIR").unwrap_or_else(|| "data".into()));
         prepare_data_dir(&data_dir).map_err(|m| invalid("QUIRE_DATA_DIR", m))?;
+        std::fs::create_dir_all(data_dir.join("media")).map_err(|e| {
+            invalid(
+                "QUIRE_DATA_DIR",
+                format!("cannot create its media directory: {e}"),
+            )
+        })?;
 
         let database_url = match get("QUIRE_DATABASE_URL") {
             Some(raw) => DatabaseUrl::parse(&raw).map_err(|m| invalid("QUIRE_DATABASE_URL", m))?,
@@ -237,6 +256,18 @@ impl Config {
             None => Some(crate::web::page_cache::DEFAULT_BUDGET),
         };
 
+        let upload_limit = match get("QUIRE_UPLOAD_LIMIT") {
+            Some(raw) => crate::web::page_cache::parse_budget(&raw)
+                .and_then(|size| size.ok_or_else(|| "uploads cannot be turned off".to_string()))
+                .and_then(|size| {
+                    (size <= MAX_UPLOAD_LIMIT)
+                        .then_some(size)
+                        .ok_or_else(|| "at most 100MB".to_string())
+                })
+                .map_err(|m| invalid("QUIRE_UPLOAD_LIMIT", m))?,
+            None => DEFAULT_UPLOAD_LIMIT,
+        };
+
         Ok(Config {
             bind,
             database_url,
@@ -250,6 +281,7 @@ impl Config {
             log_filter,
             log_format,
             page_cache,
+            upload_limit,
         })
     }
 
@@ -411,6 +443,8 @@ mod tests {
             ("QUIRE_LOG_FORMAT", "xml"),
             ("QUIRE_LOG", "[[["),
             ("QUIRE_PAGE_CACHE", "lots"),
+            ("QUIRE_UPLOAD_LIMIT", "off"),
+            ("QUIRE_UPLOAD_LIMIT", "1GB"),
         ];
         for (var, value) in cases {
             let err = config_with(&[(var, value)]).expect_err(var);

@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod housekeeping;
+pub mod images;
 pub mod mail;
 pub mod render;
 pub mod startup;

@@ -71,6 +71,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let started = Instant::now();
     let https = state.config.is_https();
     let static_dir = state.assets.dir().to_path_buf();
+    let media_dir = state.config.media_dir();
     if let Some(cache) = &state.page_cache {
         page_cache::spawn_poller(cache, state.db.clone());
     }
@@ -81,6 +82,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         let static_dir = static_dir.clone();
+        let media_dir = media_dir.clone();
         App::new()
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(FORM_LIMIT))
@@ -97,7 +99,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(from_fn(page_cache::page_cache))
             .wrap(from_fn(request_log))
             .wrap(TracingLogger::default())
-            .configure(move |cfg| routes(cfg, &static_dir))
+            .configure(move |cfg| routes(cfg, &static_dir, &media_dir))
     })
     // Headers and body often leave as separate segments; without TCP_NODELAY, Nagle's
     // algorithm holds the second until the client's delayed ACK, adding up to 40 ms.

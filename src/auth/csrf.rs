@@ -36,7 +36,9 @@ pub fn token(session: &Session) -> Result<String, AppError> {
 const EXPIRED: &str = "This form has expired or did not come from this site. \
      Go back, reload the page and try again.";
 
-fn check(session: &Session, submitted: Option<&str>) -> Result<(), AppError> {
+/// Checks a submitted token against the session's; for forms `CsrfForm` cannot read
+/// (multipart uploads).
+pub fn check(session: &Session, submitted: Option<&str>) -> Result<(), AppError> {
     let expected = session.get::<String>(keys::CSRF).ok().flatten();
     match (expected, submitted) {
         (Some(expected), Some(submitted)) if same_secret(&expected, submitted) => Ok(()),

@@ -175,6 +175,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        stem -> Text,
+        extension -> Text,
+        original_name -> Text,
+        width -> Integer,
+        height -> Integer,
+        bytes -> BigInt,
+        variants -> Text,
+        alt -> Text,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(post_authors -> posts (post_id));
@@ -198,4 +214,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_revisions,
     gone_paths,
     audit_log,
+    media,
 );

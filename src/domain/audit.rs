@@ -18,16 +18,18 @@ pub enum Object {
     User,
     Settings,
     Redirect,
+    Media,
 }
 
 impl Object {
-    pub const ALL: [Object; 6] = [
+    pub const ALL: [Object; 7] = [
         Object::Post,
         Object::Page,
         Object::Tag,
         Object::User,
         Object::Settings,
         Object::Redirect,
+        Object::Media,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +40,7 @@ impl Object {
             Object::User => "user",
             Object::Settings => "settings",
             Object::Redirect => "redirect",
+            Object::Media => "image",
         }
     }
 

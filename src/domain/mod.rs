@@ -5,6 +5,7 @@ pub mod audit;
 pub mod changes;
 pub mod editing;
 pub mod gone;
+pub mod media;
 pub mod posts;
 pub mod redirects;
 pub mod revisions;

@@ -32,7 +32,11 @@ pub const EDITOR_LIMIT: usize = 16 * 1024 * 1024;
 /// Fingerprinted assets never change under the same name.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-pub fn routes(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
+pub fn routes(
+    cfg: &mut web::ServiceConfig,
+    static_dir: &std::path::Path,
+    media_dir: &std::path::Path,
+) {
     use public::{author, home, post, tag};
     use seo::{feeds, robots, sitemaps};
     accounts(cfg);
@@ -48,6 +52,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
                     .use_etag(true)
                     .try_compressed(),
             ),
+    )
+    // Uploads: generated names that never change, so cacheable for good like static files.
+    .service(
+        web::scope("/media")
+            .wrap(
+                middleware::DefaultHeaders::new()
+                    .add((CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE))),
+            )
+            .service(actix_files::Files::new("", media_dir).use_etag(true)),
     )
     .route("/healthz", read().to(health::healthz))
     .route("/readyz", read().to(health::readyz))
@@ -136,7 +149,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
     use admin::{
-        audit, dashboard, people, posts, redirects, revisions, settings, setup, staff, tags,
+        audit, dashboard, media, people, posts, redirects, revisions, settings, setup, staff, tags,
     };
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
@@ -214,6 +227,22 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/people/{id}/transfer",
             web::post().to(people::transfer),
+        )
+        .route("/admin/media", read().to(media::show_library))
+        .service(
+            web::resource("/admin/media")
+                .app_data(web::PayloadConfig::new(EDITOR_LIMIT))
+                .route(web::post().to(media::upload)),
+        )
+        .route("/admin/media/{id}", read().to(media::show_item))
+        .route("/admin/media/{id}", web::post().to(media::save_item))
+        .route(
+            "/admin/media/{id}/delete",
+            read().to(media::confirm_delete_item),
+        )
+        .route(
+            "/admin/media/{id}/delete",
+            web::post().to(media::delete_item),
         )
         .route("/admin/settings", read().to(settings::show_settings))
         .route("/admin/settings", web::post().to(settings::save_settings))

@@ -10,6 +10,7 @@ mod helpers;
 mod history;
 mod http;
 mod mail;
+mod media;
 mod migrations;
 mod organising;
 mod pages;

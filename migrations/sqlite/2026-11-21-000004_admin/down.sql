@@ -1,3 +1,4 @@
+DROP TABLE media;
 ALTER TABLE tags DROP COLUMN meta_description;
 ALTER TABLE tags DROP COLUMN meta_title;
 ALTER TABLE site_settings DROP COLUMN social;

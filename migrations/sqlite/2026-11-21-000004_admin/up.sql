@@ -40,3 +40,21 @@ ALTER TABLE site_settings ADD COLUMN social TEXT NOT NULL DEFAULT '[]';
 -- A tag's own title and description for search engines.
 ALTER TABLE tags ADD COLUMN meta_title TEXT;
 ALTER TABLE tags ADD COLUMN meta_description TEXT;
+
+-- The media library: uploaded images, re-encoded under generated names, with their resized
+-- variants (widths as a JSON list) beside them in the media directory.
+CREATE TABLE media (
+    id INTEGER PRIMARY KEY,
+    stem TEXT NOT NULL,
+    extension TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    bytes BIGINT NOT NULL,
+    variants TEXT NOT NULL DEFAULT '[]',
+    alt TEXT NOT NULL DEFAULT '',
+    uploaded_by INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX media_stem ON media (stem);
+CREATE INDEX media_created ON media (created_at, id);

@@ -68,6 +68,7 @@ fn link_to(object_type: &str, id: Option<i64>) -> Option<String> {
         Object::User => Some(format!("/admin/people/{id}")),
         Object::Redirect => Some(format!("/admin/redirects/{id}")),
         Object::Settings => Some("/admin/settings".into()),
+        Object::Media => Some(format!("/admin/media/{id}")),
     }
 }
 

@@ -1,0 +1,509 @@
+//! The media library: upload images (multipart, checked and re-encoded by `images`), list
+//! and find them, edit their alt text, and delete them (with a warning when posts use them).
+//! Files live in the media directory under generated names and are served at `/media/`.
+
+use std::path::{Path, PathBuf};
+
+use actix_multipart::Multipart;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use futures_util::TryStreamExt;
+use serde::Deserialize;
+
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::identity::Staff;
+use crate::auth::permissions::Permission;
+use crate::db::write_transaction;
+use crate::domain::audit::{self, Actor, Object};
+use crate::domain::media::{self, Media, NewMedia};
+use crate::error::{AppError, AppResult};
+use crate::images::{self, MediaError};
+use crate::state::{AppState, now};
+use crate::web::account::login::Empty;
+use crate::web::account::{layout, ok, private, see_other, set_notice, take_notice};
+use crate::web::admin::confirm::{self, Question};
+use crate::web::forms::{Errors, Field};
+use crate::web::views::Layout;
+
+const PER_PAGE: i64 = 40;
+const MAX_ALT: usize = 300;
+
+// ---- The library ----
+
+#[derive(Template)]
+#[template(path = "admin/media.html")]
+struct LibraryPage {
+    layout: Layout,
+    notice: Option<String>,
+    problem: Option<String>,
+    csrf: String,
+    text: String,
+    items: Vec<ItemView>,
+    newer_url: Option<String>,
+    older_url: Option<String>,
+    file_error: Option<String>,
+    alt: Vec<Field>,
+    limit_mb: usize,
+}
+
+struct ItemView {
+    id: i64,
+    thumbnail: String,
+    width: i32,
+    height: i32,
+    alt: String,
+    name: String,
+    size: String,
+}
+
+impl ItemView {
+    fn new(item: Media) -> ItemView {
+        // The smallest variant, else the full-size image.
+        let thumbnail = match item.variant_widths().first() {
+            Some(width) => format!("/media/{}-{width}.webp", item.stem),
+            None => format!("/media/{}.webp", item.stem),
+        };
+        let shown_width = item
+            .variant_widths()
+            .first()
+            .copied()
+            .unwrap_or(item.width as u32);
+        let shown_height = (i64::from(item.height) * i64::from(shown_width)
+            / i64::from(item.width.max(1)))
+        .max(1) as i32;
+        ItemView {
+            id: item.id,
+            thumbnail,
+            width: shown_width as i32,
+            height: shown_height,
+            size: human_size(item.bytes),
+            alt: item.alt,
+            name: item.original_name,
+        }
+    }
+}
+
+fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
+        b => format!("{} KB", (b + 1023) / 1024),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LibraryParams {
+    q: String,
+    page: String,
+}
+
+fn alt_field(alt: &str, errors: &Errors) -> Vec<Field> {
+    vec![
+        Field::new("alt", "Alt text", "text")
+            .value(alt)
+            .max(MAX_ALT)
+            .hint("What the image shows, for people who cannot see it.")
+            .error(errors.get("alt")),
+    ]
+}
+
+async fn library_page(
+    state: &AppState,
+    session: &Session,
+    (text, page): (String, i64),
+    alt: &str,
+    errors: &Errors,
+) -> AppResult<LibraryPage> {
+    let query = text.clone();
+    let (items, more) = state
+        .db
+        .run(move |conn| media::page(conn, &query, page, PER_PAGE))
+        .await?;
+    let url = |page: i64| {
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        if !text.is_empty() {
+            pairs.append_pair("q", &text);
+        }
+        pairs.append_pair("page", &page.to_string());
+        format!("/admin/media?{}", pairs.finish())
+    };
+    Ok(LibraryPage {
+        layout: layout(state, "/admin/media", "Media").await?,
+        notice: take_notice(session),
+        problem: (!errors.is_empty()).then(|| "The image was not added; see below.".into()),
+        csrf: csrf::token(session)?,
+        items: items.into_iter().map(ItemView::new).collect(),
+        newer_url: (page > 1).then(|| url(page - 1)),
+        older_url: more.then(|| url(page + 1)),
+        file_error: errors.get("file"),
+        alt: alt_field(alt, errors),
+        limit_mb: state.config.upload_limit >> 20,
+        text,
+    })
+}
+
+pub async fn show_library(
+    state: web::Data<AppState>,
+    me: Staff,
+    params: web::Query<LibraryParams>,
+) -> AppResult<HttpResponse> {
+    me.require(Permission::UploadMedia)?;
+    let text: String = params.q.trim().chars().take(200).collect();
+    let page = match params.page.as_str() {
+        "" => 1,
+        raw => crate::web::public::page_number(raw)?,
+    };
+    ok(&library_page(&state, &me.0.session, (text, page), "", &Errors::default()).await?)
+}
+
+/// What the upload form sent.
+#[derive(Default)]
+struct Upload {
+    csrf_token: Option<String>,
+    alt: String,
+    file_name: String,
+    bytes: Vec<u8>,
+    too_large: bool,
+}
+
+/// Reads the multipart form, keeping at most `limit` bytes of the file (and noting if there
+/// was more) and a little of every other field.
+async fn read_upload(mut payload: Multipart, limit: usize) -> AppResult<Upload> {
+    let bad = |_| AppError::BadRequest("The upload could not be read; try again.".into());
+    let mut upload = Upload::default();
+    while let Some(mut field) = payload.try_next().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let cap = if name == "file" { limit } else { 4096 };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(bad)? {
+            if bytes.len() + chunk.len() > cap {
+                if name == "file" {
+                    upload.too_large = true;
+                }
+                // Drain the rest without keeping it.
+                while field.try_next().await.map_err(bad)?.is_some() {}
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "file" => {
+                upload.file_name = field
+                    .content_disposition()
+                    .and_then(|d| d.get_filename())
+                    .unwrap_or("image")
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect();
+                upload.bytes = bytes;
+            }
+            "alt" => upload.alt = String::from_utf8_lossy(&bytes).into_owned(),
+            "csrf_token" => upload.csrf_token = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+/// A random name for an upload's files: no user input reaches the file system.
+fn new_stem() -> String {
+    let token = crate::auth::tokens::random_token();
+    token
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+fn write_files(dir: &Path, stem: &str, files: &[images::Output]) -> std::io::Result<()> {
+    for file in files {
+        std::fs::write(dir.join(format!("{stem}{}", file.suffix)), &file.bytes)?;
+    }
+    Ok(())
+}
+
+fn remove_files(dir: &Path, names: &[String]) {
+    for name in names {
+        if let Err(error) = std::fs::remove_file(dir.join(name))
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(%error, file = %name, "could not remove a media file");
+        }
+    }
+}
+
+pub async fn upload(
+    state: web::Data<AppState>,
+    me: Staff,
+    payload: Multipart,
+) -> AppResult<HttpResponse> {
+    me.require(Permission::UploadMedia)?;
+    let limit = state.config.upload_limit;
+    let upload = read_upload(payload, limit).await?;
+    csrf::check(&me.0.session, upload.csrf_token.as_deref())?;
+    let mut errors = Errors::default();
+    let alt = errors.text("alt", "The alt text", &upload.alt, MAX_ALT);
+    let processed = if upload.too_large {
+        Err(MediaError::TooLarge {
+            limit_mb: (limit >> 20) as u64,
+        })
+    } else {
+        let bytes = upload.bytes;
+        web::block(move || images::process(&bytes))
+            .await
+            .map_err(AppError::internal)?
+    };
+    let processed = match processed {
+        Ok(processed) if errors.is_empty() => processed,
+        outcome => {
+            if let Err(problem) = outcome {
+                errors.add("file", problem);
+            }
+            let page =
+                library_page(&state, &me.0.session, (String::new(), 1), &alt, &errors).await?;
+            let status = if upload.too_large {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return private(status, &page);
+        }
+    };
+
+    let dir: PathBuf = state.config.media_dir();
+    let stem = new_stem();
+    let new = NewMedia {
+        stem: stem.clone(),
+        extension: processed.extension.to_string(),
+        original_name: upload.file_name,
+        width: processed.width as i32,
+        height: processed.height as i32,
+        bytes: processed.files.iter().map(|f| f.bytes.len() as i64).sum(),
+        variants: processed.variants.clone(),
+        alt,
+        uploaded_by: me.user().id,
+    };
+    let names: Vec<String> = processed
+        .files
+        .iter()
+        .map(|f| format!("{stem}{}", f.suffix))
+        .collect();
+    let (write_dir, write_stem) = (dir.clone(), stem.clone());
+    web::block(move || write_files(&write_dir, &write_stem, &processed.files))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    let actor = Actor::of(me.user());
+    let stored = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let id = media::insert(conn, &new, now())?;
+                let object = (Object::Media, Some(id));
+                audit::record(conn, &actor, "uploaded", object, &new.original_name, now())?;
+                Ok::<_, AppError>(id)
+            })
+        })
+        .await;
+    match stored {
+        Ok(id) => {
+            set_notice(&me.0.session, "Image added to the library.");
+            Ok(see_other(&format!("/admin/media/{id}")))
+        }
+        Err(error) => {
+            // Nothing refers to the files yet: take them away again.
+            remove_files(&dir, &names);
+            Err(error)
+        }
+    }
+}
+
+// ---- One image ----
+
+#[derive(Template)]
+#[template(path = "admin/media_item.html")]
+struct ItemPage {
+    layout: Layout,
+    notice: Option<String>,
+    csrf: String,
+    item: Media,
+    original_srcset: String,
+    webp_srcset: String,
+    size: String,
+    used_by: Vec<String>,
+    fields: Vec<Field>,
+}
+
+/// Loads an image `me` may change: editors and above any, others their own uploads.
+async fn open_item(state: &AppState, me: &Staff, id: i64) -> AppResult<Media> {
+    me.require(Permission::UploadMedia)?;
+    let item = state
+        .db
+        .run(move |conn| media::by_id(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !me.role().can(Permission::EditAnyPost) && item.uploaded_by != Some(me.user().id) {
+        return Err(AppError::Forbidden(
+            "Your role allows changing only the images you uploaded.".into(),
+        ));
+    }
+    Ok(item)
+}
+
+async fn item_page(
+    state: &AppState,
+    me: &Staff,
+    item: Media,
+    alt: &str,
+    errors: &Errors,
+) -> AppResult<ItemPage> {
+    let lookup = item.clone();
+    let used_by = state
+        .db
+        .run(move |conn| media::used_by(conn, &lookup))
+        .await?;
+    let (original_srcset, webp_srcset) = item.srcsets();
+    Ok(ItemPage {
+        layout: layout(state, &format!("/admin/media/{}", item.id), "Image").await?,
+        notice: take_notice(&me.0.session),
+        csrf: csrf::token(&me.0.session)?,
+        original_srcset,
+        webp_srcset,
+        size: human_size(item.bytes),
+        used_by,
+        fields: vec![Field::new("alt", "Alt text", "text")
+            .value(alt)
+            .max(MAX_ALT)
+            .hint("What the image shows, for people who cannot see it. Used wherever the image appears without its own.")
+            .error(errors.get("alt"))],
+        item,
+    })
+}
+
+pub async fn show_item(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let item = open_item(&state, &me, id.into_inner()).await?;
+    let alt = item.alt.clone();
+    ok(&item_page(&state, &me, item, &alt, &Errors::default()).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AltForm {
+    alt: String,
+}
+
+pub async fn save_item(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AltForm>,
+) -> AppResult<HttpResponse> {
+    let item = open_item(&state, &me, id.into_inner()).await?;
+    let mut errors = Errors::default();
+    let alt = errors.text("alt", "The alt text", &form.alt, MAX_ALT);
+    if !errors.is_empty() {
+        let page = item_page(&state, &me, item, &form.alt, &errors).await?;
+        return private(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let (id, actor, name) = (item.id, Actor::of(me.user()), item.original_name.clone());
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                media::set_alt(conn, id, &alt)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    "updated",
+                    (Object::Media, Some(id)),
+                    &name,
+                    now(),
+                )
+            })
+        })
+        .await?;
+    set_notice(&me.0.session, "Saved.");
+    Ok(see_other(&format!("/admin/media/{id}")))
+}
+
+pub async fn confirm_delete_item(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let item = open_item(&state, &me, id.into_inner()).await?;
+    let lookup = item.clone();
+    let used_by = state
+        .db
+        .run(move |conn| media::used_by(conn, &lookup))
+        .await?;
+    let mut explanation = vec![format!(
+        "{} and its resized copies will be deleted. This cannot be undone.",
+        item.original_name
+    )];
+    if !used_by.is_empty() {
+        explanation.push(format!(
+            "Warning: it is in use by {} ({}). Those pages will show a missing image until you change them.",
+            if used_by.len() == 1 { "1 post or page".to_string() } else { format!("{} posts and pages", used_by.len()) },
+            used_by.join(", ")
+        ));
+    }
+    confirm::ask(
+        &state,
+        &me,
+        Question {
+            heading: format!("Delete {}?", item.original_name),
+            explanation,
+            action: format!("/admin/media/{}/delete", item.id),
+            hidden: Vec::new(),
+            button: "Delete the image".into(),
+            cancel: format!("/admin/media/{}", item.id),
+        },
+    )
+    .await
+}
+
+pub async fn delete_item(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let item = open_item(&state, &me, id.into_inner()).await?;
+    let (id, actor, name) = (item.id, Actor::of(me.user()), item.original_name.clone());
+    let deleted = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let deleted = media::delete(conn, id)?;
+                if deleted {
+                    audit::record(
+                        conn,
+                        &actor,
+                        "deleted",
+                        (Object::Media, Some(id)),
+                        &name,
+                        now(),
+                    )?;
+                }
+                Ok::<_, AppError>(deleted)
+            })
+        })
+        .await?;
+    if deleted {
+        let (dir, names) = (state.config.media_dir(), item.file_names());
+        web::block(move || remove_files(&dir, &names))
+            .await
+            .map_err(AppError::internal)?;
+    }
+    set_notice(&me.0.session, "Image deleted.");
+    Ok(see_other("/admin/media"))
+}

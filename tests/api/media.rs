@@ -1,0 +1,286 @@
+//! The media library: uploads checked by content and re-encoded without their metadata,
+//! variants generated and served for good, every bad file explained, and deletion warning
+//! when an image is in use.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
+use quire::domain::users::Role;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+use crate::helpers::{
+    SeedPost, TestApp, attr_of, location, parse_html, select, spawn_app, spawn_app_with, text_of,
+};
+
+fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+    let pixels = ImageBuffer::from_fn(width, height, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut out = Vec::new();
+    DynamicImage::ImageRgb8(pixels)
+        .write_to(&mut Cursor::new(&mut out), format)
+        .unwrap();
+    out
+}
+
+/// A JPEG carrying an EXIF block (as a camera would write, with a GPS-looking marker).
+fn jpeg_with_exif() -> Vec<u8> {
+    let jpeg = picture(400, 300, ImageFormat::Jpeg);
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend(b"MM\0*\0\0\0\x08\0\0GPS-SECRET-LOCATION");
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend(((payload.len() + 2) as u16).to_be_bytes());
+    out.extend(payload);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    bytes: Vec<u8>,
+    alt: &str,
+) -> reqwest::Response {
+    let token = app.csrf_token(client, "/admin/media").await;
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text("alt", alt.to_string())
+        .part("file", Part::bytes(bytes).file_name(name.to_string()));
+    client
+        .post(app.url("/admin/media"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn html(app: &TestApp, client: &reqwest::Client, path: &str) -> scraper::Html {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    parse_html(&response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_upload_is_re_encoded_with_variants_served_for_good() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let response = upload(
+        &app,
+        &editor,
+        "wide.png",
+        picture(1200, 600, ImageFormat::Png),
+        "A gradient",
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let item = location(&response);
+    let page = html(&app, &editor, &item).await;
+    assert_eq!(attr_of(&page, "img.media-preview", "width"), "1200");
+    assert_eq!(attr_of(&page, "img.media-preview", "height"), "600");
+    assert_eq!(attr_of(&page, "img.media-preview", "alt"), "A gradient");
+    let srcset = attr_of(&page, "picture source", "srcset");
+    assert_eq!(
+        srcset.matches("w,").count() + 1,
+        4,
+        "320, 640, 1024 and the full width: {srcset}"
+    );
+
+    // Every file is served, typed and cached for good.
+    let full = attr_of(&page, "img.media-preview", "src");
+    for url in srcset
+        .split(", ")
+        .map(|entry| entry.split(' ').next().unwrap().to_string())
+        .chain([full])
+    {
+        let response = app.get(&url).await;
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(kind == "image/webp" || kind == "image/png", "{url}: {kind}");
+        assert!(
+            response.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let bytes = response.bytes().await.unwrap();
+        let decoded = image::load_from_memory(&bytes).unwrap();
+        if url.contains("-320.") {
+            assert_eq!((decoded.width(), decoded.height()), (320, 160));
+        }
+    }
+
+    // The library lists it; the search finds it by name or alt text.
+    let library = html(&app, &editor, "/admin/media?q=gradient").await;
+    assert_eq!(select(&library, ".media-grid li").len(), 1);
+    let library = html(&app, &editor, "/admin/media?q=nothing-like-it").await;
+    assert!(select(&library, ".media-grid li").is_empty());
+}
+
+#[tokio::test]
+async fn exif_is_stripped_by_re_encoding() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let original = jpeg_with_exif();
+    assert!(original.windows(4).any(|w| w == b"Exif"));
+    let response = upload(&app, &editor, "photo.jpg", original, "").await;
+    let page = html(&app, &editor, &location(&response)).await;
+    let stored = app
+        .get(&attr_of(&page, "img.media-preview", "src"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(stored.starts_with(&[0xFF, 0xD8]), "still a JPEG");
+    assert!(!stored.windows(4).any(|w| w == b"Exif"));
+    assert!(!stored.windows(10).any(|w| w == b"GPS-SECRET"));
+}
+
+#[tokio::test]
+async fn bad_files_are_explained_and_nothing_is_kept() {
+    let app = spawn_app_with(|config| config.upload_limit = 1 << 20).await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let bomb = {
+        // A PNG claiming 30000 × 30000 pixels with no picture behind it.
+        let mut chunk = b"IHDR".to_vec();
+        chunk.extend(30_000u32.to_be_bytes());
+        chunk.extend(30_000u32.to_be_bytes());
+        chunk.extend([8, 2, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(13u32.to_be_bytes());
+        png.extend(&chunk);
+        png.extend(crc32(&chunk).to_be_bytes());
+        png
+    };
+    let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "notes.png",
+            b"These are my notes, not a picture.".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not an image",
+        ),
+        (
+            "empty.png",
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty",
+        ),
+        (
+            "bomb.png",
+            bomb,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "30000 × 30000",
+        ),
+        (
+            "big.png",
+            vec![0u8; 2 << 20],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than the 1 MB",
+        ),
+    ];
+    for (name, bytes, status, message) in cases {
+        let response = upload(&app, &editor, name, bytes, "Kept alt").await;
+        assert_eq!(response.status(), status, "{name}");
+        let doc = parse_html(&response.text().await.unwrap());
+        assert!(
+            text_of(&doc, "#file-error").contains(message),
+            "{name}: {}",
+            text_of(&doc, "#file-error")
+        );
+        assert_eq!(attr_of(&doc, "#f-file", "aria-invalid"), "true");
+        assert_eq!(
+            attr_of(&doc, "#f-alt", "value"),
+            "Kept alt",
+            "{name}: the alt text is kept"
+        );
+    }
+    let library = html(&app, &editor, "/admin/media").await;
+    assert!(
+        select(&library, ".media-grid li").is_empty(),
+        "nothing was added"
+    );
+
+    // Without the form's token, nothing happens.
+    let form = Form::new().part(
+        "file",
+        Part::bytes(picture(10, 10, ImageFormat::Png)).file_name("a.png"),
+    );
+    let response = editor
+        .post(app.url("/admin/media"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[tokio::test]
+async fn deleting_warns_when_in_use_and_removes_every_file() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let response = upload(
+        &app,
+        &editor,
+        "cover.png",
+        picture(700, 400, ImageFormat::Png),
+        "Cover",
+    )
+    .await;
+    let item = location(&response);
+    let page = html(&app, &editor, &item).await;
+    let src = attr_of(&page, "img.media-preview", "src");
+    app.seed(
+        SeedPost::published("illustrated", "Illustrated").markdown(&format!("![Cover]({src})")),
+    );
+
+    // Alt text is editable.
+    let response = app
+        .submit(&editor, &item, &item, &[("alt", "A new description")])
+        .await;
+    assert_eq!(location(&response), item);
+    let page = html(&app, &editor, &item).await;
+    assert!(
+        text_of(&page, "main").contains("Illustrated"),
+        "usage is listed"
+    );
+
+    let delete = format!("{item}/delete");
+    let confirm = html(&app, &editor, &delete).await;
+    assert!(
+        text_of(&confirm, "main").contains("Warning: it is in use by 1 post or page (Illustrated)")
+    );
+
+    // A contributor cannot delete someone else's image.
+    let contributor = app.signed_in_as("co@example.com", Role::Contributor).await;
+    let response = contributor.get(app.url(&delete)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let response = app.submit(&editor, &delete, &delete, &[]).await;
+    assert_eq!(location(&response), "/admin/media");
+    assert_eq!(app.get(&src).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        editor.get(app.url(&item)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
