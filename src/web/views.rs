@@ -44,6 +44,9 @@ pub struct Layout {
 pub struct ImageMeta {
     pub url: String,
     pub alt: String,
+    /// Known for images from the media library.
+    pub width: Option<i32>,
+    pub height: Option<i32>,
 }
 
 /// Open Graph article properties.

@@ -284,3 +284,86 @@ async fn deleting_warns_when_in_use_and_removes_every_file() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_library_image_becomes_a_cover_with_sizes_and_variants() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let response = upload(
+        &app,
+        &editor,
+        "harbour.jpg",
+        picture(1600, 900, ImageFormat::Jpeg),
+        "",
+    )
+    .await;
+    let item = html(&app, &editor, &location(&response)).await;
+    let src = attr_of(&item, "img.media-preview", "src");
+    let stem = src
+        .trim_start_matches("/media/")
+        .trim_end_matches(".jpg")
+        .to_string();
+
+    let path = crate::editor::write(&app, &editor, "Harbour", "harbour", "save").await;
+    let fields = crate::editor::editor_fields(&app, &editor, &path).await;
+    // The image has no alt text of its own, so the cover needs one.
+    let response = crate::editor::post(
+        &app,
+        &editor,
+        &path,
+        &crate::editor::with(fields.clone(), &[("cover", &stem), ("action", "publish")]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse_html(&response.text().await.unwrap());
+    assert_eq!(attr_of(&doc, "#f-cover_alt", "aria-invalid"), "true");
+    let response = crate::editor::post(
+        &app,
+        &editor,
+        &path,
+        &crate::editor::with(
+            fields.clone(),
+            &[("cover", "no-such-image"), ("cover_alt", "x")],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let chosen = crate::editor::with(
+        fields,
+        &[
+            ("cover", &stem),
+            ("cover_alt", "Boats at dawn"),
+            ("action", "publish"),
+        ],
+    );
+    let response = crate::editor::post(&app, &editor, &path, &chosen).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = app.page("/harbour/", 200).await;
+    let img = ".post__cover img";
+    assert_eq!(attr_of(&page, img, "src"), src);
+    assert_eq!(attr_of(&page, img, "width"), "1600");
+    assert_eq!(attr_of(&page, img, "height"), "900");
+    assert_eq!(attr_of(&page, img, "alt"), "Boats at dawn");
+    assert!(attr_of(&page, img, "srcset").contains(&format!("/media/{stem}-640.jpg 640w")));
+    assert!(!attr_of(&page, img, "sizes").is_empty());
+    assert!(attr_of(&page, ".post__cover source", "srcset").contains(".webp 1600w"));
+    assert_eq!(
+        attr_of(&page, "meta[property='og:image:width']", "content"),
+        "1600"
+    );
+    assert_eq!(
+        attr_of(&page, "meta[property='og:image:height']", "content"),
+        "900"
+    );
+    assert!(attr_of(&page, "meta[property='og:image']", "content").ends_with(&src));
+    // Every image on the page has its size and alt text.
+    for image in select(&page, "img") {
+        assert!(image.value().attr("width").is_some() && image.value().attr("alt").is_some());
+    }
+
+    // The editor shows the choice again.
+    let fields = crate::editor::editor_fields(&app, &editor, &path).await;
+    assert!(fields.contains(&("cover".to_string(), stem.clone())));
+    assert!(fields.contains(&("cover_alt".to_string(), "Boats at dawn".to_string())));
+}

@@ -14,6 +14,7 @@ use crate::auth::permissions::Permission;
 use crate::db::write_transaction;
 use crate::domain::audit::{self, Actor, Object};
 use crate::domain::editing::{self, Editable, ListQuery, Opened, Shelf, Sort};
+use crate::domain::media::{self, Media};
 use crate::domain::posts::{
     AuthorLink, MAX_MARKDOWN_BYTES, NewPost, Post, PostError, PostKind, PostStatus, TagLink,
 };
@@ -37,6 +38,7 @@ const MAX_TAG_NAME: usize = 100;
 const MAX_META_TITLE: usize = 300;
 const MAX_META_DESCRIPTION: usize = 500;
 const MAX_URL: usize = 2000;
+const MAX_COVER_ALT: usize = 300;
 
 fn kind_of(raw: &str) -> PostKind {
     PostKind::parse(raw).unwrap_or(PostKind::Post)
@@ -259,6 +261,7 @@ struct EditorPage {
     kind: &'static str,
     id: Option<i64>,
     fields: Vec<Field>,
+    cover_fields: Vec<Field>,
     author_fields: Vec<Field>,
     status: &'static str,
     can_publish: bool,
@@ -288,7 +291,13 @@ pub struct EditorForm {
     author_1: String,
     author_2: String,
     author_3: String,
+    /// A library image's stem, `current` for a cover from elsewhere kept as it is, or empty.
+    cover: String,
+    cover_alt: String,
 }
+
+/// The cover choice that keeps a cover which is not in the library (an imported one).
+const CURRENT_COVER: &str = "current";
 
 /// How many authors the editor offers to name, in order.
 const AUTHOR_SLOTS: usize = 3;
@@ -338,7 +347,47 @@ impl EditorForm {
             ..EditorForm::default()
         };
         form.set_authors(&opened.author_ids);
+        form.cover = match post.feature_image.as_deref() {
+            Some(url) => Media::stem_of(url).unwrap_or(CURRENT_COVER).to_string(),
+            None => String::new(),
+        };
+        form.cover_alt = post.feature_image_alt.clone().unwrap_or_default();
         form
+    }
+
+    /// The cover chooser: library images, newest first, and a cover kept from elsewhere.
+    fn cover_fields(
+        &self,
+        library: &[Media],
+        has_outside_cover: bool,
+        errors: &Errors,
+    ) -> Vec<Field> {
+        let mut choices = vec![(String::new(), "No cover image".to_string())];
+        if has_outside_cover {
+            choices.push((
+                CURRENT_COVER.into(),
+                "The current image (not in the library)".into(),
+            ));
+        }
+        choices.extend(library.iter().map(|item| {
+            let label = match item.alt.trim() {
+                "" => item.original_name.clone(),
+                alt => format!("{} ({alt})", item.original_name),
+            };
+            (item.stem.clone(), label)
+        }));
+        vec![
+            Field::new("cover", "Cover image", "select")
+                .options(choices)
+                .value(&self.cover)
+                .hint("From the media library; upload images there first.")
+                .error(errors.get("cover")),
+            Field::new("cover_alt", "Cover image alt text", "text")
+                .value(&self.cover_alt)
+                .max(MAX_COVER_ALT)
+                .hint("What the image shows. Required with a cover; empty uses the library's alt text.")
+                .error(errors.get("cover_alt")),
+        ]
     }
 
     /// The author choosers, for those who may choose: (id, name) of each staff member.
@@ -572,6 +621,8 @@ struct EditorContext<'a> {
     is_live: bool,
     is_published: bool,
     trashed: bool,
+    /// Whether the post has a cover from outside the library.
+    outside_cover: bool,
     form: &'a EditorForm,
 }
 
@@ -595,6 +646,12 @@ async fn editor_page(
         kind: context.kind.as_str(),
         id: context.id,
         fields: context.form.fields(errors),
+        cover_fields: {
+            let library = state.db.run(media::choices).await?;
+            context
+                .form
+                .cover_fields(&library, context.outside_cover, errors)
+        },
         author_fields: match me.role().can(Permission::EditAnyPost) {
             true => context
                 .form
@@ -618,6 +675,59 @@ async fn staff_choices(state: &AppState) -> AppResult<Vec<(String, String)>> {
         .filter(|u| u.status() != users::Status::Suspended)
         .map(|u| (u.id.to_string(), u.display_name))
         .collect())
+}
+
+/// The cover a save sets: (address, alt text). A library image needs alt text (its own
+/// serves when the field is empty); `current` keeps what the post has.
+async fn chosen_cover(
+    state: &AppState,
+    form: &EditorForm,
+    current: Option<&Editable>,
+    errors: &mut Errors,
+) -> AppResult<(Option<String>, Option<String>)> {
+    let typed_alt = errors.text("cover_alt", "The alt text", &form.cover_alt, MAX_COVER_ALT);
+    match form.cover.trim() {
+        "" => Ok((None, None)),
+        CURRENT_COVER => match current {
+            Some(post) if post.feature_image.is_some() => {
+                let alt = Some(typed_alt).filter(|a| !a.is_empty());
+                Ok((
+                    post.feature_image.clone(),
+                    alt.or_else(|| post.feature_image_alt.clone()),
+                ))
+            }
+            _ => {
+                errors.add("cover", "Choose an image from the library.");
+                Ok((None, None))
+            }
+        },
+        stem => {
+            let lookup = stem.to_string();
+            let Some(item) = state
+                .db
+                .run(move |conn| media::by_stem(conn, &lookup))
+                .await?
+            else {
+                errors.add(
+                    "cover",
+                    "That image is no longer in the library; choose another.",
+                );
+                return Ok((None, None));
+            };
+            let alt = if typed_alt.is_empty() {
+                item.alt.clone()
+            } else {
+                typed_alt
+            };
+            if alt.trim().is_empty() {
+                errors.add(
+                    "cover_alt",
+                    "Describe the cover image for people who cannot see it.",
+                );
+            }
+            Ok((Some(item.url()), Some(alt)))
+        }
+    }
 }
 
 /// The ordered authors a save names. Editors and above choose them (each must be staff);
@@ -673,6 +783,7 @@ fn unsaved<'a>(me: &Staff, kind: PostKind, form: &'a EditorForm) -> EditorContex
         is_live: false,
         is_published: false,
         trashed: false,
+        outside_cover: false,
         form,
     }
 }
@@ -720,6 +831,7 @@ pub async fn create_post(
     let settings = state.db.run(|conn| settings::current(conn, now())).await?;
     let mut errors = Errors::default();
     let author_ids = chosen_authors(&state, &me, &form, vec![me.user().id], &mut errors).await?;
+    let cover = chosen_cover(&state, &form, None, &mut errors).await?;
     let Some(checked) = check(&form, settings.timezone, &mut errors) else {
         let page = editor_page(&state, &me, unsaved(&me, kind, &form), &errors, None).await?;
         return private(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -727,19 +839,18 @@ pub async fn create_post(
     let now = now();
     let (status, published_at) = outcome(intent, PostStatus::Draft, checked.publish_at, now);
     let author = me.user().id;
+    let extras = Extras::new(&form, author_ids).with_cover(cover);
     if intent == Intent::Preview {
         return preview(
             &state,
             settings,
             kind,
             checked,
-            author_ids,
-            status,
-            published_at,
+            extras,
+            (status, published_at),
         )
         .await;
     }
-    let extras = Extras::new(&form, author_ids);
     let actor = Actor::of(me.user());
     let saved = state
         .db
@@ -816,9 +927,9 @@ impl Extras {
         }
     }
 
-    fn with_cover(mut self, post: &Editable) -> Extras {
-        self.feature_image = post.feature_image.clone();
-        self.feature_image_alt = post.feature_image_alt.clone();
+    fn with_cover(mut self, (image, alt): (Option<String>, Option<String>)) -> Extras {
+        self.feature_image = image;
+        self.feature_image_alt = alt;
         self
     }
 }
@@ -866,15 +977,25 @@ async fn preview(
     settings: SiteSettings,
     kind: PostKind,
     checked: Checked,
-    author_ids: Vec<i64>,
-    status: PostStatus,
-    published_at: Option<NaiveDateTime>,
+    extras: Extras,
+    (status, published_at): (PostStatus, Option<NaiveDateTime>),
 ) -> AppResult<HttpResponse> {
     let now = now();
     let rendered = render::render(&checked.markdown);
-    let authors = state
+    let Extras {
+        author_ids,
+        feature_image,
+        feature_image_alt,
+        ..
+    } = extras;
+    let cover_url = feature_image.clone();
+    let (authors, cover) = state
         .db
         .run(move |conn| {
+            let cover = match cover_url.as_deref().and_then(Media::stem_of) {
+                Some(stem) => media::by_stem(conn, stem)?,
+                None => None,
+            };
             let mut links = Vec::new();
             for id in author_ids {
                 if let Some(user) = users::by_id(conn, id)? {
@@ -884,7 +1005,7 @@ async fn preview(
                     });
                 }
             }
-            Ok::<_, AppError>(links)
+            Ok::<_, AppError>((links, cover))
         })
         .await?;
     let tags = checked
@@ -911,15 +1032,16 @@ async fn preview(
         created_at: now,
         updated_at: now,
         featured: false,
-        feature_image: None,
-        feature_image_alt: None,
+        feature_image,
+        feature_image_alt,
         meta_title: checked.meta_title,
         meta_description: checked.meta_description,
         canonical_url: checked.canonical_url,
         // A preview is never for search engines.
         noindex: true,
     };
-    let html = render_post(state, Found::preview(settings, post, authors, tags, now))?;
+    let found = Found::preview(settings, post, authors, tags, now).with_cover(cover);
+    let html = render_post(state, found)?;
     Ok(HttpResponse::Ok()
         .content_type(actix_web::http::header::ContentType::html())
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
@@ -967,6 +1089,10 @@ fn saved<'a>(
         is_live: post.is_live(now),
         is_published: post.status() != PostStatus::Draft,
         trashed: post.deleted_at.is_some(),
+        outside_cover: post
+            .feature_image
+            .as_deref()
+            .is_some_and(|url| Media::stem_of(url).is_none()),
         form,
     }
 }
@@ -1018,6 +1144,7 @@ pub async fn save_post(
     let mut errors = Errors::default();
     let author_ids =
         chosen_authors(&state, &me, &form, opened.author_ids.clone(), &mut errors).await?;
+    let cover = chosen_cover(&state, &form, Some(&opened.post), &mut errors).await?;
     let Some(mut checked) = check(&form, settings.timezone, &mut errors) else {
         let page = editor_page(&state, &me, saved(&me, &opened, &form, now), &errors, None).await?;
         return private(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -1027,15 +1154,15 @@ pub async fn save_post(
     let current = post.status();
     let (status, published_at) = outcome(intent, current, checked.publish_at, now);
     let kind = kind_of(&post.kind);
+    let extras = Extras::new(&form, author_ids).with_cover(cover);
     if intent == Intent::Preview {
         return preview(
             &state,
             settings,
             kind,
             checked,
-            author_ids,
-            status,
-            published_at,
+            extras,
+            (status, published_at),
         )
         .await;
     }
@@ -1046,7 +1173,6 @@ pub async fn save_post(
         return Err(forbidden("publish"));
     }
     let (post_id, version) = (post.id, form.version);
-    let extras = Extras::new(&form, author_ids).with_cover(post);
     let actor = Actor::of(me.user());
     let outcome = state
         .db

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 
 use super::{page_response, plausible_slug};
 use crate::domain::changes;
+use crate::domain::media::{self, Media};
 use crate::domain::posts::{self, AuthorLink, Post, PostLink, SlugLookup, TagLink};
 use crate::domain::settings::{self, SiteSettings};
 use crate::error::{AppError, AppResult};
@@ -24,6 +25,7 @@ const MIN_TOC_ENTRIES: usize = 3;
 struct PostPage {
     layout: Layout,
     is_page: bool,
+    cover: Option<Cover>,
     title: String,
     content: SafeHtml,
     toc: Vec<TocEntry>,
@@ -36,11 +38,30 @@ struct PostPage {
     newer: Option<Link>,
 }
 
+impl PostPage {
+    fn cover_sizes(&self) -> &'static str {
+        COVER_SIZES
+    }
+}
+
 impl PublicPage for PostPage {
     fn layout(&self) -> &Layout {
         &self.layout
     }
 }
+
+/// A cover image from the media library, with its sizes and variants.
+struct Cover {
+    src: String,
+    srcset: String,
+    webp_srcset: String,
+    width: i32,
+    height: i32,
+    alt: String,
+}
+
+/// The cover's `sizes`: the text column's width, or the screen's when narrower.
+const COVER_SIZES: &str = "(max-width: 45rem) 100vw, 45rem";
 
 /// Everything a post page shows, loaded from the database.
 #[derive(Clone)]
@@ -52,6 +73,8 @@ pub struct Found {
     older: Option<PostLink>,
     newer: Option<PostLink>,
     changed: NaiveDateTime,
+    /// The cover's library record, when the cover comes from the library.
+    cover: Option<Media>,
 }
 
 impl Found {
@@ -71,7 +94,13 @@ impl Found {
             older: None,
             newer: None,
             changed: now,
+            cover: None,
         }
+    }
+
+    pub fn with_cover(mut self, cover: Option<Media>) -> Found {
+        self.cover = cover;
+        self
     }
 }
 
@@ -117,12 +146,24 @@ pub async fn find_post(state: &AppState, slug: String) -> AppResult<Found> {
                     .remove(&post.id)
                     .unwrap_or_default(),
                 changed: changes::last_change(conn, now)?,
+                cover: library_cover(conn, &post)?,
                 post,
                 older,
                 newer,
             })
         })
         .await
+}
+
+/// The library record of a post's cover, if the cover is from the library.
+pub fn library_cover(
+    conn: &mut crate::db::DbConn,
+    post: &Post,
+) -> diesel::QueryResult<Option<Media>> {
+    match post.feature_image.as_deref().and_then(Media::stem_of) {
+        Some(stem) => media::by_stem(conn, stem),
+        None => Ok(None),
+    }
 }
 
 fn post_page(state: &AppState, found: Found) -> PostPage {
@@ -133,6 +174,7 @@ fn post_page(state: &AppState, found: Found) -> PostPage {
         tags,
         older,
         newer,
+        cover,
         ..
     } = found;
     let base_url = &state.config.base_url;
@@ -164,7 +206,26 @@ fn post_page(state: &AppState, found: Found) -> PostPage {
         .map(|url| ImageMeta {
             url: absolute(base_url, url),
             alt: post.feature_image_alt.clone().unwrap_or_default(),
+            width: cover.as_ref().map(|c| c.width),
+            height: cover.as_ref().map(|c| c.height),
         });
+    // Only library images are shown on the page: their sizes are known, so the layout does
+    // not jump while they load, and their variants serve every screen.
+    let cover = cover.map(|item| {
+        let (srcset, webp_srcset) = item.srcsets();
+        Cover {
+            src: item.url(),
+            srcset,
+            webp_srcset,
+            width: item.width,
+            height: item.height,
+            alt: post
+                .feature_image_alt
+                .clone()
+                .filter(|a| !a.trim().is_empty())
+                .unwrap_or(item.alt),
+        }
+    });
 
     let published = post.published_at.map(|at| DateView::new(at, tz));
     let modified = DateView::new(post.updated_at, tz);
@@ -214,6 +275,7 @@ fn post_page(state: &AppState, found: Found) -> PostPage {
     PostPage {
         layout,
         is_page: !is_post,
+        cover,
         toc: if toc.len() >= MIN_TOC_ENTRIES {
             toc
         } else {
