@@ -394,6 +394,13 @@ async fn the_owner_writes_previews_publishes_schedules_and_unpublishes() {
         .send_keys("Tables and code")
         .await
         .unwrap();
+    // The helpers suggest the slug and count characters as one types.
+    let placeholder = find("#f-slug").await.attr("placeholder").await.unwrap();
+    assert_eq!(placeholder.as_deref(), Some("tables-and-code"));
+    assert_eq!(
+        find("#f-title-count").await.text().await.unwrap(),
+        "15 of 255 characters"
+    );
     let markdown = "## A heading\n\n| Plan | Price |\n|------|-------|\n| Free | 0 |\n\n```rust\nfn main() {}\n```\n";
     set_value(&client, "#f-markdown", markdown).await;
     find("#f-tags").await.send_keys("Craft").await.unwrap();

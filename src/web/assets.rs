@@ -16,10 +16,13 @@ pub struct Assets {
     pub site_css: String,
     pub syntax_css: String,
     pub favicon: String,
+    /// The editor's optional helpers (slug suggestion, character counts).
+    pub editor_js: String,
 }
 
 const SITE_CSS: &[u8] = include_bytes!("../../static/css/site.css");
 const FAVICON: &[u8] = include_bytes!("../../static/img/favicon.svg");
+const EDITOR_JS: &[u8] = include_bytes!("../../static/js/editor.js");
 
 impl Assets {
     /// Writes every asset under `data_dir/static` by its fingerprinted name.
@@ -31,6 +34,7 @@ impl Assets {
             site_css: write_fingerprinted(&dir, "site", "css", SITE_CSS)?,
             syntax_css: write_fingerprinted(&dir, "syntax", "css", syntax.as_bytes())?,
             favicon: write_fingerprinted(&dir, "favicon", "svg", FAVICON)?,
+            editor_js: write_fingerprinted(&dir, "editor", "js", EDITOR_JS)?,
             dir,
         })
     }

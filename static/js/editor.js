@@ -1,0 +1,55 @@
+// Small helpers for the post editor. The form works without them; they only add hints.
+(function () {
+  "use strict";
+
+  // The slug Quire will make from the title when the slug field is left empty, shown as the
+  // field's placeholder while typing (the server makes the same one).
+  function slugify(text) {
+    return text
+      .normalize("NFKD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 200);
+  }
+
+  var title = document.getElementById("f-title");
+  var slug = document.getElementById("f-slug");
+  if (title && slug) {
+    var suggest = function () {
+      slug.placeholder = slugify(title.value);
+    };
+    title.addEventListener("input", suggest);
+    suggest();
+  }
+
+  // Live character counts against the lengths search engines show (or the field's limit).
+  var counted = [
+    ["f-title", 255],
+    ["f-meta_title", 60],
+    ["f-meta_description", 155],
+    ["f-custom_excerpt", 500],
+  ];
+  counted.forEach(function (entry) {
+    var field = document.getElementById(entry[0]);
+    if (!field) {
+      return;
+    }
+    var shown = entry[1];
+    var counter = document.createElement("p");
+    counter.className = "field__hint field__count";
+    counter.id = entry[0] + "-count";
+    counter.setAttribute("aria-live", "polite");
+    field.insertAdjacentElement("afterend", counter);
+    var describedBy = field.getAttribute("aria-describedby");
+    field.setAttribute("aria-describedby", (describedBy ? describedBy + " " : "") + counter.id);
+    var update = function () {
+      var length = Array.from(field.value).length;
+      counter.textContent = length + " of " + shown + " characters";
+      counter.classList.toggle("field__count--over", length > shown);
+    };
+    field.addEventListener("input", update);
+    update();
+  });
+})();
