@@ -183,6 +183,18 @@ async fn the_permission_matrix_holds_on_every_admin_route() {
     // (method, path, who may: owner, admin, editor, author, contributor, member)
     let tag = app.tag("craft", "Craft");
     let tag_path = format!("/admin/tags/{}", tag.id);
+    let owner = app
+        .db
+        .run_blocking(|conn| {
+            quire::domain::users::by_email(
+                conn,
+                &quire::domain::users::Email::parse("owner@example.com").unwrap(),
+            )
+        })
+        .unwrap()
+        .unwrap()
+        .0;
+    let owner_page = format!("/admin/people/{}", owner.id);
     let staff_only = [true, true, true, true, true, false];
     let editors = [true, true, true, false, false, false];
     let admins = [true, true, false, false, false, false];
@@ -194,6 +206,8 @@ async fn the_permission_matrix_holds_on_every_admin_route() {
         (Method::GET, "/admin/redirects", admins),
         (Method::GET, "/admin/audit", admins),
         (Method::GET, "/admin/posts?status=trash", staff_only),
+        (Method::GET, "/admin/media", staff_only),
+        (Method::GET, &owner_page, admins),
         (
             Method::GET,
             "/admin/posts",

@@ -218,3 +218,40 @@ async fn the_audit_log_records_admin_actions_for_owners_and_admins() {
     let response = editor.get(app.url("/admin/audit")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn saving_a_post_deleted_meanwhile_keeps_the_text_for_a_new_post() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let path = write(&app, &editor, "Doomed", "doomed", "save").await;
+    let fields = editor_fields(&app, &editor, &path).await;
+    // Someone else trashes and deletes it while the form is open.
+    let token = app.csrf_token(&editor, &path).await;
+    editor
+        .post(app.url(&format!("{path}/trash")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let delete = format!("{path}/delete");
+    app.submit(&editor, &delete, &delete, &[]).await;
+
+    let response = post(
+        &app,
+        &editor,
+        &path,
+        &with(
+            fields,
+            &[("markdown", "Words worth keeping."), ("action", "save")],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    let doc = parse_html(&response.text().await.unwrap());
+    assert!(text_of(&doc, "[role=alert]").contains("deleted for good"));
+    assert_eq!(text_of(&doc, "#f-markdown"), "Words worth keeping.");
+    assert_eq!(
+        crate::helpers::attr_of(&doc, "form.form", "action"),
+        "/admin/posts/new"
+    );
+}

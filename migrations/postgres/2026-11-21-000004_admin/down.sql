@@ -1,3 +1,5 @@
+DROP INDEX users_role_created;
+DROP INDEX posts_kind_updated;
 DROP TABLE media;
 ALTER TABLE tags DROP COLUMN meta_description;
 ALTER TABLE tags DROP COLUMN meta_title;

@@ -58,3 +58,7 @@ CREATE TABLE media (
 );
 CREATE UNIQUE INDEX media_stem ON media (stem);
 CREATE INDEX media_created ON media (created_at, id);
+
+-- The admin's lists, read a page at a time in these orders.
+CREATE INDEX posts_kind_updated ON posts (kind, updated_at, id);
+CREATE INDEX users_role_created ON users (role, created_at, id);

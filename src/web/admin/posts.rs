@@ -1115,6 +1115,24 @@ pub async fn edit_post(
     private(StatusCode::OK, &page)
 }
 
+/// The post was deleted for good while this form was open: the text comes back in a new
+/// post's editor, so saving keeps it.
+async fn deleted_meanwhile(
+    state: &AppState,
+    me: &Staff,
+    form: &EditorForm,
+) -> AppResult<HttpResponse> {
+    me.require(Permission::WriteDrafts)?;
+    let kind = kind_of(&form.kind);
+    let mut page =
+        editor_page(state, me, unsaved(me, kind, form), &Errors::default(), None).await?;
+    page.problem = Some(
+        "This post was deleted for good while you were editing it. Your text is below: saving creates a new post."
+            .into(),
+    );
+    private(StatusCode::GONE, &page)
+}
+
 /// The editor shows times to the minute; an unchanged minute keeps the stored seconds.
 fn keep_seconds(
     typed: Option<NaiveDateTime>,
@@ -1137,7 +1155,10 @@ pub async fn save_post(
     id: web::Path<i64>,
     CsrfForm(form): CsrfForm<EditorForm>,
 ) -> AppResult<HttpResponse> {
-    let (opened, settings) = open_for(&state, &me, id.into_inner()).await?;
+    let (opened, settings) = match open_for(&state, &me, id.into_inner()).await {
+        Err(AppError::NotFound) => return deleted_meanwhile(&state, &me, &form).await,
+        opened => opened?,
+    };
     let intent = intent(&form.action)?;
     let is_author = opened.author_ids.contains(&me.user().id);
     let now = now();
