@@ -49,6 +49,8 @@ pub struct Processed {
     pub height: u32,
     /// The variant widths made (narrower than `width`).
     pub variants: Vec<u32>,
+    /// The aspect-ratio crops made for search engines (`16x9`, `4x3`, `1x1`).
+    pub crops: Vec<String>,
     pub files: Vec<Output>,
 }
 
@@ -137,13 +139,56 @@ pub fn process(upload: &[u8]) -> Result<Processed, MediaError> {
         }
         variants.push(target);
     }
+    let mut crops = Vec::new();
+    for (across, down) in CROPS {
+        let Some(cropped) = crop(&picture, across, down) else {
+            continue;
+        };
+        let name = format!("{across}x{down}");
+        files.push(Output {
+            suffix: format!("-{name}.{extension}"),
+            bytes: encode(&cropped, stored)?,
+        });
+        crops.push(name);
+    }
     Ok(Processed {
         extension,
         width,
         height,
         variants,
+        crops,
         files,
     })
+}
+
+/// The aspect ratios search engines ask covers in, as (across, down).
+pub const CROPS: [(u32, u32); 3] = [(16, 9), (4, 3), (1, 1)];
+/// The widest a crop is stored, and the fewest pixels one may have (Google asks for 50,000).
+const CROP_WIDTH: u32 = 1200;
+const MIN_CROP_PIXELS: u64 = 50_000;
+
+/// The largest centred `across`:`down` part of the picture, at most `CROP_WIDTH` wide; `None`
+/// when the picture is too small for a useful one.
+fn crop(picture: &DynamicImage, across: u32, down: u32) -> Option<DynamicImage> {
+    let (width, height) = (u64::from(picture.width()), u64::from(picture.height()));
+    let (across, down) = (u64::from(across), u64::from(down));
+    let (crop_w, crop_h) = if width * down > height * across {
+        (height * across / down, height)
+    } else {
+        (width, width * down / across)
+    };
+    let target_w = crop_w.min(u64::from(CROP_WIDTH));
+    let target_h = target_w * down / across;
+    if target_w * target_h < MIN_CROP_PIXELS {
+        return None;
+    }
+    let (x, y) = ((width - crop_w) / 2, (height - crop_h) / 2);
+    let part = picture.crop_imm(x as u32, y as u32, crop_w as u32, crop_h as u32);
+    Some(part.resize_exact(
+        target_w as u32,
+        target_h as u32,
+        image::imageops::FilterType::CatmullRom,
+    ))
 }
 
 fn encode(picture: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, MediaError> {
@@ -200,11 +245,24 @@ mod tests {
                 "-640.webp",
                 "-640.png",
                 "-1024.webp",
-                "-1024.png"
+                "-1024.png",
+                "-16x9.png",
+                "-4x3.png",
+                "-1x1.png"
             ]
         );
         let variant = image::load_from_memory(&processed.files[2].bytes).unwrap();
         assert_eq!((variant.width(), variant.height()), (320, 160));
+        assert_eq!(processed.crops, ["16x9", "4x3", "1x1"]);
+        let wide = image::load_from_memory(&processed.files[8].bytes).unwrap();
+        assert_eq!((wide.width(), wide.height()), (1066, 599));
+        let square = image::load_from_memory(&processed.files[10].bytes).unwrap();
+        assert_eq!((square.width(), square.height()), (600, 600));
+    }
+
+    #[test]
+    fn small_pictures_get_no_crops() {
+        assert!(process(&png(200, 100)).unwrap().crops.is_empty());
     }
 
     #[test]

@@ -185,6 +185,7 @@ diesel::table! {
         height -> Integer,
         bytes -> BigInt,
         variants -> Text,
+        crops -> Text,
         alt -> Text,
         uploaded_by -> Nullable<BigInt>,
         created_at -> Timestamp,

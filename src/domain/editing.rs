@@ -344,8 +344,9 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<Post, PostError> {
     let (title, published_at) = validate(&new, now)?;
-    let rendered = render::render(&new.markdown);
+    let mut rendered = render::render(&new.markdown);
     write_transaction(conn, |conn| {
+        rendered.html = super::media::size_images(conn, &rendered.html)?;
         let current: Editable = posts::table
             .find(id)
             .select(Editable::as_select())

@@ -7,6 +7,9 @@ use diesel::prelude::*;
 
 use crate::db::schema::{media, posts};
 use crate::db::{DbConn, write_transaction};
+use crate::render::{ImageSize, SafeHtml};
+
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = media)]
@@ -19,6 +22,7 @@ pub struct Media {
     pub height: i32,
     pub bytes: i64,
     pub variants: String,
+    pub crops: String,
     pub alt: String,
     pub uploaded_by: Option<i64>,
     pub created_at: NaiveDateTime,
@@ -35,6 +39,15 @@ impl Media {
         serde_json::from_str(&self.variants).unwrap_or_default()
     }
 
+    /// The aspect-ratio crops stored beside the image, as site paths.
+    pub fn crop_urls(&self) -> Vec<String> {
+        serde_json::from_str::<Vec<String>>(&self.crops)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|name| format!("/media/{}-{name}.{}", self.stem, self.extension))
+            .collect()
+    }
+
     /// Every file name stored for this image.
     pub fn file_names(&self) -> Vec<String> {
         let mut names = vec![
@@ -44,6 +57,9 @@ impl Media {
         for width in self.variant_widths() {
             names.push(format!("{}-{width}.webp", self.stem));
             names.push(format!("{}-{width}.{}", self.stem, self.extension));
+        }
+        for url in self.crop_urls() {
+            names.push(url.trim_start_matches("/media/").to_string());
         }
         names.sort();
         names.dedup();
@@ -73,6 +89,39 @@ impl Media {
     }
 }
 
+/// How wide library images show in a post's text: its column, or the screen when narrower.
+pub const CONTENT_SIZES: &str = "(max-width: 45rem) 100vw, 45rem";
+
+/// The post's HTML with width, height and `srcset` on every library image it shows.
+pub fn size_images(conn: &mut DbConn, html: &SafeHtml) -> QueryResult<SafeHtml> {
+    let sources = html.image_sources("/media/");
+    if sources.is_empty() {
+        return Ok(html.clone());
+    }
+    let mut known = HashMap::new();
+    for source in sources {
+        if let Some(item) = Media::stem_of(&source)
+            .map(|stem| by_stem(conn, stem))
+            .transpose()?
+            .flatten()
+            // The address must name the library's own file, not some other extension.
+            .filter(|item| item.url() == source)
+        {
+            let (srcset, _) = item.srcsets();
+            known.insert(
+                source,
+                ImageSize {
+                    width: item.width,
+                    height: item.height,
+                    srcset,
+                    sizes: CONTENT_SIZES.into(),
+                },
+            );
+        }
+    }
+    Ok(html.with_image_sizes(|source| known.get(source).cloned()))
+}
+
 /// A new image, its files already written.
 pub struct NewMedia {
     pub stem: String,
@@ -82,6 +131,7 @@ pub struct NewMedia {
     pub height: i32,
     pub bytes: i64,
     pub variants: Vec<u32>,
+    pub crops: Vec<String>,
     pub alt: String,
     pub uploaded_by: i64,
 }
@@ -98,6 +148,7 @@ pub fn insert(conn: &mut DbConn, new: &NewMedia, now: NaiveDateTime) -> QueryRes
             media::bytes.eq(new.bytes),
             media::variants
                 .eq(serde_json::to_string(&new.variants).unwrap_or_else(|_| "[]".into())),
+            media::crops.eq(serde_json::to_string(&new.crops).unwrap_or_else(|_| "[]".into())),
             media::alt.eq(&new.alt),
             media::uploaded_by.eq(new.uploaded_by),
             media::created_at.eq(now),
@@ -208,6 +259,7 @@ mod tests {
             height: 600,
             bytes: 1000,
             variants: "[320,640]".into(),
+            crops: "[\"1x1\"]".into(),
             alt: String::new(),
             uploaded_by: None,
             created_at: chrono::NaiveDateTime::default(),
@@ -225,7 +277,8 @@ mod tests {
             webp,
             "/media/a1b2-320.webp 320w, /media/a1b2-640.webp 640w, /media/a1b2.webp 800w"
         );
-        assert_eq!(sample().file_names().len(), 6);
+        assert_eq!(sample().file_names().len(), 7);
+        assert_eq!(sample().crop_urls(), ["/media/a1b2-1x1.jpg"]);
     }
 
     #[test]

@@ -415,8 +415,9 @@ pub(super) fn row<'a>(
 /// Renders and stores a new post with its ordered authors and tags, all or nothing.
 pub fn create(conn: &mut DbConn, new: NewPost, now: NaiveDateTime) -> Result<Post, PostError> {
     let (title, published_at) = validate(&new, now)?;
-    let rendered = render::render(&new.markdown);
+    let mut rendered = render::render(&new.markdown);
     write_transaction(conn, |conn| {
+        rendered.html = super::media::size_images(conn, &rendered.html)?;
         if slug_in_use(conn, new.slug.as_str())? {
             return Err(PostError::SlugTaken(new.slug.to_string()));
         }

@@ -8,7 +8,7 @@ mod slug;
 mod text;
 
 pub use highlight::syntax_css;
-pub use safe_html::SafeHtml;
+pub use safe_html::{ImageSize, SafeHtml};
 pub use slug::{Slug, SlugError, slugify};
 pub use text::{excerpt_of, trim_at_word};
 

@@ -7,6 +7,18 @@ use std::sync::LazyLock;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SafeHtml(String);
 
+/// How the sanitiser writes the start of an image (`src` comes first from Markdown).
+const IMG_SRC: &str = "<img src=\"";
+
+/// A known image's size and responsive variants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSize {
+    pub width: i32,
+    pub height: i32,
+    pub srcset: String,
+    pub sizes: String,
+}
+
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(sanitizer);
 
 fn sanitizer() -> ammonia::Builder<'static> {
@@ -61,6 +73,55 @@ impl SafeHtml {
         let mut builder = sanitizer();
         builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
         SafeHtml(builder.clean(&self.0).to_string())
+    }
+
+    /// The `src` of every `<img>` whose address starts with `prefix`, as serialised by the
+    /// sanitiser (`<img src="…"`), in order.
+    pub fn image_sources(&self, prefix: &str) -> Vec<String> {
+        let mark = format!("{IMG_SRC}{prefix}");
+        let mut sources = Vec::new();
+        let mut rest = self.0.as_str();
+        while let Some(at) = rest.find(&mark) {
+            let tail = &rest[at + IMG_SRC.len()..];
+            let Some(end) = tail.find('"') else { break };
+            sources.push(tail[..end].to_string());
+            rest = &tail[end..];
+        }
+        sources
+    }
+
+    /// The same HTML with a size (and any `srcset`/`sizes`) on the images `sized` knows, so
+    /// the page does not jump while they load. Images that already have a width are left
+    /// alone; values with characters that would need escaping are never written.
+    pub fn with_image_sizes(&self, sized: impl Fn(&str) -> Option<ImageSize>) -> SafeHtml {
+        let mut out = String::with_capacity(self.0.len() + 128);
+        let mut rest = self.0.as_str();
+        while let Some(at) = rest.find(IMG_SRC) {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + IMG_SRC.len()..];
+            let tag_end = tail.find('>').unwrap_or(tail.len());
+            let source = tail.split('"').next().unwrap_or_default();
+            out.push_str("<img");
+            let plain = |v: &str| !v.contains(['"', '<', '>', '&']);
+            if !tail[..tag_end].contains(" width=")
+                && let Some(size) = sized(source).filter(|s| plain(&s.srcset) && plain(&s.sizes))
+            {
+                out.push_str(&format!(
+                    " width=\"{}\" height=\"{}\"",
+                    size.width, size.height
+                ));
+                if !size.srcset.is_empty() {
+                    out.push_str(&format!(
+                        " srcset=\"{}\" sizes=\"{}\"",
+                        size.srcset, size.sizes
+                    ));
+                }
+            }
+            out.push_str(" src=\"");
+            rest = tail;
+        }
+        out.push_str(rest);
+        SafeHtml(out)
     }
 
     pub fn as_str(&self) -> &str {

@@ -197,3 +197,44 @@ fn content_images_load_lazily_and_keep_alt() {
         assert!(img.value().attr("alt").is_some());
     }
 }
+
+#[test]
+fn library_images_in_the_text_get_their_size_and_variants() {
+    let html = render("![Boats](/media/abc.jpg)\n\n![Elsewhere](https://example.com/x.jpg)\n\n<img src=\"/media/abc.jpg\" width=\"10\" alt=\"sized\">").html;
+    assert_eq!(
+        html.image_sources("/media/"),
+        ["/media/abc.jpg", "/media/abc.jpg"]
+    );
+    let sized = html.with_image_sizes(|src| {
+        (src == "/media/abc.jpg").then(|| crate::render::ImageSize {
+            width: 800,
+            height: 600,
+            srcset: "/media/abc-320.jpg 320w, /media/abc.jpg 800w".into(),
+            sizes: "100vw".into(),
+        })
+    });
+    let doc = scraper::Html::parse_fragment(sized.as_str());
+    let images: Vec<_> = doc
+        .select(&scraper::Selector::parse("img").unwrap())
+        .map(|img| {
+            let a = |name| img.value().attr(name).unwrap_or("").to_string();
+            (a("src"), a("width"), a("height"), a("srcset"), a("alt"))
+        })
+        .collect();
+    assert_eq!(images[0].0, "/media/abc.jpg");
+    assert_eq!((images[0].1.as_str(), images[0].2.as_str()), ("800", "600"));
+    assert!(images[0].3.ends_with("800w"));
+    assert_eq!(images[0].4, "Boats", "alt kept");
+    assert_eq!(images[1].1, "", "other sites' images are left alone");
+    assert_eq!(images[2].1, "10", "an image sized by hand keeps its size");
+    // Values that would need escaping are never written.
+    let refused = html.with_image_sizes(|_| {
+        Some(crate::render::ImageSize {
+            width: 1,
+            height: 1,
+            srcset: "\"><script>".into(),
+            sizes: "x".into(),
+        })
+    });
+    assert!(!refused.as_str().contains("<script>"));
+}

@@ -362,6 +362,61 @@ async fn a_library_image_becomes_a_cover_with_sizes_and_variants() {
         assert!(image.value().attr("width").is_some() && image.value().attr("alt").is_some());
     }
 
+    // Structured data offers the cover in the three ratios search engines ask for.
+    let graph: serde_json::Value =
+        serde_json::from_str(&text_of(&page, "script[type='application/ld+json']")).unwrap();
+    let posting = graph["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|node| node["@type"] == "BlogPosting")
+        .unwrap();
+    let images: Vec<&str> = posting["image"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap())
+        .collect();
+    assert_eq!(images.len(), 3, "{images:?}");
+    for (image, ratio) in images.iter().zip(["16x9", "4x3", "1x1"]) {
+        assert!(
+            image.starts_with("http") && image.ends_with(&format!("-{ratio}.jpg")),
+            "{image}"
+        );
+        let bytes = app
+            .get(&image[app.base.len()..])
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        let decoded = image::load_from_memory(&bytes).unwrap();
+        let (w, h) = (decoded.width() as f64, decoded.height() as f64);
+        let expected = match ratio {
+            "16x9" => 16.0 / 9.0,
+            "4x3" => 4.0 / 3.0,
+            _ => 1.0,
+        };
+        assert!((w / h - expected).abs() < 0.01, "{ratio}: {w}×{h}");
+    }
+
+    // A library image in the text gets its size and variants too.
+    let fields = crate::editor::editor_fields(&app, &editor, &path).await;
+    let markdown = format!("Some words.\n\n![A boat]({src})");
+    crate::editor::post(
+        &app,
+        &editor,
+        &path,
+        &crate::editor::with(fields, &[("markdown", &markdown), ("action", "save")]),
+    )
+    .await;
+    let page = app.page("/harbour/", 200).await;
+    let inline = ".content img";
+    assert_eq!(attr_of(&page, inline, "width"), "1600");
+    assert_eq!(attr_of(&page, inline, "height"), "900");
+    assert_eq!(attr_of(&page, inline, "alt"), "A boat");
+    assert_eq!(attr_of(&page, inline, "loading"), "lazy");
+    assert!(attr_of(&page, inline, "srcset").contains("320w"));
+
     // The editor shows the choice again.
     let fields = crate::editor::editor_fields(&app, &editor, &path).await;
     assert!(fields.contains(&("cover".to_string(), stem.clone())));

@@ -52,6 +52,8 @@ CREATE TABLE media (
     height INTEGER NOT NULL,
     bytes BIGINT NOT NULL,
     variants TEXT NOT NULL DEFAULT '[]',
+    -- Aspect-ratio crops for search engines, as a JSON list such as ["16x9", "1x1"].
+    crops TEXT NOT NULL DEFAULT '[]',
     alt TEXT NOT NULL DEFAULT '',
     uploaded_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
     created_at TIMESTAMP NOT NULL

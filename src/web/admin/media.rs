@@ -284,6 +284,7 @@ pub async fn upload(
         height: processed.height as i32,
         bytes: processed.files.iter().map(|f| f.bytes.len() as i64).sum(),
         variants: processed.variants.clone(),
+        crops: processed.crops.clone(),
         alt,
         uploaded_by: me.user().id,
     };

@@ -209,6 +209,13 @@ fn post_page(state: &AppState, found: Found) -> PostPage {
             width: cover.as_ref().map(|c| c.width),
             height: cover.as_ref().map(|c| c.height),
         });
+    let image_crops: Vec<String> = cover
+        .as_ref()
+        .map(Media::crop_urls)
+        .unwrap_or_default()
+        .iter()
+        .map(|url| absolute(base_url, url))
+        .collect();
     // Only library images are shown on the page: their sizes are known, so the layout does
     // not jump while they load, and their variants serve every screen.
     let cover = cover.map(|item| {
@@ -247,6 +254,7 @@ fn post_page(state: &AppState, found: Found) -> PostPage {
             headline: &post.title,
             description: &layout.description,
             image: layout.image.as_ref().map(|i| i.url.clone()),
+            image_crops,
             published: published.as_ref(),
             modified: &modified,
             authors: author_links

@@ -206,6 +206,9 @@ pub struct Article<'a> {
     pub headline: &'a str,
     pub description: &'a str,
     pub image: Option<String>,
+    /// The cover in the aspect ratios search engines ask for (16:9, 4:3, 1:1), when the
+    /// library made them; otherwise the image alone is given.
+    pub image_crops: Vec<String>,
     pub published: Option<&'a DateView>,
     pub modified: &'a DateView,
     pub authors: Vec<Person<'a>>,
@@ -257,7 +260,9 @@ pub fn article(site: &Site, article: &Article, is_post: bool) -> JsonLd {
     if let Some(published) = article.published {
         posting["datePublished"] = json!(published.iso);
     }
-    if let Some(image) = &article.image {
+    if !article.image_crops.is_empty() {
+        posting["image"] = json!(article.image_crops);
+    } else if let Some(image) = &article.image {
         posting["image"] = json!([image]);
     }
     if !article.keywords.is_empty() {
