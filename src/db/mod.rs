@@ -3,6 +3,7 @@
 //! This is the only module that looks at which backend is in use.
 
 pub mod schema;
+pub mod search;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

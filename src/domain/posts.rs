@@ -641,6 +641,26 @@ fn featured_first(
     Ok(cards)
 }
 
+/// One page of site search results, best first; also whether more follow.
+pub fn search(
+    conn: &mut DbConn,
+    terms: &crate::db::search::Terms,
+    now: NaiveDateTime,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<Listing> {
+    let mut ids =
+        crate::db::search::matching(conn, terms, now, (page - 1) * per_page, per_page + 1)?;
+    let has_more = ids.len() as i64 > per_page;
+    ids.truncate(per_page as usize);
+    let mut cards: Vec<PostCard> = posts::table
+        .filter(posts::id.eq_any(&ids))
+        .select(PostCard::as_select())
+        .load(conn)?;
+    cards.sort_by_key(|card| ids.iter().position(|id| *id == card.id));
+    Listing::load(conn, cards, has_more)
+}
+
 /// The newest posts in `scope` with their bodies, for feeds.
 pub struct FeedItems {
     pub posts: Vec<Post>,

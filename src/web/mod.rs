@@ -76,6 +76,7 @@ pub fn routes(
     .route("/author/{slug}/rss/", read().to(feeds::author_rss))
     .route("/author/{slug}/atom.xml", read().to(feeds::author_atom))
     .route("/author/{slug}/feed.json", read().to(feeds::author_json))
+    .route("/search", read().to(public::search::search))
     .route("/", read().to(home::show_home))
     .route("/page/{n}/", read().to(home::show_home_page))
     .route("/tag/{slug}/", read().to(tag::show_tag))

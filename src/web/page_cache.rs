@@ -44,6 +44,7 @@ pub const SESSION_COOKIE: &str = "quire_session";
 const UNCACHED: &[&str] = &[
     "/static/",
     "/media/",
+    "/search",
     "/admin",
     "/account",
     "/api/",

@@ -16,6 +16,7 @@ mod organising;
 mod pages;
 mod people;
 mod rendering;
+mod search;
 mod security;
 mod seo;
 mod transfer;

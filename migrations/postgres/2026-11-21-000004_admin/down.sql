@@ -1,3 +1,4 @@
+DROP INDEX posts_search;
 DROP INDEX users_role_created;
 DROP INDEX posts_kind_updated;
 DROP TABLE media;

@@ -64,3 +64,7 @@ CREATE INDEX media_created ON media (created_at, id);
 -- The admin's lists, read a page at a time in these orders.
 CREATE INDEX posts_kind_updated ON posts (kind, updated_at, id);
 CREATE INDEX users_role_created ON users (role, created_at, id);
+
+-- Site search: the words of posts' titles and text, indexed (no stemming: any language).
+CREATE INDEX posts_search ON posts
+    USING GIN (to_tsvector('simple', title || ' ' || markdown));

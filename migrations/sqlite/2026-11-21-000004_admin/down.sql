@@ -1,3 +1,7 @@
+DROP TRIGGER posts_search_update;
+DROP TRIGGER posts_search_delete;
+DROP TRIGGER posts_search_insert;
+DROP TABLE posts_search;
 DROP INDEX users_role_created;
 DROP INDEX posts_kind_updated;
 DROP TABLE media;

@@ -64,3 +64,21 @@ CREATE INDEX media_created ON media (created_at, id);
 -- The admin's lists, read a page at a time in these orders.
 CREATE INDEX posts_kind_updated ON posts (kind, updated_at, id);
 CREATE INDEX users_role_created ON users (role, created_at, id);
+
+-- Site search: an FTS5 index over posts' titles and text, kept in step by triggers.
+CREATE VIRTUAL TABLE posts_search USING fts5(
+    title, markdown, content='posts', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER posts_search_insert AFTER INSERT ON posts BEGIN
+    INSERT INTO posts_search (rowid, title, markdown) VALUES (new.id, new.title, new.markdown);
+END;
+CREATE TRIGGER posts_search_delete AFTER DELETE ON posts BEGIN
+    INSERT INTO posts_search (posts_search, rowid, title, markdown)
+        VALUES ('delete', old.id, old.title, old.markdown);
+END;
+CREATE TRIGGER posts_search_update AFTER UPDATE OF title, markdown ON posts BEGIN
+    INSERT INTO posts_search (posts_search, rowid, title, markdown)
+        VALUES ('delete', old.id, old.title, old.markdown);
+    INSERT INTO posts_search (rowid, title, markdown) VALUES (new.id, new.title, new.markdown);
+END;
+INSERT INTO posts_search (posts_search) VALUES ('rebuild');

@@ -4,6 +4,7 @@ pub mod author;
 pub mod collection;
 pub mod home;
 pub mod post;
+pub mod search;
 pub mod tag;
 
 use actix_web::HttpResponse;

@@ -1,0 +1,101 @@
+//! Site search at `/search?q=…`: every word typed, as a prefix, over live posts' and pages'
+//! titles and text, best match first. Result pages are for people, not search engines:
+//! `noindex`, never cached, and robots.txt keeps crawlers out.
+
+use actix_web::http::header::{CACHE_CONTROL, ContentType};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db::search::Terms;
+use crate::domain::{posts, settings};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, now};
+use crate::web::views::{CardView, Layout, Pagination};
+
+const PER_PAGE: i64 = 10;
+const MAX_QUERY_CHARS: usize = 200;
+
+#[derive(Template)]
+#[template(path = "public/search.html")]
+struct SearchPage {
+    layout: Layout,
+    query: String,
+    searched: bool,
+    cards: Vec<CardView>,
+    pagination: Pagination,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SearchParams {
+    q: String,
+    page: String,
+}
+
+pub async fn search(
+    state: web::Data<AppState>,
+    params: web::Query<SearchParams>,
+) -> AppResult<HttpResponse> {
+    let query: String = params.q.trim().chars().take(MAX_QUERY_CHARS).collect();
+    let page = match params.page.as_str() {
+        "" => 1,
+        raw => super::page_number(raw)?,
+    };
+    let terms = Terms::parse(&query);
+    let searched = !terms.is_empty();
+    let (settings, listing) = state
+        .db
+        .run(move |conn| {
+            let now = now();
+            Ok::<_, AppError>((
+                settings::current(conn, now)?,
+                posts::search(conn, &terms, now, page, PER_PAGE)?,
+            ))
+        })
+        .await?;
+    if page > 1 && listing.cards.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let title = if searched {
+        format!("Search: {query}")
+    } else {
+        "Search".to_string()
+    };
+    let mut layout = Layout::new(
+        &settings,
+        &state.assets,
+        &state.config.base_url,
+        "/search",
+        Some(&title),
+        &format!("Search {}", settings.title),
+    );
+    layout.noindex = true;
+    let base = format!(
+        "/search?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &query)
+            .finish()
+    );
+    let page_url = |n: i64| match n {
+        1 => base.clone(),
+        n => format!("{base}&page={n}"),
+    };
+    let pagination = Pagination {
+        current: page,
+        newer_url: (page > 1).then(|| page_url(page - 1)),
+        older_url: listing.has_more.then(|| page_url(page + 1)),
+    };
+    let view = SearchPage {
+        layout,
+        cards: CardView::list(&listing, settings.timezone),
+        searched,
+        pagination,
+        query,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .insert_header((CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Robots-Tag", "noindex"))
+        .body(view.render()?))
+}
