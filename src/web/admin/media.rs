@@ -151,10 +151,7 @@ pub async fn show_library(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::UploadMedia)?;
     let text: String = params.q.trim().chars().take(200).collect();
-    let page = match params.page.as_str() {
-        "" => 1,
-        raw => crate::web::public::page_number(raw)?,
-    };
+    let page = crate::web::public::optional_page(&params.page)?;
     ok(&library_page(&state, &me.0.session, (text, page), "", &Errors::default()).await?)
 }
 

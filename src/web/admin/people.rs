@@ -570,13 +570,6 @@ async fn members_page(
     })
 }
 
-fn page_of(raw: &str) -> AppResult<i64> {
-    match raw {
-        "" => Ok(1),
-        raw => crate::web::public::page_number(raw),
-    }
-}
-
 pub async fn list_members(
     state: web::Data<AppState>,
     me: Staff,
@@ -584,7 +577,7 @@ pub async fn list_members(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageMembers)?;
     let text: String = params.q.trim().chars().take(200).collect();
-    let page = page_of(&params.page)?;
+    let page = crate::web::public::optional_page(&params.page)?;
     let form = NewMemberForm::default();
     ok(&members_page(&state, &me, (text, page), &form, &Errors::default()).await?)
 }

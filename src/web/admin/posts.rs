@@ -135,10 +135,7 @@ async fn list(
         PostKind::Page => ("Pages", "/admin/pages"),
     };
     let shelf = Shelf::parse(&params.status);
-    let page = match params.page.as_str() {
-        "" => 1,
-        raw => crate::web::public::page_number(raw)?,
-    };
+    let page = crate::web::public::optional_page(&params.page)?;
     let text: String = params.q.chars().take(200).collect();
     let (author_id, tag_id) = (filter_id(&params.author)?, filter_id(&params.tag)?);
     let sort = Sort::parse(&params.sort);

@@ -150,10 +150,7 @@ pub async fn list_redirects(
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageRedirects)?;
-    let page = match params.page.as_str() {
-        "" => 1,
-        raw => crate::web::public::page_number(raw)?,
-    };
+    let page = crate::web::public::optional_page(&params.page)?;
     let form = RedirectForm::default();
     ok(&redirects_page(&state, &me, page, &form, &Errors::default()).await?)
 }

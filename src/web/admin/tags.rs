@@ -159,10 +159,7 @@ pub async fn list_tags(
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageTags)?;
-    let page = match params.page.as_str() {
-        "" => 1,
-        raw => crate::web::public::page_number(raw)?,
-    };
+    let page = crate::web::public::optional_page(&params.page)?;
     ok(&tags_page(&state, &me, page, &TagForm::default(), &Errors::default()).await?)
 }
 

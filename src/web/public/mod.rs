@@ -45,6 +45,14 @@ pub fn moved_permanently(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// A `?page=` parameter: absent or empty is the first page, else as `page_number`.
+pub fn optional_page(raw: &str) -> AppResult<i64> {
+    match raw {
+        "" => Ok(1),
+        raw => page_number(raw),
+    }
+}
+
 /// A page number from a URL: a positive integer, else there is no such page.
 pub fn page_number(raw: &str) -> AppResult<i64> {
     match raw.parse::<i64>() {

@@ -38,10 +38,7 @@ pub async fn search(
     params: web::Query<SearchParams>,
 ) -> AppResult<HttpResponse> {
     let query: String = params.q.trim().chars().take(MAX_QUERY_CHARS).collect();
-    let page = match params.page.as_str() {
-        "" => 1,
-        raw => super::page_number(raw)?,
-    };
+    let page = super::optional_page(&params.page)?;
     let terms = Terms::parse(&query);
     let searched = !terms.is_empty();
     let (settings, listing) = state
