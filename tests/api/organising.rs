@@ -276,6 +276,22 @@ async fn redirects_are_added_edited_and_deleted_and_loops_are_refused() {
     let list = html(&app, &admin, "/admin/redirects").await;
     assert_eq!(select(&list, "tbody tr").len(), 1);
 
+    // Each change is in the audit log: two added, one edited, one deleted.
+    let log = html(&app, &admin, "/admin/audit?object=redirect").await;
+    let actions: Vec<String> = select(&log, "tbody tr td:nth-child(3)")
+        .iter()
+        .map(|td| td.text().collect())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "deleted redirect",
+            "updated redirect",
+            "created redirect",
+            "created redirect"
+        ]
+    );
+
     // Editors do not manage redirects.
     let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
     let response = editor
@@ -407,6 +423,45 @@ async fn settings_change_the_site_at_once_and_bad_values_are_explained() {
     assert_eq!(
         text_of(&app.page("/", 200).await, ".site-title"),
         "The Ledger"
+    );
+
+    // Open to search engines again, with an icon and a logo: the structured data names the
+    // publisher's logo and profiles, and every page links the icon.
+    let fields = settings_fields(&app, &owner)
+        .await
+        .into_iter()
+        .filter(|(name, _)| name != "discourage_search")
+        .collect();
+    let response = post_settings(
+        &app,
+        &owner,
+        &set(
+            fields,
+            &[
+                ("icon_url", "/media/icon.png"),
+                ("logo_url", "https://cdn.example/logo.png"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let home = app.page("/", 200).await;
+    assert_eq!(attr_of(&home, "link[rel=icon]", "href"), "/media/icon.png");
+    let graph: serde_json::Value =
+        serde_json::from_str(&text_of(&home, "script[type='application/ld+json']")).unwrap();
+    let organization = graph["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|node| node["@type"] == "Organization")
+        .unwrap();
+    assert_eq!(organization["sameAs"][0], "https://social.example/@ledger");
+    assert_eq!(organization["logo"]["url"], "https://cdn.example/logo.png");
+    let log = html(&app, &owner, "/admin/audit?object=settings").await;
+    assert_eq!(
+        select(&log, "tbody tr").len(),
+        2,
+        "each save is in the audit log"
     );
 
     // Editors do not change settings.
