@@ -90,12 +90,17 @@ pub fn of_post(conn: &mut DbConn, post_id: i64) -> QueryResult<Vec<Listed>> {
         .collect())
 }
 
-/// One revision of one post.
-pub fn find(conn: &mut DbConn, post_id: i64, id: i64) -> QueryResult<Option<Revision>> {
-    post_revisions::table
+/// One revision of one post, with the name of whoever saved it.
+pub fn find(conn: &mut DbConn, post_id: i64, id: i64) -> QueryResult<Option<Listed>> {
+    let row: Option<(Revision, Option<String>)> = post_revisions::table
+        .left_join(users::table)
         .filter(post_revisions::post_id.eq(post_id))
         .filter(post_revisions::id.eq(id))
-        .select(Revision::as_select())
+        .select((Revision::as_select(), users::display_name.nullable()))
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(|(revision, author_name)| Listed {
+        revision,
+        author_name,
+    }))
 }

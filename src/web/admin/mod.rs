@@ -13,3 +13,8 @@ pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod tags;
+
+/// A refusal the role matrix makes, naming what was refused.
+pub(crate) fn forbidden(what: &str) -> crate::error::AppError {
+    crate::error::AppError::Forbidden(format!("Your role does not allow you to {what}."))
+}

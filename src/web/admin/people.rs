@@ -22,14 +22,11 @@ use crate::web::account::{
     invalid, layout, ok, see_other, set_notice, take_notice, write_and_mail,
 };
 use crate::web::admin::confirm::{self, Question};
+use crate::web::admin::forbidden;
 use crate::web::forms::{Errors, Field};
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 50;
-
-fn forbidden(what: &str) -> AppError {
-    AppError::Forbidden(format!("Your role does not allow you to {what}."))
-}
 
 /// The permission needed to manage `person`.
 fn permission_for(person: &User) -> Permission {

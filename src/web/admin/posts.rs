@@ -27,6 +27,7 @@ use crate::state::{AppState, now};
 use crate::web::account::login::Empty;
 use crate::web::account::{layout, private, see_other, set_notice, take_notice};
 use crate::web::admin::confirm::{self, Question};
+use crate::web::admin::forbidden;
 use crate::web::forms::{Errors, Field};
 use crate::web::public::post::{Found, render_post};
 use crate::web::views::{DateView, Layout};
@@ -42,10 +43,6 @@ const MAX_COVER_ALT: usize = 300;
 
 fn kind_of(raw: &str) -> PostKind {
     PostKind::parse(raw).unwrap_or(PostKind::Post)
-}
-
-fn forbidden(what: &str) -> AppError {
-    AppError::Forbidden(format!("Your role does not allow you to {what}."))
 }
 
 // ---- The list ----

@@ -16,7 +16,7 @@ use crate::db::write_transaction;
 use crate::domain::audit::{self, Actor, Object};
 use crate::domain::editing::{self, Opened};
 use crate::domain::posts::PostError;
-use crate::domain::revisions::{self, Revision};
+use crate::domain::revisions::{self, Listed};
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
@@ -152,7 +152,7 @@ async fn open_revision(
     me: &Staff,
     post_id: i64,
     revision_id: i64,
-) -> AppResult<(Opened, Revision, settings::SiteSettings)> {
+) -> AppResult<(Opened, Listed, settings::SiteSettings)> {
     let (opened, settings) = open_for(state, me, post_id).await?;
     let revision = state
         .db
@@ -168,17 +168,8 @@ pub async fn show_revision(
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
     let (post_id, revision_id) = path.into_inner();
-    let (opened, revision, settings) = open_revision(&state, &me, post_id, revision_id).await?;
-    let by = state
-        .db
-        .run(move |conn| {
-            revisions::of_post(conn, post_id).map(|all| {
-                all.into_iter()
-                    .find(|l| l.revision.id == revision_id)
-                    .and_then(|l| l.author_name)
-            })
-        })
-        .await?;
+    let (opened, listed, settings) = open_revision(&state, &me, post_id, revision_id).await?;
+    let (revision, by) = (listed.revision, listed.author_name);
     let hunks = diff(&opened.post.markdown, &revision.markdown);
     let title_change = (revision.title != opened.post.title)
         .then(|| (revision.title.clone(), opened.post.title.clone()));
@@ -217,7 +208,8 @@ pub async fn restore_revision(
     CsrfForm(form): CsrfForm<RestoreForm>,
 ) -> AppResult<HttpResponse> {
     let (post_id, revision_id) = path.into_inner();
-    let (opened, revision, _) = open_revision(&state, &me, post_id, revision_id).await?;
+    let (opened, listed, _) = open_revision(&state, &me, post_id, revision_id).await?;
+    let revision = listed.revision;
     let mut new = opened.to_new_post().ok_or_else(|| {
         AppError::BadRequest("This post's slug is not valid; fix it in the editor first.".into())
     })?;
