@@ -12,6 +12,7 @@ pub mod housekeeping;
 pub mod images;
 pub mod mail;
 pub mod render;
+pub mod site;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

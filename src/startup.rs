@@ -17,6 +17,7 @@ use crate::content;
 use crate::db::{self, Db};
 use crate::housekeeping;
 use crate::mail::Mailer;
+use crate::site;
 use crate::state::{AppState, now};
 use crate::telemetry::request_log;
 use crate::web::assets::Assets;
@@ -38,9 +39,10 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
     }
     let assets = Assets::prepare(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot write static assets under QUIRE_DATA_DIR: {e}"))?;
+    let clock = Arc::new(site::Clock::default());
     let page_cache = config
         .page_cache
-        .map(|budget| Arc::new(PageCache::new(budget)));
+        .map(|budget| Arc::new(PageCache::new(budget, Arc::clone(&clock))));
     let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
     let limits = Arc::new(RateLimits::new(
         config.rate_limit_ip,
@@ -50,6 +52,7 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
         db,
         config: Arc::new(config),
         assets: Arc::new(assets),
+        site: Arc::new(site::Shared::new(clock)),
         page_cache,
         mailer,
         limits,
@@ -72,9 +75,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let https = state.config.is_https();
     let static_dir = state.assets.dir().to_path_buf();
     let media_dir = state.config.media_dir();
-    if let Some(cache) = &state.page_cache {
-        page_cache::spawn_poller(cache, state.db.clone());
-    }
+    site::spawn_watcher(state.site.clock(), state.db.clone());
     state.mailer.spawn_delivery(state.db.clone());
     housekeeping::spawn(state.db.clone(), Arc::clone(&state.limits));
     let db = state.db.clone();

@@ -6,6 +6,7 @@ use crate::auth::rate_limit::RateLimits;
 use crate::config::Config;
 use crate::db::Db;
 use crate::mail::Mailer;
+use crate::site;
 use crate::web::assets::Assets;
 use crate::web::page_cache::PageCache;
 
@@ -13,6 +14,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub assets: Arc<Assets>,
+    /// The settings and the site's last change, held in memory between changes.
+    pub site: Arc<site::Shared>,
     /// `None` when `QUIRE_PAGE_CACHE=off`.
     pub page_cache: Option<Arc<PageCache>>,
     pub mailer: Mailer,

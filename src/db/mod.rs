@@ -263,7 +263,26 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::*;
+
+    /// Without the query planner stability guarantee, SQLite re-plans every statement with a
+    /// bound LIMIT each time it runs (see `.cargo/config.toml`).
+    #[test]
+    fn sqlite_keeps_its_plans() {
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "SQLite was built without SQLITE_ENABLE_QPSG"
+        );
+    }
 
     #[test]
     fn like_patterns_take_wildcards_literally() {

@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamp};
 
 use crate::db::schema::{post_authors, post_tags, posts, tags, users};
 use crate::db::{DbConn, MultiBackend, write_transaction};
@@ -705,41 +707,34 @@ pub fn neighbours(
     let Some(at) = post.published_at else {
         return Ok((None, None));
     };
-    // Each side is two index range reads: a post at the same moment with a smaller (or
-    // larger) id, else the nearest moment. An OR of both would defeat the index.
-    let link = || visible(PostKind::Post, now).select((posts::slug, posts::title));
-    let older = match link()
-        .filter(posts::published_at.eq(at).and(posts::id.lt(post.id)))
-        .order(posts::id.desc())
-        .first(conn)
-        .optional()?
-    {
-        Some(tied) => Some(tied),
-        // The post is visible, so `at` is already in the past: bounding by `now` as well
-        // would only give the planner a looser range to pick.
-        None => posts::table
+    // Listings order posts by (published_at, id); a row-value comparison says "before" or
+    // "after" in that order, and both backends answer each side with one short range read
+    // of the `posts_listing` index.
+    let side = |comparison: &str| {
+        posts::table
             .filter(posts::kind.eq(PostKind::Post.as_str()))
             .filter(posts::status.ne(PostStatus::Draft.as_str()))
             .filter(posts::deleted_at.is_null())
-            .filter(posts::published_at.lt(at))
-            .order((posts::published_at.desc(), posts::id.desc()))
+            .filter(
+                sql::<Bool>(&format!("(posts.published_at, posts.id) {comparison} ("))
+                    .bind::<Timestamp, _>(at)
+                    .sql(", ")
+                    .bind::<BigInt, _>(post.id)
+                    .sql(")"),
+            )
             .select((posts::slug, posts::title))
-            .first(conn)
-            .optional()?,
     };
-    let newer = match link()
-        .filter(posts::published_at.eq(at).and(posts::id.gt(post.id)))
-        .order(posts::id.asc())
+    // The post is visible, so what is older is in the past: bounding it by `now` as well
+    // would only offer the planner a looser range to start from.
+    let older = side("<")
+        .order((posts::published_at.desc(), posts::id.desc()))
         .first(conn)
-        .optional()?
-    {
-        Some(tied) => Some(tied),
-        None => link()
-            .filter(posts::published_at.gt(at))
-            .order((posts::published_at.asc(), posts::id.asc()))
-            .first(conn)
-            .optional()?,
-    };
+        .optional()?;
+    let newer = side(">")
+        .filter(posts::published_at.le(now))
+        .order((posts::published_at.asc(), posts::id.asc()))
+        .first(conn)
+        .optional()?;
     Ok((older, newer))
 }
 

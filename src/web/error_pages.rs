@@ -4,6 +4,8 @@
 //! read; this middleware renders the page. A GET that would be a 404 first consults the
 //! redirects table, so moved content keeps its old addresses working.
 
+use std::sync::Arc;
+
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, ContentType, HeaderMap};
@@ -15,7 +17,7 @@ use tracing_actix_web::RequestId;
 
 use crate::domain::posts::{self, PostLink};
 use crate::domain::redirects;
-use crate::domain::settings::{self, SiteSettings};
+use crate::domain::settings::SiteSettings;
 use crate::error::AppError;
 use crate::state::{AppState, now};
 use crate::web::views::{Layout, Link};
@@ -78,6 +80,7 @@ async fn error_response(
     let lookup_redirect =
         (status == StatusCode::NOT_FOUND || status == StatusCode::GONE) && is_read;
     let found = if use_db {
+        let site = Arc::clone(&state.site);
         state
             .db
             .run(move |conn| {
@@ -89,7 +92,7 @@ async fn error_response(
                 } else {
                     Vec::new()
                 };
-                Ok(Ok((settings::current(conn, now)?, recent)))
+                Ok(Ok((site.current(conn, now)?.settings.clone(), recent)))
             })
             .await
             .ok()

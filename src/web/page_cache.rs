@@ -3,11 +3,8 @@
 //!
 //! Each entry holds the body once per encoding (brotli, gzip, identity), compressed when it
 //! is stored, never per request, each with its own strong ETag. An entry is valid while the
-//! cache's stamp is unchanged. The stamp has two parts:
-//! - this process's write generation (`db::write_generation`), bumped by every write
-//!   transaction, so an edit made through this process shows on the very next request;
-//! - a site generation, bumped by a poller that checks every second whether the database
-//!   changed underneath (another instance, the CLI) and when the next scheduled post is due.
+//! site's clock (`site::Clock`) shows the stamp it was made under; the first request after
+//! the stamp moves on drops every entry.
 //!
 //! Requests carrying a session cookie bypass the cache, and responses that set a cookie are
 //! never stored. Memory is bounded; the least recently used entries go first.
@@ -15,7 +12,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
@@ -32,9 +29,8 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use crate::db::{Db, write_generation};
-use crate::domain::changes;
-use crate::state::{AppState, now};
+use crate::site::{Clock, Stamp};
+use crate::state::AppState;
 
 /// The name of the session cookie: a request carrying it is never served from the cache.
 pub const SESSION_COOKIE: &str = "quire_session";
@@ -58,16 +54,13 @@ const UNCACHED: &[&str] = &[
 /// No single entry may take more than this share of the budget.
 const MAX_ENTRY_SHARE: usize = 8;
 
-/// How often the poller looks for changes made outside this process.
-const POLL_EVERY: Duration = Duration::from_secs(1);
-
 struct Variant {
     body: Bytes,
     etag: HeaderValue,
 }
 
 struct Entry {
-    stamp: (u64, u64),
+    stamp: Stamp,
     headers: Vec<(HeaderName, HeaderValue)>,
     identity: Variant,
     gzip: Variant,
@@ -81,8 +74,21 @@ impl Entry {
 }
 
 struct Store {
+    /// The stamp every stored entry was made under.
+    stamp: Stamp,
     entries: LruCache<String, Arc<Entry>>,
     used: usize,
+}
+
+impl Store {
+    /// Drops everything when the site changed since the entries were made.
+    fn catch_up(&mut self, stamp: Stamp) {
+        if self.stamp != stamp {
+            self.stamp = stamp;
+            self.entries.clear();
+            self.used = 0;
+        }
+    }
 }
 
 /// Counters for `/metrics`.
@@ -95,57 +101,38 @@ pub struct CacheStats {
 
 pub struct PageCache {
     budget: usize,
+    clock: Arc<Clock>,
     store: Mutex<Store>,
     /// Pages being rendered right now: later requests for them wait instead of rendering
     /// (and compressing) the same page again.
     in_flight: Mutex<HashMap<String, Arc<Notify>>>,
-    site_generation: AtomicU64,
-    /// When the next scheduled post goes live (seconds since the epoch, 0 for none).
-    next_scheduled: AtomicU64,
     pub stats: CacheStats,
 }
 
 impl PageCache {
-    pub fn new(budget: usize) -> PageCache {
+    pub fn new(budget: usize, clock: Arc<Clock>) -> PageCache {
         PageCache {
             budget,
             store: Mutex::new(Store {
+                stamp: clock.stamp(),
                 entries: LruCache::unbounded(),
                 used: 0,
             }),
+            clock,
             in_flight: Mutex::new(HashMap::new()),
-            site_generation: AtomicU64::new(0),
-            next_scheduled: AtomicU64::new(0),
             stats: CacheStats::default(),
         }
     }
 
-    fn stamp(&self) -> (u64, u64) {
-        let due = self.next_scheduled.load(Ordering::Acquire);
-        if due != 0 && now().and_utc().timestamp() as u64 >= due {
-            // A scheduled post is live now: everything rendered before is out of date.
-            self.next_scheduled.store(0, Ordering::Release);
-            self.invalidate();
-        }
-        (
-            write_generation(),
-            self.site_generation.load(Ordering::Acquire),
-        )
-    }
-
-    /// Drops every entry (a change the generations cannot see).
-    pub fn invalidate(&self) {
-        self.site_generation.fetch_add(1, Ordering::AcqRel);
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        store.entries.clear();
-        store.used = 0;
+    fn stamp(&self) -> Stamp {
+        self.clock.stamp()
     }
 
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
         let stamp = self.stamp();
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = store.entries.get(key)?.clone();
-        (entry.stamp == stamp).then_some(entry)
+        store.catch_up(stamp);
+        store.entries.get(key).cloned()
     }
 
     fn put(&self, key: String, entry: Arc<Entry>) {
@@ -153,7 +140,13 @@ impl PageCache {
         if size > self.budget / MAX_ENTRY_SHARE {
             return;
         }
+        let stamp = self.stamp();
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.catch_up(stamp);
+        if entry.stamp != stamp {
+            // The site changed while this page was being made.
+            return;
+        }
         if let Some(old) = store.entries.put(key, entry) {
             store.used -= old.size();
         }
@@ -219,38 +212,6 @@ impl Drop for RenderClaim<'_> {
 
 /// How long a request waits for another to render the same page before rendering it itself.
 const WAIT_FOR_RENDER: Duration = Duration::from_secs(5);
-
-/// Watches the database for changes this process did not make, and for scheduled posts,
-/// until the cache is dropped.
-pub fn spawn_poller(cache: &Arc<PageCache>, db: Db) {
-    let cache: Weak<PageCache> = Arc::downgrade(cache);
-    tokio::spawn(async move {
-        let mut last: Option<changes::Fingerprint> = None;
-        let mut ticker = tokio::time::interval(POLL_EVERY);
-        loop {
-            ticker.tick().await;
-            let Some(cache) = cache.upgrade() else { break };
-            let now = now();
-            let Ok((fingerprint, next)) = db
-                .run(move |conn| {
-                    Ok::<_, diesel::result::Error>((
-                        changes::fingerprint(conn, now)?,
-                        changes::next_scheduled(conn, now)?,
-                    ))
-                })
-                .await
-            else {
-                continue;
-            };
-            if last.as_ref().is_some_and(|seen| *seen != fingerprint) {
-                cache.invalidate();
-            }
-            last = Some(fingerprint);
-            let due = next.map_or(0, |at| at.and_utc().timestamp().max(1) as u64);
-            cache.next_scheduled.store(due, Ordering::Release);
-        }
-    });
-}
 
 fn cacheable_request(req: &ServiceRequest) -> bool {
     let path = req.path();
@@ -422,7 +383,7 @@ fn kept(name: &HeaderName) -> bool {
     .contains(name)
 }
 
-fn build_entry(stamp: (u64, u64), headers: &HeaderMap, body: Bytes) -> Entry {
+fn build_entry(stamp: Stamp, headers: &HeaderMap, body: Bytes) -> Entry {
     let gzip = {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         let _ = encoder.write_all(&body);
@@ -572,7 +533,7 @@ mod tests {
 
     #[test]
     fn memory_stays_within_the_budget_and_the_oldest_go_first() {
-        let cache = PageCache::new(1 << 20);
+        let cache = PageCache::new(1 << 20, Arc::default());
         let stamp = cache.stamp();
         for n in 0..20u64 {
             let entry = build_entry(stamp, &HeaderMap::new(), noise(30_000, n));
@@ -593,7 +554,7 @@ mod tests {
 
     #[test]
     fn a_write_makes_entries_stale() {
-        let cache = PageCache::new(1 << 20);
+        let cache = PageCache::new(1 << 20, Arc::default());
         let entry = build_entry(
             cache.stamp(),
             &HeaderMap::new(),

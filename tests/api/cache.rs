@@ -41,9 +41,25 @@ async fn repeated_requests_are_served_from_memory() {
     }
 }
 
+/// The page cache and the settings held in memory both follow the site's clock: every
+/// freshness test runs with the cache on and with it off.
+async fn uncached_app() -> TestApp {
+    spawn_app_with(|config| config.page_cache = None).await
+}
+
 #[tokio::test]
 async fn writes_show_on_the_very_next_request() {
     let app = spawn_app().await;
+    writes_show_on_the_next_request(&app).await;
+    assert!(hits(&app) >= 5);
+}
+
+#[tokio::test]
+async fn writes_show_on_the_very_next_request_with_the_cache_off() {
+    writes_show_on_the_next_request(&uncached_app().await).await;
+}
+
+async fn writes_show_on_the_next_request(app: &TestApp) {
     let ada = app.author("Ada Lovelace");
     let tag = app.tag("craft", "Craft");
     let post = app.seed(
@@ -52,52 +68,75 @@ async fn writes_show_on_the_very_next_request() {
             .tags(&[&tag]),
     );
     for path in ["/", "/story/", "/tag/craft/", "/rss/", "/sitemap.xml"] {
-        body_of(&app, path).await;
-        body_of(&app, path).await;
+        body_of(app, path).await;
+        body_of(app, path).await;
     }
-    let before = hits(&app);
-    assert!(before >= 5);
+    let modified_before = app.get("/story/").await.headers()["last-modified"].clone();
 
     app.seed(SeedPost::published("breaking", "Breaking news").tags(&[&tag]));
     assert!(
-        body_of(&app, "/").await.contains("Breaking news"),
+        body_of(app, "/").await.contains("Breaking news"),
         "new post on home"
     );
     assert!(
-        body_of(&app, "/tag/craft/").await.contains("Breaking news"),
+        body_of(app, "/tag/craft/").await.contains("Breaking news"),
         "and on its tag"
     );
     assert!(
-        body_of(&app, "/rss/").await.contains("Breaking news"),
+        body_of(app, "/rss/").await.contains("Breaking news"),
         "and in the feed"
     );
     assert!(
-        body_of(&app, "/story/").await.contains("Breaking news"),
+        body_of(app, "/story/").await.contains("Breaking news"),
         "neighbour link"
     );
 
+    // Last-Modified has one-second resolution: let the clock move past the seed's second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     app.update_settings(|s| s.title = "Renamed Site".into());
+    let story = app.get("/story/").await;
+    assert_ne!(
+        story.headers()["last-modified"],
+        modified_before,
+        "the settings change moves Last-Modified on"
+    );
     assert!(
-        body_of(&app, "/story/").await.contains("Renamed Site"),
+        story.text().await.unwrap().contains("Renamed Site"),
         "settings change"
     );
+    assert!(
+        body_of(app, "/robots.txt").await.contains("Allow: /"),
+        "robots.txt answers from the same settings"
+    );
+    app.update_settings(|s| s.discourage_search = true);
+    assert!(
+        body_of(app, "/robots.txt").await.contains("Disallow: /\n"),
+        "and follows them"
+    );
+    app.update_settings(|s| s.discourage_search = false);
 
     app.db
         .run_blocking(|conn| quire::domain::posts::trash(conn, post.id, now()))
         .unwrap();
     assert_eq!(app.get("/story/").await.status().as_u16(), 410, "deletion");
-    assert!(!body_of(&app, "/").await.contains("/story/"));
+    assert!(!body_of(app, "/").await.contains("/story/"));
 }
 
 #[tokio::test]
 async fn changes_made_outside_this_process_show_within_a_second() {
+    changes_made_outside_show_within_a_second(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn changes_made_outside_this_process_show_with_the_cache_off() {
+    changes_made_outside_show_within_a_second(&uncached_app().await).await;
+}
+
+async fn changes_made_outside_show_within_a_second(app: &TestApp) {
     use diesel::RunQueryDsl;
-    let app = spawn_app().await;
-    assert!(
-        body_of(&app, "/welcome/")
-            .await
-            .contains("Welcome to Quire")
-    );
+    let modified_before = app.get("/welcome/").await.headers()["last-modified"].clone();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(body_of(app, "/welcome/").await.contains("Welcome to Quire"));
     // A raw update, as another instance or the command line would make.
     app.db
         .run_blocking(|conn| {
@@ -107,22 +146,28 @@ async fn changes_made_outside_this_process_show_within_a_second() {
         })
         .unwrap();
     tokio::time::sleep(Duration::from_millis(2200)).await;
-    assert!(
-        body_of(&app, "/welcome/")
-            .await
-            .contains("Changed elsewhere")
-    );
+    let welcome = app.get("/welcome/").await;
+    assert_ne!(welcome.headers()["last-modified"], modified_before);
+    assert!(welcome.text().await.unwrap().contains("Changed elsewhere"));
 }
 
 #[tokio::test]
 async fn scheduled_posts_go_live_through_the_cache() {
-    let app = spawn_app().await;
+    scheduled_posts_go_live(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn scheduled_posts_go_live_with_the_cache_off() {
+    scheduled_posts_go_live(&uncached_app().await).await;
+}
+
+async fn scheduled_posts_go_live(app: &TestApp) {
     let at = now() + chrono::Duration::milliseconds(2500);
     app.seed(SeedPost::published("at-noon", "At noon").scheduled_at(at));
-    assert!(!body_of(&app, "/").await.contains("At noon"));
-    assert!(!body_of(&app, "/").await.contains("At noon"));
+    assert!(!body_of(app, "/").await.contains("At noon"));
+    assert!(!body_of(app, "/").await.contains("At noon"));
     tokio::time::sleep(Duration::from_millis(2800)).await;
-    assert!(body_of(&app, "/").await.contains("At noon"));
+    assert!(body_of(app, "/").await.contains("At noon"));
 }
 
 #[tokio::test]

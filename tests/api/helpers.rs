@@ -249,6 +249,7 @@ impl TestApp {
             .run_blocking(|conn| {
                 let mut current = settings::current(conn, now())?;
                 change(&mut current);
+                current.updated_at = now();
                 settings::save(conn, &current)
             })
             .expect("save settings");

@@ -1,11 +1,13 @@
 //! An author's archive, at `/author/{slug}/` and `/author/{slug}/page/N/`.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 
 use super::collection::{Collection, CollectionKind, CollectionPage};
 use super::{moved_permanently, page_number, page_response, plausible_slug};
 use crate::domain::posts::Scope;
-use crate::domain::{changes, posts, settings, users};
+use crate::domain::{posts, users};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 
@@ -32,20 +34,15 @@ async fn author_page(state: &AppState, slug: String, page: i64) -> AppResult<Htt
         return Err(AppError::NotFound);
     }
     let now = now();
-    let (settings, author, listing, changed) = state
+    let site = Arc::clone(&state.site);
+    let (site, author, listing) = state
         .db
         .run(move |conn| {
             let author = users::by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
-            let settings = settings::current(conn, now)?;
-            let listing = posts::list(
-                conn,
-                Scope::Author(author.id),
-                now,
-                page,
-                settings.posts_per_page,
-            )?;
-            let changed = changes::last_change(conn, now)?;
-            Ok::<_, AppError>((settings, author, listing, changed))
+            let site = site.current(conn, now)?;
+            let per_page = site.settings.posts_per_page;
+            let listing = posts::list(conn, Scope::Author(author.id), now, page, per_page)?;
+            Ok::<_, AppError>((site, author, listing))
         })
         .await?;
     // Members and staff who have published nothing have no public page.
@@ -63,6 +60,6 @@ async fn author_page(state: &AppState, slug: String, page: i64) -> AppResult<Htt
         introduction: author.bio,
         website,
     };
-    let page = CollectionPage::new(state, &settings, collection, &listing, page);
-    page_response(&page, changed)
+    let page = CollectionPage::new(state, &site.settings, collection, &listing, page);
+    page_response(&page, site.last_change)
 }

@@ -1,11 +1,12 @@
 //! The home page and its numbered pages.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{moved_permanently, page_number, page_response};
 use crate::domain::posts::{self, Scope};
-use crate::domain::{changes, settings};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 use crate::web::seo::{self, jsonld};
@@ -42,22 +43,24 @@ pub async fn show_home_page(
 
 async fn home_page(state: &AppState, page: i64) -> AppResult<HttpResponse> {
     let now = now();
-    let (settings, listing, changed) = state
+    let site = Arc::clone(&state.site);
+    let (site, listing) = state
         .db
         .run(move |conn| {
-            let settings = settings::current(conn, now)?;
-            let listing = posts::list(conn, Scope::Site, now, page, settings.posts_per_page)?;
-            let changed = changes::last_change(conn, now)?;
-            Ok::<_, AppError>((settings, listing, changed))
+            let site = site.current(conn, now)?;
+            let per_page = site.settings.posts_per_page;
+            let listing = posts::list(conn, Scope::Site, now, page, per_page)?;
+            Ok::<_, AppError>((site, listing))
         })
         .await?;
+    let settings = &site.settings;
     if page > 1 && listing.cards.is_empty() {
         return Err(AppError::NotFound);
     }
     let base_url = &state.config.base_url;
     let title = (page > 1).then(|| format!("Page {page}"));
     let mut layout = Layout::new(
-        &settings,
+        settings,
         &state.assets,
         base_url,
         &page_path("/", page),
@@ -65,7 +68,7 @@ async fn home_page(state: &AppState, page: i64) -> AppResult<HttpResponse> {
         &settings.description,
     );
     layout.json_ld = Some(jsonld::home(
-        &seo::site(&settings, base_url),
+        &seo::site(settings, base_url),
         &layout.canonical,
         &layout.social_title,
     ));
@@ -75,5 +78,5 @@ async fn home_page(state: &AppState, page: i64) -> AppResult<HttpResponse> {
         cards: CardView::list(&listing, settings.timezone),
         pagination: Pagination::new("/", page, listing.has_more),
     };
-    page_response(&home, changed)
+    page_response(&home, site.last_change)
 }

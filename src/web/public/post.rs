@@ -1,14 +1,15 @@
 //! A single post or page, at `/{slug}/`.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 
 use super::{page_response, plausible_slug};
-use crate::domain::changes;
 use crate::domain::media::{self, Media};
 use crate::domain::posts::{self, AuthorLink, Post, PostLink, SlugLookup, TagLink};
-use crate::domain::settings::{self, SiteSettings};
+use crate::domain::settings::SiteSettings;
 use crate::error::{AppError, AppResult};
 use crate::render::{SafeHtml, TocEntry};
 use crate::state::{AppState, now};
@@ -124,6 +125,7 @@ pub async fn find_post(state: &AppState, slug: String) -> AppResult<Found> {
         return Err(AppError::NotFound);
     }
     let now = now();
+    let site = Arc::clone(&state.site);
     state
         .db
         .run(move |conn| {
@@ -137,15 +139,16 @@ pub async fn find_post(state: &AppState, slug: String) -> AppResult<Found> {
             } else {
                 posts::neighbours(conn, &post, now)?
             };
+            let site = site.current(conn, now)?;
             Ok(Found {
-                settings: settings::current(conn, now)?,
+                settings: site.settings.clone(),
                 authors: posts::authors_of(conn, &[post.id])?
                     .remove(&post.id)
                     .unwrap_or_default(),
                 tags: posts::tags_of(conn, &[post.id])?
                     .remove(&post.id)
                     .unwrap_or_default(),
-                changed: changes::last_change(conn, now)?,
+                changed: site.last_change,
                 cover: library_cover(conn, &post)?,
                 post,
                 older,

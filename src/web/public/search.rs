@@ -2,13 +2,15 @@
 //! titles and text, best match first. Result pages are for people, not search engines:
 //! `noindex`, never cached, and robots.txt keeps crawlers out.
 
+use std::sync::Arc;
+
 use actix_web::http::header::{CACHE_CONTROL, ContentType};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::db::search::Terms;
-use crate::domain::{posts, settings};
+use crate::domain::posts;
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 use crate::web::views::{CardView, Layout, Pagination};
@@ -41,16 +43,18 @@ pub async fn search(
     let page = super::optional_page(&params.page)?;
     let terms = Terms::parse(&query);
     let searched = !terms.is_empty();
-    let (settings, listing) = state
+    let site = Arc::clone(&state.site);
+    let (site, listing) = state
         .db
         .run(move |conn| {
             let now = now();
             Ok::<_, AppError>((
-                settings::current(conn, now)?,
+                site.current(conn, now)?,
                 posts::search(conn, &terms, now, page, PER_PAGE)?,
             ))
         })
         .await?;
+    let settings = &site.settings;
     if page > 1 && listing.cards.is_empty() {
         return Err(AppError::NotFound);
     }
@@ -60,7 +64,7 @@ pub async fn search(
         "Search".to_string()
     };
     let mut layout = Layout::new(
-        &settings,
+        settings,
         &state.assets,
         &state.config.base_url,
         "/search",

@@ -1,11 +1,13 @@
 //! A tag's archive, at `/tag/{slug}/` and `/tag/{slug}/page/N/`.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 
 use super::collection::{Collection, CollectionKind, CollectionPage};
 use super::{moved_permanently, page_number, page_response, plausible_slug};
 use crate::domain::posts::Scope;
-use crate::domain::{changes, gone, posts, settings, tags};
+use crate::domain::{gone, posts, tags};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 
@@ -32,7 +34,8 @@ async fn tag_page(state: &AppState, slug: String, page: i64) -> AppResult<HttpRe
         return Err(AppError::NotFound);
     }
     let now = now();
-    let (settings, tag, listing, changed) = state
+    let site = Arc::clone(&state.site);
+    let (site, tag, listing) = state
         .db
         .run(move |conn| {
             let Some(tag) = tags::by_slug(conn, &slug)? else {
@@ -42,11 +45,10 @@ async fn tag_page(state: &AppState, slug: String, page: i64) -> AppResult<HttpRe
                     AppError::NotFound
                 });
             };
-            let settings = settings::current(conn, now)?;
-            let listing =
-                posts::list(conn, Scope::Tag(tag.id), now, page, settings.posts_per_page)?;
-            let changed = changes::last_change(conn, now)?;
-            Ok::<_, AppError>((settings, tag, listing, changed))
+            let site = site.current(conn, now)?;
+            let per_page = site.settings.posts_per_page;
+            let listing = posts::list(conn, Scope::Tag(tag.id), now, page, per_page)?;
+            Ok::<_, AppError>((site, tag, listing))
         })
         .await?;
     // A tag with nothing to read, or a page past the end, is not a page.
@@ -62,6 +64,6 @@ async fn tag_page(state: &AppState, slug: String, page: i64) -> AppResult<HttpRe
         meta_title: tag.meta_title,
         meta_description: tag.meta_description,
     };
-    let page = CollectionPage::new(state, &settings, collection, &listing, page);
-    page_response(&page, changed)
+    let page = CollectionPage::new(state, &site.settings, collection, &listing, page);
+    page_response(&page, site.last_change)
 }

@@ -1,6 +1,8 @@
 //! Feeds in RSS 2.0, Atom 1.0 and JSON Feed 1.1, for the site, each tag and each author:
 //! the newest posts with their full content, links made absolute.
 
+use std::sync::Arc;
+
 use actix_web::http::header::{CACHE_CONTROL, LAST_MODIFIED};
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -8,8 +10,8 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::domain::posts::{self, FeedItems, Scope};
-use crate::domain::settings::{self, SiteSettings};
-use crate::domain::{changes, tags, users};
+use crate::domain::settings::SiteSettings;
+use crate::domain::{tags, users};
 use crate::error::{AppError, AppResult};
 use crate::render::SafeHtml;
 use crate::state::{AppState, now};
@@ -130,10 +132,11 @@ async fn respond(state: &AppState, owner: Owner, format: Format) -> AppResult<Ht
         return Err(AppError::NotFound);
     }
     let now = now();
-    let (settings, owner_page, items, changed) = state
+    let site = Arc::clone(&state.site);
+    let (site, owner_page, items) = state
         .db
         .run(move |conn| {
-            let settings = settings::current(conn, now)?;
+            let site = site.current(conn, now)?;
             let (scope, page) = match owner {
                 Owner::Site => (Scope::Site, None),
                 Owner::Tag(slug) => {
@@ -149,16 +152,16 @@ async fn respond(state: &AppState, owner: Owner, format: Format) -> AppResult<Ht
                     (Scope::Author(user.id), Some(page))
                 }
             };
-            let items = posts::feed(conn, scope, now, settings.feed_items)?;
-            let changed = changes::last_change(conn, now)?;
-            Ok::<_, AppError>((settings, page, items, changed))
+            let items = posts::feed(conn, scope, now, site.settings.feed_items)?;
+            Ok::<_, AppError>((site, page, items))
         })
         .await?;
     // A tag or author with nothing published has no page, and so no feed either.
     if owner_page.is_some() && items.posts.is_empty() {
         return Err(AppError::NotFound);
     }
-    let feed = build(state, &settings, owner_page, items, changed, format);
+    let changed = site.last_change;
+    let feed = build(state, &site.settings, owner_page, items, changed, format);
     let body = match format {
         Format::Rss => RssFeed { feed: &feed }.render()?,
         Format::Atom => AtomFeed { feed: &feed }.render()?,

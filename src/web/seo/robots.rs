@@ -4,7 +4,8 @@
 use actix_web::http::header::{CACHE_CONTROL, ContentType, LAST_MODIFIED};
 use actix_web::{HttpResponse, web};
 
-use crate::domain::settings;
+use std::sync::Arc;
+
 use crate::error::AppResult;
 use crate::state::{AppState, now};
 use crate::web::public::{PUBLIC_CACHE, http_date};
@@ -14,10 +15,9 @@ const PRIVATE: &[&str] = &["/admin/", "/account/", "/api/", "/search"];
 
 pub async fn robots_txt(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let now = now();
-    let settings = state
-        .db
-        .run(move |conn| settings::current(conn, now))
-        .await?;
+    let site = Arc::clone(&state.site);
+    let site = state.db.run(move |conn| site.current(conn, now)).await?;
+    let settings = &site.settings;
     let body = if settings.discourage_search {
         "User-agent: *\nDisallow: /\n".to_string()
     } else {

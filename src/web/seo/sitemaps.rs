@@ -5,6 +5,8 @@
 //! the size of the site. Its ETag is derived from the site's last change rather than from the
 //! body, so a revalidation costs two small queries and no rendering.
 
+use std::sync::Arc;
+
 use actix_web::http::header::{CACHE_CONTROL, ETAG, LAST_MODIFIED};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
@@ -14,7 +16,6 @@ use futures_util::stream;
 use sha2::{Digest, Sha256};
 
 use crate::domain::sitemap::{self, Entry, Section};
-use crate::domain::{changes, settings};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, now};
 use crate::web::public::{PUBLIC_CACHE, http_date};
@@ -78,18 +79,20 @@ fn parse_name(name: &str) -> Option<(Section, i64)> {
 
 pub async fn sitemap_index(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let now = now();
+    let site = Arc::clone(&state.site);
     let (sections, changed) = state
         .db
         .run(move |conn| {
+            let site = site.current(conn, now)?;
             // A site that discourages search engines lists nothing.
-            let discouraged = settings::current(conn, now)?.discourage_search;
+            let discouraged = site.settings.discourage_search;
             let mut sections = Vec::new();
             if !discouraged {
                 for section in Section::ALL {
                     sections.push((section, sitemap::summary(conn, section, now)?));
                 }
             }
-            Ok::<_, AppError>((sections, changes::last_change(conn, now)?))
+            Ok::<_, AppError>((sections, site.last_change))
         })
         .await?;
     let base_url = &state.config.base_url;
@@ -118,14 +121,16 @@ pub async fn sitemap_file(
     let (section, n) = parse_name(&name).ok_or(AppError::NotFound)?;
     let now = now();
     let offset = (n - 1) * URLS_PER_FILE;
+    let site = Arc::clone(&state.site);
     let (start_after, changed) = state
         .db
         .run(move |conn| {
-            if settings::current(conn, now)?.discourage_search {
+            let site = site.current(conn, now)?;
+            if site.settings.discourage_search {
                 return Err(AppError::NotFound);
             }
             let start = sitemap::start_after(conn, section, now, offset)?;
-            Ok((start, changes::last_change(conn, now)?))
+            Ok((start, site.last_change))
         })
         .await?;
     // Past the last file there is nothing: no empty sitemaps.
