@@ -7,9 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Timestamp};
 
 use crate::db::schema::{post_authors, post_tags, posts, tags, users};
 use crate::db::{DbConn, MultiBackend, write_transaction};
@@ -707,35 +705,52 @@ pub fn neighbours(
     let Some(at) = post.published_at else {
         return Ok((None, None));
     };
-    // Listings order posts by (published_at, id); a row-value comparison says "before" or
-    // "after" in that order, and both backends answer each side with one short range read
-    // of the `posts_listing` index.
-    let side = |comparison: &str| {
-        posts::table
-            .filter(posts::kind.eq(PostKind::Post.as_str()))
-            .filter(posts::status.ne(PostStatus::Draft.as_str()))
-            .filter(posts::deleted_at.is_null())
-            .filter(
-                sql::<Bool>(&format!("(posts.published_at, posts.id) {comparison} ("))
-                    .bind::<Timestamp, _>(at)
-                    .sql(", ")
-                    .bind::<BigInt, _>(post.id)
-                    .sql(")"),
-            )
-            .select((posts::slug, posts::title))
-    };
+    // Listings order posts by (published_at, id). "Older" is at most as old as the post and,
+    // at the same moment, created before it; "newer" the mirror image. Each side is one short
+    // range read of the `posts_listing` index starting at the post, on both backends.
+    let listed = posts::table
+        .filter(posts::kind.eq(PostKind::Post.as_str()))
+        .filter(posts::status.ne(PostStatus::Draft.as_str()))
+        .filter(posts::deleted_at.is_null());
     // The post is visible, so what is older is in the past: bounding it by `now` as well
     // would only offer the planner a looser range to start from.
-    let older = side("<")
+    let older = listed
+        .filter(posts::published_at.le(at))
+        .filter(posts::published_at.lt(at).or(posts::id.lt(post.id)))
         .order((posts::published_at.desc(), posts::id.desc()))
+        .select((posts::slug, posts::title))
         .first(conn)
         .optional()?;
-    let newer = side(">")
+    let newer = listed
+        .filter(posts::published_at.ge(at))
+        .filter(posts::published_at.gt(at).or(posts::id.gt(post.id)))
         .filter(posts::published_at.le(now))
         .order((posts::published_at.asc(), posts::id.asc()))
+        .select((posts::slug, posts::title))
         .first(conn)
         .optional()?;
     Ok((older, newer))
+}
+
+/// One post's authors, primary first (a query the connection keeps prepared, unlike
+/// `authors_of`'s list of ids).
+pub fn authors_of_post(conn: &mut DbConn, post_id: i64) -> QueryResult<Vec<AuthorLink>> {
+    post_authors::table
+        .inner_join(users::table)
+        .filter(post_authors::post_id.eq(post_id))
+        .order(post_authors::sort_order)
+        .select((users::slug, users::display_name))
+        .load(conn)
+}
+
+/// One post's tags, primary first.
+pub fn tags_of_post(conn: &mut DbConn, post_id: i64) -> QueryResult<Vec<TagLink>> {
+    post_tags::table
+        .inner_join(tags::table)
+        .filter(post_tags::post_id.eq(post_id))
+        .order(post_tags::sort_order)
+        .select((tags::slug, tags::name))
+        .load(conn)
 }
 
 /// Authors of each post, primary first.

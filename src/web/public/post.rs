@@ -142,12 +142,8 @@ pub async fn find_post(state: &AppState, slug: String) -> AppResult<Found> {
             let site = site.current(conn, now)?;
             Ok(Found {
                 settings: site.settings.clone(),
-                authors: posts::authors_of(conn, &[post.id])?
-                    .remove(&post.id)
-                    .unwrap_or_default(),
-                tags: posts::tags_of(conn, &[post.id])?
-                    .remove(&post.id)
-                    .unwrap_or_default(),
+                authors: posts::authors_of_post(conn, post.id)?,
+                tags: posts::tags_of_post(conn, post.id)?,
                 changed: site.last_change,
                 cover: library_cover(conn, &post)?,
                 post,
