@@ -92,6 +92,8 @@ diesel::table! {
         post_id -> BigInt,
         user_id -> BigInt,
         sort_order -> Integer,
+        /// A copy of the post's `published_at`, kept by triggers, for date-ordered listings.
+        published_at -> Nullable<Timestamp>,
     }
 }
 
@@ -113,6 +115,8 @@ diesel::table! {
         post_id -> BigInt,
         tag_id -> BigInt,
         sort_order -> Integer,
+        /// A copy of the post's `published_at`, kept by triggers, for date-ordered listings.
+        published_at -> Nullable<Timestamp>,
     }
 }
 

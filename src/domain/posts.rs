@@ -560,26 +560,21 @@ pub enum Scope {
     Author(i64),
 }
 
-/// The visible posts in `scope`, as a query to refine further.
-fn scoped(scope: Scope, now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
-    let query = visible(PostKind::Post, now);
-    match scope {
-        Scope::Site => query,
-        Scope::Tag(tag_id) => query.filter(
-            posts::id.eq_any(
-                post_tags::table
-                    .filter(post_tags::tag_id.eq(tag_id))
-                    .select(post_tags::post_id),
-            ),
-        ),
-        Scope::Author(user_id) => query.filter(
-            posts::id.eq_any(
-                post_authors::table
-                    .filter(post_authors::user_id.eq(user_id))
-                    .select(post_authors::post_id),
-            ),
-        ),
-    }
+/// The visible posts linked to one tag or author through `$link` (`post_tags` or
+/// `post_authors`), newest first. The order is read straight from the link table's
+/// `(owner, published_at, post_id)` index, whose dates triggers copy from the posts, so a
+/// page costs the same however many posts the tag has.
+macro_rules! linked_newest {
+    ($link:ident, $owner:ident, $owner_id:expr, $now:expr) => {
+        $link::table
+            .inner_join(posts::table.on(posts::id.eq($link::post_id)))
+            .filter($link::$owner.eq($owner_id))
+            .filter($link::published_at.le($now))
+            .filter(posts::kind.eq(PostKind::Post.as_str()))
+            .filter(posts::status.ne(PostStatus::Draft.as_str()))
+            .filter(posts::deleted_at.is_null())
+            .order(($link::published_at.desc(), $link::post_id.desc()))
+    };
 }
 
 /// Page `page` of a listing with each card's byline and tags. The home page shows featured
@@ -594,9 +589,19 @@ pub fn list(
     // One card more than a page says whether an older page exists, without counting every
     // post (a count costs a scan of the whole index on a large site).
     let offset = (page - 1) * per_page;
-    let mut cards = match scope {
-        Scope::Site => featured_first(conn, now, offset, per_page + 1)?,
-        Scope::Tag(_) | Scope::Author(_) => newest(scoped(scope, now), offset, per_page + 1, conn)?,
+    let limit = per_page + 1;
+    let mut cards: Vec<PostCard> = match scope {
+        Scope::Site => featured_first(conn, now, offset, limit)?,
+        Scope::Tag(tag_id) => linked_newest!(post_tags, tag_id, tag_id, now)
+            .limit(limit)
+            .offset(offset)
+            .select(PostCard::as_select())
+            .load(conn)?,
+        Scope::Author(user_id) => linked_newest!(post_authors, user_id, user_id, now)
+            .limit(limit)
+            .offset(offset)
+            .select(PostCard::as_select())
+            .load(conn)?,
     };
     let has_more = cards.len() as i64 > per_page;
     cards.truncate(per_page as usize);
@@ -625,7 +630,7 @@ fn featured_first(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<PostCard>> {
-    let featured = || scoped(Scope::Site, now).filter(posts::featured.eq(true));
+    let featured = || visible(PostKind::Post, now).filter(posts::featured.eq(true));
     let featured_total: i64 = featured().count().get_result(conn)?;
     let mut cards = if offset < featured_total {
         newest(featured(), offset, limit, conn)?
@@ -634,7 +639,7 @@ fn featured_first(
     };
     let wanted = limit - cards.len() as i64;
     if wanted > 0 {
-        let rest = scoped(Scope::Site, now).filter(posts::featured.eq(false));
+        let rest = visible(PostKind::Post, now).filter(posts::featured.eq(false));
         let skip = (offset - featured_total).max(0);
         cards.extend(newest(rest, skip, wanted, conn)?);
     }
@@ -674,11 +679,21 @@ pub fn feed(
     now: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<FeedItems> {
-    let posts: Vec<Post> = scoped(scope, now)
-        .order((posts::published_at.desc(), posts::id.desc()))
-        .limit(limit)
-        .select(Post::as_select())
-        .load(conn)?;
+    let posts: Vec<Post> = match scope {
+        Scope::Site => visible(PostKind::Post, now)
+            .order((posts::published_at.desc(), posts::id.desc()))
+            .limit(limit)
+            .select(Post::as_select())
+            .load(conn)?,
+        Scope::Tag(tag_id) => linked_newest!(post_tags, tag_id, tag_id, now)
+            .limit(limit)
+            .select(Post::as_select())
+            .load(conn)?,
+        Scope::Author(user_id) => linked_newest!(post_authors, user_id, user_id, now)
+            .limit(limit)
+            .select(Post::as_select())
+            .load(conn)?,
+    };
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     Ok(FeedItems {
         authors: authors_of(conn, &ids)?,

@@ -430,3 +430,56 @@ async fn neighbours_at_the_same_moment_follow_creation_order() {
     assert_eq!(attr_of(&first, ".post-nav__newer", "href"), "/tie-b/");
     assert!(select(&first, ".post-nav__older").is_empty());
 }
+
+#[tokio::test]
+async fn tag_and_author_pages_follow_a_post_being_redated() {
+    use diesel::prelude::*;
+    use quire::db::schema::posts;
+    let app = spawn_app().await;
+    let ada = app.author("Ada Lovelace");
+    let craft = app.tag("craft", "Craft");
+    let first = app.seed(
+        SeedPost::published("first", "First")
+            .hours_ago(30)
+            .authors(&[&ada])
+            .tags(&[&craft]),
+    );
+    app.seed(
+        SeedPost::published("second", "Second")
+            .hours_ago(20)
+            .authors(&[&ada])
+            .tags(&[&craft]),
+    );
+    let listings = ["/tag/craft/", "/author/ada-lovelace/"];
+    for path in listings {
+        assert_eq!(
+            card_links(&app.page(path, 200).await),
+            ["/second/", "/first/"]
+        );
+    }
+
+    // Re-dated by any write, not only the editor's: the listings follow.
+    let redate = |at: Option<chrono::NaiveDateTime>| {
+        app.db
+            .run_blocking(move |conn| {
+                quire::db::write_transaction(conn, |conn| {
+                    diesel::update(posts::table.find(first.id))
+                        .set(posts::published_at.eq(at))
+                        .execute(conn)
+                })
+            })
+            .unwrap();
+    };
+    redate(Some(now() - Duration::hours(1)));
+    for path in listings {
+        assert_eq!(
+            card_links(&app.page(path, 200).await),
+            ["/first/", "/second/"]
+        );
+    }
+    // Moved into the future, it waits like any scheduled post.
+    redate(Some(now() + Duration::hours(1)));
+    for path in listings {
+        assert_eq!(card_links(&app.page(path, 200).await), ["/second/"]);
+    }
+}
