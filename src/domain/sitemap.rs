@@ -4,8 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
-use crate::db::schema::{post_authors, post_tags, posts, tags, users};
+use crate::db::schema::posts;
 use crate::db::{DbConn, MultiBackend};
 use crate::domain::posts::{PostKind, PostStatus};
 
@@ -82,6 +83,7 @@ pub fn summary(
     conn: &mut DbConn,
     section: Section,
     now: NaiveDateTime,
+    first_page: i64,
 ) -> QueryResult<(i64, Option<NaiveDateTime>)> {
     if let Some(kind) = kind_of(section) {
         return of_kind(kind, now)
@@ -89,7 +91,7 @@ pub fn summary(
             .first(conn);
     }
     // Tags and authors: one URL per owner of at least one indexable post.
-    let entries = chunk(conn, section, now, 0, i64::MAX)?;
+    let entries = chunk(conn, section, now, first_page, 0, i64::MAX)?;
     let lastmod = entries.iter().filter_map(|e| e.lastmod).max();
     Ok((entries.len() as i64, lastmod))
 }
@@ -99,6 +101,7 @@ pub fn start_after(
     conn: &mut DbConn,
     section: Section,
     now: NaiveDateTime,
+    first_page: i64,
     offset: i64,
 ) -> QueryResult<Option<i64>> {
     if offset == 0 {
@@ -111,15 +114,19 @@ pub fn start_after(
             .select(posts::id)
             .first(conn)
             .optional(),
-        None => Ok(chunk(conn, section, now, 0, offset)?.last().map(|e| e.id)),
+        None => Ok(chunk(conn, section, now, first_page, 0, offset)?
+            .last()
+            .map(|e| e.id)),
     }
 }
 
-/// Up to `limit` entries with ids above `after`, in id order.
+/// Up to `limit` entries with ids above `after`, in id order. `first_page` is how many posts
+/// a tag's or author's page shows: their newest change dates the page.
 pub fn chunk(
     conn: &mut DbConn,
     section: Section,
     now: NaiveDateTime,
+    first_page: i64,
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<Entry>> {
@@ -147,65 +154,80 @@ pub fn chunk(
                 })
                 .collect())
         }
-        Section::Tags => {
-            // A tag is listed when its page exists: it has at least one visible post.
-            let rows: Vec<(i64, String, NaiveDateTime, Option<NaiveDateTime>)> = tags::table
-                .inner_join(post_tags::table.on(post_tags::tag_id.eq(tags::id)))
-                .inner_join(posts::table.on(posts::id.eq(post_tags::post_id)))
-                .filter(posts::kind.eq(PostKind::Post.as_str()))
-                .filter(posts::status.ne(PostStatus::Draft.as_str()))
-                .filter(posts::published_at.le(now))
-                .filter(posts::deleted_at.is_null())
-                .filter(tags::id.gt(after))
-                .group_by((tags::id, tags::slug, tags::updated_at))
-                .order(tags::id)
-                .limit(limit)
-                .select((
-                    tags::id,
-                    tags::slug,
-                    tags::updated_at,
-                    max(posts::updated_at),
-                ))
-                .load(conn)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, slug, own, posts)| Entry {
-                    id,
-                    path: format!("/tag/{slug}/"),
-                    lastmod: posts.max(Some(own)),
-                    image: None,
-                })
-                .collect())
-        }
-        Section::Authors => {
-            // Likewise an author with at least one visible post.
-            let rows: Vec<(i64, String, NaiveDateTime, Option<NaiveDateTime>)> = users::table
-                .inner_join(post_authors::table.on(post_authors::user_id.eq(users::id)))
-                .inner_join(posts::table.on(posts::id.eq(post_authors::post_id)))
-                .filter(posts::kind.eq(PostKind::Post.as_str()))
-                .filter(posts::status.ne(PostStatus::Draft.as_str()))
-                .filter(posts::published_at.le(now))
-                .filter(posts::deleted_at.is_null())
-                .filter(users::id.gt(after))
-                .group_by((users::id, users::slug, users::updated_at))
-                .order(users::id)
-                .limit(limit)
-                .select((
-                    users::id,
-                    users::slug,
-                    users::updated_at,
-                    max(posts::updated_at),
-                ))
-                .load(conn)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, slug, own, posts)| Entry {
-                    id,
-                    path: format!("/author/{slug}/"),
-                    lastmod: posts.max(Some(own)),
-                    image: None,
-                })
-                .collect())
+        Section::Tags => owners(conn, Owners::Tags, now, first_page, after, limit),
+        Section::Authors => owners(conn, Owners::Authors, now, first_page, after, limit),
+    }
+}
+
+/// Tags or authors, the owners of listing pages.
+#[derive(Clone, Copy)]
+enum Owners {
+    Tags,
+    Authors,
+}
+
+impl Owners {
+    /// `(owner table, link table, the link's owner column, path prefix)`; fixed strings only.
+    fn tables(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Owners::Tags => ("tags", "post_tags", "tag_id", "/tag/"),
+            Owners::Authors => ("users", "post_authors", "user_id", "/author/"),
         }
     }
+}
+
+/// The owners with a page, that is with at least one visible post, each dated by its own
+/// last edit or the newest change among the posts its first page shows, whichever is later.
+/// Each owner costs one short read of the link table's `(owner, published_at, post_id)`
+/// index, however many posts it has.
+fn owners(
+    conn: &mut DbConn,
+    owners: Owners,
+    now: NaiveDateTime,
+    first_page: i64,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Entry>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        slug: String,
+        #[diesel(sql_type = Timestamp)]
+        updated_at: NaiveDateTime,
+        #[diesel(sql_type = Nullable<Timestamp>)]
+        shown_changed: Option<NaiveDateTime>,
+    }
+    let (owner, link, owner_id, prefix) = owners.tables();
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT id, slug, updated_at, shown_changed FROM ( \
+           SELECT o.id, o.slug, o.updated_at, ( \
+             SELECT MAX(shown.updated_at) FROM ( \
+               SELECT posts.updated_at FROM {link} AS l \
+               JOIN posts ON posts.id = l.post_id \
+               WHERE l.{owner_id} = o.id AND l.published_at <= $1 \
+                 AND posts.kind = 'post' AND posts.status <> 'draft' \
+                 AND posts.deleted_at IS NULL \
+               ORDER BY l.published_at DESC, l.post_id DESC LIMIT $2 \
+             ) AS shown \
+           ) AS shown_changed \
+           FROM {owner} AS o WHERE o.id > $3 \
+         ) AS listed \
+         WHERE shown_changed IS NOT NULL ORDER BY id LIMIT $4"
+    ))
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(first_page)
+    .bind::<BigInt, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Entry {
+            id: row.id,
+            path: format!("{prefix}{}/", row.slug),
+            lastmod: row.shown_changed.max(Some(row.updated_at)),
+            image: None,
+        })
+        .collect())
 }

@@ -779,3 +779,106 @@ async fn feeds_and_sitemaps_answer_head() {
         assert!(response.text().await.unwrap().is_empty());
     }
 }
+
+/// The `<lastmod>` given for `url` in a sitemap, in seconds since the epoch.
+fn lastmod_of(xml: &str, url: &str) -> i64 {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let entry = doc
+        .descendants()
+        .find(|n| {
+            n.has_tag_name("url")
+                && n.children()
+                    .any(|c| c.has_tag_name("loc") && c.text() == Some(url))
+        })
+        .unwrap_or_else(|| panic!("{url} is listed"));
+    let lastmod = entry
+        .children()
+        .find(|c| c.has_tag_name("lastmod"))
+        .and_then(|c| c.text())
+        .expect("a lastmod");
+    chrono::DateTime::parse_from_rfc3339(lastmod)
+        .unwrap()
+        .timestamp()
+}
+
+#[tokio::test]
+async fn tags_and_authors_are_dated_by_what_their_pages_show() {
+    use diesel::prelude::*;
+    use quire::db::schema::{posts, tags, users};
+    let app = spawn_app().await;
+    app.update_settings(|s| s.posts_per_page = 2);
+    let ada = app.author("Ada Lovelace");
+    let craft = app.tag("craft", "Craft");
+    let seed = |slug: &str, hours: i64| {
+        app.seed(
+            SeedPost::published(slug, slug)
+                .hours_ago(hours)
+                .authors(&[&ada])
+                .tags(&[&craft]),
+        )
+    };
+    let oldest = seed("oldest", 30);
+    let middle = seed("middle", 20);
+    let newest = seed("newest", 10);
+    let ago = |hours: i64| now() - chrono::Duration::hours(hours);
+    let write = |change: &dyn Fn(&mut quire::db::DbConn) -> QueryResult<usize>| {
+        app.db
+            .run_blocking(|conn| quire::db::write_transaction(conn, |conn| change(conn)))
+            .unwrap();
+    };
+    // Everything last edited when it was published; the tag and the author long before.
+    for (post, hours) in [(&oldest, 30), (&middle, 20), (&newest, 10)] {
+        write(&|conn| {
+            diesel::update(posts::table.find(post.id))
+                .set(posts::updated_at.eq(ago(hours)))
+                .execute(conn)
+        });
+    }
+    write(&|conn| {
+        diesel::update(tags::table.find(craft.id))
+            .set(tags::updated_at.eq(ago(40)))
+            .execute(conn)
+    });
+    write(&|conn| {
+        diesel::update(users::table.find(ada.id))
+            .set(users::updated_at.eq(ago(40)))
+            .execute(conn)
+    });
+    let dates = || async {
+        let tags = app.get("/sitemap-tags.xml").await.text().await.unwrap();
+        let authors = app.get("/sitemap-authors.xml").await.text().await.unwrap();
+        (
+            lastmod_of(&tags, &app.url("/tag/craft/")),
+            lastmod_of(&authors, &app.url("/author/ada-lovelace/")),
+        )
+    };
+    let at = |moment: chrono::NaiveDateTime| moment.and_utc().timestamp();
+    let newest_edit = at(ago(10));
+    assert_eq!(dates().await, (newest_edit, newest_edit));
+
+    // An edit to a post the first page shows dates the page.
+    let edited = ago(1);
+    write(&|conn| {
+        diesel::update(posts::table.find(middle.id))
+            .set(posts::updated_at.eq(edited))
+            .execute(conn)
+    });
+    assert_eq!(dates().await, (at(edited), at(edited)));
+
+    // One beyond the first page does not: the page does not show it.
+    write(&|conn| {
+        diesel::update(posts::table.find(oldest.id))
+            .set(posts::updated_at.eq(now()))
+            .execute(conn)
+    });
+    assert_eq!(dates().await, (at(edited), at(edited)));
+
+    // Editing the tag itself dates its page.
+    let renamed = now();
+    write(&|conn| {
+        diesel::update(tags::table.find(craft.id))
+            .set(tags::updated_at.eq(renamed))
+            .execute(conn)
+    });
+    assert_eq!(dates().await.0, at(renamed));
+}

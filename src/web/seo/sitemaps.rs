@@ -89,7 +89,8 @@ pub async fn sitemap_index(state: web::Data<AppState>) -> AppResult<HttpResponse
             let mut sections = Vec::new();
             if !discouraged {
                 for section in Section::ALL {
-                    sections.push((section, sitemap::summary(conn, section, now)?));
+                    let first_page = site.settings.posts_per_page;
+                    sections.push((section, sitemap::summary(conn, section, now, first_page)?));
                 }
             }
             Ok::<_, AppError>((sections, site.last_change))
@@ -122,15 +123,16 @@ pub async fn sitemap_file(
     let now = now();
     let offset = (n - 1) * URLS_PER_FILE;
     let site = Arc::clone(&state.site);
-    let (start_after, changed) = state
+    let (start_after, changed, first_page) = state
         .db
         .run(move |conn| {
             let site = site.current(conn, now)?;
             if site.settings.discourage_search {
                 return Err(AppError::NotFound);
             }
-            let start = sitemap::start_after(conn, section, now, offset)?;
-            Ok((start, site.last_change))
+            let first_page = site.settings.posts_per_page;
+            let start = sitemap::start_after(conn, section, now, first_page, offset)?;
+            Ok((start, site.last_change, first_page))
         })
         .await?;
     // Past the last file there is nothing: no empty sitemaps.
@@ -141,7 +143,14 @@ pub async fn sitemap_file(
         let key = format!("{}|{n}|{changed}|{base_url}", section.name());
         format!("\"{}\"", hex::encode(&Sha256::digest(key.as_bytes())[..16]))
     };
-    let body = url_stream(state.into_inner(), section, now, start_after, base_url);
+    let body = url_stream(
+        state.into_inner(),
+        section,
+        now,
+        first_page,
+        start_after,
+        base_url,
+    );
     Ok(HttpResponse::Ok()
         .content_type(XML)
         .insert_header((CACHE_CONTROL, PUBLIC_CACHE))
@@ -168,6 +177,7 @@ fn url_stream(
     state: std::sync::Arc<AppState>,
     section: Section,
     now: NaiveDateTime,
+    first_page: i64,
     start_after: i64,
     base_url: String,
 ) -> impl futures_util::Stream<Item = Result<Bytes, AppError>> {
@@ -187,7 +197,9 @@ fn url_stream(
                     let limit = left.min(CHUNK);
                     let rows = state
                         .db
-                        .run(move |conn| sitemap::chunk(conn, section, now, after, limit))
+                        .run(move |conn| {
+                            sitemap::chunk(conn, section, now, first_page, after, limit)
+                        })
                         .await;
                     match rows {
                         Err(error) => Some((Err(error), Step::Done)),
