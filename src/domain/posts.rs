@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::dsl;
 use diesel::prelude::*;
 
 use crate::db::schema::{post_authors, post_tags, posts, tags, users};
@@ -510,13 +511,26 @@ pub(super) fn slug_in_use(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// Posts of `kind` that are published (not drafts, not in the trash), whatever their date:
+/// `visible` adds "and their time has come". Listings that take the date bound from
+/// elsewhere (an index on a link table, a neighbour's own date) filter by this alone.
+type Published = dsl::And<
+    dsl::And<dsl::Eq<posts::kind, &'static str>, dsl::NotEq<posts::status, &'static str>>,
+    dsl::IsNull<posts::deleted_at>,
+>;
+
+fn published(kind: PostKind) -> Published {
+    posts::kind
+        .eq(kind.as_str())
+        .and(posts::status.ne(PostStatus::Draft.as_str()))
+        .and(posts::deleted_at.is_null())
+}
+
 /// Posts of `kind` a reader may see at `now`, as a query to refine further.
 fn visible(kind: PostKind, now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
     posts::table
-        .filter(posts::kind.eq(kind.as_str()))
-        .filter(posts::status.ne(PostStatus::Draft.as_str()))
+        .filter(published(kind))
         .filter(posts::published_at.le(now))
-        .filter(posts::deleted_at.is_null())
         .into_boxed()
 }
 
@@ -570,9 +584,7 @@ macro_rules! linked_newest {
             .inner_join(posts::table.on(posts::id.eq($link::post_id)))
             .filter($link::$owner.eq($owner_id))
             .filter($link::published_at.le($now))
-            .filter(posts::kind.eq(PostKind::Post.as_str()))
-            .filter(posts::status.ne(PostStatus::Draft.as_str()))
-            .filter(posts::deleted_at.is_null())
+            .filter(published(PostKind::Post))
             .order(($link::published_at.desc(), $link::post_id.desc()))
     };
 }
@@ -723,10 +735,7 @@ pub fn neighbours(
     // Listings order posts by (published_at, id). "Older" is at most as old as the post and,
     // at the same moment, created before it; "newer" the mirror image. Each side is one short
     // range read of the `posts_listing` index starting at the post, on both backends.
-    let listed = posts::table
-        .filter(posts::kind.eq(PostKind::Post.as_str()))
-        .filter(posts::status.ne(PostStatus::Draft.as_str()))
-        .filter(posts::deleted_at.is_null());
+    let listed = posts::table.filter(published(PostKind::Post));
     // The post is visible, so what is older is in the past: bounding it by `now` as well
     // would only offer the planner a looser range to start from.
     let older = listed

@@ -3,7 +3,7 @@
 //!
 //! A child sitemap is streamed in chunks of rows read by id, so memory stays flat whatever
 //! the size of the site. Its ETag is derived from the site's last change rather than from the
-//! body, so a revalidation costs two small queries and no rendering.
+//! body, so a revalidation costs one small query (where the file starts) and no rendering.
 
 use std::sync::Arc;
 
@@ -88,8 +88,8 @@ pub async fn sitemap_index(state: web::Data<AppState>) -> AppResult<HttpResponse
             let discouraged = site.settings.discourage_search;
             let mut sections = Vec::new();
             if !discouraged {
+                let first_page = site.settings.posts_per_page;
                 for section in Section::ALL {
-                    let first_page = site.settings.posts_per_page;
                     sections.push((section, sitemap::summary(conn, section, now, first_page)?));
                 }
             }
