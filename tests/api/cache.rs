@@ -19,14 +19,27 @@ async fn body_of(app: &TestApp, path: &str) -> String {
     app.get(path).await.text().await.unwrap()
 }
 
+/// Requests `path` until a response comes from the cache, and returns that response's body.
+/// Tests run side by side in one process and every write bumps the process's write
+/// generation, so another test's write may empty the cache between two requests: a few
+/// tries make sure the page was served from memory at least once.
+async fn served_from_memory(app: &TestApp, path: &str) -> String {
+    for _ in 0..20 {
+        let before = hits(app);
+        let body = body_of(app, path).await;
+        if hits(app) > before {
+            return body;
+        }
+    }
+    panic!("{path} was never served from the page cache");
+}
+
 #[tokio::test]
 async fn repeated_requests_are_served_from_memory() {
     let app = spawn_app().await;
-    let first = body_of(&app, "/welcome/").await;
-    let before = hits(&app);
-    let second = body_of(&app, "/welcome/").await;
-    assert_eq!(hits(&app), before + 1);
-    assert_eq!(first, second);
+    let rendered = body_of(&app, "/welcome/").await;
+    let cached = served_from_memory(&app, "/welcome/").await;
+    assert_eq!(rendered, cached);
     let cached = app.get("/welcome/").await;
     for header in [
         "content-security-policy",
@@ -51,7 +64,6 @@ async fn uncached_app() -> TestApp {
 async fn writes_show_on_the_very_next_request() {
     let app = spawn_app().await;
     writes_show_on_the_next_request(&app).await;
-    assert!(hits(&app) >= 5);
 }
 
 #[tokio::test]
@@ -68,8 +80,12 @@ async fn writes_show_on_the_next_request(app: &TestApp) {
             .tags(&[&tag]),
     );
     for path in ["/", "/story/", "/tag/craft/", "/rss/", "/sitemap.xml"] {
-        body_of(app, path).await;
-        body_of(app, path).await;
+        if app.cache.is_some() {
+            // The writes below must find these pages in memory.
+            served_from_memory(app, path).await;
+        } else {
+            body_of(app, path).await;
+        }
     }
     let modified_before = app.get("/story/").await.headers()["last-modified"].clone();
 
