@@ -1,6 +1,10 @@
-//! Micro-benchmarks: the Markdown pipeline on a long post, and the post page's template.
+//! Micro-benchmarks: the Markdown pipeline on a long post and on the most hostile texts we
+//! can build at the 2 MB limit, and the post page's template.
 //!
 //!     cargo bench --bench render
+//!
+//! The hostile texts must each render (or be refused) in well under a second: rendering
+//! happens on every save, and a slow one ties up a blocking thread.
 
 use std::hint::black_box;
 
@@ -43,8 +47,76 @@ def handler(request):
 fn render_pipeline(c: &mut Criterion) {
     let markdown = long_post();
     c.bench_function("render pipeline, long post with code and tables", |b| {
-        b.iter(|| quire::render::render(black_box(&markdown)))
+        b.iter(|| quire::render::render(black_box(&markdown)).unwrap())
     });
+}
+
+/// The largest text the editor and imports accept.
+const LIMIT: usize = quire::domain::posts::MAX_MARKDOWN_BYTES;
+
+/// `unit` repeated to just under the 2 MB limit.
+fn fill(unit: &str) -> String {
+    unit.repeat((LIMIT - 1) / unit.len())
+}
+
+/// Texts that try to make each step of the pipeline slow, each close to 2 MB.
+fn hostile_texts() -> Vec<(&'static str, String)> {
+    use quire::render::{MAX_DEPTH, MAX_FOOTNOTES, MAX_HEADINGS};
+    let deep_divs = format!(
+        "{}x{}\n\n",
+        "<div>".repeat(MAX_DEPTH - 1),
+        "</div>".repeat(MAX_DEPTH - 1)
+    );
+    let deep_quote = format!("{}x\n\n", "> ".repeat(MAX_DEPTH - 1));
+    let deep_list: String = (0..MAX_DEPTH / 2 - 1)
+        .map(|i| format!("{}- x\n", "  ".repeat(i)))
+        .collect();
+    let headings = {
+        let mut text = "# same heading\n".repeat(MAX_HEADINGS);
+        text.push_str(&fill("word ")[text.len()..]);
+        text
+    };
+    let footnotes = {
+        let mut text: String = (0..MAX_FOOTNOTES)
+            .map(|i| format!("a[^{i}]\n\n[^{i}]: b\n\n"))
+            .collect();
+        text.push_str(&fill("word ")[text.len()..]);
+        text
+    };
+    let code = format!(
+        "```rust\n{}```\n",
+        fill("fn main() { let x = \"hello\"; println!(\"{x}\"); } // note\n")
+    );
+    let many_blocks = fill("```python\ndef f(x):\n    return {'a': [x, 2]}\n```\n\n");
+    vec![
+        ("2 MB of 63-deep <div>s", fill(&deep_divs)),
+        ("2 MB of 63-deep quotes", fill(&deep_quote)),
+        ("2 MB of 31-deep lists", fill(&deep_list)),
+        ("1,000 equal headings in 2 MB", headings),
+        ("1,000 footnotes in 2 MB", footnotes),
+        ("one 2 MB code block", code),
+        ("2 MB of small code blocks", many_blocks),
+        ("2 MB of emphasis openers", fill("*a _b ")),
+        ("2 MB of unclosed links", fill("[a](")),
+        ("2 MB table", fill("| a | b | c |\n|---|---|---|\n")),
+        ("2 MB of inline HTML", fill("<b><i>x</i></b> ")),
+        (
+            "100,000 nested quotes (refused)",
+            format!("{}x", ">".repeat(100_000)),
+        ),
+        ("100,000 nested <div>s (refused)", "<div>".repeat(100_000)),
+        ("1,001 headings (refused)", "# h\n".repeat(MAX_HEADINGS + 1)),
+    ]
+}
+
+fn render_hostile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hostile texts");
+    group.sample_size(10);
+    for (name, text) in hostile_texts() {
+        assert!(text.len() <= LIMIT, "{name} is over the limit");
+        group.bench_function(name, |b| b.iter(|| quire::render::render(black_box(&text))));
+    }
+    group.finish();
 }
 
 fn post_page_template(c: &mut Criterion) {
@@ -70,5 +142,5 @@ fn post_page_template(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render_pipeline, post_page_template);
+criterion_group!(benches, render_pipeline, render_hostile, post_page_template);
 criterion_main!(benches);

@@ -24,6 +24,7 @@ pub fn sign_in(
         session.insert(key, value).map_err(AppError::internal)
     };
     insert(keys::USER_ID, user.id.into())?;
+    insert(keys::EPOCH, user.session_epoch.into())?;
     insert(keys::HANDLE, random_token().into())?;
     insert(keys::REMEMBER, remember.into())?;
     insert(keys::DEVICE, device.into())?;
@@ -35,6 +36,13 @@ pub fn sign_in(
 /// Ends this session on the server (its row is deleted) and in the browser.
 pub fn sign_out(session: &Session) {
     session.purge();
+}
+
+/// Keeps this session signed in after `sessions::end_all` moved the account to `epoch`.
+pub fn keep_after_ending_others(session: &Session, epoch: i32) -> Result<(), AppError> {
+    session
+        .insert(keys::EPOCH, epoch)
+        .map_err(AppError::internal)
 }
 
 /// This session's public handle (see `domain::sessions`).
@@ -104,9 +112,13 @@ impl FromRequest for SignedIn {
             let Some(id) = session.get::<i64>(keys::USER_ID).ok().flatten() else {
                 return Err(required().into());
             };
+            // Sessions from before epochs existed carry none: they count as the first.
+            let epoch = session.get::<i32>(keys::EPOCH).ok().flatten().unwrap_or(0);
             match state.db.run(move |conn| users::by_id(conn, id)).await? {
-                Some(user) if user.is_active() => Ok(SignedIn { user, session }),
-                // Suspended or deleted since: this session is over.
+                Some(user) if user.is_active() && user.session_epoch == epoch => {
+                    Ok(SignedIn { user, session })
+                }
+                // Suspended, deleted, or all its sessions ended since: this one is over.
                 _ => {
                     sign_out(&session);
                     Err(required().into())

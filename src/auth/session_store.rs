@@ -14,6 +14,8 @@ use crate::state::now;
 /// Session state keys with a meaning outside the session itself.
 pub mod keys {
     pub const USER_ID: &str = "uid";
+    /// The account's session epoch when this session signed in.
+    pub const EPOCH: &str = "epoch";
     /// The session's public name (see `domain::sessions`), set at login.
     pub const HANDLE: &str = "sid";
     pub const REMEMBER: &str = "remember";
@@ -80,7 +82,7 @@ impl SessionStore for DbSessionStore {
         &self,
         session_key: SessionKey,
         state: State,
-        ttl: &Duration,
+        _ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         let id = hash_token(session_key.as_ref());
         let json =
@@ -91,15 +93,13 @@ impl SessionStore for DbSessionStore {
             .run(move |conn| sessions::update(conn, &id, &json, &session_facts, now()))
             .await
             .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
-        if updated {
-            return Ok(session_key);
+        if !updated {
+            // The session ended while this request was under way (signed out everywhere,
+            // password changed, suspended, or expired). It stays ended: nothing is stored,
+            // and the next request with this key finds no session.
+            tracing::debug!("a session ended during its request; its state was dropped");
         }
-        // The session ended meanwhile (revoked elsewhere, or expired): never bring it back
-        // under its old key; start a new one.
-        self.save(state, ttl).await.map_err(|e| match e {
-            SaveError::Serialization(e) => UpdateError::Serialization(e),
-            SaveError::Other(e) => UpdateError::Other(e),
-        })
+        Ok(session_key)
     }
 
     async fn update_ttl(&self, session_key: &SessionKey, _ttl: &Duration) -> anyhow::Result<()> {

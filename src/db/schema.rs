@@ -13,6 +13,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         status -> Text,
+        session_epoch -> Integer,
     }
 }
 

@@ -344,7 +344,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<Post, PostError> {
     let (title, published_at) = validate(&new, now)?;
-    let mut rendered = render::render(&new.markdown);
+    let mut rendered = render::render(&new.markdown)?;
     write_transaction(conn, |conn| {
         rendered.html = super::media::size_images(conn, &rendered.html)?;
         let current: Editable = posts::table

@@ -292,6 +292,8 @@ pub enum PostError {
     Slug(#[from] SlugError),
     #[error("a scheduled or published post needs a publication date")]
     MissingDate,
+    #[error("{0}")]
+    Render(#[from] render::RenderError),
     /// Someone saved the post after this form was opened.
     #[error("the post was changed by someone else since you opened it")]
     Conflict,
@@ -416,7 +418,7 @@ pub(super) fn row<'a>(
 /// Renders and stores a new post with its ordered authors and tags, all or nothing.
 pub fn create(conn: &mut DbConn, new: NewPost, now: NaiveDateTime) -> Result<Post, PostError> {
     let (title, published_at) = validate(&new, now)?;
-    let mut rendered = render::render(&new.markdown);
+    let mut rendered = render::render(&new.markdown)?;
     write_transaction(conn, |conn| {
         rendered.html = super::media::size_images(conn, &rendered.html)?;
         if slug_in_use(conn, new.slug.as_str())? {

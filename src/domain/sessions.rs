@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::sessions;
+use crate::db::schema::{sessions, users};
 
 /// How long a session lives, by what it carries.
 pub struct Lifetime {
@@ -181,13 +181,20 @@ pub fn revoke(conn: &mut DbConn, user_id: i64, handle: &str) -> QueryResult<bool
     .map(|n| n == 1)
 }
 
-/// Ends every session of a user except the one with handle `keep` (the current one).
-pub fn revoke_all(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> QueryResult<usize> {
+/// Ends every session of a user except the one with handle `keep` (the current one), and
+/// moves the account to a new session epoch so that no session started before survives,
+/// even one whose request was under way. Returns the new epoch, which the kept session
+/// must take (`identity::keep_after_ending_others`). Call inside a write transaction.
+pub fn end_all(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> QueryResult<i32> {
     let mine = sessions::table.filter(sessions::user_id.eq(user_id));
     match keep {
-        Some(keep) => diesel::delete(mine.filter(sessions::handle.ne(keep))).execute(conn),
-        None => diesel::delete(mine).execute(conn),
-    }
+        Some(keep) => diesel::delete(mine.filter(sessions::handle.ne(keep))).execute(conn)?,
+        None => diesel::delete(mine).execute(conn)?,
+    };
+    diesel::update(users::table.find(user_id))
+        .set(users::session_epoch.eq(users::session_epoch + 1))
+        .returning(users::session_epoch)
+        .get_result(conn)
 }
 
 /// Deletes expired sessions; returns how many.

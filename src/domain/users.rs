@@ -228,6 +228,8 @@ pub struct User {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub status: String,
+    /// Sessions started under another value are over (see `sessions::end_all`).
+    pub session_epoch: i32,
 }
 
 impl User {
@@ -591,7 +593,7 @@ pub fn apply_changes(
         ))
         .execute(conn)?;
     if changes.status == Status::Suspended {
-        super::sessions::revoke_all(conn, id, None)?;
+        super::sessions::end_all(conn, id, None)?;
     }
     Ok(())
 }

@@ -1,7 +1,12 @@
 //! Markdown → HTML with heading ids, a table of contents and highlighted code.
 //! The HTML is not yet safe: `render` sanitises it.
+//!
+//! Every step is linear in the size of the text, and what is not (the sanitiser's tree
+//! builder is slower the deeper elements nest; highlighting is slow per byte) is bounded
+//! here: nesting depth, the number of headings and footnotes, and how much code is
+//! highlighted. A text over a limit is refused with a message, never rendered slowly.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -21,24 +26,69 @@ fn options() -> Options {
         | Options::ENABLE_TASKLISTS
 }
 
-pub fn to_html(source: &str) -> MarkdownOutput {
+/// The most headings a text may have.
+pub const MAX_HEADINGS: usize = 1_000;
+/// The most footnotes a text may define.
+pub const MAX_FOOTNOTES: usize = 1_000;
+/// How deep quotes, lists and HTML elements may nest.
+pub const MAX_DEPTH: usize = 64;
+/// Code beyond this many bytes in one text is shown unhighlighted: highlighting costs far
+/// more per byte than anything else, and its markup is many times the size of the code.
+const HIGHLIGHT_BUDGET: usize = 256 * 1024;
+
+/// Why a text cannot be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error(
+        "The text nests quotes, lists or HTML elements more than {MAX_DEPTH} levels deep. Flatten it."
+    )]
+    TooDeep,
+    #[error("The text has more than {MAX_HEADINGS} headings. Split it into several posts.")]
+    TooManyHeadings,
+    #[error("The text has more than {MAX_FOOTNOTES} footnotes. Split it into several posts.")]
+    TooManyFootnotes,
+}
+
+pub fn to_html(source: &str) -> Result<MarkdownOutput, RenderError> {
     let mut events: Vec<Event> = Parser::new_ext(source, options()).collect();
+    check_counts(&events)?;
     let toc = assign_heading_ids(&mut events);
     let plain_text = prose_text(&events);
     let events = highlight_code_blocks(events);
     let mut html = String::with_capacity(source.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    MarkdownOutput {
+    if super::depth::max_depth(&html) > MAX_DEPTH {
+        return Err(RenderError::TooDeep);
+    }
+    Ok(MarkdownOutput {
         html,
         toc,
         plain_text,
+    })
+}
+
+fn check_counts(events: &[Event]) -> Result<(), RenderError> {
+    let (mut headings, mut footnotes) = (0, 0);
+    for event in events {
+        match event {
+            Event::Start(Tag::Heading { .. }) => headings += 1,
+            Event::Start(Tag::FootnoteDefinition(_)) => footnotes += 1,
+            _ => {}
+        }
     }
+    if headings > MAX_HEADINGS {
+        return Err(RenderError::TooManyHeadings);
+    }
+    if footnotes > MAX_FOOTNOTES {
+        return Err(RenderError::TooManyFootnotes);
+    }
+    Ok(())
 }
 
 /// Gives every heading a stable id derived from its text (unique within the post), demotes
 /// `#` headings to `<h2>` because the page title is the only `<h1>`, and lists h2/h3 headings.
 fn assign_heading_ids(events: &mut [Event]) -> Vec<TocEntry> {
-    let mut used = HashSet::new();
+    let mut used = UsedIds::default();
     let mut toc = Vec::new();
     let mut index = 0;
     while index < events.len() {
@@ -80,18 +130,31 @@ fn assign_heading_ids(events: &mut [Event]) -> Vec<TocEntry> {
     toc
 }
 
-fn unique_id(text: &str, used: &mut HashSet<String>) -> String {
+/// The ids given so far, and for each base the next number to try, so a thousand headings
+/// with the same text cost a thousand steps, not half a million.
+#[derive(Default)]
+struct UsedIds {
+    taken: HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
+fn unique_id(text: &str, used: &mut UsedIds) -> String {
     let base = match slugify(text) {
         s if s.is_empty() || s == "untitled" => "section".to_string(),
         s => s,
     };
-    let mut candidate = base.clone();
-    let mut n = 2;
-    while !used.insert(candidate.clone()) {
-        candidate = format!("{base}-{n}");
-        n += 1;
+    if used.taken.insert(base.clone()) {
+        return base;
     }
-    candidate
+    // A number can be taken by a heading whose own text ends in it ("Step 2"): skip those.
+    let n = used.next.entry(base.clone()).or_insert(2);
+    loop {
+        let candidate = format!("{base}-{n}");
+        *n += 1;
+        if used.taken.insert(candidate.clone()) {
+            return candidate;
+        }
+    }
 }
 
 /// The text a reader reads as prose: paragraphs and list items, separated by spaces.
@@ -121,6 +184,7 @@ fn prose_text(events: &[Event]) -> String {
 fn highlight_code_blocks(events: Vec<Event>) -> Vec<Event> {
     let mut out = Vec::with_capacity(events.len());
     let mut pending: Option<(Event, String, String)> = None;
+    let mut budget = HIGHLIGHT_BUDGET;
     for event in events {
         match (event, &mut pending) {
             (Event::Start(Tag::CodeBlock(kind)), None) => {
@@ -135,7 +199,14 @@ fn highlight_code_blocks(events: Vec<Event>) -> Vec<Event> {
             (Event::Text(t), Some((_, _, code))) => code.push_str(&t),
             (Event::End(TagEnd::CodeBlock), Some(_)) => {
                 let (start, lang, code) = pending.take().expect("inside a code block");
-                match highlight::code_block(&code, &lang) {
+                let highlighted = match budget.checked_sub(code.len()) {
+                    Some(left) => {
+                        budget = left;
+                        highlight::code_block(&code, &lang)
+                    }
+                    None => None,
+                };
+                match highlighted {
                     Some(html) => out.push(Event::Html(CowStr::from(html))),
                     None => {
                         out.push(start);

@@ -1,6 +1,7 @@
 //! Turns an author's Markdown into what a page shows: sanitised HTML, a table of contents,
 //! reading time and an excerpt. Runs when content is saved, never when a page is read.
 
+mod depth;
 mod highlight;
 mod markdown;
 mod safe_html;
@@ -8,6 +9,7 @@ mod slug;
 mod text;
 
 pub use highlight::syntax_css;
+pub use markdown::{MAX_DEPTH, MAX_FOOTNOTES, MAX_HEADINGS, RenderError};
 pub use safe_html::{ImageSize, SafeHtml};
 pub use slug::{Slug, SlugError, slugify};
 pub use text::{excerpt_of, trim_at_word};
@@ -41,16 +43,18 @@ const WORDS_PER_MINUTE: usize = 230;
 /// Length of the automatic excerpt, cut at a word boundary.
 const EXCERPT_CHARS: usize = 280;
 
-pub fn render(markdown_source: &str) -> Rendered {
-    let output = markdown::to_html(markdown_source);
+/// Renders a text, or says which limit it is over (see `markdown`). Takes time in proportion
+/// to the text's length: call it before taking the database's write lock, never inside.
+pub fn render(markdown_source: &str) -> Result<Rendered, RenderError> {
+    let output = markdown::to_html(markdown_source)?;
     let word_count = output.plain_text.split_whitespace().count();
-    Rendered {
+    Ok(Rendered {
         html: SafeHtml::sanitize(&output.html),
         toc: output.toc,
         word_count,
         reading_minutes: word_count.div_ceil(WORDS_PER_MINUTE).max(1) as u32,
         excerpt: excerpt_of(&output.plain_text, EXCERPT_CHARS),
-    }
+    })
 }
 
 #[cfg(test)]

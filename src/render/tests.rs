@@ -2,6 +2,11 @@ use scraper::{Html, Selector};
 
 use super::*;
 
+/// Renders a text that is within every limit.
+fn render(markdown: &str) -> Rendered {
+    super::render(markdown).expect("within the limits")
+}
+
 fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
     doc.select(&Selector::parse(css).unwrap()).collect()
 }
@@ -237,4 +242,60 @@ fn library_images_in_the_text_get_their_size_and_variants() {
         })
     });
     assert!(!refused.as_str().contains("<script>"));
+}
+
+#[test]
+fn repeated_headings_get_numbered_ids_in_linear_time() {
+    let out = render(&"# h\n".repeat(MAX_HEADINGS));
+    assert_eq!(out.toc.len(), MAX_HEADINGS);
+    assert_eq!(out.toc[0].id, "h");
+    assert_eq!(out.toc[1].id, "h-2");
+    assert_eq!(out.toc[MAX_HEADINGS - 1].id, format!("h-{MAX_HEADINGS}"));
+    // A heading whose own text is "h 3" keeps its id; the numbering skips it.
+    let ids: Vec<String> = render("# h 3\n# h\n# h\n# h\n")
+        .toc
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids, ["h-3", "h", "h-2", "h-4"]);
+}
+
+#[test]
+fn texts_over_a_limit_are_refused_with_a_reason() {
+    assert_eq!(
+        super::render(&"# h\n".repeat(MAX_HEADINGS + 1)).err(),
+        Some(RenderError::TooManyHeadings)
+    );
+    let footnotes: String = (0..=MAX_FOOTNOTES)
+        .map(|i| format!("a[^{i}]\n\n[^{i}]: b\n\n"))
+        .collect();
+    assert_eq!(
+        super::render(&footnotes).err(),
+        Some(RenderError::TooManyFootnotes)
+    );
+    for deep in [
+        format!("{}x\n", ">".repeat(MAX_DEPTH + 1)),
+        format!("{}x", "<div>".repeat(MAX_DEPTH + 1)),
+        (0..=MAX_DEPTH)
+            .map(|i| format!("{}- x\n", "  ".repeat(i)))
+            .collect::<String>(),
+    ] {
+        assert_eq!(super::render(&deep).err(), Some(RenderError::TooDeep));
+    }
+    // Just within the limit is fine.
+    assert!(super::render(&format!("{}x", "<div>".repeat(MAX_DEPTH - 1))).is_ok());
+    let message = RenderError::TooDeep.to_string();
+    assert!(message.contains("64 levels"), "{message}");
+}
+
+#[test]
+fn code_beyond_the_highlighting_budget_is_shown_plain() {
+    let block = format!("```rust\n{}```\n\n", "let x = 1;\n".repeat(3_000));
+    let out = render(&block.repeat(10));
+    let doc = Html::parse_fragment(out.html.as_str());
+    let highlighted = select(&doc, "pre.hl").len();
+    let plain = select(&doc, "pre:not(.hl)").len();
+    assert!(highlighted >= 1, "the first blocks are highlighted");
+    assert!(plain >= 1, "the rest are plain");
+    assert_eq!(highlighted + plain, 10);
 }

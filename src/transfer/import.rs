@@ -413,7 +413,8 @@ fn write(
         let rendered: Vec<Rendered> = batch
             .par_iter()
             .map(|p| render::render(&p.new.markdown))
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(|e| invalid("a post", e.to_string()))?;
         db.with_connection(|conn| {
             write_transaction(conn, |conn| {
                 for (plan, rendered) in batch.iter().zip(&rendered) {

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod attacks;
 mod cache;
 mod cli;
 mod editor;

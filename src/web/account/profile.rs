@@ -384,15 +384,16 @@ pub async fn change_password(
     };
     let hash = hash_password(password).await?;
     let keep = identity::handle(&me.session);
-    state
+    let epoch = state
         .db
         .run(move |conn| {
             private_transaction(conn, |conn| {
                 users::set_password_hash(conn, id, &hash, now())?;
-                sessions::revoke_all(conn, id, keep.as_deref())
+                sessions::end_all(conn, id, keep.as_deref())
             })
         })
         .await?;
+    identity::keep_after_ending_others(&me.session, epoch)?;
     set_notice(
         &me.session,
         "Your password has been changed. Every other session has been signed out.",
@@ -434,7 +435,7 @@ pub async fn revoke_all_sessions(
     let id = me.user.id;
     state
         .db
-        .run(move |conn| sessions::revoke_all(conn, id, None))
+        .run(move |conn| private_transaction(conn, |conn| sessions::end_all(conn, id, None)))
         .await?;
     me.session.clear();
     me.session.renew();

@@ -164,7 +164,7 @@ pub async fn set_new_password(
                 {
                     users::set_status(conn, found.user_id, Status::Active, now)?;
                 }
-                sessions::revoke_all(conn, found.user_id, None)?;
+                sessions::end_all(conn, found.user_id, None)?;
                 Ok(true)
             })
         })

@@ -491,6 +491,8 @@ fn check(form: &EditorForm, tz: Tz, errors: &mut Errors) -> Option<Checked> {
     let slug = errors.check("slug", Slug::parse_top_level(&slug_source));
     if form.markdown.len() > MAX_MARKDOWN_BYTES {
         errors.add("markdown", "The text can be at most 2 MB.");
+    } else if let Err(error) = render::render(&form.markdown) {
+        errors.add("markdown", error);
     }
     if form.custom_excerpt.trim().chars().count() > MAX_EXCERPT {
         errors.add(
@@ -975,7 +977,8 @@ async fn preview(
     (status, published_at): (PostStatus, Option<NaiveDateTime>),
 ) -> AppResult<HttpResponse> {
     let now = now();
-    let rendered = render::render(&checked.markdown);
+    let rendered =
+        render::render(&checked.markdown).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let Extras {
         author_ids,
         feature_image,
