@@ -24,6 +24,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("QUIRE_MAIL_FROM", "noreply@<host of QUIRE_BASE_URL>"),
     ("QUIRE_RATE_LIMIT_IP", "30/10m"),
     ("QUIRE_RATE_LIMIT_ACCOUNT", "10/10m"),
+    ("QUIRE_RATE_LIMIT_ACCOUNT_TOTAL", "100/10m"),
     ("QUIRE_LOG", "info"),
     ("QUIRE_LOG_FORMAT", "pretty"),
     ("QUIRE_PAGE_CACHE", "64MB"),
@@ -122,8 +123,11 @@ pub struct Config {
     pub mail_from: String,
     /// Attempts per client address at signing in, signing up, resetting and resending.
     pub rate_limit_ip: RateLimit,
-    /// Attempts per account (email address) at the same.
+    /// Attempts on one account: from one address where a password is guessed, from any
+    /// address where mail is sent.
     pub rate_limit_account: RateLimit,
+    /// Password guesses on one account from all addresses together.
+    pub rate_limit_account_total: RateLimit,
     pub log_filter: String,
     pub log_format: LogFormat,
     /// The page cache's memory budget in bytes; `None` turns the cache off.
@@ -234,6 +238,12 @@ impl Config {
             }
             None => RateLimit::per_minutes(10, 10),
         };
+        let rate_limit_account_total = match get("QUIRE_RATE_LIMIT_ACCOUNT_TOTAL") {
+            Some(raw) => {
+                RateLimit::parse(&raw).map_err(|m| invalid("QUIRE_RATE_LIMIT_ACCOUNT_TOTAL", m))?
+            }
+            None => RateLimit::per_minutes(100, 10),
+        };
 
         let log_filter = get("QUIRE_LOG").unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log_filter)
@@ -278,6 +288,7 @@ impl Config {
             mail_from,
             rate_limit_ip,
             rate_limit_account,
+            rate_limit_account_total,
             log_filter,
             log_format,
             page_cache,

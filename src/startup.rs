@@ -47,6 +47,7 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
     let limits = Arc::new(RateLimits::new(
         config.rate_limit_ip,
         config.rate_limit_account,
+        config.rate_limit_account_total,
     ));
     Ok(AppState {
         db,

@@ -56,7 +56,12 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Email, UserError> {
         let trimmed = raw.trim();
         let invalid = || UserError::InvalidEmail(raw.to_string());
-        if trimmed.len() > 254 {
+        // Only the bare address: a display name (`Name <a@b>`) would let one account be
+        // written many ways, and quoted local parts with spaces are never worth that.
+        if trimmed.len() > 254
+            || trimmed.contains(['<', '>', '"'])
+            || trimmed.contains(char::is_whitespace)
+        {
             return Err(invalid());
         }
         let parsed: email_address::EmailAddress = trimmed.parse().map_err(|_| invalid())?;
@@ -676,6 +681,10 @@ mod tests {
             "@example.com",
             "ada@localhost",
             "a b@example.com",
+            "x <owner@example.com>",
+            "<owner@example.com>",
+            "\"x y\"@example.com",
+            "owner@example.com\u{0}",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }

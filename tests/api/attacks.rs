@@ -97,3 +97,160 @@ async fn a_session_from_before_the_account_ended_its_sessions_is_refused() {
         .unwrap();
     assert_eq!(account_status(&app, &client).await, StatusCode::SEE_OTHER);
 }
+
+// ---- Rate limits count the account, however its address is written ----
+
+/// A browser whose requests come from `ip` (any address of the loopback range).
+fn browser_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn respelling_an_address_does_not_escape_the_account_limit() {
+    let app = spawn_app().await;
+    app.user_with_password("owner@example.com", Role::Owner, PASSWORD);
+    let attacker = browser_from("127.0.0.2");
+    let spellings = [
+        "owner@example.com",
+        "OWNER@example.com",
+        "Owner@EXAMPLE.COM",
+        " owner@example.com ",
+        "x <owner@example.com>",
+    ];
+    let mut refused = 0;
+    for guess in 0..25 {
+        let email = spellings[guess % spellings.len()];
+        let response = app
+            .submit(
+                &attacker,
+                "/account/login",
+                "/account/login",
+                &[("email", email), ("password", "guess")],
+            )
+            .await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        } else {
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    }
+    // Ten guesses at most reach the account; the display-name spelling reaches none.
+    assert!(refused >= 10, "only {refused} of 25 guesses were refused");
+    // The owner, from their own address, signs in all the same.
+    let owner = browser_from("127.0.0.3");
+    let response = app.sign_in(&owner, "owner@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn display_names_are_not_addresses() {
+    let app = spawn_app().await;
+    app.user_with_password("owner@example.com", Role::Owner, PASSWORD);
+    let response = app
+        .sign_in(&browser(), "x <owner@example.com>", PASSWORD)
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not the owner's account"
+    );
+    let signup = app
+        .submit(
+            &browser(),
+            "/account/signup",
+            "/account/signup",
+            &[
+                ("email", "Someone <someone@example.com>"),
+                ("display_name", "Someone"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signup.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = crate::helpers::parse_html(&signup.text().await.unwrap());
+    assert!(!crate::helpers::text_of(&doc, "#email-error").is_empty());
+}
+
+#[tokio::test]
+async fn reset_mail_to_one_member_is_limited_however_it_is_asked_for() {
+    let app = spawn_app().await;
+    app.user_with_password("member@example.com", Role::Member, PASSWORD);
+    for i in 0..25 {
+        let email = match i % 3 {
+            0 => "member@example.com".to_string(),
+            1 => "MEMBER@example.com".to_string(),
+            // Each a different text naming the same mailbox.
+            _ => format!("reader {i} <member@example.com>"),
+        };
+        // From several addresses: the limit is the mailbox's.
+        let client = browser_from(&format!("127.0.1.{}", i % 5 + 1));
+        let _ = app
+            .submit(
+                &client,
+                "/account/reset",
+                "/account/reset",
+                &[("email", &email)],
+            )
+            .await;
+    }
+    let mails = app
+        .outbox()
+        .into_iter()
+        .filter(|m| m.recipient == "member@example.com")
+        .count();
+    assert_eq!(mails, 10, "ten reset mails, then the limit");
+    assert_eq!(
+        app.outbox().len(),
+        10,
+        "and no mail to a display name's address"
+    );
+}
+
+#[tokio::test]
+async fn re_entering_a_password_is_rate_limited() {
+    let app = spawn_app().await;
+    let client = app.signed_in_as("stolen@example.com", Role::Member).await;
+    let mut statuses = Vec::new();
+    for guess in 0..15 {
+        let wrong = format!("wrong guess {guess}");
+        let (path, fields): (&str, Vec<(&str, &str)>) = match guess % 3 {
+            0 => (
+                "/account/password",
+                vec![
+                    ("current_password", wrong.as_str()),
+                    ("new_password", "a brand new secret"),
+                ],
+            ),
+            1 => (
+                "/account/email",
+                vec![
+                    ("new_email", "thief@example.com"),
+                    ("email_password", wrong.as_str()),
+                ],
+            ),
+            _ => ("/account/delete", vec![("password", wrong.as_str())]),
+        };
+        let page = if path == "/account/delete" {
+            "/account/delete"
+        } else {
+            "/account/"
+        };
+        statuses.push(app.submit(&client, page, path, &fields).await.status());
+    }
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused, 5, "ten checks, then refusals: {statuses:?}");
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY),
+        "{statuses:?}"
+    );
+}

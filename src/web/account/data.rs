@@ -1,7 +1,7 @@
 //! A member's own data: downloading all of it, and deleting the account.
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, ContentType};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{FormPage, invalid, layout, link, message, ok};
@@ -134,19 +134,15 @@ pub struct DeleteForm {
 pub async fn delete(
     state: web::Data<AppState>,
     me: SignedIn,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> AppResult<HttpResponse> {
     let id = me.user.id;
-    let (hash, authored) = state
+    let authored = state
         .db
-        .run(move |conn| {
-            Ok::<_, AppError>((
-                users::password_hash(conn, id)?,
-                posts::count_by_author(conn, id)?,
-            ))
-        })
+        .run(move |conn| posts::count_by_author(conn, id))
         .await?;
-    let problem = if !super::verify_password(form.password, hash).await? {
+    let problem = if !super::verify_own_password(&state, &req, id, form.password).await? {
         Some("That is not your password.")
     } else if me.role() == Role::Owner {
         Some("The owner's account cannot be deleted. Transfer ownership to an administrator first.")

@@ -80,9 +80,7 @@ pub async fn login(
     req: HttpRequest,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limits
-        .check(Action::Login, super::client_ip(&req), Some(&form.email))?;
+    super::limit_attempt(&state, &req, Action::Login, &form.email)?;
     let account = match Email::parse(&form.email) {
         Ok(email) => {
             state

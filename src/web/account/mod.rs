@@ -16,6 +16,7 @@ use actix_web::http::header::{CACHE_CONTROL, ContentType, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::auth::rate_limit::{AccountKey, Action};
 use crate::auth::session_store::keys;
 use crate::db::{DbConn, private_transaction};
 use crate::domain::settings;
@@ -244,7 +245,41 @@ pub async fn hash_password(password: crate::domain::users::Password) -> AppResul
         .map_err(AppError::Internal)
 }
 
-/// Checks a password against a stored hash (or the dummy) on the blocking pool.
+/// Counts an attempt at `action` against the client's address and the account the typed
+/// address names (normalised; text that is no address names no account).
+pub fn limit_attempt(
+    state: &AppState,
+    req: &HttpRequest,
+    action: Action,
+    typed_email: &str,
+) -> AppResult<()> {
+    let account = Email::parse(typed_email)
+        .ok()
+        .map(|e| AccountKey::email(&e));
+    state.limits.check(action, client_ip(req), account.as_ref())
+}
+
+/// Whether `candidate` is the signed-in person's own password. Every such check counts
+/// against the rate limit, so a stolen session cannot be used to guess the password.
+pub async fn verify_own_password(
+    state: &AppState,
+    req: &HttpRequest,
+    user_id: i64,
+    candidate: String,
+) -> AppResult<bool> {
+    let account = AccountKey::user(user_id);
+    state
+        .limits
+        .check(Action::Reauth, client_ip(req), Some(&account))?;
+    let hash = state
+        .db
+        .run(move |conn| users::password_hash(conn, user_id))
+        .await?;
+    verify_password(candidate, hash).await
+}
+
+/// Checks a password against a stored hash (or the dummy) on the blocking pool; callers
+/// count the attempt first (`limit_attempt`, `verify_own_password`).
 pub async fn verify_password(candidate: String, phc: Option<String>) -> AppResult<bool> {
     web::block(move || crate::auth::password::verify_or_dummy(&candidate, phc.as_deref()))
         .await

@@ -1,7 +1,7 @@
 //! The account page: profile, email address, password, and where one is signed in.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -9,7 +9,7 @@ use super::login::Empty;
 use super::signup::TokenQuery;
 use super::{
     FormPage, hash_password, invalid, layout, link, link_expired, ok, see_other, set_notice,
-    take_notice, verify_password, write_and_mail,
+    take_notice, verify_own_password, write_and_mail,
 };
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{self, SignedIn};
@@ -219,16 +219,13 @@ pub async fn update_profile(
 pub async fn change_email(
     state: web::Data<AppState>,
     me: SignedIn,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> AppResult<HttpResponse> {
     let mut errors = Errors::default();
     let email = errors.check("new_email", Email::parse(&form.new_email));
     let id = me.user.id;
-    let hash = state
-        .db
-        .run(move |conn| users::password_hash(conn, id))
-        .await?;
-    if !verify_password(form.email_password.clone(), hash).await? {
+    if !verify_own_password(&state, &req, id, form.email_password.clone()).await? {
         errors.add("email_password", "That is not your current password.");
     }
     if let Some(email) = &email {
@@ -360,15 +357,12 @@ pub async fn confirm_email(
 pub async fn change_password(
     state: web::Data<AppState>,
     me: SignedIn,
+    req: HttpRequest,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<HttpResponse> {
     let mut errors = Errors::default();
     let id = me.user.id;
-    let hash = state
-        .db
-        .run(move |conn| users::password_hash(conn, id))
-        .await?;
-    if !verify_password(form.current_password.clone(), hash).await? {
+    if !verify_own_password(&state, &req, id, form.current_password.clone()).await? {
         errors.add("current_password", "That is not your current password.");
     }
     let password = errors.check(

@@ -48,9 +48,7 @@ pub async fn request(
     req: HttpRequest,
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limits
-        .check(Action::Reset, super::client_ip(&req), Some(&form.email))?;
+    super::limit_attempt(&state, &req, Action::Reset, &form.email)?;
     let not_suspended = |user: &users::User| user.status() != Status::Suspended;
     mail_link_if(
         &state,

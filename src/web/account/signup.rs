@@ -89,9 +89,7 @@ pub async fn signup(
     req: HttpRequest,
     CsrfForm(form): CsrfForm<NewAccountForm>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limits
-        .check(Action::Signup, super::client_ip(&req), Some(&form.email))?;
+    super::limit_attempt(&state, &req, Action::Signup, &form.email)?;
     let mut errors = Errors::default();
     let Some((email, name, password)) = form.validate(&mut errors) else {
         let layout = layout(&state, "/account/signup", "Sign up").await?;
@@ -163,9 +161,7 @@ pub async fn resend(
     req: HttpRequest,
     CsrfForm(form): CsrfForm<ResendForm>,
 ) -> AppResult<HttpResponse> {
-    state
-        .limits
-        .check(Action::Resend, super::client_ip(&req), Some(&form.email))?;
+    super::limit_attempt(&state, &req, Action::Resend, &form.email)?;
     let pending = |user: &users::User| user.status() == Status::Pending;
     mail_link_if(
         &state,
@@ -295,9 +291,7 @@ pub async fn confirm(
     // elsewhere, that password must be typed. Either way, whoever confirms knows the
     // password, so a sign-up someone else made for this address cannot take it over.
     let proven = signed_up_here(&session, hash.as_deref()) || {
-        state
-            .limits
-            .check(Action::Login, super::client_ip(&req), Some(&user.email))?;
+        super::limit_attempt(&state, &req, Action::Login, &user.email)?;
         hash.is_some() && super::verify_password(form.password.clone(), hash).await?
     };
     if !proven {
