@@ -29,6 +29,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("QUIRE_LOG_FORMAT", "pretty"),
     ("QUIRE_PAGE_CACHE", "64MB"),
     ("QUIRE_UPLOAD_LIMIT", "10MB"),
+    ("QUIRE_IMAGE_MAX_PIXELS", "50M"),
+    ("QUIRE_IMAGE_JOBS", "1"),
 ];
 
 pub const DEFAULT_UPLOAD_LIMIT: usize = 10 << 20;
@@ -134,6 +136,11 @@ pub struct Config {
     pub page_cache: Option<usize>,
     /// The largest image upload accepted, in bytes.
     pub upload_limit: usize,
+    /// The most pixels an uploaded picture may have.
+    pub image_limit: crate::images::PixelLimit,
+    /// How many pictures may be processed at once (each takes a few times its decoded
+    /// size in memory).
+    pub image_jobs: usize,
 }
 
 impl fmt::Debug for Config {
@@ -278,6 +285,27 @@ impl Config {
             None => DEFAULT_UPLOAD_LIMIT,
         };
 
+        let image_limit = match get("QUIRE_IMAGE_MAX_PIXELS") {
+            Some(raw) => crate::images::PixelLimit {
+                max_pixels: parse_pixels(&raw).map_err(|m| invalid("QUIRE_IMAGE_MAX_PIXELS", m))?,
+            },
+            None => crate::images::PixelLimit::default(),
+        };
+        let image_jobs = match get("QUIRE_IMAGE_JOBS") {
+            Some(raw) => raw
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "QUIRE_IMAGE_JOBS",
+                        format!("'{raw}' is not a number from 1 to 64"),
+                    )
+                })?,
+            None => 1,
+        };
+
         Ok(Config {
             bind,
             database_url,
@@ -293,6 +321,8 @@ impl Config {
             log_format,
             page_cache,
             upload_limit,
+            image_limit,
+            image_jobs,
         })
     }
 
@@ -300,6 +330,25 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.base_url.starts_with("https://")
     }
+}
+
+/// A pixel count: a whole number, or megapixels with `M` (`50M`), from 1 to 1000 megapixels.
+fn parse_pixels(raw: &str) -> Result<u64, String> {
+    let raw = raw.trim();
+    let bad = || format!("'{raw}' is not a pixel count such as 50M (1M to 1000M)");
+    let pixels = match raw.strip_suffix(['M', 'm']) {
+        Some(mega) => mega
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| bad())?
+            .checked_mul(1_000_000),
+        None => raw.parse::<u64>().ok(),
+    }
+    .ok_or_else(bad)?;
+    (1_000_000..=1_000_000_000)
+        .contains(&pixels)
+        .then_some(pixels)
+        .ok_or_else(bad)
 }
 
 /// At most `attempts` within `period`, refilled evenly: written `30/10m` (s, m or h).
@@ -456,12 +505,30 @@ mod tests {
             ("QUIRE_PAGE_CACHE", "lots"),
             ("QUIRE_UPLOAD_LIMIT", "off"),
             ("QUIRE_UPLOAD_LIMIT", "1GB"),
+            ("QUIRE_RATE_LIMIT_ACCOUNT_TOTAL", "many"),
+            ("QUIRE_IMAGE_MAX_PIXELS", "huge"),
+            ("QUIRE_IMAGE_MAX_PIXELS", "5000M"),
+            ("QUIRE_IMAGE_MAX_PIXELS", "1000"),
+            ("QUIRE_IMAGE_JOBS", "0"),
+            ("QUIRE_IMAGE_JOBS", "two"),
         ];
         for (var, value) in cases {
             let err = config_with(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var, "{var}={value} blamed {}", err.var);
             assert!(err.to_string().starts_with(var), "{err}");
         }
+    }
+
+    #[test]
+    fn image_limits_parse() {
+        let config =
+            config_with(&[("QUIRE_IMAGE_MAX_PIXELS", "24M"), ("QUIRE_IMAGE_JOBS", "3")]).unwrap();
+        assert_eq!(config.image_limit.max_pixels, 24_000_000);
+        assert_eq!(config.image_jobs, 3);
+        assert_eq!(parse_pixels("12000000"), Ok(12_000_000));
+        let defaults = config_with(&[]).unwrap();
+        assert_eq!(defaults.image_limit.max_pixels, 50_000_000);
+        assert_eq!(defaults.image_jobs, 1);
     }
 
     #[test]

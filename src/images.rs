@@ -1,21 +1,29 @@
 //! Turning an uploaded file into images safe to serve: the type is read from the content
-//! (never the name), the dimensions are checked before anything is decoded (a small file can
-//! claim to be a 30000×30000 picture), the picture is turned upright and re-encoded (which
-//! drops EXIF and anything else hiding in the file), and resized variants are made in WebP
-//! and in the original's format for `srcset`.
+//! (never the name), the size a decoded picture would take is checked before anything is
+//! decoded (a 400 KB file can claim to be a 10000×10000 picture of 16-bit pixels, which
+//! decodes to 800 MB), the picture is turned upright and re-encoded (which drops EXIF and
+//! anything else hiding in the file), and resized variants are made in WebP and in the
+//! original's format for `srcset`.
+//!
+//! Processing takes a few times the decoded size in memory; `Processor` lets only a few
+//! uploads be processed at once, so memory stays bounded however many arrive together.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use tokio::sync::Semaphore;
 
 /// The widths of the resized variants; only those narrower than the original are made.
 pub const WIDTHS: [u32; 4] = [320, 640, 1024, 1600];
-/// The largest width or height accepted.
-pub const MAX_SIDE: u32 = 10_000;
-/// Decoding may allocate at most this much (a 10,000 × 10,000 RGBA picture is 400 MB; this
-/// also caps what a crafted file can make the decoder reserve).
-const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+/// The largest width or height accepted (panoramas are long, but not longer).
+pub const MAX_SIDE: u32 = 20_000;
+/// The default most pixels a picture may have: 50 megapixels, more than most cameras take.
+pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
+/// A decoded pixel may take at most this many bytes on average: an 8-bit RGBA picture of
+/// the largest size. Anything costlier to decode (16-bit channels at full size) is refused.
+const BYTES_PER_PIXEL: u64 = 4;
 const JPEG_QUALITY: u8 = 82;
 const WEBP_QUALITY: f32 = 80.0;
 
@@ -28,9 +36,24 @@ pub enum MediaError {
     #[error("This is not an image Quire accepts: upload a PNG, JPEG, GIF or WebP file.")]
     NotAnImage,
     #[error(
-        "The image is {width} × {height} pixels; at most 10000 pixels wide and high are accepted."
+        "The image is {width} × {height} pixels; at most 20000 pixels wide and high are accepted."
     )]
-    TooManyPixels { width: u32, height: u32 },
+    TooWide { width: u32, height: u32 },
+    #[error(
+        "The image is {width} × {height} pixels ({} megapixels); at most {} megapixels are accepted.",
+        megapixels(*.pixels),
+        megapixels(*.limit)
+    )]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        pixels: u64,
+        limit: u64,
+    },
+    #[error(
+        "The image would take {needed_mb} MB of memory to decode (its pixels have many bits each); at most {limit_mb} MB is allowed. Save it with fewer pixels or 8 bits per channel."
+    )]
+    TooCostly { needed_mb: u64, limit_mb: u64 },
     #[error("The image could not be read: it may be damaged or truncated.")]
     Unreadable,
 }
@@ -65,8 +88,85 @@ fn stored_format(format: ImageFormat) -> Option<(ImageFormat, &'static str)> {
     }
 }
 
+/// A pixel count as megapixels for people: "50", "12.3".
+fn megapixels(pixels: u64) -> String {
+    let text = format!("{:.1}", pixels as f64 / 1e6);
+    text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
+}
+
+/// How large a picture may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PixelLimit {
+    pub max_pixels: u64,
+}
+
+impl Default for PixelLimit {
+    fn default() -> Self {
+        PixelLimit {
+            max_pixels: DEFAULT_MAX_PIXELS,
+        }
+    }
+}
+
+impl PixelLimit {
+    /// The most memory a decoded picture may take.
+    fn max_decoded_bytes(self) -> u64 {
+        self.max_pixels.saturating_mul(BYTES_PER_PIXEL)
+    }
+
+    /// Refuses a picture of this size before it is decoded.
+    fn check(self, width: u64, height: u64) -> Result<(), MediaError> {
+        let clamp = |n: u64| n.min(u64::from(u32::MAX)) as u32;
+        if width > u64::from(MAX_SIDE) || height > u64::from(MAX_SIDE) {
+            return Err(MediaError::TooWide {
+                width: clamp(width),
+                height: clamp(height),
+            });
+        }
+        let pixels = width * height;
+        if pixels > self.max_pixels {
+            return Err(MediaError::TooManyPixels {
+                width: clamp(width),
+                height: clamp(height),
+                pixels,
+                limit: self.max_pixels,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Lets at most a few pictures be decoded at once; the others wait their turn.
+#[derive(Clone)]
+pub struct Processor {
+    limit: PixelLimit,
+    slots: Arc<Semaphore>,
+}
+
+impl Processor {
+    pub fn new(limit: PixelLimit, at_once: usize) -> Processor {
+        Processor {
+            limit,
+            slots: Arc::new(Semaphore::new(at_once.max(1))),
+        }
+    }
+
+    /// Processes an upload on the blocking pool once a slot is free.
+    pub async fn process(&self, upload: Vec<u8>) -> Result<Processed, MediaError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let limit = self.limit;
+        actix_web::web::block(move || process(&upload, limit))
+            .await
+            .unwrap_or(Err(MediaError::Unreadable))
+    }
+}
+
 /// Checks and re-encodes an upload; see the module's comment.
-pub fn process(upload: &[u8]) -> Result<Processed, MediaError> {
+pub fn process(upload: &[u8], limit: PixelLimit) -> Result<Processed, MediaError> {
     if upload.is_empty() {
         return Err(MediaError::Empty);
     }
@@ -74,31 +174,35 @@ pub fn process(upload: &[u8]) -> Result<Processed, MediaError> {
     let (stored, extension) = stored_format(format).ok_or(MediaError::NotAnImage)?;
     // The header alone says how big the picture claims to be: refuse before decoding.
     if let Ok(size) = imagesize::blob_size(upload) {
-        let (width, height) = (size.width as u64, size.height as u64);
-        if width > u64::from(MAX_SIDE) || height > u64::from(MAX_SIDE) {
-            return Err(MediaError::TooManyPixels {
-                width: width.min(u64::from(u32::MAX)) as u32,
-                height: height.min(u64::from(u32::MAX)) as u32,
-            });
-        }
+        limit.check(size.width as u64, size.height as u64)?;
     }
 
     let mut reader = ImageReader::with_format(Cursor::new(upload), format);
-    // The sides are checked below from the header, to say which limit was hit.
+    // A second fence, for whatever a decoder reserves beyond the picture itself.
     let mut limits = Limits::default();
-    limits.max_alloc = Some(MAX_ALLOC);
+    limits.max_alloc = Some(limit.max_decoded_bytes().saturating_mul(2));
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|_| MediaError::Unreadable)?;
     let (width, height) = decoder.dimensions();
-    if width > MAX_SIDE || height > MAX_SIDE {
-        return Err(MediaError::TooManyPixels { width, height });
-    }
+    limit.check(u64::from(width), u64::from(height))?;
     if width == 0 || height == 0 {
         return Err(MediaError::Unreadable);
     }
+    // What decoding allocates, from the decoder's own account of its pixels (bit depth and
+    // channels included), before it allocates anything.
+    let needed = decoder.total_bytes();
+    if needed > limit.max_decoded_bytes() {
+        return Err(MediaError::TooCostly {
+            needed_mb: needed.div_ceil(1 << 20),
+            limit_mb: limit.max_decoded_bytes() >> 20,
+        });
+    }
     let orientation = decoder.orientation().ok();
     let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(_) => MediaError::TooManyPixels { width, height },
+        image::ImageError::Limits(_) => MediaError::TooCostly {
+            needed_mb: needed.div_ceil(1 << 20),
+            limit_mb: limit.max_decoded_bytes() >> 20,
+        },
         _ => MediaError::Unreadable,
     })?;
     if let Some(orientation) = orientation {
@@ -230,7 +334,7 @@ mod tests {
 
     #[test]
     fn a_picture_gets_variants_narrower_than_itself_in_both_formats() {
-        let processed = process(&png(1200, 600)).unwrap();
+        let processed = process(&png(1200, 600), PixelLimit::default()).unwrap();
         assert_eq!(processed.extension, "png");
         assert_eq!((processed.width, processed.height), (1200, 600));
         assert_eq!(processed.variants, [320, 640, 1024]);
@@ -262,56 +366,190 @@ mod tests {
 
     #[test]
     fn small_pictures_get_no_crops() {
-        assert!(process(&png(200, 100)).unwrap().crops.is_empty());
+        assert!(
+            process(&png(200, 100), PixelLimit::default())
+                .unwrap()
+                .crops
+                .is_empty()
+        );
     }
 
     #[test]
     fn the_content_decides_not_the_name() {
-        assert_eq!(process(b"").err(), Some(MediaError::Empty));
         assert_eq!(
-            process(b"just some text, renamed photo.png").err(),
+            process(b"", PixelLimit::default()).err(),
+            Some(MediaError::Empty)
+        );
+        assert_eq!(
+            process(b"just some text, renamed photo.png", PixelLimit::default()).err(),
             Some(MediaError::NotAnImage)
         );
         let mut truncated = png(50, 50);
         truncated.truncate(40);
-        assert_eq!(process(&truncated).err(), Some(MediaError::Unreadable));
+        assert_eq!(
+            process(&truncated, PixelLimit::default()).err(),
+            Some(MediaError::Unreadable)
+        );
     }
 
     /// A PNG that claims `side` × `side` pixels and holds no picture data at all.
     pub fn bomb_png(side: u32) -> Vec<u8> {
-        fn crc32(bytes: &[u8]) -> u32 {
-            let mut crc = !0u32;
-            for byte in bytes {
-                crc ^= u32::from(*byte);
-                for _ in 0..8 {
-                    crc = if crc & 1 == 1 {
-                        (crc >> 1) ^ 0xEDB8_8320
-                    } else {
-                        crc >> 1
-                    };
-                }
-            }
-            !crc
-        }
-        let mut chunk = b"IHDR".to_vec();
-        chunk.extend(side.to_be_bytes());
-        chunk.extend(side.to_be_bytes());
-        chunk.extend([8, 2, 0, 0, 0]);
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        png.extend(13u32.to_be_bytes());
-        png.extend(&chunk);
-        png.extend(crc32(&chunk).to_be_bytes());
-        png.extend(0u32.to_be_bytes());
-        png.extend(b"IEND");
-        png.extend(crc32(b"IEND").to_be_bytes());
+        png_chunk(&mut png, b"IHDR", &ihdr(side, side, 8, 2));
+        png_chunk(&mut png, b"IEND", &[]);
         png
+    }
+
+    fn ihdr(width: u32, height: u32, bit_depth: u8, color_type: u8) -> Vec<u8> {
+        let mut data = width.to_be_bytes().to_vec();
+        data.extend(height.to_be_bytes());
+        data.extend([bit_depth, color_type, 0, 0, 0]);
+        data
+    }
+
+    fn png_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        png.extend((data.len() as u32).to_be_bytes());
+        png.extend(kind);
+        png.extend(data);
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        png.extend(crc.sum().to_be_bytes());
+    }
+
+    /// A real, valid PNG of black pixels (RGBA at `bit_depth` bits per channel), built a
+    /// row at a time: it compresses to a few hundred KB however many pixels it has.
+    fn black_png(width: u32, height: u32, bit_depth: u8) -> Vec<u8> {
+        use std::io::Write;
+        let row = vec![0u8; 1 + width as usize * 4 * usize::from(bit_depth / 8)];
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        for _ in 0..height {
+            zlib.write_all(&row).unwrap();
+        }
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png_chunk(&mut png, b"IHDR", &ihdr(width, height, bit_depth, 6));
+        png_chunk(&mut png, b"IDAT", &zlib.finish().unwrap());
+        png_chunk(&mut png, b"IEND", &[]);
+        png
+    }
+
+    /// The largest single allocation the current thread made while `f` ran.
+    fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        counting::LARGEST.with(|l| l.set(0));
+        counting::ON.with(|on| on.set(true));
+        let out = f();
+        counting::ON.with(|on| on.set(false));
+        (out, counting::LARGEST.with(|l| l.get()))
+    }
+
+    /// Tracks the largest allocation made by the thread that asked (see
+    /// `largest_allocation`); the rest is the system allocator's.
+    mod counting {
+        use std::alloc::{GlobalAlloc, Layout, System};
+        use std::cell::Cell;
+
+        thread_local! {
+            pub static ON: Cell<bool> = const { Cell::new(false) };
+            pub static LARGEST: Cell<usize> = const { Cell::new(0) };
+        }
+
+        struct Largest;
+
+        unsafe impl GlobalAlloc for Largest {
+            unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+                if ON.with(Cell::get) {
+                    LARGEST.with(|l| l.set(l.get().max(layout.size())));
+                }
+                // SAFETY: forwarded unchanged to the system allocator.
+                unsafe { System.alloc(layout) }
+            }
+
+            unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+                // SAFETY: `ptr` came from `alloc` above, that is, from the system allocator.
+                unsafe { System.dealloc(ptr, layout) }
+            }
+
+            unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+                if ON.with(Cell::get) {
+                    LARGEST.with(|l| l.set(l.get().max(new_size)));
+                }
+                // SAFETY: as above.
+                unsafe { System.realloc(ptr, layout, new_size) }
+            }
+        }
+
+        #[global_allocator]
+        static ALLOCATOR: Largest = Largest;
+    }
+
+    const MB: usize = 1 << 20;
+
+    fn outcome_message(file: &[u8]) -> String {
+        process(file, PixelLimit::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_compressed_bomb_is_refused_before_anything_large_is_allocated() {
+        // 100 megapixels of RGBA: 400 MB decoded, about 400 KB as a file.
+        let bomb = black_png(10_000, 10_000, 8);
+        assert!(bomb.len() < MB, "{} bytes", bomb.len());
+        let (outcome, largest) = largest_allocation(|| process(&bomb, PixelLimit::default()));
+        assert_eq!(
+            outcome.err(),
+            Some(MediaError::TooManyPixels {
+                width: 10_000,
+                height: 10_000,
+                pixels: 100_000_000,
+                limit: 50_000_000
+            })
+        );
+        let message = outcome_message(&bomb);
+        assert!(
+            message.contains("(100 megapixels); at most 50 megapixels"),
+            "{message}"
+        );
+        assert!(largest < 4 * MB, "allocated {largest} bytes at once");
+    }
+
+    #[test]
+    fn deep_pixels_count_what_they_cost_to_decode() {
+        // 49 megapixels, under the pixel limit, but 16 bits a channel: 392 MB decoded.
+        let deep = black_png(7_000, 7_000, 16);
+        let (outcome, largest) = largest_allocation(|| process(&deep, PixelLimit::default()));
+        assert_eq!(
+            outcome.err(),
+            Some(MediaError::TooCostly {
+                needed_mb: 374,
+                limit_mb: 190
+            })
+        );
+        assert!(largest < 4 * MB, "allocated {largest} bytes at once");
+        // The same picture at 8 bits, or a smaller limit's worth of it, is fine.
+        let small = black_png(600, 400, 16);
+        assert!(process(&small, PixelLimit::default()).is_ok());
+    }
+
+    #[test]
+    fn the_pixel_limit_is_configurable() {
+        let tight = PixelLimit {
+            max_pixels: 100_000,
+        };
+        let refused = process(&png(400, 400), tight).err().unwrap();
+        assert_eq!(
+            refused.to_string(),
+            "The image is 400 × 400 pixels (0.2 megapixels); at most 0.1 megapixels are accepted."
+        );
+        assert!(process(&png(300, 300), tight).is_ok());
     }
 
     #[test]
     fn huge_dimensions_are_refused_before_decoding() {
         assert_eq!(
-            process(&bomb_png(30_000)).err(),
-            Some(MediaError::TooManyPixels {
+            process(&bomb_png(30_000), PixelLimit::default()).err(),
+            Some(MediaError::TooWide {
                 width: 30_000,
                 height: 30_000
             })

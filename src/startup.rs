@@ -49,7 +49,9 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
         config.rate_limit_account,
         config.rate_limit_account_total,
     ));
+    let images = crate::images::Processor::new(config.image_limit, config.image_jobs);
     Ok(AppState {
+        images,
         db,
         config: Arc::new(config),
         assets: Arc::new(assets),

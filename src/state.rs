@@ -20,6 +20,8 @@ pub struct AppState {
     pub page_cache: Option<Arc<PageCache>>,
     pub mailer: Mailer,
     pub limits: Arc<RateLimits>,
+    /// Processes uploaded pictures, a few at a time.
+    pub images: crate::images::Processor,
 }
 
 /// The current time, as stored in the database: naive UTC.

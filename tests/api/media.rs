@@ -158,6 +158,9 @@ async fn bad_files_are_explained_and_nothing_is_kept() {
         png.extend(crc32(&chunk).to_be_bytes());
         png
     };
+    // A real PNG of 100 megapixels (400 MB decoded) that compresses to a few hundred KB.
+    let compressed_bomb = black_png(10_000, 10_000);
+    assert!(compressed_bomb.len() < 1 << 20);
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
         (
             "notes.png",
@@ -176,6 +179,12 @@ async fn bad_files_are_explained_and_nothing_is_kept() {
             bomb,
             StatusCode::UNPROCESSABLE_ENTITY,
             "30000 × 30000",
+        ),
+        (
+            "compressed-bomb.png",
+            compressed_bomb,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "(100 megapixels); at most 50 megapixels",
         ),
         (
             "big.png",
@@ -218,21 +227,55 @@ async fn bad_files_are_explained_and_nothing_is_kept() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The token must come before the file: one sent after it is never reached.
+    let token = app.csrf_token(&editor, "/admin/media").await;
+    let form = Form::new()
+        .part(
+            "file",
+            Part::bytes(picture(10, 10, ImageFormat::Png)).file_name("a.png"),
+        )
+        .text("csrf_token", token);
+    let response = editor
+        .post(app.url("/admin/media"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let library = html(&app, &editor, "/admin/media").await;
+    assert!(select(&library, ".media-grid li").is_empty());
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for byte in bytes {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    crc.sum()
+}
+
+/// A valid PNG of black RGBA pixels, compressed a row at a time.
+fn black_png(width: u32, height: u32) -> Vec<u8> {
+    use std::io::Write;
+    let chunk = |png: &mut Vec<u8>, kind: &[u8], data: &[u8]| {
+        png.extend((data.len() as u32).to_be_bytes());
+        let mut typed = kind.to_vec();
+        typed.extend(data);
+        png.extend(&typed);
+        png.extend(crc32(&typed).to_be_bytes());
+    };
+    let row = vec![0u8; 1 + width as usize * 4];
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    for _ in 0..height {
+        zlib.write_all(&row).unwrap();
     }
-    !crc
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend(height.to_be_bytes());
+    header.extend([8, 6, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, b"IHDR", &header);
+    chunk(&mut png, b"IDAT", &zlib.finish().unwrap());
+    chunk(&mut png, b"IEND", &[]);
+    png
 }
 
 #[tokio::test]

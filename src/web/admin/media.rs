@@ -46,6 +46,7 @@ struct LibraryPage {
     file_error: Option<String>,
     alt: Vec<Field>,
     limit_mb: usize,
+    max_megapixels: u64,
 }
 
 struct ItemView {
@@ -140,6 +141,7 @@ async fn library_page(
         file_error: errors.get("file"),
         alt: alt_field(alt, errors),
         limit_mb: state.config.upload_limit >> 20,
+        max_megapixels: state.config.image_limit.max_pixels / 1_000_000,
         text,
     })
 }
@@ -158,7 +160,6 @@ pub async fn show_library(
 /// What the upload form sent.
 #[derive(Default)]
 struct Upload {
-    csrf_token: Option<String>,
     alt: String,
     file_name: String,
     bytes: Vec<u8>,
@@ -166,9 +167,24 @@ struct Upload {
 }
 
 /// Reads the multipart form, keeping at most `limit` bytes of the file (and noting if there
-/// was more) and a little of every other field.
-async fn read_upload(mut payload: Multipart, limit: usize) -> AppResult<Upload> {
+/// was more) and a little of every other field. The CSRF token must come first (the form
+/// puts it there), so a forged upload is refused before its file is read.
+async fn read_upload(session: &Session, mut payload: Multipart, limit: usize) -> AppResult<Upload> {
     let bad = |_| AppError::BadRequest("The upload could not be read; try again.".into());
+    let token = match payload.try_next().await.map_err(bad)? {
+        Some(mut field) if field.name() == Some(csrf::FIELD) => {
+            let mut token = Vec::new();
+            while let Some(chunk) = field.try_next().await.map_err(bad)? {
+                if token.len() + chunk.len() > 256 {
+                    break;
+                }
+                token.extend_from_slice(&chunk);
+            }
+            Some(String::from_utf8_lossy(&token).into_owned())
+        }
+        _ => None,
+    };
+    csrf::check(session, token.as_deref())?;
     let mut upload = Upload::default();
     while let Some(mut field) = payload.try_next().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -198,7 +214,6 @@ async fn read_upload(mut payload: Multipart, limit: usize) -> AppResult<Upload> 
                 upload.bytes = bytes;
             }
             "alt" => upload.alt = String::from_utf8_lossy(&bytes).into_owned(),
-            "csrf_token" => upload.csrf_token = Some(String::from_utf8_lossy(&bytes).into_owned()),
             _ => {}
         }
     }
@@ -240,8 +255,7 @@ pub async fn upload(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::UploadMedia)?;
     let limit = state.config.upload_limit;
-    let upload = read_upload(payload, limit).await?;
-    csrf::check(&me.0.session, upload.csrf_token.as_deref())?;
+    let upload = read_upload(&me.0.session, payload, limit).await?;
     let mut errors = Errors::default();
     let alt = errors.text("alt", "The alt text", &upload.alt, MAX_ALT);
     let processed = if upload.too_large {
@@ -249,10 +263,7 @@ pub async fn upload(
             limit_mb: (limit >> 20) as u64,
         })
     } else {
-        let bytes = upload.bytes;
-        web::block(move || images::process(&bytes))
-            .await
-            .map_err(AppError::internal)?
+        state.images.process(upload.bytes).await
     };
     let processed = match processed {
         Ok(processed) if errors.is_empty() => processed,
