@@ -87,9 +87,41 @@ impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> AppError {
         match error {
             diesel::result::Error::NotFound => AppError::NotFound,
+            other if is_unavailable(&other) => {
+                tracing::warn!(error = %other, "the database is busy or unreachable");
+                AppError::Unavailable
+            }
             other => AppError::Internal(other.into()),
         }
     }
+}
+
+/// Whether a database error is the database being busy, full or out of reach (worth a 503
+/// and a retry) rather than a fault in the request or in Quire.
+pub fn is_unavailable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let Error::DatabaseError(kind, info) = error else {
+        return false;
+    };
+    if matches!(kind, DatabaseErrorKind::ClosedConnection) {
+        return true;
+    }
+    let message = info.message();
+    [
+        // SQLite: another connection holds the write lock past the busy timeout; no space.
+        "database is locked",
+        "database table is locked",
+        "database or disk is full",
+        "disk I/O error",
+        // PostgreSQL: a lock not granted within `lock_timeout`; the server going away.
+        "lock timeout",
+        "terminating connection",
+        "the database system is",
+        "server closed the connection",
+        "no connection to the server",
+    ]
+    .iter()
+    .any(|marker| message.contains(marker))
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -93,6 +93,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(web::PayloadConfig::new(FORM_LIMIT))
             .wrap(from_fn(session::mark_remembered))
             .wrap(session::middleware(db.clone(), &secret_key, https))
+            .wrap(from_fn(session::unavailable_when_the_store_fails))
             .wrap(from_fn(session::extend_remembered_cookie))
             .wrap(from_fn(same_origin_writes))
             .wrap(error_pages())

@@ -2,7 +2,7 @@
 //! the form is read, and a check that a state-changing request comes from this site.
 
 use actix_session::{Session, SessionExt};
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{CONTENT_TYPE, ORIGIN};
@@ -88,14 +88,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 pub async fn same_origin_writes(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         && !req.path().starts_with("/api/")
         && !same_origin(&req)
     {
-        return Err(AppError::Forbidden(EXPIRED.into()).into());
+        // A response (not an `Err`), so the error pages around this render it.
+        let (request, _) = req.into_parts();
+        let refused = ServiceResponse::from_err(AppError::Forbidden(EXPIRED.into()), request);
+        return Ok(refused.map_into_right_body());
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 fn same_origin(req: &ServiceRequest) -> bool {

@@ -1,6 +1,7 @@
 //! actix-session's `SessionStore` over our database, so the cookie holds only a random key,
 //! logging out deletes the session for good, and sessions work across instances.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
@@ -37,6 +38,29 @@ impl DbSessionStore {
 
 type State = HashMap<String, String>;
 
+tokio::task_local! {
+    /// Set when the store failed while serving the request it is scoped to.
+    static FAILED: Cell<bool>;
+}
+
+/// Runs a request, saying whether the session store failed on its behalf. The store never
+/// fails towards actix-session (which would answer with an empty 500): a session it cannot
+/// read is no session, one it cannot write is not written, and the request is marked for
+/// `web::session::unavailable_when_the_store_fails` to answer 503.
+pub async fn watch<T>(request: impl Future<Output = T>) -> (T, bool) {
+    FAILED
+        .scope(Cell::new(false), async move {
+            let outcome = request.await;
+            (outcome, FAILED.with(Cell::get))
+        })
+        .await
+}
+
+fn failed(operation: &str, error: impl std::fmt::Display) {
+    tracing::error!(%error, operation, "the session store could not reach the database");
+    let _ = FAILED.try_with(|failed| failed.set(true));
+}
+
 /// The columns a session row keeps beside its state (actix-session stores values as JSON).
 fn facts(state: &State) -> SessionFacts {
     fn json<T: serde::de::DeserializeOwned>(state: &State, key: &str) -> Option<T> {
@@ -57,11 +81,17 @@ fn session_key(raw: String) -> anyhow::Result<SessionKey> {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let id = hash_token(session_key.as_ref());
-        let row = self
+        let row = match self
             .db
             .run(move |conn| sessions::find_live(conn, &id, now()))
             .await
-            .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?;
+        {
+            Ok(row) => row,
+            Err(error) => {
+                failed("load", error);
+                None
+            }
+        };
         row.map(|row| serde_json::from_str(&row.state))
             .transpose()
             .map_err(|e| LoadError::Deserialization(e.into()))
@@ -71,10 +101,14 @@ impl SessionStore for DbSessionStore {
         let key = random_token();
         let id = hash_token(&key);
         let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
-        self.db
+        let stored = self
+            .db
             .run(move |conn| sessions::insert(conn, &id, &json, &facts(&state), now()))
-            .await
-            .map_err(|e| SaveError::Other(anyhow::anyhow!("{e}")))?;
+            .await;
+        if let Err(error) = stored {
+            // The key handed out opens nothing: no row was written under it.
+            failed("save", error);
+        }
         session_key(key).map_err(SaveError::Other)
     }
 
@@ -88,11 +122,17 @@ impl SessionStore for DbSessionStore {
         let json =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let session_facts = facts(&state);
-        let updated = self
+        let updated = match self
             .db
             .run(move |conn| sessions::update(conn, &id, &json, &session_facts, now()))
             .await
-            .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
+        {
+            Ok(updated) => updated,
+            Err(error) => {
+                failed("update", error);
+                return Ok(session_key);
+            }
+        };
         if !updated {
             // The session ended while this request was under way (signed out everywhere,
             // password changed, suspended, or expired). It stays ended: nothing is stored,
@@ -104,17 +144,22 @@ impl SessionStore for DbSessionStore {
 
     async fn update_ttl(&self, session_key: &SessionKey, _ttl: &Duration) -> anyhow::Result<()> {
         let id = hash_token(session_key.as_ref());
-        self.db
+        // Only "last seen" is lost when this fails; the page itself was fine.
+        if let Err(error) = self
+            .db
             .run(move |conn| sessions::touch(conn, &id, now()))
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
+        {
+            tracing::warn!(%error, "could not note when a session was last used");
+        }
+        Ok(())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
         let id = hash_token(session_key.as_ref());
-        self.db
-            .run(move |conn| sessions::delete(conn, &id))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
+        if let Err(error) = self.db.run(move |conn| sessions::delete(conn, &id)).await {
+            failed("delete", error);
+        }
+        Ok(())
     }
 }

@@ -65,7 +65,12 @@ pub fn establish(url: &DatabaseUrl) -> ConnectionResult<DbConn> {
     match url {
         DatabaseUrl::Postgres(url) => {
             prepare_tls();
-            PgConnection::establish(url).map(DbConn::Postgresql)
+            let mut conn = PgConnection::establish(url)?;
+            // Like SQLite's busy timeout: a write that cannot get its lock within five
+            // seconds fails (and is answered 503) instead of holding a request forever.
+            conn.batch_execute("SET lock_timeout = '5s'")
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(DbConn::Postgresql(conn))
         }
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;

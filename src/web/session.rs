@@ -7,15 +7,16 @@
 
 use actix_session::config::{BrowserSession, TtlExtensionPolicy};
 use actix_session::{SessionExt, SessionMiddleware};
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::{Cookie, Key, SameSite, time};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::middleware::Next;
 
-use crate::auth::session_store::{DbSessionStore, keys};
+use crate::auth::session_store::{self, DbSessionStore, keys};
 use crate::db::Db;
 use crate::domain::sessions::REMEMBERED;
+use crate::error::AppError;
 use crate::web::page_cache::SESSION_COOKIE;
 
 pub fn middleware(db: Db, secret_key: &[u8], https: bool) -> SessionMiddleware<DbSessionStore> {
@@ -33,6 +34,25 @@ pub fn middleware(db: Db, secret_key: &[u8], https: bool) -> SessionMiddleware<D
                 .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
         )
         .build()
+}
+
+/// The session layer fails only when its database does (it cannot read or write a session
+/// row: locked, full or unreachable). actix-session would answer that with an empty 500;
+/// instead the store notes the failure for the request it serves (`session_store::watch`)
+/// and this answers 503 with `Retry-After`, in the site's error page, with the request's
+/// id in the page and in the log.
+pub async fn unavailable_when_the_store_fails(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let (response, failed) = session_store::watch(next.call(req)).await;
+    let response = response?;
+    if !failed {
+        return Ok(response.map_into_boxed_body());
+    }
+    tracing::error!("the session store failed; answering 503");
+    let request = response.request().clone();
+    Ok(ServiceResponse::from_err(AppError::Unavailable, request))
 }
 
 /// Marks a response whose session asked to be remembered.

@@ -254,3 +254,78 @@ async fn re_entering_a_password_is_rate_limited() {
         "{statuses:?}"
     );
 }
+
+// ---- Errors are always pages; a busy database is a 503 ----
+
+/// Holds the sessions table locked against writers for `seconds` on another connection.
+fn lock_sessions_for(app: &TestApp, seconds: u64) -> std::thread::JoinHandle<()> {
+    use diesel::connection::SimpleConnection;
+    let db = app.db.clone();
+    let (locked, ready) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        db.run_blocking(|conn| {
+            let lock = match conn {
+                quire::db::DbConn::Sqlite(_) => "BEGIN EXCLUSIVE",
+                quire::db::DbConn::Postgresql(_) => {
+                    "BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE"
+                }
+            };
+            conn.batch_execute(lock)?;
+            locked.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_secs(seconds));
+            conn.batch_execute("ROLLBACK")
+        })
+        .unwrap();
+    });
+    ready.recv().unwrap();
+    holder
+}
+
+#[tokio::test]
+async fn a_session_that_cannot_be_written_gets_a_503_page_not_an_empty_500() {
+    let app = spawn_app().await;
+    app.user_with_password("busy@example.com", Role::Member, PASSWORD);
+    let client = browser();
+    let token = app.csrf_token(&client, "/account/login").await;
+    let holder = lock_sessions_for(&app, 7);
+    let response = client
+        .post(app.url("/account/login"))
+        .form(&[
+            ("email", "busy@example.com"),
+            ("password", PASSWORD),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let doc = crate::helpers::parse_html(&response.text().await.unwrap());
+    assert_eq!(
+        crate::helpers::text_of(&doc, "h1"),
+        "Temporarily unavailable"
+    );
+    assert!(
+        doc.root_element()
+            .text()
+            .collect::<String>()
+            .contains(&request_id),
+        "the page gives the reference of the logged failure"
+    );
+    tokio::task::spawn_blocking(move || holder.join().unwrap())
+        .await
+        .unwrap();
+    // Once the database is free again, the same sign-in works.
+    let response = app.sign_in(&browser(), "busy@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}

@@ -87,6 +87,16 @@ async fn cross_site_posts_are_refused_even_with_a_token() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        // The refusal is the site's error page, not a bare line of text.
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{name}: {value}"
+        );
+        let doc = crate::helpers::parse_html(&response.text().await.unwrap());
+        assert_eq!(crate::helpers::text_of(&doc, "h1"), "Not allowed");
     }
     let response = client
         .post(app.url("/account/signup"))
