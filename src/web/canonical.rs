@@ -7,12 +7,6 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 
-/// Prefixes with their own URL rules, which this leaves alone.
-const EXEMPT: &[&str] = &[
-    "/static/", "/media/", "/admin", "/account", "/api/", "/healthz", "/readyz", "/metrics",
-    "/search",
-];
-
 /// Longer paths are never content, so they are not worth redirecting.
 const MAX_PATH: usize = 512;
 
@@ -38,7 +32,7 @@ pub async fn canonical_urls(
 
 /// The canonical form of `path`, when it differs and looks like a public page's address.
 pub fn canonical_path(path: &str) -> Option<String> {
-    if path.len() > MAX_PATH || EXEMPT.iter().any(|p| path.starts_with(p)) {
+    if path.len() > MAX_PATH || super::in_own_section(path) {
         return None;
     }
     let mut segments: Vec<String> = path
@@ -90,6 +84,13 @@ mod tests {
             Some("/double/slash/".into())
         );
         assert_eq!(canonical_path("/page/2"), Some("/page/2/".into()));
+        // Posts whose slugs begin like the site's own sections are still posts.
+        assert_eq!(canonical_path("/Searchlight"), Some("/searchlight/".into()));
+        assert_eq!(
+            canonical_path("/administrivia"),
+            Some("/administrivia/".into())
+        );
+        assert_eq!(canonical_path("/static-site"), Some("/static-site/".into()));
     }
 
     #[test]
@@ -101,6 +102,8 @@ mod tests {
             "/robots.txt",
             "/static/site.css",
             "/admin",
+            "/admin/posts",
+            "/account/login",
             "/search",
             "/%FF%FE",
             "/caf%C3%A9",

@@ -20,6 +20,29 @@ use actix_web::{HttpResponse, Route, guard, middleware, web};
 
 use crate::error::{AppError, AppResult};
 
+/// The site's own sections: their pages are private, change per request, or follow their
+/// own URL and caching rules, so the canonical-URL redirects and the page cache leave them
+/// alone. A post's slug may begin like one (`/searchlight/`, `/administrivia/`): only the
+/// whole first segment counts.
+const OWN_SECTIONS: &[&str] = &[
+    "static", "media", "admin", "account", "api", "healthz", "readyz", "metrics", "search",
+];
+
+/// Whether `path` is in one of the site's own sections (see `OWN_SECTIONS`).
+pub fn in_own_section(path: &str) -> bool {
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    OWN_SECTIONS.contains(&first)
+}
+
+/// Whether `path` is one of the numbered sitemap files (`/sitemap-posts-2.xml`).
+pub fn is_sitemap_file(path: &str) -> bool {
+    path.starts_with("/sitemap-") && path.ends_with(".xml") && !path[1..].contains('/')
+}
+
 /// A route answering GET and HEAD alike (HEAD gets the headers without the body).
 fn read() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
@@ -269,4 +292,36 @@ fn administration(cfg: &mut web::ServiceConfig) {
 
 async fn not_found() -> AppResult<HttpResponse> {
     Err(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{in_own_section, is_sitemap_file};
+
+    #[test]
+    fn own_sections_are_whole_segments() {
+        for path in [
+            "/admin",
+            "/admin/",
+            "/admin/posts",
+            "/search",
+            "/static/a.css",
+            "/api/v1/posts",
+        ] {
+            assert!(in_own_section(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/searchlight/",
+            "/administrivia/",
+            "/static-site/",
+            "/accountant/",
+            "/apis/",
+        ] {
+            assert!(!in_own_section(path), "{path}");
+        }
+        assert!(is_sitemap_file("/sitemap-posts-2.xml"));
+        assert!(!is_sitemap_file("/sitemap.xml"));
+        assert!(!is_sitemap_file("/sitemap-news/"));
+    }
 }

@@ -35,22 +35,6 @@ use crate::state::AppState;
 /// The name of the session cookie: a request carrying it is never served from the cache.
 pub const SESSION_COOKIE: &str = "quire_session";
 
-/// Paths never cached: they are private, change per request, or have their own caching.
-/// Sitemap files are streamed so memory stays flat on large sites, and revalidate cheaply.
-const UNCACHED: &[&str] = &[
-    "/static/",
-    "/media/",
-    "/search",
-    "/admin",
-    "/account",
-    "/api/",
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/search",
-    "/sitemap-",
-];
-
 /// No single entry may take more than this share of the budget.
 const MAX_ENTRY_SHARE: usize = 8;
 
@@ -213,10 +197,14 @@ impl Drop for RenderClaim<'_> {
 /// How long a request waits for another to render the same page before rendering it itself.
 const WAIT_FOR_RENDER: Duration = Duration::from_secs(5);
 
+/// Anonymous reads of public pages. The site's own sections are private or have their own
+/// caching; sitemap files are streamed so memory stays flat on large sites, and revalidate
+/// cheaply.
 fn cacheable_request(req: &ServiceRequest) -> bool {
     let path = req.path();
     matches!(*req.method(), Method::GET | Method::HEAD)
-        && !UNCACHED.iter().any(|p| path.starts_with(p))
+        && !crate::web::in_own_section(path)
+        && !crate::web::is_sitemap_file(path)
         && req.cookie(SESSION_COOKIE).is_none()
 }
 

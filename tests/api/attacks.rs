@@ -329,3 +329,43 @@ async fn a_session_that_cannot_be_written_gets_a_503_page_not_an_empty_500() {
     let response = app.sign_in(&browser(), "busy@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
+
+// ---- Paths out of /static/ and /media/, sent as written ----
+
+#[tokio::test]
+async fn dot_dot_paths_reach_nothing_outside_static_and_media() {
+    let app = spawn_app().await;
+    let secret = std::fs::read(app.data_dir().join("secret.key")).unwrap();
+    let manifest = b"[package]";
+    for path in [
+        &b"/static/../../Cargo.toml"[..],
+        b"/static/..%2f..%2fCargo.toml",
+        b"/static/%2e%2e/%2e%2e/Cargo.toml",
+        b"/static/%2E%2E%2F%2E%2E%2FCargo.toml",
+        b"/static/..%5c..%5cCargo.toml",
+        b"/static/....//....//Cargo.toml",
+        b"/media/../secret.key",
+        b"/media/..%2fsecret.key",
+        b"/media/%2e%2e/secret.key",
+        b"/media/%2e%2e%2fsecret.key",
+        b"/media/..%5csecret.key",
+        b"/media/.%2e/quire.db",
+        b"/media//../secret.key",
+    ] {
+        let (status, body) = app.raw_get(path).await;
+        let shown = String::from_utf8_lossy(path);
+        assert!((400..500).contains(&status), "{shown} answered {status}");
+        assert!(
+            !body.windows(secret.len()).any(|w| w == secret.as_slice()),
+            "{shown} leaked the secret key"
+        );
+        assert!(
+            !body.windows(manifest.len()).any(|w| w == manifest),
+            "{shown} leaked the manifest"
+        );
+        assert!(
+            !body.starts_with(b"SQLite format"),
+            "{shown} leaked the database"
+        );
+    }
+}

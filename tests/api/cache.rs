@@ -322,3 +322,20 @@ async fn the_cache_can_be_turned_off() {
         .unwrap();
     assert_eq!(again.status().as_u16(), 304);
 }
+
+#[tokio::test]
+async fn posts_named_like_the_sites_own_sections_are_cached_and_canonical() {
+    let app = spawn_app().await;
+    for slug in [
+        "searchlight",
+        "administrivia",
+        "accountancy",
+        "static-electricity",
+    ] {
+        app.seed(SeedPost::published(slug, slug));
+        let path = format!("/{slug}/");
+        assert_redirect(&app, &format!("/{}", slug.to_uppercase()), &path).await;
+        body_of(&app, &path).await;
+        served_from_memory(&app, &path).await;
+    }
+}

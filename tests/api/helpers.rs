@@ -186,6 +186,33 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The app's `QUIRE_DATA_DIR`.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
+    /// Sends `request_line`'s path exactly as written (no client rewrites `..` or
+    /// percent-escapes); returns the status and the body.
+    pub async fn raw_get(&self, path: &[u8]) -> (u16, Vec<u8>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = self.base.trim_start_matches("http://").to_string();
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let mut request = b"GET ".to_vec();
+        request.extend_from_slice(path);
+        request.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream.write_all(&request).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let head_end = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(response.len(), |at| at + 4);
+        let status = String::from_utf8_lossy(&response[9..12])
+            .parse()
+            .unwrap_or(0);
+        (status, response[head_end..].to_vec())
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
