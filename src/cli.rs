@@ -8,10 +8,10 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use crate::clock::now;
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::domain::users::{self, Email, NewUser, Password, Role, parse_display_name};
-use crate::state::now;
 use crate::{auth, startup, telemetry};
 
 #[derive(Debug, Parser)]
@@ -141,7 +141,7 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
     // Validate everything before touching the database, so a mistake writes nothing.
     let email = Email::parse(&args.email)?;
     let display_name = parse_display_name(&args.name)?;
-    let role = Role::parse(&args.role)?;
+    let role = Role::from_input(&args.role)?;
     let password = Password::parse(read_password(args.password_stdin)?)?;
 
     let db = open_database()?;

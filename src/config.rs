@@ -268,13 +268,12 @@ impl Config {
         };
 
         let page_cache = match get("QUIRE_PAGE_CACHE") {
-            Some(raw) => crate::web::page_cache::parse_budget(&raw)
-                .map_err(|m| invalid("QUIRE_PAGE_CACHE", m))?,
-            None => Some(crate::web::page_cache::DEFAULT_BUDGET),
+            Some(raw) => parse_size(&raw).map_err(|m| invalid("QUIRE_PAGE_CACHE", m))?,
+            None => Some(DEFAULT_PAGE_CACHE),
         };
 
         let upload_limit = match get("QUIRE_UPLOAD_LIMIT") {
-            Some(raw) => crate::web::page_cache::parse_budget(&raw)
+            Some(raw) => parse_size(&raw)
                 .and_then(|size| size.ok_or_else(|| "uploads cannot be turned off".to_string()))
                 .and_then(|size| {
                     (size <= MAX_UPLOAD_LIMIT)
@@ -350,6 +349,38 @@ fn parse_pixels(raw: &str) -> Result<u64, String> {
         .then_some(pixels)
         .ok_or_else(bad)
 }
+
+/// A size such as `64MB` (at least 1MB), or `off`: the page cache's budget and the upload
+/// limit are written this way.
+pub fn parse_size(raw: &str) -> Result<Option<usize>, String> {
+    let raw = raw.trim().to_ascii_lowercase();
+    if matches!(raw.as_str(), "off" | "0" | "false" | "no") {
+        return Ok(None);
+    }
+    if matches!(raw.as_str(), "on" | "true" | "yes") {
+        return Ok(Some(DEFAULT_PAGE_CACHE));
+    }
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("'{raw}' is not off or a size such as 64MB"))?;
+    let multiplier = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit '{other}' (use KB, MB or GB)")),
+    };
+    let budget = number
+        .checked_mul(multiplier)
+        .filter(|b| *b >= 1 << 20)
+        .ok_or_else(|| format!("'{raw}' must be at least 1MB, or off"))?;
+    Ok(Some(budget))
+}
+
+/// The page cache's default memory budget.
+pub const DEFAULT_PAGE_CACHE: usize = 64 << 20;
 
 /// At most `attempts` within `period`, refilled evenly: written `30/10m` (s, m or h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -517,6 +548,17 @@ mod tests {
             assert_eq!(err.var, var, "{var}={value} blamed {}", err.var);
             assert!(err.to_string().starts_with(var), "{err}");
         }
+    }
+
+    #[test]
+    fn budgets_parse() {
+        assert_eq!(parse_size("off"), Ok(None));
+        assert_eq!(parse_size("64MB"), Ok(Some(64 << 20)));
+        assert_eq!(parse_size("1gb"), Ok(Some(1 << 30)));
+        assert_eq!(parse_size("2048 KiB"), Ok(Some(2 << 20)));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("10KB").is_err(), "too small to be useful");
+        assert!(parse_size("").is_err());
     }
 
     #[test]

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::rate_limit::RateLimits;
+use crate::clock::now;
 use crate::db::Db;
 use crate::domain::{sessions, tokens};
-use crate::state::now;
 
 const EVERY: Duration = Duration::from_secs(600);
 

@@ -17,10 +17,10 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
+use crate::clock::now;
 use crate::db::{Db, DbConn, write_generation};
 use crate::domain::changes;
 use crate::domain::settings::{self, SiteSettings};
-use crate::state::now;
 
 /// How often the watcher looks for changes made outside this process.
 const WATCH_EVERY: Duration = Duration::from_secs(1);

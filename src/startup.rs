@@ -12,13 +12,14 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::csrf::same_origin_writes;
 use crate::auth::rate_limit::RateLimits;
+use crate::clock::now;
 use crate::config::Config;
 use crate::content;
 use crate::db::{self, Db};
 use crate::housekeeping;
 use crate::mail::Mailer;
 use crate::site;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::telemetry::request_log;
 use crate::web::assets::Assets;
 use crate::web::canonical::canonical_urls;

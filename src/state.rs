@@ -23,8 +23,3 @@ pub struct AppState {
     /// Processes uploaded pictures, a few at a time.
     pub images: crate::images::Processor,
 }
-
-/// The current time, as stored in the database: naive UTC.
-pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}

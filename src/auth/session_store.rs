@@ -8,9 +8,9 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration;
 
 use crate::auth::tokens::{hash_token, random_token};
+use crate::clock::now;
 use crate::db::Db;
 use crate::domain::sessions::{self, SessionFacts};
-use crate::state::now;
 
 /// Session state keys with a meaning outside the session itself.
 pub mod keys {

@@ -5,6 +5,71 @@
 pub mod schema;
 pub mod search;
 
+/// Gives an enum its stored text: `ALL`, `as_str`, `parse` (exact), `Display`, and diesel's
+/// `ToSql`/`FromSql` as `Text` on both backends. A stored value that names no variant is an
+/// error when read, never a silent default. The enum derives `AsExpression` and
+/// `FromSqlRow` with `sql_type = Text` itself, so its definition stays readable.
+macro_rules! stored_as_text {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The variant written exactly as `raw`, if any.
+            pub fn parse(raw: &str) -> Option<$name> {
+                match raw {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        $crate::db::stored_as_text!(@backend $name, $crate::db::MultiBackend);
+        $crate::db::stored_as_text!(@backend $name, diesel::sqlite::Sqlite);
+        $crate::db::stored_as_text!(@backend $name, diesel::pg::Pg);
+    };
+    // Diesel asks each backend for the conversion when a whole row struct is inserted.
+    (@backend $name:ident, $backend:ty) => {
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, $backend> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, $backend>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, $backend>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, $backend> for $name {
+            fn from_sql(
+                bytes: <$backend as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                let text =
+                    <String as diesel::deserialize::FromSql<diesel::sql_types::Text, $backend>>::from_sql(
+                        bytes,
+                    )?;
+                $name::parse(&text).ok_or_else(|| {
+                    format!(concat!("unknown ", stringify!($name), " stored: {:?}"), text).into()
+                })
+            }
+        }
+    };
+}
+pub(crate) use stored_as_text;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 

@@ -5,12 +5,23 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::audit_log;
+use crate::db::{DbConn, stored_as_text};
+use crate::domain::posts::PostKind;
 use crate::domain::users::User;
+use diesel::sql_types::Text;
 
 /// What an entry is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 pub enum Object {
     Post,
     Page,
@@ -19,41 +30,26 @@ pub enum Object {
     Settings,
     Redirect,
     Media,
+    Job,
 }
 
+stored_as_text!(Object {
+    Post => "post",
+    Page => "page",
+    Tag => "tag",
+    User => "user",
+    Settings => "settings",
+    Redirect => "redirect",
+    Media => "image",
+    Job => "job",
+});
+
 impl Object {
-    pub const ALL: [Object; 7] = [
-        Object::Post,
-        Object::Page,
-        Object::Tag,
-        Object::User,
-        Object::Settings,
-        Object::Redirect,
-        Object::Media,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Object::Post => "post",
-            Object::Page => "page",
-            Object::Tag => "tag",
-            Object::User => "user",
-            Object::Settings => "settings",
-            Object::Redirect => "redirect",
-            Object::Media => "image",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Object> {
-        Object::ALL.into_iter().find(|o| o.as_str() == raw)
-    }
-
     /// A post's or page's kind as an audited object.
-    pub fn of_kind(kind: &str) -> Object {
-        if kind == "page" {
-            Object::Page
-        } else {
-            Object::Post
+    pub fn of_kind(kind: PostKind) -> Object {
+        match kind {
+            PostKind::Page => Object::Page,
+            PostKind::Post => Object::Post,
         }
     }
 }
@@ -89,7 +85,7 @@ pub fn record(
             audit_log::actor_id.eq(actor.id),
             audit_log::actor_name.eq(&actor.name),
             audit_log::action.eq(action),
-            audit_log::object_type.eq(object.0.as_str()),
+            audit_log::object_type.eq(object.0),
             audit_log::object_id.eq(object.1),
             audit_log::summary.eq(truncate(summary, 300)),
             audit_log::created_at.eq(now),
@@ -112,7 +108,7 @@ pub struct Entry {
     pub actor_id: Option<i64>,
     pub actor_name: String,
     pub action: String,
-    pub object_type: String,
+    pub object_type: Object,
     pub object_id: Option<i64>,
     pub summary: String,
     pub created_at: NaiveDateTime,
@@ -134,7 +130,7 @@ pub fn list(conn: &mut DbConn, filter: &Filter, limit: i64) -> QueryResult<(Vec<
         query = query.filter(audit_log::actor_id.eq(actor));
     }
     if let Some(object) = filter.object {
-        query = query.filter(audit_log::object_type.eq(object.as_str()));
+        query = query.filter(audit_log::object_type.eq(object));
     }
     if let Some(before) = filter.before {
         query = query.filter(audit_log::id.lt(before));
@@ -186,9 +182,9 @@ mod tests {
     #[test]
     fn objects_read_back_what_they_write() {
         for object in Object::ALL {
-            assert_eq!(Object::parse(object.as_str()), Some(object));
+            assert_eq!(Object::parse(object.as_str()), Some(*object));
         }
         assert_eq!(Object::parse("nonsense"), None);
-        assert_eq!(Object::of_kind("page"), Object::Page);
+        assert_eq!(Object::of_kind(PostKind::Page), Object::Page);
     }
 }

@@ -67,10 +67,10 @@ impl Shelf {
 #[diesel(table_name = posts)]
 pub struct Entry {
     pub id: i64,
-    pub kind: String,
+    pub kind: PostKind,
     pub slug: String,
     pub title: String,
-    pub status: String,
+    pub status: PostStatus,
     pub published_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
@@ -132,20 +132,18 @@ pub fn list(
     query: &ListQuery,
     now: NaiveDateTime,
 ) -> QueryResult<(Vec<Entry>, bool)> {
-    let mut select = posts::table
-        .filter(posts::kind.eq(query.kind.as_str()))
-        .into_boxed();
+    let mut select = posts::table.filter(posts::kind.eq(query.kind)).into_boxed();
     select = match query.shelf {
         Shelf::Trash => select.filter(posts::deleted_at.is_not_null()),
         other => {
             let live = select.filter(posts::deleted_at.is_null());
             match other {
-                Shelf::Drafts => live.filter(posts::status.eq(PostStatus::Draft.as_str())),
+                Shelf::Drafts => live.filter(posts::status.eq(PostStatus::Draft)),
                 Shelf::Scheduled => live
-                    .filter(posts::status.ne(PostStatus::Draft.as_str()))
+                    .filter(posts::status.ne(PostStatus::Draft))
                     .filter(posts::published_at.gt(now)),
                 Shelf::Published => live
-                    .filter(posts::status.ne(PostStatus::Draft.as_str()))
+                    .filter(posts::status.ne(PostStatus::Draft))
                     .filter(posts::published_at.le(now)),
                 _ => live,
             }
@@ -201,12 +199,12 @@ pub fn list(
 #[diesel(table_name = posts)]
 pub struct Editable {
     pub id: i64,
-    pub kind: String,
+    pub kind: PostKind,
     pub slug: String,
     pub title: String,
     pub markdown: String,
     pub custom_excerpt: Option<String>,
-    pub status: String,
+    pub status: PostStatus,
     pub published_at: Option<NaiveDateTime>,
     pub featured: bool,
     pub meta_title: Option<String>,
@@ -223,7 +221,7 @@ pub struct Editable {
 
 impl Editable {
     pub fn status(&self) -> PostStatus {
-        PostStatus::parse(&self.status).unwrap_or(PostStatus::Draft)
+        self.status
     }
 
     /// Whether readers can see it now.
@@ -248,7 +246,7 @@ impl Opened {
     pub fn to_new_post(&self) -> Option<NewPost> {
         let post = &self.post;
         Some(NewPost {
-            kind: PostKind::parse(&post.kind).unwrap_or(PostKind::Post),
+            kind: post.kind,
             slug: Slug::parse(&post.slug).ok()?,
             title: post.title.clone(),
             markdown: post.markdown.clone(),

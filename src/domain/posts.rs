@@ -11,64 +11,63 @@ use diesel::dsl;
 use diesel::prelude::*;
 
 use crate::db::schema::{post_authors, post_tags, posts, tags, users};
-use crate::db::{DbConn, MultiBackend, write_transaction};
+use crate::db::{DbConn, MultiBackend, stored_as_text, write_transaction};
 use crate::error::AppError;
 use crate::render::{self, Rendered, Slug, SlugError, TocEntry};
+use diesel::sql_types::Text;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A dated post, or a page that stands outside the stream of posts.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 pub enum PostKind {
     Post,
     Page,
 }
 
-impl PostKind {
-    pub fn parse(raw: &str) -> Option<PostKind> {
-        [PostKind::Post, PostKind::Page]
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-    }
+stored_as_text!(PostKind {
+    Post => "post",
+    Page => "page",
+});
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PostKind::Post => "post",
-            PostKind::Page => "page",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a post stands. A scheduled or published post is visible once its time has come.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 pub enum PostStatus {
     Draft,
     Scheduled,
     Published,
 }
 
-impl PostStatus {
-    pub fn parse(raw: &str) -> Option<PostStatus> {
-        [
-            PostStatus::Draft,
-            PostStatus::Scheduled,
-            PostStatus::Published,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == raw)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PostStatus::Draft => "draft",
-            PostStatus::Scheduled => "scheduled",
-            PostStatus::Published => "published",
-        }
-    }
-}
+stored_as_text!(PostStatus {
+    Draft => "draft",
+    Scheduled => "scheduled",
+    Published => "published",
+});
 
 /// A whole post row, for the post page.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = posts)]
 pub struct Post {
     pub id: i64,
-    pub kind: String,
+    pub kind: PostKind,
     pub slug: String,
     pub title: String,
     pub custom_excerpt: Option<String>,
@@ -77,7 +76,7 @@ pub struct Post {
     pub toc: String,
     pub reading_minutes: i32,
     pub word_count: i32,
-    pub status: String,
+    pub status: PostStatus,
     pub published_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -92,7 +91,7 @@ pub struct Post {
 
 impl Post {
     pub fn is_page(&self) -> bool {
-        self.kind == PostKind::Page.as_str()
+        self.kind == PostKind::Page
     }
 
     pub fn summary(&self) -> &str {
@@ -140,12 +139,12 @@ fn summary<'a>(custom: &'a Option<String>, automatic: &'a str) -> &'a str {
 #[diesel(table_name = posts)]
 pub struct PostRecord {
     pub id: i64,
-    pub kind: String,
+    pub kind: PostKind,
     pub slug: String,
     pub title: String,
     pub custom_excerpt: Option<String>,
     pub markdown: String,
-    pub status: String,
+    pub status: PostStatus,
     pub published_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -319,7 +318,7 @@ pub const MAX_MARKDOWN_BYTES: usize = 2 * 1024 * 1024;
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = posts, treat_none_as_null = true)]
 pub(super) struct PostRow<'a> {
-    kind: &'a str,
+    kind: PostKind,
     slug: &'a str,
     title: &'a str,
     custom_excerpt: Option<&'a str>,
@@ -329,7 +328,7 @@ pub(super) struct PostRow<'a> {
     toc: String,
     reading_minutes: i32,
     word_count: i32,
-    status: &'a str,
+    status: PostStatus,
     published_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -390,7 +389,7 @@ pub(super) fn row<'a>(
     times: Timestamps,
 ) -> PostRow<'a> {
     PostRow {
-        kind: new.kind.as_str(),
+        kind: new.kind,
         slug: new.slug.as_str(),
         title,
         custom_excerpt: new.custom_excerpt.as_deref(),
@@ -400,7 +399,7 @@ pub(super) fn row<'a>(
         toc: serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".into()),
         reading_minutes: rendered.reading_minutes as i32,
         word_count: rendered.word_count.min(i32::MAX as usize) as i32,
-        status: new.status.as_str(),
+        status: new.status,
         published_at,
         created_at: times.created_at,
         updated_at: times.updated_at,
@@ -517,14 +516,14 @@ pub(super) fn slug_in_use(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
 /// `visible` adds "and their time has come". Listings that take the date bound from
 /// elsewhere (an index on a link table, a neighbour's own date) filter by this alone.
 type Published = dsl::And<
-    dsl::And<dsl::Eq<posts::kind, &'static str>, dsl::NotEq<posts::status, &'static str>>,
+    dsl::And<dsl::Eq<posts::kind, PostKind>, dsl::NotEq<posts::status, PostStatus>>,
     dsl::IsNull<posts::deleted_at>,
 >;
 
 fn published(kind: PostKind) -> Published {
     posts::kind
-        .eq(kind.as_str())
-        .and(posts::status.ne(PostStatus::Draft.as_str()))
+        .eq(kind)
+        .and(posts::status.ne(PostStatus::Draft))
         .and(posts::deleted_at.is_null())
 }
 
@@ -556,8 +555,8 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str, now: NaiveDateTime) -> QueryR
         None => SlugLookup::Missing,
         Some((_, Some(_))) => SlugLookup::Deleted,
         Some((post, None)) => {
-            let live = post.status != PostStatus::Draft.as_str()
-                && post.published_at.is_some_and(|at| at <= now);
+            let live =
+                post.status != PostStatus::Draft && post.published_at.is_some_and(|at| at <= now);
             if live {
                 SlugLookup::Visible(Box::new(post))
             } else {
@@ -838,20 +837,20 @@ pub fn count_by_author(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
 /// drafts. A scheduled post whose time has come counts as published.
 pub fn status_counts(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<(i64, i64, i64)> {
     let live = posts::table
-        .filter(posts::kind.eq(PostKind::Post.as_str()))
+        .filter(posts::kind.eq(PostKind::Post))
         .filter(posts::deleted_at.is_null());
     let published = live
-        .filter(posts::status.ne(PostStatus::Draft.as_str()))
+        .filter(posts::status.ne(PostStatus::Draft))
         .filter(posts::published_at.le(now))
         .count()
         .get_result(conn)?;
     let scheduled = live
-        .filter(posts::status.ne(PostStatus::Draft.as_str()))
+        .filter(posts::status.ne(PostStatus::Draft))
         .filter(posts::published_at.gt(now))
         .count()
         .get_result(conn)?;
     let drafts = live
-        .filter(posts::status.eq(PostStatus::Draft.as_str()))
+        .filter(posts::status.eq(PostStatus::Draft))
         .count()
         .get_result(conn)?;
     Ok((published, scheduled, drafts))

@@ -54,7 +54,7 @@ impl Section {
 /// Posts that belong in search results: visible, not noindex, and not canonical elsewhere.
 fn indexable(now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
     posts::table
-        .filter(posts::status.ne(PostStatus::Draft.as_str()))
+        .filter(posts::status.ne(PostStatus::Draft))
         .filter(posts::published_at.le(now))
         .filter(posts::deleted_at.is_null())
         .filter(posts::noindex.eq(false))
@@ -67,7 +67,7 @@ fn indexable(now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
 }
 
 fn of_kind(kind: PostKind, now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
-    indexable(now).filter(posts::kind.eq(kind.as_str()))
+    indexable(now).filter(posts::kind.eq(kind))
 }
 
 fn kind_of(section: Section) -> Option<PostKind> {

@@ -6,10 +6,20 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::auth::tokens::{hash_token, random_token};
-use crate::db::DbConn;
 use crate::db::schema::account_tokens;
+use crate::db::{DbConn, stored_as_text};
+use diesel::sql_types::Text;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 pub enum Purpose {
     Confirm,
     Reset,
@@ -17,16 +27,14 @@ pub enum Purpose {
     ChangeEmail,
 }
 
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Confirm => "confirm",
-            Purpose::Reset => "reset",
-            Purpose::Invite => "invite",
-            Purpose::ChangeEmail => "email",
-        }
-    }
+stored_as_text!(Purpose {
+    Confirm => "confirm",
+    Reset => "reset",
+    Invite => "invite",
+    ChangeEmail => "email",
+});
 
+impl Purpose {
     /// How long a link stays valid.
     pub fn lifetime(self) -> Duration {
         match self {

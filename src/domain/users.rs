@@ -4,12 +4,25 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::users;
-use crate::db::{DbConn, write_transaction};
+use crate::db::{DbConn, stored_as_text, write_transaction};
 use crate::error::AppError;
 use crate::render::slugify;
+use diesel::sql_types::Text;
 
 /// What someone may do; stored as text. Ordered from most to least powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 pub enum Role {
     Owner,
     Admin,
@@ -19,32 +32,33 @@ pub enum Role {
     Member,
 }
 
-impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Owner,
-        Role::Admin,
-        Role::Editor,
-        Role::Author,
-        Role::Contributor,
-        Role::Member,
-    ];
+stored_as_text!(Role {
+    Owner => "owner",
+    Admin => "admin",
+    Editor => "editor",
+    Author => "author",
+    Contributor => "contributor",
+    Member => "member",
+});
 
-    pub fn parse(raw: &str) -> Result<Role, UserError> {
+impl Role {
+    /// A role as a person types it (on the command line, in an import): any case.
+    pub fn from_input(raw: &str) -> Result<Role, UserError> {
         Role::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|role| role.as_str().eq_ignore_ascii_case(raw.trim()))
             .ok_or_else(|| UserError::UnknownRole(raw.to_string()))
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Editor => "editor",
-            Role::Author => "author",
-            Role::Contributor => "contributor",
-            Role::Member => "member",
-        }
+    /// Whether this role stands above `other` (and so may manage them).
+    pub fn outranks(self, other: Role) -> bool {
+        self < other
+    }
+
+    /// Everyone but members uses the admin and may be named as an author.
+    pub fn is_staff(self) -> bool {
+        self != Role::Member
     }
 }
 
@@ -194,31 +208,28 @@ pub fn is_hidden_control(c: char) -> bool {
 
 /// Whether someone can use their account: `pending` until the emailed link is followed
 /// (or the invitation accepted), `suspended` by staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 pub enum Status {
     Pending,
     Active,
     Suspended,
 }
 
-impl Status {
-    /// The stored status; an unknown value (never written by Quire) counts as suspended.
-    pub fn parse(raw: &str) -> Status {
-        match raw {
-            "pending" => Status::Pending,
-            "active" => Status::Active,
-            _ => Status::Suspended,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Active => "active",
-            Status::Suspended => "suspended",
-        }
-    }
-}
+stored_as_text!(Status {
+    Pending => "pending",
+    Active => "active",
+    Suspended => "suspended",
+});
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -227,28 +238,27 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub slug: String,
-    pub role: String,
+    pub role: Role,
     pub bio: String,
     pub website: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub status: String,
+    pub status: Status,
     /// Sessions started under another value are over (see `sessions::end_all`).
     pub session_epoch: i32,
 }
 
 impl User {
-    /// The stored role; an unknown value (never written by Quire) counts as a member.
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Member)
+        self.role
     }
 
     pub fn status(&self) -> Status {
-        Status::parse(&self.status)
+        self.status
     }
 
     pub fn is_active(&self) -> bool {
-        self.status() == Status::Active
+        self.status == Status::Active
     }
 }
 
@@ -277,7 +287,7 @@ pub fn create(conn: &mut DbConn, new: NewUser, now: NaiveDateTime) -> Result<Use
                 email: new.email.as_str().to_string(),
                 display_name: new.display_name,
                 slug: slug.clone(),
-                role: new.role.as_str().to_string(),
+                role: new.role,
                 bio: new.bio,
                 website: new.website,
                 password_hash: new.password_hash,
@@ -328,7 +338,7 @@ pub struct UserRecord {
     pub email: String,
     pub display_name: String,
     pub slug: String,
-    pub role: String,
+    pub role: Role,
     pub bio: String,
     pub website: String,
     pub password_hash: Option<String>,
@@ -452,7 +462,7 @@ pub fn set_status(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(users::table.find(id))
-        .set((users::status.eq(status.as_str()), users::updated_at.eq(now)))
+        .set((users::status.eq(status), users::updated_at.eq(now)))
         .execute(conn)
         .map(drop)
 }
@@ -504,7 +514,7 @@ pub fn change_email(
 /// Whether an owner exists yet (the setup page only works until one does).
 pub fn owner_exists(conn: &mut DbConn) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        users::table.filter(users::role.eq(Role::Owner.as_str())),
+        users::table.filter(users::role.eq(Role::Owner)),
     ))
     .get_result(conn)
 }
@@ -512,7 +522,7 @@ pub fn owner_exists(conn: &mut DbConn) -> QueryResult<bool> {
 /// Staff (everyone but members), most powerful first.
 pub fn staff(conn: &mut DbConn) -> QueryResult<Vec<User>> {
     let mut staff: Vec<User> = users::table
-        .filter(users::role.ne(Role::Member.as_str()))
+        .filter(users::role.ne(Role::Member))
         .select(User::as_select())
         .load(conn)?;
     staff.sort_by_key(|u| (u.role(), u.display_name.to_lowercase()));
@@ -521,7 +531,7 @@ pub fn staff(conn: &mut DbConn) -> QueryResult<Vec<User>> {
 
 pub fn count_by_role(conn: &mut DbConn, role: Role) -> QueryResult<i64> {
     users::table
-        .filter(users::role.eq(role.as_str()))
+        .filter(users::role.eq(role))
         .count()
         .get_result(conn)
 }
@@ -544,7 +554,7 @@ pub fn members(
     per_page: i64,
 ) -> QueryResult<(Vec<User>, bool)> {
     let mut query = users::table
-        .filter(users::role.eq(Role::Member.as_str()))
+        .filter(users::role.eq(Role::Member))
         .into_boxed();
     let text = text.trim();
     if !text.is_empty() {
@@ -592,8 +602,8 @@ pub fn apply_changes(
         .set((
             users::display_name.eq(&changes.display_name),
             users::email.eq(changes.email.as_str()),
-            users::role.eq(changes.role.as_str()),
-            users::status.eq(changes.status.as_str()),
+            users::role.eq(changes.role),
+            users::status.eq(changes.status),
             users::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -612,16 +622,10 @@ pub fn transfer_ownership(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(users::table.find(heir))
-        .set((
-            users::role.eq(Role::Owner.as_str()),
-            users::updated_at.eq(now),
-        ))
+        .set((users::role.eq(Role::Owner), users::updated_at.eq(now)))
         .execute(conn)?;
     diesel::update(users::table.find(owner))
-        .set((
-            users::role.eq(Role::Admin.as_str()),
-            users::updated_at.eq(now),
-        ))
+        .set((users::role.eq(Role::Admin), users::updated_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }
@@ -693,11 +697,14 @@ mod tests {
 
     #[test]
     fn roles_parse_case_insensitively() {
-        assert_eq!(Role::parse("Owner").unwrap(), Role::Owner);
+        assert_eq!(Role::from_input("Owner").unwrap(), Role::Owner);
         assert!(matches!(
-            Role::parse("king"),
+            Role::from_input("king"),
             Err(UserError::UnknownRole(_))
         ));
+        assert_eq!(Role::parse("Owner"), None, "stored roles are exact");
+        assert!(Role::Owner.outranks(Role::Admin));
+        assert!(!Role::Admin.outranks(Role::Admin));
     }
 
     #[test]

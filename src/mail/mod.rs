@@ -14,9 +14,9 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::{SmtpTransport, Transport};
 use tokio::sync::Notify;
 
+use crate::clock::now;
 use crate::db::schema::outbox;
 use crate::db::{Db, DbConn};
-use crate::state::now;
 
 /// A message to send: plain text, one recipient.
 #[derive(Debug, Clone)]

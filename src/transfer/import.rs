@@ -173,7 +173,7 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
         let email = Email::parse(&author.email).map_err(|e| invalid(&item, e.to_string()))?;
         let name =
             users::parse_display_name(&author.name).map_err(|e| invalid(&item, e.to_string()))?;
-        let role = Role::parse(&author.role).map_err(|e| invalid(&item, e.to_string()))?;
+        let role = Role::from_input(&author.role).map_err(|e| invalid(&item, e.to_string()))?;
         if !seen_slugs.insert(slug.to_string()) {
             return Err(invalid(&item, "the same slug appears twice in the file"));
         }
@@ -184,7 +184,7 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
             email: email.as_str().to_string(),
             display_name: name,
             slug: slug.to_string(),
-            role: role.as_str().to_string(),
+            role,
             bio: author.bio,
             website: author.website,
             password_hash: author.password_hash,

@@ -15,11 +15,12 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
+use crate::clock::now;
 use crate::domain::posts::{self, PostLink};
 use crate::domain::redirects;
 use crate::domain::settings::SiteSettings;
 use crate::error::AppError;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::views::{Layout, Link};
 
 #[derive(Template)]

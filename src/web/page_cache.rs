@@ -449,50 +449,9 @@ fn respond(entry: &Entry, encoding: ContentEncoding, conditions: &Conditions) ->
     response.body(variant.body.clone())
 }
 
-/// The cache budget from `QUIRE_PAGE_CACHE`: `off`, or a size such as `64MB` (the default).
-pub fn parse_budget(raw: &str) -> Result<Option<usize>, String> {
-    let raw = raw.trim().to_ascii_lowercase();
-    if matches!(raw.as_str(), "off" | "0" | "false" | "no") {
-        return Ok(None);
-    }
-    if matches!(raw.as_str(), "on" | "true" | "yes") {
-        return Ok(Some(DEFAULT_BUDGET));
-    }
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (digits, unit) = raw.split_at(split);
-    let number: usize = digits
-        .parse()
-        .map_err(|_| format!("'{raw}' is not off or a size such as 64MB"))?;
-    let multiplier = match unit.trim() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit '{other}' (use KB, MB or GB)")),
-    };
-    let budget = number
-        .checked_mul(multiplier)
-        .filter(|b| *b >= 1 << 20)
-        .ok_or_else(|| format!("'{raw}' must be at least 1MB, or off"))?;
-    Ok(Some(budget))
-}
-
-pub const DEFAULT_BUDGET: usize = 64 << 20;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn budgets_parse() {
-        assert_eq!(parse_budget("off"), Ok(None));
-        assert_eq!(parse_budget("64MB"), Ok(Some(64 << 20)));
-        assert_eq!(parse_budget("1gb"), Ok(Some(1 << 30)));
-        assert_eq!(parse_budget("2048 KiB"), Ok(Some(2 << 20)));
-        assert!(parse_budget("12 parsecs").is_err());
-        assert!(parse_budget("10KB").is_err(), "too small to be useful");
-        assert!(parse_budget("").is_err());
-    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

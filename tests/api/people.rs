@@ -21,7 +21,7 @@ fn role_of(app: &TestApp, id: i64) -> (String, String) {
         .run_blocking(move |conn| users::by_id(conn, id))
         .unwrap()
         .expect("user exists");
-    (user.role, user.status)
+    (user.role.to_string(), user.status.to_string())
 }
 
 async fn save_person(
@@ -238,7 +238,7 @@ async fn the_owner_hands_the_site_to_an_admin() {
         .unwrap()
         .unwrap()
         .0;
-    assert_eq!(old.role, "admin");
+    assert_eq!(old.role, Role::Admin);
     // No longer the owner, they cannot do it again.
     let response = owner.get(app.url(&path)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::{FormPage, invalid, layout, link, message, ok};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{SignedIn, sign_out};
+use crate::clock::now;
 use crate::domain::users::{self, Role};
 use crate::domain::{posts, sessions};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::forms::Field;
 
 #[derive(Serialize)]
@@ -65,8 +66,8 @@ pub async fn export(state: web::Data<AppState>, me: SignedIn) -> AppResult<HttpR
             email: user.email.clone(),
             display_name: user.display_name.clone(),
             slug: user.slug.clone(),
-            role: user.role.clone(),
-            status: user.status.clone(),
+            role: user.role.to_string(),
+            status: user.status.to_string(),
             bio: user.bio.clone(),
             website: user.website.clone(),
             created_at: iso(user.created_at),

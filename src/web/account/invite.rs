@@ -9,11 +9,12 @@ use super::signup::TokenQuery;
 use super::{FormPage, hash_password, invalid, layout, link_expired, ok, see_other};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
+use crate::clock::now;
 use crate::db::write_transaction;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Password, Profile, Status, User, parse_display_name};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
 use crate::web::views::Layout;
 

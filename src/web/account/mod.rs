@@ -18,13 +18,14 @@ use askama::Template;
 
 use crate::auth::rate_limit::{AccountKey, Action};
 use crate::auth::session_store::keys;
+use crate::clock::now;
 use crate::db::{DbConn, private_transaction};
 use crate::domain::settings;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Email, User};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, Letterhead, Mail};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::forms::{Field, Hidden};
 use crate::web::views::{Layout, Link};
 

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{self, SignedIn};
+use crate::clock::now;
 use crate::db::private_transaction;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{
@@ -21,7 +22,7 @@ use crate::domain::users::{
 use crate::domain::{sessions, settings};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
 use crate::web::views::{DateView, Layout};
 use askama::Template;

@@ -11,13 +11,14 @@ use super::{
 };
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::rate_limit::Action;
+use crate::clock::now;
 use crate::db::private_transaction;
 use crate::domain::sessions;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Password, Status};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
 
 pub async fn show_request(state: web::Data<AppState>, session: Session) -> AppResult<HttpResponse> {

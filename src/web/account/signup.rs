@@ -13,12 +13,13 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
 use crate::auth::rate_limit::Action;
 use crate::auth::tokens::hash_token;
+use crate::clock::now;
 use crate::db::private_transaction;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Email, NewUser, Password, Role, Status, parse_display_name};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
 
 /// Marks the browser that signed up, with a fingerprint of the password it chose: following

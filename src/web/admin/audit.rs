@@ -7,10 +7,11 @@ use serde::Deserialize;
 
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
+use crate::clock::now;
 use crate::domain::audit::{self, Filter, Object};
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::account::{layout, ok};
 use crate::web::views::{DateView, Layout};
 
@@ -50,25 +51,26 @@ impl EntryView {
     pub fn new(entry: audit::Entry, tz: chrono_tz::Tz) -> EntryView {
         EntryView {
             at: DateView::with_time(entry.created_at, tz),
-            link: link_to(&entry.object_type, entry.object_id),
+            link: link_to(entry.object_type, entry.object_id),
             actor: entry.actor_name,
             action: entry.action,
-            object: entry.object_type,
+            object: entry.object_type.to_string(),
             summary: entry.summary,
         }
     }
 }
 
 /// Where an entry's object can be seen now, if anywhere.
-fn link_to(object_type: &str, id: Option<i64>) -> Option<String> {
+fn link_to(object: Object, id: Option<i64>) -> Option<String> {
     let id = id?;
-    match Object::parse(object_type)? {
+    match object {
         Object::Post | Object::Page => Some(format!("/admin/posts/{id}")),
         Object::Tag => Some(format!("/admin/tags/{id}")),
         Object::User => Some(format!("/admin/people/{id}")),
         Object::Redirect => Some(format!("/admin/redirects/{id}")),
         Object::Settings => Some("/admin/settings".into()),
         Object::Media => Some(format!("/admin/media/{id}")),
+        Object::Job => Some("/admin/jobs".into()),
     }
 }
 

@@ -5,10 +5,11 @@ use askama::Template;
 
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
+use crate::clock::now;
 use crate::domain::users::{self, Role};
 use crate::domain::{audit, posts, settings};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::account::{layout, ok};
 use crate::web::admin::audit::EntryView;
 use crate::web::views::Layout;

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
+use crate::clock::now;
 use crate::db::write_transaction;
 use crate::domain::audit::{self, Actor, Object};
 use crate::domain::posts;
@@ -16,7 +17,7 @@ use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Changes, Email, NewUser, Role, Status, User, UserError};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::account::login::Empty;
 use crate::web::account::{
     invalid, layout, ok, see_other, set_notice, take_notice, write_and_mail,
@@ -89,8 +90,8 @@ impl PersonForm {
         PersonForm {
             display_name: person.display_name.clone(),
             email: person.email.clone(),
-            role: person.role.clone(),
-            status: person.status.clone(),
+            role: person.role.to_string(),
+            status: person.status.to_string(),
         }
     }
 }
@@ -114,7 +115,8 @@ fn role_choices(me: &Staff, person: &User) -> Vec<(&'static str, &'static str)> 
     let current = person.role();
     let staff_allowed = me.role().can(Permission::ManageStaff);
     Role::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|role| {
             *role == current
                 || (*role == Role::Member && staff_allowed)
@@ -229,7 +231,7 @@ fn check(
     let (role, status) = match fixed_reason(me, person) {
         Some(_) => (person.role(), person.status()),
         None => {
-            let role = Role::parse(&form.role).ok();
+            let role = Role::parse(&form.role);
             let status = match form.status.as_str() {
                 "active" => Some(Status::Active),
                 "suspended" => Some(Status::Suspended),
@@ -550,7 +552,7 @@ async fn members_page(
                 joined: DateView::new(m.created_at, settings.timezone),
                 name: m.display_name,
                 email: m.email,
-                status: m.status,
+                status: m.status.to_string(),
             })
             .collect(),
         newer_url: (page > 1).then(|| url(page - 1)),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
+use crate::clock::now;
 use crate::db::write_transaction;
 use crate::domain::audit::{self, Actor, Object};
 use crate::domain::editing::{self, Editable, ListQuery, Opened, Shelf, Sort};
@@ -23,7 +24,7 @@ use crate::domain::tags;
 use crate::domain::users::{self, is_hidden_control};
 use crate::error::{AppError, AppResult};
 use crate::render::{self, Slug};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::account::login::Empty;
 use crate::web::account::{layout, private, see_other, set_notice, take_notice};
 use crate::web::admin::confirm::{self, Question};
@@ -209,7 +210,7 @@ async fn list(
             .into_iter()
             .map(|entry| EntryView {
                 id: entry.id,
-                status: describe_status(&entry.status, entry.published_at, entry.deleted_at, now),
+                status: describe_status(entry.status, entry.published_at, entry.deleted_at, now),
                 title: entry.title,
                 changed: DateView::new(entry.updated_at, settings.timezone),
             })
@@ -223,7 +224,7 @@ async fn list(
 }
 
 fn describe_status(
-    status: &str,
+    status: PostStatus,
     published_at: Option<NaiveDateTime>,
     deleted_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
@@ -231,8 +232,8 @@ fn describe_status(
     if deleted_at.is_some() {
         return "In the trash";
     }
-    match PostStatus::parse(status) {
-        Some(PostStatus::Draft) | None => "Draft",
+    match status {
+        PostStatus::Draft => "Draft",
         _ if published_at.is_some_and(|at| at > now) => "Scheduled",
         _ => "Published",
     }
@@ -316,7 +317,7 @@ impl EditorForm {
     fn from_post(opened: &Opened, tz: Tz) -> EditorForm {
         let post = &opened.post;
         let mut form = EditorForm {
-            kind: post.kind.clone(),
+            kind: post.kind.to_string(),
             version: post.version,
             action: String::new(),
             title: post.title.clone(),
@@ -798,7 +799,7 @@ pub async fn new_post(
     me.require(Permission::WriteDrafts)?;
     let kind = kind_of(&params.kind);
     let mut form = EditorForm {
-        kind: kind.as_str().into(),
+        kind: kind.to_string(),
         ..EditorForm::default()
     };
     form.set_authors(&[me.user().id]);
@@ -855,7 +856,7 @@ pub async fn create_post(
             let title = new.title.clone();
             let created = write_transaction(conn, |conn| {
                 let id = editing::create(conn, new, author, now)?;
-                let object = (Object::of_kind(kind.as_str()), Some(id));
+                let object = (Object::of_kind(kind), Some(id));
                 audit::record(conn, &actor, status_verb(None, status), object, &title, now)?;
                 Ok::<_, PostError>(id)
             });
@@ -1015,7 +1016,7 @@ async fn preview(
         .collect();
     let post = Post {
         id: 0,
-        kind: kind.as_str().into(),
+        kind,
         slug: checked.slug.to_string(),
         title: checked.title,
         custom_excerpt: checked.custom_excerpt,
@@ -1024,7 +1025,7 @@ async fn preview(
         toc: serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".into()),
         reading_minutes: rendered.reading_minutes as i32,
         word_count: rendered.word_count.min(i32::MAX as usize) as i32,
-        status: status.as_str().into(),
+        status,
         published_at: published_at.or(Some(now)),
         created_at: now,
         updated_at: now,
@@ -1079,9 +1080,9 @@ fn saved<'a>(
         heading: format!("Edit {}", post.kind),
         action: format!("/admin/posts/{}", post.id),
         id: Some(post.id),
-        kind: kind_of(&post.kind),
+        kind: post.kind,
         version: post.version,
-        status: describe_status(&post.status, post.published_at, post.deleted_at, now),
+        status: describe_status(post.status, post.published_at, post.deleted_at, now),
         can_publish: me.role().can_publish(is_author),
         is_live: post.is_live(now),
         is_published: post.status() != PostStatus::Draft,
@@ -1171,7 +1172,7 @@ pub async fn save_post(
     checked.publish_at = keep_seconds(checked.publish_at, post.published_at);
     let current = post.status();
     let (status, published_at) = outcome(intent, current, checked.publish_at, now);
-    let kind = kind_of(&post.kind);
+    let kind = post.kind;
     let extras = Extras::new(&form, author_ids).with_cover(cover);
     if intent == Intent::Preview {
         return preview(
@@ -1199,7 +1200,7 @@ pub async fn save_post(
             let title = new.title.clone();
             let updated = write_transaction(conn, |conn| {
                 editing::update(conn, post_id, version, new, actor.id, now)?;
-                let object = (Object::of_kind(kind.as_str()), Some(post_id));
+                let object = (Object::of_kind(kind), Some(post_id));
                 let verb = status_verb(Some(current), status);
                 audit::record(conn, &actor, verb, object, &title, now)?;
                 Ok::<_, PostError>(())
@@ -1253,10 +1254,7 @@ async fn set_trashed(
         return Err(forbidden("take this post down"));
     }
     let actor = Actor::of(me.user());
-    let (object, title) = (
-        Object::of_kind(&opened.post.kind),
-        opened.post.title.clone(),
-    );
+    let (object, title) = (Object::of_kind(opened.post.kind), opened.post.title.clone());
     state
         .db
         .run(move |conn| {
@@ -1273,11 +1271,11 @@ async fn set_trashed(
         "Restored from the trash."
     };
     set_notice(&me.0.session, notice);
-    Ok(see_other(list_of(&opened.post.kind)))
+    Ok(see_other(list_of(opened.post.kind)))
 }
 
-fn list_of(kind: &str) -> &'static str {
-    if kind == PostKind::Page.as_str() {
+fn list_of(kind: PostKind) -> &'static str {
+    if kind == PostKind::Page {
         "/admin/pages"
     } else {
         "/admin/posts"
@@ -1337,7 +1335,7 @@ pub async fn confirm_delete_post(
             action: format!("/admin/posts/{}/delete", post.id),
             hidden: Vec::new(),
             button: "Delete for good".into(),
-            cancel: format!("{}?status=trash", list_of(&post.kind)),
+            cancel: format!("{}?status=trash", list_of(post.kind)),
         },
     )
     .await
@@ -1352,10 +1350,7 @@ pub async fn delete_post(
     let opened = open_for_deletion(&state, &me, id.into_inner()).await?;
     let actor = Actor::of(me.user());
     let id = opened.post.id;
-    let (object, title) = (
-        Object::of_kind(&opened.post.kind),
-        opened.post.title.clone(),
-    );
+    let (object, title) = (Object::of_kind(opened.post.kind), opened.post.title.clone());
     state
         .db
         .run(move |conn| {
@@ -1370,6 +1365,6 @@ pub async fn delete_post(
     set_notice(&me.0.session, "Deleted for good.");
     Ok(see_other(&format!(
         "{}?status=trash",
-        list_of(&opened.post.kind)
+        list_of(opened.post.kind)
     )))
 }

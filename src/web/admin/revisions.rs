@@ -12,6 +12,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
+use crate::clock::now;
 use crate::db::write_transaction;
 use crate::domain::audit::{self, Actor, Object};
 use crate::domain::editing::{self, Opened};
@@ -19,7 +20,7 @@ use crate::domain::posts::PostError;
 use crate::domain::revisions::{self, Listed};
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::account::{layout, private, see_other, set_notice, take_notice};
 use crate::web::admin::posts::open_for;
 use crate::web::views::{DateView, Layout};
@@ -216,7 +217,7 @@ pub async fn restore_revision(
     new.title = revision.title.clone();
     new.markdown = revision.markdown;
     let actor = Actor::of(me.user());
-    let object = (Object::of_kind(&opened.post.kind), Some(post_id));
+    let object = (Object::of_kind(opened.post.kind), Some(post_id));
     let now = now();
     let restored = state
         .db

@@ -5,10 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
+use crate::clock::now;
 use crate::db::write_transaction;
 use crate::domain::users::{self, NewUser, Role, Status};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::account::signup::NewAccountForm;
 use crate::web::account::{FormPage, hash_password, invalid, layout, ok, see_other};
 use crate::web::forms::Errors;

@@ -84,7 +84,7 @@ pub async fn invite(
     let mut errors = Errors::default();
     let email = errors.check("email", Email::parse(&form.email));
     let role = match Role::parse(&form.role) {
-        Ok(role) if me.role().can_assign(role) => Some(role),
+        Some(role) if me.role().can_assign(role) => Some(role),
         _ => {
             errors.add("role", "Choose one of the roles listed.");
             None

@@ -6,9 +6,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{moved_permanently, page_number, page_response};
+use crate::clock::now;
 use crate::domain::posts::{self, Scope};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::seo::{self, jsonld};
 use crate::web::views::{CardView, Layout, Pagination, PublicPage, page_path};
 

@@ -7,12 +7,13 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use super::{page_response, plausible_slug};
+use crate::clock::now;
 use crate::domain::media::{self, Media};
 use crate::domain::posts::{self, AuthorLink, Post, PostLink, SlugLookup, TagLink};
 use crate::domain::settings::SiteSettings;
 use crate::error::{AppError, AppResult};
 use crate::render::{SafeHtml, TocEntry};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::seo::{self, jsonld};
 use crate::web::views::{
     ArticleMeta, DateView, ImageMeta, Layout, Link, PublicPage, absolute, links,

@@ -9,10 +9,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::clock::now;
 use crate::db::search::Terms;
 use crate::domain::posts;
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::views::{CardView, Layout, Pagination};
 
 const PER_PAGE: i64 = 10;

@@ -6,10 +6,11 @@ use actix_web::{HttpResponse, web};
 
 use super::collection::{Collection, CollectionKind, CollectionPage};
 use super::{moved_permanently, page_number, page_response, plausible_slug};
+use crate::clock::now;
 use crate::domain::posts::Scope;
 use crate::domain::{gone, posts, tags};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 
 pub async fn show_tag(
     state: web::Data<AppState>,

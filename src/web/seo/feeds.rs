@@ -9,12 +9,13 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
+use crate::clock::now;
 use crate::domain::posts::{self, FeedItems, Scope};
 use crate::domain::settings::SiteSettings;
 use crate::domain::{tags, users};
 use crate::error::{AppError, AppResult};
 use crate::render::SafeHtml;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::public::{PUBLIC_CACHE, http_date, plausible_slug};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,9 @@ use actix_web::{HttpResponse, web};
 
 use std::sync::Arc;
 
+use crate::clock::now;
 use crate::error::AppResult;
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::public::{PUBLIC_CACHE, http_date};
 
 /// Areas with no public content, kept out of crawls.

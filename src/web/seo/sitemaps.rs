@@ -15,9 +15,10 @@ use chrono::NaiveDateTime;
 use futures_util::stream;
 use sha2::{Digest, Sha256};
 
+use crate::clock::now;
 use crate::domain::sitemap::{self, Entry, Section};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, now};
+use crate::state::AppState;
 use crate::web::public::{PUBLIC_CACHE, http_date};
 use crate::web::views::absolute;
 
