@@ -31,6 +31,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("QUIRE_UPLOAD_LIMIT", "10MB"),
     ("QUIRE_IMAGE_MAX_PIXELS", "50M"),
     ("QUIRE_IMAGE_JOBS", "1"),
+    ("QUIRE_JOB_WORKERS", "2"),
 ];
 
 pub const DEFAULT_UPLOAD_LIMIT: usize = 10 << 20;
@@ -141,6 +142,10 @@ pub struct Config {
     /// How many pictures may be processed at once (each takes a few times its decoded
     /// size in memory).
     pub image_jobs: usize,
+    /// Job workers in this instance (0: this instance runs none, others do).
+    pub job_workers: usize,
+    /// How long a worker holds a job before another instance may take it over.
+    pub job_lease: chrono::Duration,
 }
 
 impl fmt::Debug for Config {
@@ -305,6 +310,21 @@ impl Config {
             None => 1,
         };
 
+        let job_workers = match get("QUIRE_JOB_WORKERS") {
+            Some(raw) => raw
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 64)
+                .ok_or_else(|| {
+                    invalid(
+                        "QUIRE_JOB_WORKERS",
+                        format!("'{raw}' is not a number from 0 to 64"),
+                    )
+                })?,
+            None => 2,
+        };
+
         Ok(Config {
             bind,
             database_url,
@@ -322,6 +342,8 @@ impl Config {
             upload_limit,
             image_limit,
             image_jobs,
+            job_workers,
+            job_lease: chrono::Duration::minutes(5),
         })
     }
 
@@ -542,6 +564,7 @@ mod tests {
             ("QUIRE_IMAGE_MAX_PIXELS", "1000"),
             ("QUIRE_IMAGE_JOBS", "0"),
             ("QUIRE_IMAGE_JOBS", "two"),
+            ("QUIRE_JOB_WORKERS", "100"),
         ];
         for (var, value) in cases {
             let err = config_with(&[(var, value)]).expect_err(var);

@@ -131,6 +131,24 @@ impl From<diesel::r2d2::PoolError> for AppError {
     }
 }
 
+/// What a use case refused, for callers that answer with an error page rather than the
+/// form again.
+impl From<crate::domain::write::WriteError> for AppError {
+    fn from(error: crate::domain::write::WriteError) -> AppError {
+        use crate::domain::write::WriteError;
+        match error {
+            WriteError::Invalid(errors) => AppError::BadRequest(errors.to_string()),
+            WriteError::Forbidden(message) => AppError::Forbidden(message),
+            WriteError::NotFound => AppError::NotFound,
+            WriteError::Conflict => AppError::BadRequest(
+                "It was changed by someone else since you opened it. Go back, reload and try again."
+                    .into(),
+            ),
+            WriteError::Database(error) => error.into(),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(error: askama::Error) -> AppError {
         AppError::Internal(error.into())

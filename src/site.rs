@@ -1,94 +1,26 @@
-//! What every public page shares — the settings and the moment the site last changed — kept
-//! in memory, and the clock that says when anything held in memory may be out of date.
-//!
-//! The clock's stamp has two parts:
-//! - this process's write generation (`db::write_generation`), bumped by every write
-//!   transaction, so an edit made through this process shows on the very next request;
-//! - a site generation, bumped by a watcher that checks every second whether the database
-//!   changed underneath (another instance, the CLI), and when a scheduled post goes live.
-//!
-//! The page cache and the shared snapshot both hold data under a stamp and drop it as soon as
-//! the stamp moves on, so a cache miss costs no settings query and no "last change" query.
+//! Keeping this instance in step with the database: the settings every public page shares,
+//! held in memory until they change, and the watcher that reads the changes other
+//! instances and the command line made (see `domain::changes`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
+use tokio::sync::Notify;
 
 use crate::clock::now;
-use crate::db::{Db, DbConn, write_generation};
-use crate::domain::changes;
+use crate::db::{AfterCommit, Committed, Db, DbConn, Heard};
+use crate::domain::changes::{Batch, Feed, Listener, Touched};
 use crate::domain::settings::{self, SiteSettings};
 
-/// How often the watcher looks for changes made outside this process.
+/// How often the watcher reads the changes table when nothing woke it.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// Every this many ticks the watcher also checks that the table's ids did not go back.
+const REWIND_CHECK_TICKS: u64 = 60;
 
-/// Two equal stamps mean nothing a reader sees has changed in between.
-pub type Stamp = (u64, u64);
-
-#[derive(Debug, Default)]
-pub struct Clock {
-    site_generation: AtomicU64,
-    /// When the next scheduled post goes live (seconds since the epoch, 0 for none).
-    next_scheduled: AtomicU64,
-}
-
-impl Clock {
-    pub fn stamp(&self) -> Stamp {
-        let due = self.next_scheduled.load(Ordering::Acquire);
-        if due != 0 && now().and_utc().timestamp() as u64 >= due {
-            // A scheduled post is live now: everything made before is out of date.
-            self.next_scheduled.store(0, Ordering::Release);
-            self.invalidate();
-        }
-        (
-            write_generation(),
-            self.site_generation.load(Ordering::Acquire),
-        )
-    }
-
-    /// Marks everything held under earlier stamps out of date (a change the write generation
-    /// cannot see).
-    pub fn invalidate(&self) {
-        self.site_generation.fetch_add(1, Ordering::AcqRel);
-    }
-}
-
-/// Watches the database for changes this process did not make, and for scheduled posts,
-/// until the clock is dropped.
-pub fn spawn_watcher(clock: &Arc<Clock>, db: Db) {
-    let clock: Weak<Clock> = Arc::downgrade(clock);
-    tokio::spawn(async move {
-        let mut last: Option<changes::Fingerprint> = None;
-        let mut ticker = tokio::time::interval(WATCH_EVERY);
-        loop {
-            ticker.tick().await;
-            let Some(clock) = clock.upgrade() else { break };
-            let now = now();
-            let Ok((fingerprint, next)) = db
-                .run(move |conn| {
-                    Ok::<_, diesel::result::Error>((
-                        changes::fingerprint(conn, now)?,
-                        changes::next_scheduled(conn, now)?,
-                    ))
-                })
-                .await
-            else {
-                continue;
-            };
-            if last.as_ref().is_some_and(|seen| *seen != fingerprint) {
-                clock.invalidate();
-            }
-            last = Some(fingerprint);
-            let due = next.map_or(0, |at| at.and_utc().timestamp().max(1) as u64);
-            clock.next_scheduled.store(due, Ordering::Release);
-        }
-    });
-}
-
-/// The settings and the site's last change, as of one stamp.
+/// The settings and the site's last change, as of one moment.
 #[derive(Debug)]
 pub struct Snapshot {
     pub settings: SiteSettings,
@@ -96,39 +28,140 @@ pub struct Snapshot {
     pub last_change: NaiveDateTime,
 }
 
-/// Holds the current `Snapshot`, reloading it when the clock moves on.
+/// Holds the settings until a change touches the whole site.
 pub struct Shared {
-    clock: Arc<Clock>,
-    held: Mutex<Option<(Stamp, Arc<Snapshot>)>>,
+    feed: Arc<Feed>,
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    settings: Option<SiteSettings>,
+    snapshot: Option<(u64, Arc<Snapshot>)>,
 }
 
 impl Shared {
-    pub fn new(clock: Arc<Clock>) -> Shared {
-        Shared {
-            clock,
-            held: Mutex::new(None),
-        }
-    }
-
-    pub fn clock(&self) -> &Arc<Clock> {
-        &self.clock
-    }
-
-    /// The snapshot for now, from memory unless something changed since it was loaded.
-    pub fn current(&self, conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Arc<Snapshot>> {
-        // The stamp is read before loading: a write that lands meanwhile moves the clock on,
-        // so what is stored here is never taken for newer than it is.
-        let stamp = self.clock.stamp();
-        if let Some((held_stamp, snapshot)) = &*self.held.lock().unwrap_or_else(|e| e.into_inner())
-            && *held_stamp == stamp
-        {
-            return Ok(Arc::clone(snapshot));
-        }
-        let snapshot = Arc::new(Snapshot {
-            settings: settings::current(conn, now)?,
-            last_change: changes::last_change(conn, now)?,
+    pub fn new(feed: Arc<Feed>) -> Arc<Shared> {
+        let shared = Arc::new(Shared {
+            feed: Arc::clone(&feed),
+            held: Mutex::new(Held::default()),
         });
-        *self.held.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, Arc::clone(&snapshot)));
+        let listener: Weak<dyn Listener> = Arc::downgrade(&shared) as Weak<dyn Listener>;
+        feed.subscribe(listener);
+        shared
+    }
+
+    pub fn feed(&self) -> &Arc<Feed> {
+        &self.feed
+    }
+
+    /// The snapshot for now, from memory unless something changed since it was made.
+    pub fn current(&self, conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Arc<Snapshot>> {
+        self.feed.check_schedule(now);
+        // Read before loading: a change that lands meanwhile moves it on, so what is kept
+        // here is never taken for newer than it is.
+        let generation = self.feed.generation();
+        let settings = {
+            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((made_at, snapshot)) = &held.snapshot
+                && *made_at == generation
+            {
+                return Ok(Arc::clone(snapshot));
+            }
+            held.settings.clone()
+        };
+        let settings = match settings {
+            Some(settings) => settings,
+            None => settings::current(conn, now)?,
+        };
+        let snapshot = Arc::new(Snapshot {
+            settings: settings.clone(),
+            last_change: self.feed.last_change(),
+        });
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if self.feed.generation() == generation {
+            held.settings = Some(settings);
+            held.snapshot = Some((generation, Arc::clone(&snapshot)));
+        }
         Ok(snapshot)
     }
+}
+
+impl Listener for Shared {
+    fn changed(&self, batch: &Batch) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.snapshot = None;
+        if batch.everything || batch.touched.contains(&Touched::Site) {
+            held.settings = None;
+        }
+    }
+}
+
+/// What runs after this process commits: its caches catch up at once (so a write shows on
+/// the very next request), and its workers look for the jobs just queued.
+pub struct InProcess {
+    pub feed: Arc<Feed>,
+    pub jobs: Arc<Notify>,
+}
+
+impl AfterCommit for InProcess {
+    fn after_commit(&self, conn: &mut DbConn, committed: Committed) {
+        if committed.changes
+            && let Err(error) = self.feed.catch_up(conn, now())
+        {
+            // The watcher reads the same rows within a second.
+            tracing::warn!(%error, "could not read the changes just made");
+        }
+        if committed.jobs {
+            self.jobs.notify_one();
+        }
+    }
+}
+
+/// Reads the changes others made, every second or as soon as PostgreSQL says there are
+/// some, until the feed is dropped.
+pub fn spawn_watcher(feed: &Arc<Feed>, db: Db, jobs: Arc<Notify>) {
+    let feed: Weak<Feed> = Arc::downgrade(feed);
+    let wake = Arc::new(Notify::new());
+    let lost = Arc::new(AtomicBool::new(false));
+    {
+        let (wake, lost, feed) = (Arc::clone(&wake), Arc::clone(&lost), feed.clone());
+        crate::db::listen(
+            db.url(),
+            move || feed.strong_count() > 0,
+            move |heard| match heard {
+                Heard::Changes => wake.notify_one(),
+                Heard::Jobs => jobs.notify_one(),
+                // Notifications sent while disconnected are gone: start over.
+                Heard::Reconnected => {
+                    lost.store(true, Ordering::Release);
+                    wake.notify_one();
+                }
+            },
+        );
+    }
+    tokio::spawn(async move {
+        let mut tick: u64 = 0;
+        loop {
+            let _ = tokio::time::timeout(WATCH_EVERY, wake.notified()).await;
+            let Some(feed) = feed.upgrade() else { break };
+            tick += 1;
+            let (lost, now) = (Arc::clone(&lost), now());
+            let watched = db
+                .run(move |conn| {
+                    let rewound =
+                        tick.is_multiple_of(REWIND_CHECK_TICKS) && feed.rewound(conn)?;
+                    if lost.swap(false, Ordering::AcqRel) || rewound {
+                        feed.reset(conn, now)
+                    } else {
+                        feed.catch_up(conn, now)?;
+                        feed.refresh_schedule(conn, now)
+                    }
+                })
+                .await;
+            if let Err(error) = watched {
+                tracing::warn!(%error, "could not read the changes table");
+            }
+        }
+    });
 }

@@ -2,12 +2,13 @@
 //! `main` and the tests share these, so tests exercise the real thing.
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
+use tokio::sync::Notify;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::csrf::same_origin_writes;
@@ -16,10 +17,12 @@ use crate::clock::now;
 use crate::config::Config;
 use crate::content;
 use crate::db::{self, Db};
-use crate::housekeeping;
-use crate::mail::Mailer;
+use crate::domain::changes::Feed;
+use crate::jobs::housekeeping::{self, Housekeeping};
+use crate::jobs::{Registry, Workers};
+use crate::mail::{Mail, Mailer};
 use crate::site;
-use crate::state::AppState;
+use crate::state::{AppState, JobWorkers};
 use crate::telemetry::request_log;
 use crate::web::assets::Assets;
 use crate::web::canonical::canonical_urls;
@@ -40,11 +43,20 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
     }
     let assets = Assets::prepare(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot write static assets under QUIRE_DATA_DIR: {e}"))?;
-    let clock = Arc::new(site::Clock::default());
+    let feed = Arc::new(db.run_blocking(|conn| Feed::start(conn, now()))?);
     let page_cache = config
         .page_cache
-        .map(|budget| Arc::new(PageCache::new(budget, Arc::clone(&clock))));
-    let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
+        .map(|budget| PageCache::new(budget, Arc::clone(&feed)));
+    let jobs = Arc::new(JobWorkers {
+        wake: Arc::new(Notify::new()),
+        running: Mutex::new(None),
+    });
+    db.set_after_commit(Arc::new(site::InProcess {
+        feed: Arc::clone(&feed),
+        jobs: Arc::clone(&jobs.wake),
+    }));
+    // Checked here so a bad address stops the start, not the first mail.
+    Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
     let limits = Arc::new(RateLimits::new(
         config.rate_limit_ip,
         config.rate_limit_account,
@@ -56,11 +68,21 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
         db,
         config: Arc::new(config),
         assets: Arc::new(assets),
-        site: Arc::new(site::Shared::new(clock)),
+        site: site::Shared::new(Arc::clone(&feed)),
+        feed,
         page_cache,
-        mailer,
         limits,
+        jobs,
     })
+}
+
+/// The kinds of job this instance runs, with what each needs.
+fn job_kinds(state: &AppState) -> anyhow::Result<Registry> {
+    let mailer = Mailer::new(state.config.smtp_url.as_deref(), &state.config.mail_from)?;
+    let db = state.db.clone();
+    Ok(Registry::default()
+        .with(move |mail: Mail, key: &str| mailer.deliver(mail, key))
+        .with(move |_: Housekeeping, _: &str| housekeeping::tidy(&db)))
 }
 
 /// Fills an empty site with the demo publication.
@@ -79,9 +101,21 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let https = state.config.is_https();
     let static_dir = state.assets.dir().to_path_buf();
     let media_dir = state.config.media_dir();
-    site::spawn_watcher(state.site.clock(), state.db.clone());
-    state.mailer.spawn_delivery(state.db.clone());
-    housekeeping::spawn(state.db.clone(), Arc::clone(&state.limits));
+    site::spawn_watcher(&state.feed, state.db.clone(), Arc::clone(&state.jobs.wake));
+    let kinds = job_kinds(&state).map_err(std::io::Error::other)?;
+    let workers = Workers::spawn(
+        state.db.clone(),
+        kinds,
+        state.config.job_workers,
+        state.config.job_lease,
+        Arc::clone(&state.jobs.wake),
+    );
+    *state
+        .jobs
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(workers);
+    housekeeping::spawn_schedule(state.db.clone(), Arc::clone(&state.limits));
     let db = state.db.clone();
     let secret_key = state.config.secret_key.clone();
     let state = web::Data::new(state);

@@ -8,6 +8,7 @@ use crate::auth::permissions::Permission;
 use crate::auth::session_store::keys;
 use crate::auth::tokens::random_token;
 use crate::domain::users::{self, Role, User};
+use crate::domain::write::Actor;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -93,6 +94,11 @@ impl SignedIn {
     pub fn role(&self) -> Role {
         self.user.role()
     }
+
+    /// This person, as the use cases know whoever acts.
+    pub fn actor(&self) -> Actor {
+        Actor::of(&self.user)
+    }
 }
 
 impl FromRequest for SignedIn {
@@ -134,6 +140,14 @@ pub struct Staff(pub SignedIn);
 impl Staff {
     pub fn user(&self) -> &User {
         &self.0.user
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.0.actor()
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.0.session
     }
 
     pub fn role(&self) -> Role {

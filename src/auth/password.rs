@@ -40,6 +40,25 @@ pub fn verify_or_dummy(candidate: &str, phc: Option<&str>) -> bool {
     }
 }
 
+/// `hash`, on the blocking pool (argon2 takes tens of milliseconds by design).
+pub async fn hash_off_thread(password: Password) -> Result<String, crate::error::AppError> {
+    actix_web::web::block(move || hash(&password))
+        .await
+        .map_err(crate::error::AppError::internal)?
+        .map_err(crate::error::AppError::Internal)
+}
+
+/// `verify_or_dummy`, on the blocking pool. Callers count the attempt against the rate
+/// limits first.
+pub async fn verify_off_thread(
+    candidate: String,
+    phc: Option<String>,
+) -> Result<bool, crate::error::AppError> {
+    actix_web::web::block(move || verify_or_dummy(&candidate, phc.as_deref()))
+        .await
+        .map_err(crate::error::AppError::internal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,7 +70,7 @@ macro_rules! stored_as_text {
 }
 pub(crate) use stored_as_text;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::web;
@@ -189,40 +189,15 @@ pub fn like_pattern(text: &str) -> String {
     pattern
 }
 
-/// Counts committed write transactions in this process, so caches can tell that what they
-/// hold may be out of date without asking the database.
-static WRITE_GENERATION: AtomicU64 = AtomicU64::new(0);
-
-pub fn write_generation() -> u64 {
-    WRITE_GENERATION.load(Ordering::Acquire)
-}
-
-pub(crate) fn bump_write_generation() {
-    WRITE_GENERATION.fetch_add(1, Ordering::AcqRel);
-}
-
-/// Runs `f` in a write transaction; every write goes through here (or through
-/// `private_transaction`). On SQLite it starts with `BEGIN IMMEDIATE`, so a transaction that
-/// reads before it writes waits for the lock instead of failing with SQLITE_BUSY half-way; on
-/// PostgreSQL it is an ordinary transaction. Committing the outermost transaction tells the
-/// caches that what readers see may have changed; nested calls leave that to it.
+/// Runs `f` in a write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so a
+/// transaction that reads before it writes waits for the lock instead of failing with
+/// SQLITE_BUSY half-way; on PostgreSQL it is an ordinary transaction. Inside an outer
+/// transaction it nests as a savepoint.
+///
+/// Writes to the publication go through `domain::write::transaction`, which uses this and
+/// records what they touched; this alone serves the bookkeeping no reader's page shows
+/// (session rows, mailed tokens, the job queue's own state).
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    let outermost = !in_transaction(conn);
-    let outcome = begin_write(conn, f);
-    if outcome.is_ok() && outermost {
-        bump_write_generation();
-    }
-    outcome
-}
-
-/// A write transaction for data no public page shows (sessions' owners, mailed tokens, the
-/// outbox, members' accounts): like `write_transaction`, but the page cache is left alone,
-/// including by the domain functions `f` calls, which nest inside it.
-pub fn private_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
@@ -230,8 +205,167 @@ where
     begin_write(conn, f)
 }
 
+/// What the write transactions a thread committed asked for once committed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Changes to what readers see were recorded: caches in this process should catch up.
+    pub changes: bool,
+    /// Jobs were queued: workers should look.
+    pub jobs: bool,
+}
+
+thread_local! {
+    /// Set by `domain::write::transaction` when its outermost transaction commits, and read
+    /// by `Db` once the closure that ran it returns, on the same thread.
+    static COMMITTED: std::cell::Cell<Committed> = const {
+        std::cell::Cell::new(Committed { changes: false, jobs: false })
+    };
+}
+
+/// Notes, for this thread's `Db` call, that a transaction committed changes or jobs.
+pub(crate) fn committed(changes: bool, jobs: bool) {
+    COMMITTED.with(|c| {
+        let seen = c.get();
+        c.set(Committed {
+            changes: seen.changes || changes,
+            jobs: seen.jobs || jobs,
+        });
+    });
+}
+
+fn take_committed() -> Committed {
+    COMMITTED.with(|c| c.replace(Committed::default()))
+}
+
+/// What runs in this process after a `Db` call committed changes or jobs: the caches catch
+/// up with the changes table, and the job workers look for work.
+pub trait AfterCommit: Send + Sync {
+    fn after_commit(&self, conn: &mut DbConn, committed: Committed);
+}
+
+/// PostgreSQL only: makes writers that record changes take turns, from this point to their
+/// commit, so the `changes` table's ids are handed out in commit order (a reader that has
+/// seen id 10 can never later find a 9). SQLite writers take turns anyway.
+pub fn serialise_change_records(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgresql(pg) => pg
+            .batch_execute("SELECT pg_advisory_xact_lock(7305001)")
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// How a claim's subquery locks the row it picks: PostgreSQL skips rows other workers are
+/// claiming at that moment; SQLite's writers take turns, so it needs nothing.
+pub fn skip_locked(conn: &mut DbConn) -> &'static str {
+    match conn {
+        DbConn::Postgresql(_) => " FOR UPDATE SKIP LOCKED",
+        DbConn::Sqlite(_) => "",
+    }
+}
+
+/// The channels other instances listen on (PostgreSQL only).
+pub mod channels {
+    pub const CHANGES: &str = "quire_changes";
+    pub const JOBS: &str = "quire_jobs";
+}
+
+/// PostgreSQL only: wakes every instance listening on `channel` once this transaction
+/// commits (see `db::listen`). SQLite has no other instance to wake.
+pub fn notify(conn: &mut DbConn, channel: &'static str) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgresql(pg) => pg
+            .batch_execute(&format!("NOTIFY {channel}"))
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// What a listening instance heard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// Another instance recorded changes (`channels::CHANGES`).
+    Changes,
+    /// Another instance queued jobs (`channels::JOBS`).
+    Jobs,
+    /// The connection was lost and made again: whatever was sent meanwhile is gone.
+    Reconnected,
+}
+
+/// How often the listening connection looks for notifications that arrived. Reading them
+/// costs no query: libpq only looks at what the socket received.
+const LISTEN_POLL: Duration = Duration::from_millis(50);
+
+/// PostgreSQL only: a thread with its own connection, LISTENing on the channels, calling
+/// `heard` for each notification, until `keep_going` says stop. Does nothing on SQLite,
+/// whose one machine has no other instance to hear from.
+pub fn listen(
+    url: &DatabaseUrl,
+    keep_going: impl Fn() -> bool + Send + 'static,
+    heard: impl Fn(Heard) + Send + 'static,
+) {
+    let DatabaseUrl::Postgres(raw) = url else {
+        return;
+    };
+    let raw = raw.clone();
+    let spawned = std::thread::Builder::new()
+        .name("quire-listen".into())
+        .spawn(move || {
+            let mut connected: Option<PgConnection> = None;
+            let mut first = true;
+            while keep_going() {
+                let Some(conn) = connected.as_mut() else {
+                    prepare_tls();
+                    match PgConnection::establish(&raw).and_then(|mut conn| {
+                        conn.batch_execute(&format!(
+                            "LISTEN {}; LISTEN {}",
+                            channels::CHANGES,
+                            channels::JOBS
+                        ))
+                        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                        Ok(conn)
+                    }) {
+                        Ok(conn) => {
+                            connected = Some(conn);
+                            if !first {
+                                heard(Heard::Reconnected);
+                            }
+                            first = false;
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot listen for other instances' changes");
+                            std::thread::sleep(Duration::from_secs(1));
+                        }
+                    }
+                    continue;
+                };
+                let mut lost = false;
+                for notification in conn.notifications_iter() {
+                    match notification {
+                        Ok(n) if n.channel == channels::CHANGES => heard(Heard::Changes),
+                        Ok(n) if n.channel == channels::JOBS => heard(Heard::Jobs),
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "lost the listening connection");
+                            lost = true;
+                            break;
+                        }
+                    }
+                }
+                if lost {
+                    connected = None;
+                } else {
+                    std::thread::sleep(LISTEN_POLL);
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot start listening for other instances' changes");
+    }
+}
+
 /// Whether `conn` is inside a transaction already.
-fn in_transaction(conn: &mut DbConn) -> bool {
+pub fn in_transaction(conn: &mut DbConn) -> bool {
     let status = match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
         DbConn::Postgresql(c) => AnsiTransactionManager::transaction_manager_status_mut(c),
@@ -271,9 +405,13 @@ where
 }
 
 /// The connection pool, and the one way handlers reach the database: off the async executor.
+/// After work that committed changes or jobs, the `AfterCommit` hook runs on the same
+/// connection, so this process's caches show a write on the very next request.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    url: DatabaseUrl,
+    after: Arc<OnceLock<Arc<dyn AfterCommit>>>,
 }
 
 impl Db {
@@ -290,7 +428,40 @@ impl Db {
             .connection_timeout(Duration::from_secs(5))
             .build(Manager { url: url.clone() })
             .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            url: url.clone(),
+            after: Arc::new(OnceLock::new()),
+        })
+    }
+
+    /// Sets what runs after committed changes or jobs (once, at start-up).
+    pub fn set_after_commit(&self, hook: Arc<dyn AfterCommit>) {
+        let _ = self.after.set(hook);
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Runs `f` on a pooled connection on the current thread, then the after-commit hook.
+    fn on_this_thread<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<AppError>,
+    {
+        let mut conn = self.pool.get().map_err(AppError::from)?;
+        take_committed();
+        let outcome = f(&mut conn);
+        let committed = take_committed();
+        if committed != Committed::default()
+            && let Some(hook) = self.after.get()
+        {
+            hook.after_commit(&mut conn, committed);
+        }
+        outcome
     }
 
     /// Runs blocking database work on actix's blocking pool.
@@ -300,13 +471,10 @@ impl Db {
         T: Send + 'static,
         E: Into<AppError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(AppError::from)?;
-            f(&mut conn).map_err(Into::into)
-        })
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        let db = self.clone();
+        web::block(move || db.on_this_thread(|conn| f(conn).map_err(Into::into)))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
     /// Runs database work on the current thread, keeping the caller's own error type (for
@@ -316,8 +484,7 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, E>,
         E: From<AppError>,
     {
-        let mut conn = self.pool.get().map_err(AppError::from)?;
-        f(&mut conn)
+        self.on_this_thread(f)
     }
 
     /// Runs database work on the current thread (for the CLI and start-up).
@@ -326,8 +493,7 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, E>,
         E: Into<AppError>,
     {
-        let mut conn = self.pool.get().map_err(AppError::from)?;
-        f(&mut conn).map_err(Into::into)
+        self.on_this_thread(|conn| f(conn).map_err(Into::into))
     }
 }
 

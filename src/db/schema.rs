@@ -46,16 +46,31 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
+    /// What each write touched, in commit order (see `domain::changes`).
+    changes (id) {
         id -> BigInt,
-        recipient -> Text,
-        subject -> Text,
-        body -> Text,
-        created_at -> Timestamp,
+        scope -> Text,
+        object_id -> Nullable<BigInt>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The durable job queue (see `jobs`).
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        idempotency_key -> Text,
+        status -> Text,
+        run_after -> Timestamp,
         attempts -> Integer,
-        next_attempt_at -> Timestamp,
-        sent_at -> Nullable<Timestamp>,
+        max_attempts -> Integer,
+        lease_until -> Nullable<Timestamp>,
+        leased_by -> Nullable<Text>,
         last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
     }
 }
 
@@ -216,7 +231,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     redirects,
     sessions,
     account_tokens,
-    outbox,
+    changes,
+    jobs,
     post_revisions,
     gone_paths,
     audit_log,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::audit_log;
 use crate::db::{DbConn, stored_as_text};
 use crate::domain::posts::PostKind;
-use crate::domain::users::User;
+use crate::domain::write::Actor;
 use diesel::sql_types::Text;
 
 /// What an entry is about.
@@ -50,22 +50,6 @@ impl Object {
         match kind {
             PostKind::Page => Object::Page,
             PostKind::Post => Object::Post,
-        }
-    }
-}
-
-/// Who acted.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: i64,
-    pub name: String,
-}
-
-impl Actor {
-    pub fn of(user: &User) -> Actor {
-        Actor {
-            id: user.id,
-            name: user.display_name.clone(),
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The publication's data: one module per aggregate, each with its row types, validated
 //! inputs and query functions taking `&mut DbConn`.
 
+pub mod accounts;
 pub mod audit;
 pub mod changes;
 pub mod editing;
 pub mod gone;
+pub mod input;
 pub mod media;
+pub mod people;
 pub mod posts;
 pub mod redirects;
 pub mod revisions;
@@ -15,3 +18,4 @@ pub mod sitemap;
 pub mod tags;
 pub mod tokens;
 pub mod users;
+pub mod write;

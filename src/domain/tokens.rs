@@ -66,14 +66,14 @@ pub fn issue(
     diesel::delete(
         account_tokens::table
             .filter(account_tokens::user_id.eq(user_id))
-            .filter(account_tokens::purpose.eq(purpose.as_str()))
+            .filter(account_tokens::purpose.eq(purpose))
             .filter(account_tokens::used_at.is_null()),
     )
     .execute(conn)?;
     diesel::insert_into(account_tokens::table)
         .values((
             account_tokens::token_hash.eq(hash_token(&token)),
-            account_tokens::purpose.eq(purpose.as_str()),
+            account_tokens::purpose.eq(purpose),
             account_tokens::user_id.eq(user_id),
             account_tokens::payload.eq(payload),
             account_tokens::created_at.eq(now),
@@ -92,7 +92,7 @@ pub fn peek(
 ) -> QueryResult<Option<Redeemed>> {
     account_tokens::table
         .filter(account_tokens::token_hash.eq(hash_token(token)))
-        .filter(account_tokens::purpose.eq(purpose.as_str()))
+        .filter(account_tokens::purpose.eq(purpose))
         .filter(account_tokens::used_at.is_null())
         .filter(account_tokens::expires_at.gt(now))
         .select((account_tokens::user_id, account_tokens::payload))
@@ -120,6 +120,16 @@ pub fn redeem(
     .set(account_tokens::used_at.eq(now))
     .execute(conn)?;
     Ok((used == 1).then_some(found))
+}
+
+/// Makes every unused link of an account worthless (its address changed, say).
+pub fn revoke_all(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        account_tokens::table
+            .filter(account_tokens::user_id.eq(user_id))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .execute(conn)
 }
 
 /// Deletes used and expired tokens.

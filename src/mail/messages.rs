@@ -83,3 +83,16 @@ pub fn email_change_requested(head: &Letterhead, to: &str, new_email: &str) -> M
         ),
     }
 }
+
+/// Told to the old address when staff move an account to another one.
+pub fn email_changed_by_staff(head: &Letterhead, to: &str, new_email: &str, by: &str) -> Mail {
+    let site = &head.site;
+    Mail {
+        to: to.into(),
+        subject: format!("Your email address at {site} was changed"),
+        body: format!(
+            "{by}, who manages accounts at {site}, changed the email address of your account              from this address to {new_email}. Mail about the account now goes there, and              links sent here before no longer work.\n\nIf you did not expect this, reply to \
+             this message or contact the site's owner.\n"
+        ),
+    }
+}

@@ -25,14 +25,47 @@ const VALIDATED_TYPES: &[&str] = &[
     "text/plain",
 ];
 
+/// What the client sent that decides between 200 and 304: the one rule the page cache and
+/// this middleware both apply.
+pub struct Conditions {
+    if_none_match: Option<String>,
+    if_modified_since: Option<HttpDate>,
+}
+
+impl Conditions {
+    pub fn read(headers: &HeaderMap) -> Conditions {
+        Conditions {
+            if_none_match: header_text(headers, header::IF_NONE_MATCH),
+            if_modified_since: header_text(headers, header::IF_MODIFIED_SINCE)
+                .and_then(|v| v.parse().ok()),
+        }
+    }
+
+    /// Reads and removes the conditions, so what renders below sees a plain request.
+    pub fn take(headers: &mut HeaderMap) -> Conditions {
+        let conditions = Conditions::read(headers);
+        headers.remove(header::IF_NONE_MATCH);
+        headers.remove(header::IF_MODIFIED_SINCE);
+        conditions
+    }
+
+    /// Whether the client's copy is current: `If-None-Match` decides when sent (weak
+    /// comparison), else `If-Modified-Since` against `Last-Modified`.
+    pub fn fresh(&self, etag: &str, last_modified: Option<HttpDate>) -> bool {
+        match (&self.if_none_match, self.if_modified_since, last_modified) {
+            (Some(tags), _, _) => matches_any(tags, etag),
+            (None, Some(since), Some(modified)) => modified <= since,
+            _ => false,
+        }
+    }
+}
+
 pub async fn conditional_get(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
-    let if_none_match = header_text(req.headers(), header::IF_NONE_MATCH);
-    let if_modified_since = header_text(req.headers(), header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.parse::<HttpDate>().ok());
+    let conditions = Conditions::read(req.headers());
     let response = next.call(req).await?;
     if !is_read || response.status() != StatusCode::OK || !validated(response.headers()) {
         return Ok(response.map_into_boxed_body());
@@ -57,11 +90,7 @@ pub async fn conditional_get(
 
     let last_modified =
         header_text(head.headers(), header::LAST_MODIFIED).and_then(|v| v.parse::<HttpDate>().ok());
-    let fresh = match (&if_none_match, if_modified_since, last_modified) {
-        (Some(tags), _, _) => matches_any(tags, &etag),
-        (None, Some(since), Some(modified)) => modified <= since,
-        _ => false,
-    };
+    let fresh = conditions.fresh(&etag, last_modified);
     let response = if fresh {
         not_modified(head.headers())
     } else {

@@ -134,99 +134,12 @@ impl Field {
     }
 }
 
-/// Field errors collected while validating a form.
-#[derive(Default)]
-pub struct Errors(Vec<(&'static str, String)>);
+/// Field errors: the domain's, shown beside each field.
+pub use crate::domain::input::{FieldErrors as Errors, capitalise};
 
-impl Errors {
-    pub fn add(&mut self, field: &'static str, message: impl ToString) {
-        if self.get(field).is_none() {
-            self.0.push((field, message.to_string()));
-        }
-    }
-
-    /// Records the error of a validation result, if any, and passes its value on.
-    pub fn check<T, E: ToString>(
-        &mut self,
-        field: &'static str,
-        result: Result<T, E>,
-    ) -> Option<T> {
-        result
-            .map_err(|e| self.add(field, capitalise(&e.to_string())))
-            .ok()
-    }
-
-    pub fn get(&self, field: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(name, _)| *name == field)
-            .map(|(_, message)| message.clone())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// One line of `raw` trimmed, if it is at most `max` characters without control or
-    /// text-direction characters (`label` names the field in the message); else records why.
-    pub fn text(&mut self, field: &'static str, label: &str, raw: &str, max: usize) -> String {
-        self.checked_text(field, label, raw, max, &[])
-    }
-
-    /// Like `text`, allowing line breaks and tabs (for textareas).
-    pub fn paragraphs(
-        &mut self,
-        field: &'static str,
-        label: &str,
-        raw: &str,
-        max: usize,
-    ) -> String {
-        self.checked_text(field, label, &raw.replace("\r\n", "\n"), max, &['\n', '\t'])
-    }
-
-    fn checked_text(
-        &mut self,
-        field: &'static str,
-        label: &str,
-        raw: &str,
-        max: usize,
-        allowed: &[char],
-    ) -> String {
-        let trimmed = raw.trim();
-        if trimmed.chars().count() > max {
-            self.add(field, format!("{label} can be at most {max} characters."));
-        } else if trimmed
-            .chars()
-            .any(|c| crate::domain::users::is_hidden_control(c) && !allowed.contains(&c))
-        {
-            self.add(
-                field,
-                format!("{label} cannot contain control or text-direction characters."),
-            );
-        }
-        trimmed.to_string()
-    }
-
-    /// Like `text`, with empty meaning none.
-    pub fn optional_text(
-        &mut self,
-        field: &'static str,
-        label: &str,
-        raw: &str,
-        max: usize,
-    ) -> Option<String> {
-        Some(self.text(field, label, raw, max)).filter(|t| !t.is_empty())
-    }
-}
-
-/// Error messages from the domain are sentence fragments; shown alone they start a sentence.
-pub fn capitalise(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-        None => String::new(),
-    }
-}
+/// A form with nothing but its CSRF token (destructive buttons, sign-out).
+#[derive(serde::Deserialize, Default)]
+pub struct Empty {}
 
 /// A hidden form field.
 pub struct Hidden {

@@ -10,6 +10,7 @@ pub mod forms;
 pub mod health;
 pub mod page_cache;
 pub mod public;
+pub mod respond;
 pub mod security;
 pub mod seo;
 pub mod session;
@@ -118,7 +119,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
     use account::{data, invite, login, profile, reset, signup};
     cfg.route(
         "/account",
-        read().to(|| async { account::see_other("/account/") }),
+        read().to(|| async { respond::see_other("/account/") }),
     )
     .route("/account/", read().to(profile::show_account))
     .route("/account/", web::post().to(profile::update_profile))
@@ -149,7 +150,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/account/password",
-        read().to(|| async { account::see_other("/account/#password-heading") }),
+        read().to(|| async { respond::see_other("/account/#password-heading") }),
     )
     .route(
         "/account/password",

@@ -2,9 +2,11 @@
 //! answered from memory, with no database round trip.
 //!
 //! Each entry holds the body once per encoding (brotli, gzip, identity), compressed when it
-//! is stored, never per request, each with its own strong ETag. An entry is valid while the
-//! site's clock (`site::Clock`) shows the stamp it was made under; the first request after
-//! the stamp moves on drops every entry.
+//! is stored, never per request, each with its own strong ETag, and the parts of the site
+//! it shows (`Depends`: a post page shows its post, its neighbours, its authors and tags).
+//! When the change feed (`domain::changes`) reports what a write touched, the entries that
+//! show it are dropped and the rest stay: editing one post does not evict another's page.
+//! A page without a declared dependency is dropped by any change.
 //!
 //! Requests carrying a session cookie bypass the cache, and responses that set a cookie are
 //! never stored. Memory is bounded; the least recently used entries go first.
@@ -12,7 +14,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
@@ -29,8 +31,10 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use crate::site::{Clock, Stamp};
+use crate::clock::now;
+use crate::domain::changes::{Batch, Feed, Listener, Touched};
 use crate::state::AppState;
+use crate::web::conditional::Conditions;
 
 /// The name of the session cookie: a request carrying it is never served from the cache.
 pub const SESSION_COOKIE: &str = "quire_session";
@@ -38,13 +42,27 @@ pub const SESSION_COOKIE: &str = "quire_session";
 /// No single entry may take more than this share of the budget.
 const MAX_ENTRY_SHARE: usize = 8;
 
+/// What a page shows, declared by its handler on the response, so the cache knows which
+/// changes make it stale. The whole site's settings count for every page without saying.
+#[derive(Debug, Clone, Default)]
+pub struct Depends(pub Vec<Touched>);
+
+impl Depends {
+    /// Declares what `response` shows.
+    pub fn on(mut response: HttpResponse, parts: Vec<Touched>) -> HttpResponse {
+        response.extensions_mut().insert(Depends(parts));
+        response
+    }
+}
+
 struct Variant {
     body: Bytes,
     etag: HeaderValue,
 }
 
 struct Entry {
-    stamp: Stamp,
+    /// `None`: any change makes it stale.
+    depends: Option<Vec<Touched>>,
     headers: Vec<(HeaderName, HeaderValue)>,
     identity: Variant,
     gzip: Variant,
@@ -55,37 +73,35 @@ impl Entry {
     fn size(&self) -> usize {
         self.identity.body.len() + self.gzip.body.len() + self.brotli.body.len() + 512
     }
-}
 
-struct Store {
-    /// The stamp every stored entry was made under.
-    stamp: Stamp,
-    entries: LruCache<String, Arc<Entry>>,
-    used: usize,
-}
-
-impl Store {
-    /// Drops everything when the site changed since the entries were made.
-    fn catch_up(&mut self, stamp: Stamp) {
-        if self.stamp != stamp {
-            self.stamp = stamp;
-            self.entries.clear();
-            self.used = 0;
+    fn stale_after(&self, batch: &Batch) -> bool {
+        match &self.depends {
+            Some(parts) => batch.affects(parts),
+            None => true,
         }
     }
 }
 
-/// Counters for `/metrics`.
+struct Store {
+    entries: LruCache<String, Arc<Entry>>,
+    used: usize,
+    /// Bumped by every batch of changes: a page rendered across one is not stored.
+    generation: u64,
+}
+
+/// Counters for `/metrics` (and tests).
 #[derive(Debug, Default)]
 pub struct CacheStats {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub evictions: AtomicU64,
+    /// Entries dropped because a change made them stale.
+    pub invalidations: AtomicU64,
 }
 
 pub struct PageCache {
     budget: usize,
-    clock: Arc<Clock>,
+    feed: Arc<Feed>,
     store: Mutex<Store>,
     /// Pages being rendered right now: later requests for them wait instead of rendering
     /// (and compressing) the same page again.
@@ -94,41 +110,44 @@ pub struct PageCache {
 }
 
 impl PageCache {
-    pub fn new(budget: usize, clock: Arc<Clock>) -> PageCache {
-        PageCache {
+    /// A cache of `budget` bytes that follows `feed`.
+    pub fn new(budget: usize, feed: Arc<Feed>) -> Arc<PageCache> {
+        let cache = Arc::new(PageCache {
             budget,
             store: Mutex::new(Store {
-                stamp: clock.stamp(),
                 entries: LruCache::unbounded(),
                 used: 0,
+                generation: 0,
             }),
-            clock,
+            feed: Arc::clone(&feed),
             in_flight: Mutex::new(HashMap::new()),
             stats: CacheStats::default(),
-        }
+        });
+        let listener: Weak<dyn Listener> = Arc::downgrade(&cache) as Weak<dyn Listener>;
+        feed.subscribe(listener);
+        cache
     }
 
-    fn stamp(&self) -> Stamp {
-        self.clock.stamp()
+    fn generation(&self) -> u64 {
+        self.store.lock().unwrap_or_else(|e| e.into_inner()).generation
     }
 
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        let stamp = self.stamp();
+        // Two numbers compared in memory: a scheduled post going live drops everything.
+        self.feed.check_schedule(now());
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        store.catch_up(stamp);
         store.entries.get(key).cloned()
     }
 
-    fn put(&self, key: String, entry: Arc<Entry>) {
+    /// Stores a page rendered while the cache was at `generation`; a page that a change
+    /// overtook while it was being made is not stored.
+    fn put(&self, key: String, entry: Arc<Entry>, generation: u64) {
         let size = entry.size();
         if size > self.budget / MAX_ENTRY_SHARE {
             return;
         }
-        let stamp = self.stamp();
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        store.catch_up(stamp);
-        if entry.stamp != stamp {
-            // The site changed while this page was being made.
+        if store.generation != generation {
             return;
         }
         if let Some(old) = store.entries.put(key, entry) {
@@ -158,6 +177,15 @@ impl PageCache {
         })
     }
 
+    /// Whether `key` is held now (for tests).
+    pub fn holds(&self, key: &str) -> bool {
+        self.store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entries
+            .contains(key)
+    }
+
     pub fn len(&self) -> usize {
         self.store
             .lock()
@@ -172,6 +200,25 @@ impl PageCache {
 
     pub fn bytes_used(&self) -> usize {
         self.store.lock().unwrap_or_else(|e| e.into_inner()).used
+    }
+}
+
+impl Listener for PageCache {
+    fn changed(&self, batch: &Batch) {
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.generation += 1;
+        let stale: Vec<String> = store
+            .entries
+            .iter()
+            .filter(|(_, entry)| entry.stale_after(batch))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in stale {
+            if let Some(entry) = store.entries.pop(&key) {
+                store.used -= entry.size();
+                self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -249,42 +296,6 @@ impl actix_web::HttpMessage for HeaderOnly<'_> {
     }
 }
 
-/// What the client sent that decides between 200 and 304.
-struct Conditions {
-    if_none_match: Option<String>,
-    if_modified_since: Option<HttpDate>,
-}
-
-impl Conditions {
-    fn take(headers: &mut HeaderMap) -> Conditions {
-        let if_none_match = headers
-            .remove(header::IF_NONE_MATCH)
-            .next()
-            .and_then(|v| v.to_str().ok().map(str::to_owned));
-        let if_modified_since = headers
-            .remove(header::IF_MODIFIED_SINCE)
-            .next()
-            .and_then(|v| v.to_str().ok()?.parse().ok());
-        Conditions {
-            if_none_match,
-            if_modified_since,
-        }
-    }
-
-    fn fresh(&self, etag: &HeaderValue, last_modified: Option<HttpDate>) -> bool {
-        match (&self.if_none_match, self.if_modified_since, last_modified) {
-            (Some(tags), _, _) => {
-                let etag = etag.to_str().unwrap_or_default();
-                tags.split(',').map(str::trim).any(|candidate| {
-                    candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
-                })
-            }
-            (None, Some(since), Some(modified)) => modified <= since,
-            _ => false,
-        }
-    }
-}
-
 pub async fn page_cache(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -332,7 +343,7 @@ pub async fn page_cache(
     // Render the full, unencoded page below us; conditions and encoding are applied here.
     let conditions = Conditions::take(req.headers_mut());
     req.headers_mut().remove(header::ACCEPT_ENCODING);
-    let stamp = cache.stamp();
+    let generation = cache.generation();
     let response = next.call(req).await?;
     let storable = response.status() == StatusCode::OK
         && !response.headers().contains_key(header::SET_COOKIE)
@@ -340,6 +351,11 @@ pub async fn page_cache(
     if !storable {
         return Ok(response.map_into_boxed_body());
     }
+    let depends = response
+        .response()
+        .extensions()
+        .get::<Depends>()
+        .map(|d| d.0.clone());
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let body = actix_web::body::to_bytes(body)
@@ -347,12 +363,12 @@ pub async fn page_cache(
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
     // Compressing a large page takes milliseconds: keep it off the async workers.
     let headers = head.headers().clone();
-    let entry = web::block(move || build_entry(stamp, &headers, body))
+    let entry = web::block(move || build_entry(depends, &headers, body))
         .await
         .map_err(actix_web::error::ErrorInternalServerError)?;
     let entry = Arc::new(entry);
     let response = respond(&entry, encoding, &conditions);
-    cache.put(key, entry);
+    cache.put(key, entry, generation);
     drop(claim);
     Ok(ServiceResponse::new(request, response))
 }
@@ -371,7 +387,7 @@ fn kept(name: &HeaderName) -> bool {
     .contains(name)
 }
 
-fn build_entry(stamp: Stamp, headers: &HeaderMap, body: Bytes) -> Entry {
+fn build_entry(depends: Option<Vec<Touched>>, headers: &HeaderMap, body: Bytes) -> Entry {
     let gzip = {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         let _ = encoder.write_all(&body);
@@ -394,7 +410,7 @@ fn build_entry(stamp: Stamp, headers: &HeaderMap, body: Bytes) -> Entry {
         out
     };
     Entry {
-        stamp,
+        depends,
         headers: headers
             .iter()
             .filter(|(name, _)| kept(name))
@@ -426,7 +442,7 @@ fn respond(entry: &Entry, encoding: ContentEncoding, conditions: &Conditions) ->
         .iter()
         .find(|(name, _)| name == header::LAST_MODIFIED)
         .and_then(|(_, v)| v.to_str().ok()?.parse::<HttpDate>().ok());
-    let fresh = conditions.fresh(&variant.etag, last_modified);
+    let fresh = conditions.fresh(variant.etag.to_str().unwrap_or_default(), last_modified);
     let mut response = if fresh {
         HttpResponse::NotModified()
     } else {
@@ -478,13 +494,23 @@ mod tests {
             .into()
     }
 
+    fn page(depends: Option<Vec<Touched>>, body: Bytes) -> Arc<Entry> {
+        Arc::new(build_entry(depends, &HeaderMap::new(), body))
+    }
+
+    fn changed(cache: &PageCache, touched: &[Touched]) {
+        let batch = Batch {
+            everything: false,
+            touched: touched.iter().copied().collect(),
+        };
+        cache.changed(&batch);
+    }
+
     #[test]
-    fn memory_stays_within_the_budget_the_oldest_go_first_and_writes_make_entries_stale() {
-        let cache = PageCache::new(1 << 20, Arc::default());
-        let stamp = cache.stamp();
+    fn memory_stays_within_the_budget_and_the_oldest_go_first() {
+        let cache = PageCache::new(1 << 20, Arc::new(Feed::detached()));
         for n in 0..20u64 {
-            let entry = build_entry(stamp, &HeaderMap::new(), noise(30_000, n));
-            cache.put(format!("/page-{n}/"), Arc::new(entry));
+            cache.put(format!("/page-{n}/"), page(None, noise(30_000, n)), 0);
             assert!(cache.bytes_used() <= 1 << 20, "over budget after {n}");
         }
         assert!(cache.stats.evictions.load(Ordering::Relaxed) > 0);
@@ -494,22 +520,40 @@ mod tests {
         );
         assert!(cache.get("/page-19/").is_some());
         // An entry bigger than an eighth of the budget is never stored.
-        let huge = build_entry(stamp, &HeaderMap::new(), noise(200_000, 99));
-        cache.put("/huge/".into(), Arc::new(huge));
+        cache.put("/huge/".into(), page(None, noise(200_000, 99)), 0);
         assert!(cache.get("/huge/").is_none());
+    }
 
-        // A write anywhere in the process makes every entry stale. (This is part of the test
-        // above, not a test of its own: the write generation is global, and a bump while the
-        // entries above are being stored would leave nothing to check.)
-        crate::db::bump_write_generation();
-        assert!(cache.get("/page-19/").is_none());
-        assert_eq!(cache.bytes_used(), 0, "stale entries are dropped, not kept");
-        let late = build_entry(stamp, &HeaderMap::new(), Bytes::from_static(b"page"));
-        cache.put("/late/".into(), Arc::new(late));
-        assert!(
-            cache.get("/late/").is_none(),
-            "a page made before the write is not stored"
-        );
+    #[test]
+    fn a_change_drops_the_pages_that_show_it_and_only_those() {
+        let cache = PageCache::new(1 << 20, Arc::new(Feed::detached()));
+        let body = || Bytes::from_static(b"page");
+        cache.put("/a/".into(), page(Some(vec![Touched::Post(1), Touched::Post(2)]), body()), 0);
+        cache.put("/b/".into(), page(Some(vec![Touched::Post(2), Touched::Tag(9)]), body()), 0);
+        cache.put("/".into(), page(Some(vec![Touched::Listings]), body()), 0);
+        cache.put("/robots.txt".into(), page(None, body()), 0);
+        changed(&cache, &[Touched::Post(1)]);
+        assert!(!cache.holds("/a/"), "the page showing post 1 went");
+        assert!(cache.holds("/b/"), "another post's page stayed");
+        assert!(cache.holds("/"), "so did the lists");
+        assert!(!cache.holds("/robots.txt"), "a page that declared nothing goes with anything");
+        assert_eq!(cache.stats.invalidations.load(Ordering::Relaxed), 2);
+        changed(&cache, &[Touched::Tag(9)]);
+        assert!(!cache.holds("/b/"));
+        changed(&cache, &[Touched::Site]);
+        assert!(cache.is_empty(), "the site's settings are in every page");
+        assert_eq!(cache.bytes_used(), 0);
+    }
+
+    #[test]
+    fn a_page_made_across_a_change_is_not_stored() {
+        let cache = PageCache::new(1 << 20, Arc::new(Feed::detached()));
+        let before = cache.generation();
+        changed(&cache, &[Touched::Post(5)]);
+        cache.put("/late/".into(), page(Some(vec![Touched::Post(6)]), Bytes::from_static(b"x")), before);
+        assert!(!cache.holds("/late/"));
+        cache.put("/now/".into(), page(Some(vec![Touched::Post(6)]), Bytes::from_static(b"x")), cache.generation());
+        assert!(cache.holds("/now/"));
     }
 
     #[test]

@@ -4,7 +4,8 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{FormPage, invalid, layout, link, message, ok};
+use super::{FormPage, link, message};
+use crate::web::respond::{invalid, layout, ok};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{SignedIn, sign_out};
 use crate::clock::now;

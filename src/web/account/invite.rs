@@ -6,14 +6,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::signup::TokenQuery;
-use super::{FormPage, hash_password, invalid, layout, link_expired, ok, see_other};
+use super::{FormPage, link_expired};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
+use crate::auth::password::hash_off_thread;
 use crate::clock::now;
-use crate::db::write_transaction;
+use crate::domain::accounts;
 use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{self, Password, Profile, Status, User, parse_display_name};
+use crate::domain::users::{self, Password, User, parse_display_name};
 use crate::error::{AppError, AppResult};
+use crate::web::respond::{invalid, layout, ok, see_other, use_case};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
 use crate::web::views::Layout;
@@ -110,29 +112,12 @@ pub async fn accept_invite(
             &errors,
         ));
     };
-    let hash = hash_password(password).await?;
+    let hash = hash_off_thread(password).await?;
     let token = form.token;
-    let joined = state
-        .db
-        .run(move |conn| {
-            let now = now();
-            write_transaction(conn, |conn| {
-                let Some(found) = tokens::redeem(conn, &token, Purpose::Invite, now)? else {
-                    return Ok::<_, AppError>(None);
-                };
-                let id = found.user_id;
-                let profile = Profile {
-                    display_name: name,
-                    bio: String::new(),
-                    website: String::new(),
-                };
-                users::update_profile(conn, id, &profile, now)?;
-                users::set_password_hash(conn, id, &hash, now)?;
-                users::set_status(conn, id, Status::Active, now)?;
-                Ok(users::by_id(conn, id)?)
-            })
-        })
-        .await?;
+    let joined = use_case(&state, move |conn, head| {
+        accounts::accept_invitation(conn, &token, name, &hash, head.now)
+    })
+    .await??;
     let Some(user) = joined else {
         return link_expired(&state, Purpose::Invite).await;
     };

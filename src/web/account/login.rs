@@ -5,7 +5,9 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{FormPage, invalid, layout, link, ok, see_other, take_notice, verify_password};
+use super::{FormPage, link};
+use crate::auth::password::verify_off_thread;
+use crate::web::respond::{invalid, layout, ok, see_other, take_notice};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{safe_next, sign_in, sign_out};
 use crate::auth::rate_limit::Action;
@@ -91,7 +93,7 @@ pub async fn login(
         Err(_) => None,
     };
     let (user, hash) = account.map_or((None, None), |(user, hash)| (Some(user), hash));
-    let matches = verify_password(form.password.clone(), hash).await?;
+    let matches = verify_off_thread(form.password.clone(), hash).await?;
     // Only someone who knows the password learns more than "wrong email or password".
     let problem = match &user {
         Some(user) if matches => match user.status() {

@@ -5,25 +5,20 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::login::Empty;
 use super::signup::TokenQuery;
-use super::{
-    FormPage, hash_password, invalid, layout, link, link_expired, ok, see_other, set_notice,
-    take_notice, verify_own_password, write_and_mail,
-};
+use super::{FormPage, link, link_expired, verify_own_password};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{self, SignedIn};
+use crate::auth::password::hash_off_thread;
 use crate::clock::now;
-use crate::db::private_transaction;
+use crate::domain::accounts::{self, EmailChange, MAX_BIO, MAX_WEBSITE};
 use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{
-    self, Email, Password, Profile, Role, UserError, is_hidden_control, parse_display_name,
-};
+use crate::domain::users::{Email, Password, Role};
 use crate::domain::{sessions, settings};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages;
 use crate::state::AppState;
-use crate::web::forms::{Errors, Field, Hidden};
+use crate::web::forms::{Empty, Errors, Field, Hidden};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 use askama::Template;
 
@@ -156,63 +151,27 @@ pub async fn show_account(state: web::Data<AppState>, me: SignedIn) -> AppResult
     ok(&account_page(&state, &me, Submitted::default()).await?)
 }
 
-const MAX_BIO: usize = 2000;
-const MAX_WEBSITE: usize = 500;
-
-fn parse_website(raw: &str) -> Result<String, &'static str> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(String::new());
-    }
-    match url::Url::parse(raw) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && raw.len() <= MAX_WEBSITE => {
-            Ok(url.to_string())
-        }
-        _ => Err("Enter a full web address starting with https:// (or leave it empty)."),
-    }
-}
-
-fn parse_bio(raw: &str) -> Result<String, &'static str> {
-    let bio = raw.trim();
-    if bio.chars().count() > MAX_BIO {
-        return Err("The bio can be at most 2,000 characters.");
-    }
-    if bio
-        .chars()
-        .any(|c| c != '\n' && c != '\r' && c != '\t' && is_hidden_control(c))
-    {
-        return Err("The bio cannot contain control or text-direction characters.");
-    }
-    Ok(bio.replace("\r\n", "\n"))
-}
-
 pub async fn update_profile(
     state: web::Data<AppState>,
     me: SignedIn,
     CsrfForm(form): CsrfForm<ProfileForm>,
 ) -> AppResult<HttpResponse> {
-    let mut errors = Errors::default();
-    let display_name = errors.check("display_name", parse_display_name(&form.display_name));
-    let bio = errors.check("bio", parse_bio(&form.bio));
-    let website = errors.check("website", parse_website(&form.website));
-    let (Some(display_name), Some(bio), Some(website)) = (display_name, bio, website) else {
-        let submitted = Submitted {
-            profile: Some(form),
-            errors,
-            ..Submitted::default()
-        };
-        return invalid(&account_page(&state, &me, submitted).await?);
+    let profile = match accounts::parse_profile(&form.display_name, &form.bio, &form.website) {
+        Ok(profile) => profile,
+        Err(errors) => {
+            let submitted = Submitted {
+                profile: Some(form),
+                errors,
+                ..Submitted::default()
+            };
+            return invalid(&account_page(&state, &me, submitted).await?);
+        }
     };
-    let id = me.user.id;
-    let profile = Profile {
-        display_name,
-        bio,
-        website,
-    };
-    state
-        .db
-        .run(move |conn| users::update_profile(conn, id, &profile, now()))
-        .await?;
+    let user = me.user.clone();
+    use_case(&state, move |conn, head| {
+        accounts::update_profile(conn, &user, &profile, head.now)
+    })
+    .await??;
     set_notice(&me.session, "Your profile has been saved.");
     Ok(see_other("/account/"))
 }
@@ -229,39 +188,33 @@ pub async fn change_email(
     if !verify_own_password(&state, &req, id, form.email_password.clone()).await? {
         errors.add("email_password", "That is not your current password.");
     }
-    if let Some(email) = &email {
-        let taken = email.as_str().eq_ignore_ascii_case(&me.user.email) || {
-            let lookup = email.clone();
-            state
-                .db
-                .run(move |conn| users::by_email(conn, &lookup))
-                .await?
-                .is_some()
-        };
-        if taken {
-            errors.add(
-                "new_email",
-                "That address cannot be used. Choose another one.",
-            );
+    let requested = match (email, errors.is_empty()) {
+        (Some(email), true) => {
+            let user = me.user.clone();
+            use_case(&state, move |conn, head| {
+                accounts::request_email_change(conn, head, &user, &email)
+            })
+            .await?
         }
-    }
-    let (Some(email), true) = (email, errors.is_empty()) else {
+        _ => Err(errors.into()),
+    };
+    if let Err(refused) = requested {
+        let errors = match refused {
+            accounts_refusal @ crate::domain::write::WriteError::Invalid(_) => {
+                let crate::domain::write::WriteError::Invalid(errors) = accounts_refusal else {
+                    unreachable!()
+                };
+                errors
+            }
+            other => return Err(other.into()),
+        };
         let submitted = Submitted {
             new_email: Some(form.new_email),
             errors,
             ..Submitted::default()
         };
         return invalid(&account_page(&state, &me, submitted).await?);
-    };
-    let old = me.user.email.clone();
-    write_and_mail(&state, move |conn, head| {
-        let token = tokens::issue(conn, id, Purpose::ChangeEmail, email.as_str(), head.now)?;
-        Ok(vec![
-            messages::confirm_new_email(head, email.as_str(), &token),
-            messages::email_change_requested(head, &old, email.as_str()),
-        ])
-    })
-    .await?;
+    }
     set_notice(
         &me.session,
         "We sent a link to your new address. Follow it to complete the change.",
@@ -318,27 +271,13 @@ pub async fn confirm_email(
     session: Session,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> AppResult<HttpResponse> {
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let now = now();
-            private_transaction(conn, |conn| {
-                let Some(found) = tokens::redeem(conn, &form.token, Purpose::ChangeEmail, now)?
-                else {
-                    return Ok::<_, AppError>(None);
-                };
-                let email = Email::parse(&found.payload)?;
-                match users::change_email(conn, found.user_id, &email, now) {
-                    Ok(()) => Ok(Some(Ok(()))),
-                    Err(UserError::EmailTaken) => Ok(Some(Err(()))),
-                    Err(other) => Err(other.into()),
-                }
-            })
-        })
-        .await?;
+    let outcome = use_case(&state, move |conn, head| {
+        accounts::confirm_email_change(conn, &form.token, head.now)
+    })
+    .await??;
     match outcome {
-        None => link_expired(&state, Purpose::ChangeEmail).await,
-        Some(Err(())) => {
+        EmailChange::Expired => link_expired(&state, Purpose::ChangeEmail).await,
+        EmailChange::Taken => {
             super::message(
                 &state,
                 "/account/email/confirm",
@@ -348,7 +287,7 @@ pub async fn confirm_email(
             )
             .await
         }
-        Some(Ok(())) => {
+        EmailChange::Changed => {
             set_notice(&session, "Your email address has been changed.");
             Ok(see_other("/account/"))
         }
@@ -377,17 +316,13 @@ pub async fn change_password(
         };
         return invalid(&account_page(&state, &me, submitted).await?);
     };
-    let hash = hash_password(password).await?;
+    let hash = hash_off_thread(password).await?;
     let keep = identity::handle(&me.session);
-    let epoch = state
-        .db
-        .run(move |conn| {
-            private_transaction(conn, |conn| {
-                users::set_password_hash(conn, id, &hash, now())?;
-                sessions::end_all(conn, id, keep.as_deref())
-            })
-        })
-        .await?;
+    let user = me.user.clone();
+    let epoch = use_case(&state, move |conn, head| {
+        accounts::change_password(conn, &user, &hash, keep.as_deref(), head.now)
+    })
+    .await??;
     identity::keep_after_ending_others(&me.session, epoch)?;
     set_notice(
         &me.session,
@@ -427,11 +362,11 @@ pub async fn revoke_all_sessions(
     me: SignedIn,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let id = me.user.id;
-    state
-        .db
-        .run(move |conn| private_transaction(conn, |conn| sessions::end_all(conn, id, None)))
-        .await?;
+    let user = me.user.clone();
+    use_case(&state, move |conn, head| {
+        accounts::end_all_sessions(conn, &user, head.now)
+    })
+    .await??;
     me.session.clear();
     me.session.renew();
     set_notice(&me.session, "You have been signed out everywhere.");

@@ -5,19 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::signup::TokenQuery;
-use super::{
-    FormPage, hash_password, invalid, layout, link, link_expired, mail_link_if, message, ok,
-    see_other, set_notice,
-};
+use super::{FormPage, link, link_expired, message};
 use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::password::hash_off_thread;
 use crate::auth::rate_limit::Action;
 use crate::clock::now;
-use crate::db::private_transaction;
-use crate::domain::sessions;
+use crate::domain::accounts;
 use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{self, Password, Status};
+use crate::domain::users::{self, Email, Password, Status};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages;
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, use_case};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
 
@@ -50,15 +47,13 @@ pub async fn request(
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> AppResult<HttpResponse> {
     super::limit_attempt(&state, &req, Action::Reset, &form.email)?;
-    let not_suspended = |user: &users::User| user.status() != Status::Suspended;
-    mail_link_if(
-        &state,
-        &form.email,
-        Purpose::Reset,
-        not_suspended,
-        messages::reset_password,
-    )
-    .await?;
+    if let Ok(email) = Email::parse(&form.email) {
+        let not_suspended = |user: &users::User| user.status != Status::Suspended;
+        use_case(&state, move |conn, head| {
+            accounts::mail_link(conn, head, &email, Purpose::Reset, not_suspended)
+        })
+        .await??;
+    }
     message(
         &state,
         "/account/reset",
@@ -147,28 +142,13 @@ pub async fn set_new_password(
             &errors,
         ));
     };
-    let hash = hash_password(password).await?;
+    let hash = hash_off_thread(password).await?;
     let token = form.token;
-    let changed = state
-        .db
-        .run(move |conn| {
-            let now = now();
-            private_transaction(conn, |conn| {
-                let Some(found) = tokens::redeem(conn, &token, Purpose::Reset, now)? else {
-                    return Ok::<_, AppError>(false);
-                };
-                users::set_password_hash(conn, found.user_id, &hash, now)?;
-                // The link proves the mailbox, which is what confirming would have proved.
-                if users::by_id(conn, found.user_id)?.is_some_and(|u| u.status() == Status::Pending)
-                {
-                    users::set_status(conn, found.user_id, Status::Active, now)?;
-                }
-                sessions::end_all(conn, found.user_id, None)?;
-                Ok(true)
-            })
-        })
-        .await?;
-    if !changed {
+    let changed = use_case(&state, move |conn, head| {
+        accounts::reset_password(conn, &token, &hash, head.now)
+    })
+    .await??;
+    if changed.is_none() {
         return link_expired(&state, Purpose::Reset).await;
     }
     // Whatever this browser held is over; a new anonymous session carries the notice.

@@ -5,22 +5,20 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{
-    FormPage, hash_password, invalid, layout, link, link_expired, mail_link_if, message, ok,
-    see_other, write_and_mail,
-};
+use super::{FormPage, link, link_expired, message};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
+use crate::auth::password::{hash_off_thread, verify_off_thread};
 use crate::auth::rate_limit::Action;
 use crate::auth::tokens::hash_token;
 use crate::clock::now;
-use crate::db::private_transaction;
+use crate::domain::accounts;
 use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{self, Email, NewUser, Password, Role, Status, parse_display_name};
+use crate::domain::users::{self, Email, Password, Status};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages;
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, use_case};
 
 /// Marks the browser that signed up, with a fingerprint of the password it chose: following
 /// the link in that browser needs no password, anywhere else it does (see `confirm`).
@@ -49,15 +47,9 @@ impl NewAccountForm {
         ]
     }
 
-    /// The validated address, name and password, or `None` with `errors` filled in.
-    pub fn validate(&self, errors: &mut Errors) -> Option<(Email, String, Password)> {
-        let email = errors.check("email", Email::parse(&self.email));
-        let name = errors.check("display_name", parse_display_name(&self.display_name));
-        let password = errors.check(
-            "password",
-            Password::choose(self.password.clone(), self.email.trim()),
-        );
-        Some((email?, name?, password?))
+    /// The validated address, name and password (the one parser: `accounts`).
+    pub fn parse(&self) -> Result<(Email, String, Password), Errors> {
+        accounts::parse_new_account(&self.email, &self.display_name, &self.password)
     }
 }
 
@@ -91,43 +83,17 @@ pub async fn signup(
     CsrfForm(form): CsrfForm<NewAccountForm>,
 ) -> AppResult<HttpResponse> {
     super::limit_attempt(&state, &req, Action::Signup, &form.email)?;
-    let mut errors = Errors::default();
-    let Some((email, name, password)) = form.validate(&mut errors) else {
-        let layout = layout(&state, "/account/signup", "Sign up").await?;
-        return invalid(&signup_page(layout, csrf::token(&session)?, &form, &errors));
+    let (email, name, password) = match form.parse() {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let layout = layout(&state, "/account/signup", "Sign up").await?;
+            return invalid(&signup_page(layout, csrf::token(&session)?, &form, &errors));
+        }
     };
-    let hash = hash_password(password).await?;
+    let hash = hash_off_thread(password).await?;
     let mark = hash_token(&hash);
-    write_and_mail(&state, move |conn, head| {
-        let mail = match users::by_email(conn, &email)? {
-            // Someone already has this address: tell them, and nobody else.
-            Some((user, _)) if user.status() != Status::Pending => {
-                messages::signup_attempt_on_existing(head, &user.email)
-            }
-            // Not confirmed yet: the latest sign-up's details count.
-            Some((user, _)) => {
-                users::set_password_hash(conn, user.id, &hash, head.now)?;
-                let token = tokens::issue(conn, user.id, Purpose::Confirm, "", head.now)?;
-                messages::confirm_account(head, &user.email, &token)
-            }
-            None => {
-                let new = NewUser {
-                    status: Status::Pending,
-                    email,
-                    display_name: name,
-                    role: Role::Member,
-                    bio: String::new(),
-                    website: String::new(),
-                    password_hash: Some(hash),
-                };
-                let user = users::create(conn, new, head.now)?;
-                let token = tokens::issue(conn, user.id, Purpose::Confirm, "", head.now)?;
-                messages::confirm_account(head, &user.email, &token)
-            }
-        };
-        Ok(vec![mail])
-    })
-    .await?;
+    use_case(&state, move |conn, head| accounts::sign_up(conn, head, email, name, hash))
+        .await??;
     let _ = session.insert(SIGNUP_MARK, mark);
     Ok(see_other("/account/signup/sent"))
 }
@@ -163,15 +129,13 @@ pub async fn resend(
     CsrfForm(form): CsrfForm<ResendForm>,
 ) -> AppResult<HttpResponse> {
     super::limit_attempt(&state, &req, Action::Resend, &form.email)?;
-    let pending = |user: &users::User| user.status() == Status::Pending;
-    mail_link_if(
-        &state,
-        &form.email,
-        Purpose::Confirm,
-        pending,
-        messages::confirm_account,
-    )
-    .await?;
+    if let Ok(email) = Email::parse(&form.email) {
+        let pending = |user: &users::User| user.status == Status::Pending;
+        use_case(&state, move |conn, head| {
+            accounts::mail_link(conn, head, &email, Purpose::Confirm, pending)
+        })
+        .await??;
+    }
     message(
         &state,
         "/account/confirm/resend",
@@ -293,7 +257,7 @@ pub async fn confirm(
     // password, so a sign-up someone else made for this address cannot take it over.
     let proven = signed_up_here(&session, hash.as_deref()) || {
         super::limit_attempt(&state, &req, Action::Login, &user.email)?;
-        hash.is_some() && super::verify_password(form.password.clone(), hash).await?
+        hash.is_some() && verify_off_thread(form.password.clone(), hash).await?
     };
     if !proven {
         let _ = session.remove(SIGNUP_MARK);
@@ -309,24 +273,13 @@ pub async fn confirm(
         return invalid(&page);
     }
     let token = form.token.clone();
-    let confirmed = state
-        .db
-        .run(move |conn| {
-            let now = now();
-            private_transaction(conn, |conn| {
-                let Some(found) = tokens::redeem(conn, &token, Purpose::Confirm, now)? else {
-                    return Ok::<_, AppError>(None);
-                };
-                users::set_status(conn, found.user_id, Status::Active, now)?;
-                Ok(users::by_id(conn, found.user_id)?)
-            })
-        })
-        .await?;
+    let confirmed = use_case(&state, move |conn, head| accounts::confirm(conn, &token, head.now))
+        .await??;
     let Some(user) = confirmed else {
         return link_expired(&state, Purpose::Confirm).await;
     };
     let _ = session.remove(SIGNUP_MARK);
     sign_in(&session, &user, false, &super::device(&req))?;
-    super::set_notice(&session, "Your account is confirmed. Welcome!");
+    set_notice(&session, "Your account is confirmed. Welcome!");
     Ok(see_other("/account/"))
 }

@@ -12,7 +12,7 @@ use crate::domain::audit::{self, Filter, Object};
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::account::{layout, ok};
+use crate::web::respond::{layout, ok};
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 50;

@@ -8,7 +8,7 @@ use crate::auth::csrf;
 use crate::auth::identity::Staff;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::account::{layout, ok};
+use crate::web::respond::{layout, ok};
 use crate::web::views::Layout;
 
 #[derive(Template)]

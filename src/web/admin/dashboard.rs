@@ -10,7 +10,7 @@ use crate::domain::users::{self, Role};
 use crate::domain::{audit, posts, settings};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::account::{layout, ok};
+use crate::web::respond::{layout, ok};
 use crate::web::admin::audit::EntryView;
 use crate::web::views::Layout;
 

@@ -10,47 +10,38 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
-use crate::db::write_transaction;
-use crate::domain::audit::{self, Actor, Object};
+use crate::domain::people::{self, PersonInput};
 use crate::domain::posts;
-use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{self, Changes, Email, NewUser, Role, Status, User, UserError};
+use crate::domain::users::{self, Role, Status, User};
+use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
-use crate::mail::messages;
 use crate::state::AppState;
-use crate::web::account::login::Empty;
-use crate::web::account::{
-    invalid, layout, ok, see_other, set_notice, take_notice, write_and_mail,
-};
 use crate::web::admin::confirm::{self, Question};
-use crate::web::admin::forbidden;
-use crate::web::forms::{Errors, Field};
+use crate::web::forms::{Empty, Errors, Field};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 50;
 
-/// The permission needed to manage `person`.
-fn permission_for(person: &User) -> Permission {
-    if person.role() == Role::Member {
-        Permission::ManageMembers
-    } else {
-        Permission::ManageStaff
-    }
-}
-
+/// Loads a person whose page `me` may see: staff for those who manage staff, members for
+/// those who manage members.
 async fn open_person(state: &AppState, me: &Staff, id: i64) -> AppResult<User> {
     let person = state
         .db
         .run(move |conn| users::by_id(conn, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    me.require(permission_for(&person))?;
+    me.require(if person.role == Role::Member {
+        Permission::ManageMembers
+    } else {
+        Permission::ManageStaff
+    })?;
     Ok(person)
 }
 
 /// The list a person's page goes back to.
 fn list_of(person: &User) -> &'static str {
-    if person.role() == Role::Member {
+    if person.role == Role::Member {
         "/admin/members"
     } else {
         "/admin/staff"
@@ -68,8 +59,8 @@ struct PersonPage {
     person: User,
     back: &'static str,
     fields: Vec<Field>,
-    /// Why role and status cannot be changed here, if they cannot.
-    fixed: Option<&'static str>,
+    /// Why this account cannot be changed here, if it cannot.
+    fixed: Option<String>,
     joined: DateView,
     post_count: i64,
     can_remove: bool,
@@ -94,36 +85,15 @@ impl PersonForm {
             status: person.status.to_string(),
         }
     }
-}
 
-/// Why `me` may not change `person`'s role or status, if so.
-fn fixed_reason(me: &Staff, person: &User) -> Option<&'static str> {
-    if person.role() == Role::Owner {
-        Some(
-            "The owner's role and status cannot be changed; the owner can hand the site to an administrator instead.",
-        )
-    } else if person.id == me.user().id {
-        Some("You cannot change your own role or status.")
-    } else {
-        None
+    fn input(&self) -> PersonInput {
+        PersonInput {
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            role: self.role.clone(),
+            status: self.status.clone(),
+        }
     }
-}
-
-/// The roles `me` may give `person`: those they can assign, members, and what the person
-/// has now.
-fn role_choices(me: &Staff, person: &User) -> Vec<(&'static str, &'static str)> {
-    let current = person.role();
-    let staff_allowed = me.role().can(Permission::ManageStaff);
-    Role::ALL
-        .iter()
-        .copied()
-        .filter(|role| {
-            *role == current
-                || (*role == Role::Member && staff_allowed)
-                || me.role().can_assign(*role)
-        })
-        .map(|role| (role.as_str(), role_label(role)))
-        .collect()
 }
 
 fn role_label(role: Role) -> &'static str {
@@ -137,38 +107,40 @@ fn role_label(role: Role) -> &'static str {
     }
 }
 
+/// The form's controls; none when `me` may not change this account.
 fn person_fields(me: &Staff, person: &User, form: &PersonForm, errors: &Errors) -> Vec<Field> {
-    let mut fields = vec![
+    if people::may_manage(&me.actor(), person).is_err() {
+        return Vec::new();
+    }
+    let mut statuses = vec![
+        ("active", "Active"),
+        ("suspended", "Suspended: cannot sign in"),
+    ];
+    if person.status == Status::Pending {
+        statuses.insert(0, ("pending", "Pending: has not accepted yet"));
+    }
+    vec![
         Field::display_name()
             .value(&form.display_name)
             .error(errors.get("display_name")),
         Field::email("email", "Email")
             .value(&form.email)
+            .hint("Mail about the account goes here. The old address is told of a change.")
             .error(errors.get("email")),
-    ];
-    if fixed_reason(me, person).is_none() {
-        let mut statuses = vec![
-            ("active", "Active"),
-            ("suspended", "Suspended: cannot sign in"),
-        ];
-        if person.status() == Status::Pending {
-            statuses.insert(0, ("pending", "Pending: has not accepted yet"));
-        }
-        fields.push(
-            Field::new("role", "Role", "select")
-                .options(role_choices(me, person))
-                .value(&form.role)
-                .error(errors.get("role")),
-        );
-        fields.push(
-            Field::new("status", "Status", "select")
-                .options(statuses)
-                .value(&form.status)
-                .hint("Suspending ends every session of theirs at once.")
-                .error(errors.get("status")),
-        );
-    }
-    fields
+        Field::new("role", "Role", "select")
+            .options(
+                people::role_choices(&me.actor(), person)
+                    .into_iter()
+                    .map(|role| (role.as_str(), role_label(role))),
+            )
+            .value(&form.role)
+            .error(errors.get("role")),
+        Field::new("status", "Status", "select")
+            .options(statuses)
+            .value(&form.status)
+            .hint("Suspending ends every session of theirs at once.")
+            .error(errors.get("status")),
+    ]
 }
 
 async fn person_page(
@@ -188,20 +160,20 @@ async fn person_page(
             ))
         })
         .await?;
-    let is_me = person.id == me.user().id;
+    let manageable = people::may_manage(&me.actor(), &person);
     Ok(PersonPage {
         layout: layout(state, &format!("/admin/people/{id}"), &person.display_name).await?,
-        notice: take_notice(&me.0.session),
-        csrf: csrf::token(&me.0.session)?,
+        notice: take_notice(me.session()),
+        csrf: csrf::token(me.session())?,
         back: list_of(&person),
         fields: person_fields(me, &person, form, errors),
-        fixed: fixed_reason(me, &person),
         joined: DateView::new(person.created_at, settings.timezone),
         post_count,
-        can_remove: !is_me && person.role() != Role::Owner,
+        can_remove: manageable.is_ok(),
+        fixed: manageable.err().map(|refusal| refusal.to_string()),
         can_receive_ownership: me.role().can(Permission::TransferOwnership)
-            && person.role() == Role::Admin
-            && person.status() == Status::Active,
+            && person.role == Role::Admin
+            && person.status == Status::Active,
         person,
     })
 }
@@ -216,73 +188,6 @@ pub async fn show_person(
     ok(&person_page(&state, &me, person, &form, &Errors::default()).await?)
 }
 
-/// The changes the form asks for, checked against what `me` may do to `person`.
-fn check(
-    me: &Staff,
-    person: &User,
-    form: &PersonForm,
-    errors: &mut Errors,
-) -> AppResult<Option<Changes>> {
-    let name = errors.check(
-        "display_name",
-        users::parse_display_name(&form.display_name),
-    );
-    let email = errors.check("email", Email::parse(&form.email));
-    let (role, status) = match fixed_reason(me, person) {
-        Some(_) => (person.role(), person.status()),
-        None => {
-            let role = Role::parse(&form.role);
-            let status = match form.status.as_str() {
-                "active" => Some(Status::Active),
-                "suspended" => Some(Status::Suspended),
-                "pending" if person.status() == Status::Pending => Some(Status::Pending),
-                _ => None,
-            };
-            let Some(role) = role else {
-                errors.add("role", "Choose one of the roles listed.");
-                return Ok(None);
-            };
-            // A forged role is refused outright, as the role matrix says.
-            if !role_choices(me, person)
-                .iter()
-                .any(|(r, _)| *r == role.as_str())
-            {
-                return Err(forbidden("give that role"));
-            }
-            let Some(status) = status else {
-                errors.add("status", "Choose one of the statuses listed.");
-                return Ok(None);
-            };
-            (role, status)
-        }
-    };
-    Ok(match (name, email, errors.is_empty()) {
-        (Some(display_name), Some(email), true) => Some(Changes {
-            display_name,
-            email,
-            role,
-            status,
-        }),
-        _ => None,
-    })
-}
-
-fn describe_changes(person: &User, changes: &Changes) -> (&'static str, String) {
-    let name = &changes.display_name;
-    if changes.status != person.status() && changes.status == Status::Suspended {
-        ("suspended", name.clone())
-    } else if changes.status != person.status() && changes.status == Status::Active {
-        ("reinstated", name.clone())
-    } else if changes.role != person.role() {
-        (
-            "changed the role of",
-            format!("{name}: {} → {}", person.role, changes.role.as_str()),
-        )
-    } else {
-        ("updated", name.clone())
-    }
-}
-
 pub async fn save_person(
     state: web::Data<AppState>,
     me: Staff,
@@ -290,56 +195,28 @@ pub async fn save_person(
     CsrfForm(form): CsrfForm<PersonForm>,
 ) -> AppResult<HttpResponse> {
     let person = open_person(&state, &me, id.into_inner()).await?;
-    let mut errors = Errors::default();
-    let Some(changes) = check(&me, &person, &form, &mut errors)? else {
-        return invalid(&person_page(&state, &me, person, &form, &errors).await?);
-    };
-    let (verb, summary) = describe_changes(&person, &changes);
-    let (id, actor) = (person.id, Actor::of(me.user()));
-    let saved = state
-        .db
-        .run(move |conn| {
-            let saved = write_transaction(conn, |conn| {
-                users::apply_changes(conn, id, &changes, now())?;
-                audit::record(
-                    conn,
-                    &actor,
-                    verb,
-                    (Object::User, Some(id)),
-                    &summary,
-                    now(),
-                )?;
-                Ok::<_, UserError>(())
-            });
-            match saved {
-                Err(UserError::EmailTaken) => Ok(false),
-                other => other.map(|()| true).map_err(AppError::from),
-            }
-        })
-        .await?;
-    if !saved {
-        errors.add("email", "Another account already uses this address.");
-        return invalid(&person_page(&state, &me, person, &form, &errors).await?);
+    let (id, actor, input) = (person.id, me.actor(), form.input());
+    match use_case(&state, move |conn, head| {
+        people::update(conn, head, &actor, id, &input)
+    })
+    .await?
+    {
+        Ok(_) => {
+            set_notice(me.session(), "Saved.");
+            Ok(see_other(&format!("/admin/people/{id}")))
+        }
+        Err(WriteError::Invalid(errors)) => {
+            invalid(&person_page(&state, &me, person, &form, &errors).await?)
+        }
+        Err(refused) => Err(refused.into()),
     }
-    set_notice(&me.0.session, "Saved.");
-    Ok(see_other(&format!("/admin/people/{id}")))
 }
 
 // ---- Removing someone ----
 
 async fn open_removable(state: &AppState, me: &Staff, id: i64) -> AppResult<User> {
     let person = open_person(state, me, id).await?;
-    if person.role() == Role::Owner {
-        return Err(AppError::Forbidden(
-            "The owner cannot be removed. The owner can hand the site to an administrator first."
-                .into(),
-        ));
-    }
-    if person.id == me.user().id {
-        return Err(AppError::BadRequest(
-            "To delete your own account, use your account page.".into(),
-        ));
-    }
+    people::may_manage(&me.actor(), &person)?;
     Ok(person)
 }
 
@@ -384,27 +261,11 @@ pub async fn remove_person(
     id: web::Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let person = open_removable(&state, &me, id.into_inner()).await?;
-    let (id, heir, actor) = (person.id, me.user().id, Actor::of(me.user()));
-    let summary = format!("{} ({})", person.display_name, person.email);
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                users::remove(conn, id, heir)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    "removed",
-                    (Object::User, Some(id)),
-                    &summary,
-                    now(),
-                )
-            })
-        })
-        .await?;
+    let person = open_person(&state, &me, id.into_inner()).await?;
+    let (id, actor) = (person.id, me.actor());
+    use_case(&state, move |conn, head| people::remove(conn, &actor, id, head.now)).await??;
     set_notice(
-        &me.0.session,
+        me.session(),
         &format!("{} was removed.", person.display_name),
     );
     Ok(see_other(list_of(&person)))
@@ -415,7 +276,7 @@ pub async fn remove_person(
 async fn open_heir(state: &AppState, me: &Staff, id: i64) -> AppResult<User> {
     me.require(Permission::TransferOwnership)?;
     let person = open_person(state, me, id).await?;
-    if person.role() != Role::Admin || person.status() != Status::Active {
+    if person.role != Role::Admin || person.status != Status::Active {
         return Err(AppError::BadRequest(
             "Ownership can only go to an active administrator. Make them one first.".into(),
         ));
@@ -456,21 +317,13 @@ pub async fn transfer(
     id: web::Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let heir = open_heir(&state, &me, id.into_inner()).await?;
-    let (owner, heir_id, actor) = (me.user().id, heir.id, Actor::of(me.user()));
-    let summary = heir.display_name.clone();
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                users::transfer_ownership(conn, owner, heir_id, now())?;
-                let object = (Object::User, Some(heir_id));
-                audit::record(conn, &actor, "handed ownership to", object, &summary, now())
-            })
-        })
-        .await?;
+    let (heir, actor) = (id.into_inner(), me.actor());
+    let heir = use_case(&state, move |conn, head| {
+        people::hand_over(conn, &actor, heir, head.now)
+    })
+    .await??;
     set_notice(
-        &me.0.session,
+        me.session(),
         &format!(
             "{} is now the owner; you are an administrator.",
             heir.display_name
@@ -588,59 +441,20 @@ pub async fn create_member(
     CsrfForm(form): CsrfForm<NewMemberForm>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageMembers)?;
-    let mut errors = Errors::default();
-    let email = errors.check("email", Email::parse(&form.email));
-    let name = errors.check(
-        "display_name",
-        users::parse_display_name(&form.display_name),
-    );
-    if let Some(email) = &email {
-        let lookup = email.clone();
-        let taken = state
-            .db
-            .run(move |conn| users::by_email(conn, &lookup))
-            .await?
-            .is_some();
-        if taken {
-            errors.add("email", "Someone with this address already has an account.");
-        }
-    }
-    let (Some(email), Some(name), true) = (email, name, errors.is_empty()) else {
-        let page = members_page(&state, &me, (String::new(), 1), &form, &errors).await?;
-        return invalid(&page);
-    };
-    let (inviter, actor) = (me.user().display_name.clone(), Actor::of(me.user()));
-    let added = email.as_str().to_string();
-    write_and_mail(&state, move |conn, head| {
-        let new = NewUser {
-            status: Status::Pending,
-            email,
-            display_name: name,
-            role: Role::Member,
-            bio: String::new(),
-            website: String::new(),
-            password_hash: None,
-        };
-        let user = users::create(conn, new, head.now)?;
-        let token = tokens::issue(conn, user.id, Purpose::Invite, "", head.now)?;
-        let summary = format!("{} ({})", user.display_name, user.email);
-        audit::record(
-            conn,
-            &actor,
-            "added",
-            (Object::User, Some(user.id)),
-            &summary,
-            head.now,
-        )?;
-        Ok(vec![messages::invitation(
-            head,
-            &user.email,
-            &inviter,
-            "a member",
-            &token,
-        )])
+    let actor = me.actor();
+    let (email, name) = (form.email.clone(), form.display_name.clone());
+    let added = match use_case(&state, move |conn, head| {
+        people::invite(conn, head, &actor, &email, Some(&name), "member")
     })
-    .await?;
+    .await?
+    {
+        Ok(user) => user.email,
+        Err(WriteError::Invalid(errors)) => {
+            let page = members_page(&state, &me, (String::new(), 1), &form, &errors).await?;
+            return invalid(&page);
+        }
+        Err(refused) => return Err(refused.into()),
+    };
     set_notice(&me.0.session, &format!("{added} was invited to join."));
     Ok(see_other("/admin/members"))
 }

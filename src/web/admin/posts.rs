@@ -13,7 +13,8 @@ use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
 use crate::db::write_transaction;
-use crate::domain::audit::{self, Actor, Object};
+use crate::domain::audit::{self, Object};
+use crate::domain::write::Actor;
 use crate::domain::editing::{self, Editable, ListQuery, Opened, Shelf, Sort};
 use crate::domain::media::{self, Media};
 use crate::domain::posts::{
@@ -25,8 +26,8 @@ use crate::domain::users::{self, is_hidden_control};
 use crate::error::{AppError, AppResult};
 use crate::render::{self, Slug};
 use crate::state::AppState;
-use crate::web::account::login::Empty;
-use crate::web::account::{layout, private, see_other, set_notice, take_notice};
+use crate::web::forms::Empty;
+use crate::web::respond::{layout, private, see_other, set_notice, take_notice};
 use crate::web::admin::confirm::{self, Question};
 use crate::web::admin::forbidden;
 use crate::web::forms::{Errors, Field};
@@ -1199,7 +1200,7 @@ pub async fn save_post(
             let new = to_store(conn, kind, checked, (status, published_at), extras, now)?;
             let title = new.title.clone();
             let updated = write_transaction(conn, |conn| {
-                editing::update(conn, post_id, version, new, actor.id, now)?;
+                editing::update(conn, post_id, version, new, actor.id.unwrap_or_default(), now)?;
                 let object = (Object::of_kind(kind), Some(post_id));
                 let verb = status_verb(Some(current), status);
                 audit::record(conn, &actor, verb, object, &title, now)?;

@@ -14,14 +14,15 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::clock::now;
 use crate::db::write_transaction;
-use crate::domain::audit::{self, Actor, Object};
+use crate::domain::audit::{self, Object};
+use crate::domain::write::Actor;
 use crate::domain::editing::{self, Opened};
 use crate::domain::posts::PostError;
 use crate::domain::revisions::{self, Listed};
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::account::{layout, private, see_other, set_notice, take_notice};
+use crate::web::respond::{layout, private, see_other, set_notice, take_notice};
 use crate::web::admin::posts::open_for;
 use crate::web::views::{DateView, Layout};
 
@@ -223,7 +224,7 @@ pub async fn restore_revision(
         .db
         .run(move |conn| {
             let saved = write_transaction(conn, |conn| {
-                editing::update(conn, post_id, form.version, new, actor.id, now)?;
+                editing::update(conn, post_id, form.version, new, actor.id.unwrap_or_default(), now)?;
                 let summary = format!("{} (revision {revision_id})", revision.title);
                 audit::record(
                     conn,

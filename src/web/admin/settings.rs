@@ -10,11 +10,12 @@ use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
 use crate::db::write_transaction;
-use crate::domain::audit::{self, Actor, Object};
+use crate::domain::audit::{self, Object};
+use crate::domain::write::Actor;
 use crate::domain::settings::{self, NavItem, SOCIAL_NETWORKS, SiteSettings, SocialLink};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::account::{invalid, layout, ok, see_other, set_notice, take_notice};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice};
 use crate::web::forms::{Errors, Field};
 use crate::web::views::Layout;
 

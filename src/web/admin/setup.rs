@@ -5,14 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
-use crate::clock::now;
-use crate::db::write_transaction;
-use crate::domain::users::{self, NewUser, Role, Status};
+use crate::auth::password::hash_off_thread;
+use crate::domain::people;
+use crate::domain::users;
+use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::account::FormPage;
 use crate::web::account::signup::NewAccountForm;
-use crate::web::account::{FormPage, hash_password, invalid, layout, ok, see_other};
 use crate::web::forms::Errors;
+use crate::web::respond::{invalid, layout, ok, see_other, use_case};
 use crate::web::views::Layout;
 
 fn setup_page(layout: Layout, csrf: String, form: &NewAccountForm, errors: &Errors) -> FormPage {
@@ -51,42 +53,26 @@ pub async fn setup(
     CsrfForm(form): CsrfForm<NewAccountForm>,
 ) -> AppResult<HttpResponse> {
     refuse_once_owned(&state).await?;
-    let mut errors = Errors::default();
-    let Some((email, name, password)) = form.validate(&mut errors) else {
-        let layout = layout(&state, "/admin/setup", "Set up").await?;
-        return invalid(&setup_page(layout, csrf::token(&session)?, &form, &errors));
-    };
-    let hash = hash_password(password).await?;
-    let owner = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                // Checked again inside the transaction: two racing set-ups make one owner.
-                if users::owner_exists(conn)? {
-                    return Err(AppError::NotFound);
-                }
-                let new = NewUser {
-                    status: Status::Active,
-                    email,
-                    display_name: name,
-                    role: Role::Owner,
-                    bio: String::new(),
-                    website: String::new(),
-                    password_hash: Some(hash),
-                };
-                Ok(users::create(conn, new, now())?)
-            })
-        })
-        .await;
-    let owner = match owner {
-        Ok(owner) => owner,
-        Err(AppError::BadRequest(message)) => {
-            // The address belongs to an existing (imported or member) account.
-            errors.add("email", message);
+    let (email, name, password) = match form.parse() {
+        Ok(parsed) => parsed,
+        Err(errors) => {
             let layout = layout(&state, "/admin/setup", "Set up").await?;
             return invalid(&setup_page(layout, csrf::token(&session)?, &form, &errors));
         }
-        Err(other) => return Err(other),
+    };
+    let hash = hash_off_thread(password).await?;
+    let owner = match use_case(&state, move |conn, head| {
+        people::create_owner(conn, email, name, hash, head.now)
+    })
+    .await?
+    {
+        Ok(owner) => owner,
+        // The address belongs to an existing (imported or member) account.
+        Err(WriteError::Invalid(errors)) => {
+            let layout = layout(&state, "/admin/setup", "Set up").await?;
+            return invalid(&setup_page(layout, csrf::token(&session)?, &form, &errors));
+        }
+        Err(refused) => return Err(refused.into()),
     };
     sign_in(&session, &owner, false, &crate::web::account::device(&req))?;
     Ok(see_other("/admin"))

@@ -7,14 +7,12 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
-use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{self, Email, NewUser, Role, Status, User};
+use crate::domain::people;
+use crate::domain::users::{self, User};
+use crate::domain::write::WriteError;
 use crate::error::AppResult;
-use crate::mail::messages;
 use crate::state::AppState;
-use crate::web::account::{
-    invalid, layout, ok, see_other, set_notice, take_notice, write_and_mail,
-};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::forms::{Errors, Field};
 use crate::web::views::Layout;
 
@@ -81,59 +79,19 @@ pub async fn invite(
     CsrfForm(form): CsrfForm<InviteForm>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageStaff)?;
-    let mut errors = Errors::default();
-    let email = errors.check("email", Email::parse(&form.email));
-    let role = match Role::parse(&form.role) {
-        Some(role) if me.role().can_assign(role) => Some(role),
-        _ => {
-            errors.add("role", "Choose one of the roles listed.");
-            None
-        }
-    };
-    if let Some(email) = &email {
-        let lookup = email.clone();
-        if state
-            .db
-            .run(move |conn| users::by_email(conn, &lookup))
-            .await?
-            .is_some()
-        {
-            errors.add("email", "Someone with this address already has an account.");
-        }
-    }
-    let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
-        return invalid(&staff_page(&state, &me, &form, &errors).await?);
-    };
-    let inviter = me.user().display_name.clone();
-    let invited = email.as_str().to_string();
-    // A pending account shows on no public page until its owner writes something.
-    write_and_mail(&state, move |conn, head| {
-        let name = email
-            .as_str()
-            .split('@')
-            .next()
-            .unwrap_or("New colleague")
-            .to_string();
-        let new = NewUser {
-            status: Status::Pending,
-            email,
-            display_name: name,
-            role,
-            bio: String::new(),
-            website: String::new(),
-            password_hash: None,
-        };
-        let user = users::create(conn, new, head.now)?;
-        let token = tokens::issue(conn, user.id, Purpose::Invite, "", head.now)?;
-        Ok(vec![messages::invitation(
-            head,
-            &user.email,
-            &inviter,
-            role.as_str(),
-            &token,
-        )])
+    let actor = me.actor();
+    let (email, role) = (form.email.clone(), form.role.clone());
+    let invited = use_case(&state, move |conn, head| {
+        people::invite(conn, head, &actor, &email, None, &role)
     })
     .await?;
+    let invited = match invited {
+        Ok(user) => user.email,
+        Err(WriteError::Invalid(errors)) => {
+            return invalid(&staff_page(&state, &me, &form, &errors).await?);
+        }
+        Err(refused) => return Err(refused.into()),
+    };
     set_notice(&me.0.session, &format!("Invitation sent to {invited}."));
     Ok(see_other("/admin/staff"))
 }

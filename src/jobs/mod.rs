@@ -1,0 +1,40 @@
+//! The durable job queue: work a change causes but that must not run inside it (mail now;
+//! webhooks and fetching imported media next), kept in the `jobs` table.
+//!
+//! - A job is enqueued in the transaction of the change that causes it (`Tx::enqueue`), so
+//!   a rolled-back change leaves no job, and a committed one always has its jobs.
+//! - Workers in every instance claim one due job at a time (`FOR UPDATE SKIP LOCKED` on
+//!   PostgreSQL; SQLite's writers take turns) and hold it under a lease. A job whose
+//!   instance died is claimed again once the lease runs out.
+//! - The handler runs on the blocking pool with no database connection held; a failure is
+//!   retried after an exponential delay with jitter, until the kind's attempts are spent,
+//!   and then rests as failed with its last error. A payload that no longer parses fails
+//!   at once; a panic is caught and counts as a failure.
+//! - Each job carries an idempotency key: enqueuing the same key twice queues it once, and
+//!   handlers use the key to make a second run harmless (mail carries it as its
+//!   Message-ID), so running at least once has the effect of running once.
+//!
+//! A new kind of work is a new `Kind` in `registry`, nothing else.
+
+pub mod housekeeping;
+pub mod queue;
+pub mod worker;
+
+pub use queue::{JobRow, JobStatus, enqueue};
+pub use worker::{Job, Registry, Workers};
+
+/// Why a job's run failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    /// Worth another try later (a server that did not answer).
+    Retry(String),
+    /// Will never succeed (a payload that no longer parses, an address that is not one).
+    Permanent(String),
+}
+
+impl JobError {
+    /// The payload could not be read: no retry will help.
+    pub fn unreadable(error: impl std::fmt::Display) -> JobError {
+        JobError::Permanent(format!("the payload no longer parses: {error}"))
+    }
+}
