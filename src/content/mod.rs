@@ -3,12 +3,14 @@
 use chrono::{Duration, NaiveDateTime};
 use chrono_tz::Tz;
 
-use crate::db::{DbConn, write_transaction};
-use crate::domain::posts::{self, NewPost, PostKind, PostStatus};
+use crate::db::DbConn;
+use crate::domain::changes::Touched;
+use crate::domain::posts::input::{self, Intent, PostInput, Prepared};
+use crate::domain::posts::{self, PostKind, PostStatus};
 use crate::domain::settings::{self, NavItem, SiteSettings};
 use crate::domain::users::{self, Email, NewUser, Role};
+use crate::domain::write::{self, Actor, WriteError};
 use crate::domain::{redirects, tags};
-use crate::error::AppError;
 use crate::render::Slug;
 
 pub const WELCOME_SLUG: &str = "welcome";
@@ -17,28 +19,41 @@ fn slug(raw: &str) -> Slug {
     Slug::parse(raw).expect("shipped slugs are valid")
 }
 
-fn new_post(kind: PostKind, slug_text: &str, title: &str, markdown: &str) -> NewPost {
-    NewPost::new(kind, slug(slug_text), title, markdown)
+/// A shipped post, checked and rendered like any other (before any transaction).
+fn shipped(input: PostInput) -> Prepared {
+    input::prepare(input).expect("shipped content is valid")
+}
+
+fn post_input(kind: PostKind, slug: &str, title: &str, markdown: &str) -> PostInput {
+    PostInput {
+        slug: slug.into(),
+        title: title.into(),
+        markdown: markdown.into(),
+        ..PostInput::new(kind)
+    }
 }
 
 /// On a database that has never been set up, stores default settings and the welcome post.
 /// Returns whether it did anything. Runs in one transaction, so it happens exactly once even
 /// when several instances start together.
-pub fn first_run(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError> {
-    write_transaction(conn, |conn| {
-        if settings::load(conn)?.is_some() {
+pub fn first_run(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteError> {
+    let mut welcome = post_input(
+        PostKind::Post,
+        WELCOME_SLUG,
+        "Welcome to Quire",
+        include_str!("welcome.md"),
+    );
+    welcome.custom_excerpt = "Your publication is running. Here is what to do next.".into();
+    welcome.intent = Intent::Publish;
+    let welcome = shipped(welcome);
+    let actor = Actor::command_line();
+    write::transaction(conn, &actor, now, |tx| {
+        if settings::load(tx.conn)?.is_some() {
             return Ok(false);
         }
-        settings::save(conn, &SiteSettings::defaults(now))?;
-        let mut welcome = new_post(
-            PostKind::Post,
-            WELCOME_SLUG,
-            "Welcome to Quire",
-            include_str!("welcome.md"),
-        );
-        welcome.custom_excerpt =
-            Some("Your publication is running. Here is what to do next.".into());
-        posts::create(conn, welcome, now)?;
+        settings::save(tx.conn, &SiteSettings::defaults(now))?;
+        tx.touch(Touched::Site);
+        posts::write::create(tx.conn, &actor, welcome, now)?;
         Ok(true)
     })
 }
@@ -197,17 +212,53 @@ const DEMO_POSTS: &[DemoPost] = &[
 ];
 
 /// Whether the site holds nothing but what `first_run` put there.
-fn is_pristine(conn: &mut DbConn) -> Result<bool, AppError> {
+fn is_pristine(conn: &mut DbConn) -> diesel::QueryResult<bool> {
     Ok(posts::count(conn)? <= 1 && users::count(conn)? == 0)
+}
+
+/// A demo post with its tags named, dated, rendered (its authors are known once created).
+fn demo_post(demo: &DemoPost, now: NaiveDateTime) -> (Prepared, NaiveDateTime) {
+    let mut post = post_input(PostKind::Post, demo.slug, demo.title, demo.markdown);
+    post.featured = demo.featured;
+    post.intent = match demo.status {
+        PostStatus::Draft => Intent::Save,
+        _ => Intent::Publish,
+    };
+    post.publish_at = match demo.status {
+        PostStatus::Draft => None,
+        _ => Some(now - Duration::days(demo.days_ago) - Duration::hours(3)),
+    };
+    post.tags = demo.tags.iter().map(|&i| DEMO_TAGS[i].1.to_string()).collect();
+    // Written when published, so no demo post looks edited since.
+    let written = post.publish_at.filter(|at| *at < now).unwrap_or(now);
+    (shipped(post), written)
 }
 
 /// Fills a new, empty site with the demo publication; leaves a site with content alone.
 /// Returns whether it added anything.
-pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError> {
-    write_transaction(conn, |conn| {
+pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteError> {
+    let actor = Actor::command_line();
+    // Rendered first: nothing slow runs while the write lock is held.
+    let demo_posts: Vec<_> = DEMO_POSTS.iter().map(|demo| demo_post(demo, now)).collect();
+    let pages: Vec<Prepared> = [
+        ("about", "About The Margin", include_str!("demo/about.md")),
+        ("colophon", "Colophon", include_str!("demo/colophon.md")),
+    ]
+    .into_iter()
+    .map(|(page_slug, title, markdown)| {
+        let mut page = post_input(PostKind::Page, page_slug, title, markdown);
+        page.publish_at = Some(now - Duration::days(30));
+        page.intent = Intent::Publish;
+        shipped(page)
+    })
+    .collect();
+    write::transaction(conn, &actor, now, |tx| {
+        let conn = &mut *tx.conn;
         if !is_pristine(conn)? {
             return Ok(false);
         }
+        tx.touch(Touched::Site);
+        let conn = &mut *tx.conn;
         settings::save(
             conn,
             &SiteSettings {
@@ -249,7 +300,7 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError
                 conn,
                 NewUser {
                     status: users::Status::Active,
-                    email: Email::parse(email)?,
+                    email: Email::parse(email).expect("shipped addresses are valid"),
                     display_name: (*name).into(),
                     role: *role,
                     bio: (*bio).into(),
@@ -257,38 +308,24 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, AppError
                     password_hash: None,
                 },
                 now,
-            )?;
+            )
+            .map_err(crate::domain::accounts::user_error)?;
             author_ids.push(user.id);
         }
-        let mut tag_ids = Vec::new();
         for (tag_slug, name, description) in DEMO_TAGS {
-            tag_ids.push(tags::create(conn, &slug(tag_slug), name, description, now)?.id);
+            tags::create(conn, &slug(tag_slug), name, description, now)?;
         }
 
-        for demo in DEMO_POSTS {
-            let mut post = new_post(PostKind::Post, demo.slug, demo.title, demo.markdown);
-            post.status = demo.status;
-            post.featured = demo.featured;
-            post.published_at = match demo.status {
-                PostStatus::Draft => None,
-                _ => Some(now - Duration::days(demo.days_ago) - Duration::hours(3)),
-            };
-            post.author_ids = demo.authors.iter().map(|&i| author_ids[i]).collect();
-            post.tag_ids = demo.tags.iter().map(|&i| tag_ids[i]).collect();
-            // Written when published, so no demo post looks edited since.
-            let written = post.published_at.filter(|at| *at < now).unwrap_or(now);
-            posts::create(conn, post, written)?;
+        for (demo, (mut post, written)) in DEMO_POSTS.iter().zip(demo_posts) {
+            post.authors = Some(demo.authors.iter().map(|&i| author_ids[i]).collect());
+            posts::write::create(tx.conn, &actor, post, written)?;
         }
-        for (page_slug, title, markdown) in [
-            ("about", "About The Margin", include_str!("demo/about.md")),
-            ("colophon", "Colophon", include_str!("demo/colophon.md")),
-        ] {
-            let mut page = new_post(PostKind::Page, page_slug, title, markdown);
-            page.published_at = Some(now - Duration::days(30));
-            page.author_ids = vec![author_ids[0]];
-            let written = page.published_at.unwrap_or(now);
-            posts::create(conn, page, written)?;
+        for mut page in pages {
+            page.authors = Some(vec![author_ids[0]]);
+            let written = page.publish_at.unwrap_or(now);
+            posts::write::create(tx.conn, &actor, page, written)?;
         }
+        let conn = &mut *tx.conn;
         // An old address kept alive, as a site that moved from elsewhere would have.
         redirects::create_unchecked(
             conn,

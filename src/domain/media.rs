@@ -6,7 +6,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{media, posts};
-use crate::db::{DbConn, write_transaction};
+use crate::auth::permissions::Permission;
+use crate::db::DbConn;
+use crate::domain::audit::Object;
+use crate::domain::changes::Touched;
+use crate::domain::input::FieldErrors;
+use crate::domain::write::{self, Actor, WriteError};
 use crate::render::{ImageSize, SafeHtml};
 
 use std::collections::HashMap;
@@ -136,8 +141,8 @@ pub struct NewMedia {
     pub uploaded_by: i64,
 }
 
-/// Records an upload; call inside the upload's transaction. Returns its id.
-pub fn insert(conn: &mut DbConn, new: &NewMedia, now: NaiveDateTime) -> QueryResult<i64> {
+/// Stores an upload's record; inside `add`'s transaction. Returns its id.
+fn insert(conn: &mut DbConn, new: &NewMedia, now: NaiveDateTime) -> QueryResult<i64> {
     diesel::insert_into(media::table)
         .values((
             media::stem.eq(&new.stem),
@@ -215,12 +220,49 @@ pub fn choices(conn: &mut DbConn) -> QueryResult<Vec<Media>> {
         .load(conn)
 }
 
-pub fn set_alt(conn: &mut DbConn, id: i64, alt: &str) -> QueryResult<()> {
-    write_transaction(conn, |conn| {
+/// The longest alt text accepted.
+pub const MAX_ALT: usize = 300;
+
+/// The one parser for an image's alt text.
+pub fn parse_alt(raw: &str) -> Result<String, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let alt = errors.text("alt", "The alt text", raw, MAX_ALT);
+    errors.into_result(alt)
+}
+
+/// Refuses unless `actor` may change `item`: editors and above any image, others only the
+/// images they uploaded.
+pub fn may_change(actor: &Actor, item: &Media) -> Result<(), WriteError> {
+    actor.require(Permission::UploadMedia, "manage images")?;
+    if !actor.can(Permission::EditAnyPost) && item.uploaded_by != actor.id {
+        return Err(WriteError::Forbidden(
+            "Your role allows changing only the images you uploaded.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Records an upload whose files are written already; returns its id. An image in the
+/// library is on no public page until a post uses it.
+pub fn add(conn: &mut DbConn, actor: &Actor, new: &NewMedia, now: NaiveDateTime) -> Result<i64, WriteError> {
+    actor.require(Permission::UploadMedia, "upload images")?;
+    write::transaction(conn, actor, now, |tx| {
+        let id = insert(tx.conn, new, now)?;
+        tx.audit("uploaded", (Object::Media, Some(id)), &new.original_name)?;
+        Ok(id)
+    })
+}
+
+/// Changes an image's alt text (posts keep the alt text they were saved with).
+pub fn set_alt(conn: &mut DbConn, actor: &Actor, id: i64, alt: &str, now: NaiveDateTime) -> Result<(), WriteError> {
+    write::transaction(conn, actor, now, |tx| {
+        let item = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        may_change(actor, &item)?;
         diesel::update(media::table.find(id))
             .set(media::alt.eq(alt))
-            .execute(conn)
-            .map(drop)
+            .execute(tx.conn)?;
+        tx.audit("updated", (Object::Media, Some(id)), &item.original_name)?;
+        Ok(())
     })
 }
 
@@ -238,11 +280,33 @@ pub fn used_by(conn: &mut DbConn, item: &Media) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-/// Removes the record; call inside the deletion's transaction, then remove the files.
-pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    diesel::delete(media::table.find(id))
-        .execute(conn)
-        .map(|n| n > 0)
+/// Removes an image's record; the caller then removes its files. Pages that showed it must
+/// be made again (they now show a missing image): the posts using it are recorded.
+pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> Result<Media, WriteError> {
+    write::transaction(conn, actor, now, |tx| {
+        let item = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        may_change(actor, &item)?;
+        for post in posts_using(tx.conn, &item)? {
+            tx.touch(Touched::Post(post));
+        }
+        tx.touch(Touched::Listings);
+        diesel::delete(media::table.find(id)).execute(tx.conn)?;
+        tx.audit("deleted", (Object::Media, Some(id)), &item.original_name)?;
+        Ok(item)
+    })
+}
+
+/// The ids of posts and pages using the image, as a cover or in their text.
+fn posts_using(conn: &mut DbConn, item: &Media) -> QueryResult<Vec<i64>> {
+    let pattern = format!("%/media/{}%", item.stem);
+    posts::table
+        .filter(
+            posts::feature_image
+                .eq(item.url())
+                .or(posts::markdown.like(pattern)),
+        )
+        .select(posts::id)
+        .load(conn)
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 pub mod accounts;
 pub mod audit;
 pub mod changes;
-pub mod editing;
 pub mod gone;
 pub mod input;
 pub mod media;

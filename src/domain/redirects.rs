@@ -4,8 +4,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::permissions::Permission;
 use crate::db::schema::redirects;
-use crate::db::{DbConn, write_transaction};
+use crate::db::DbConn;
+use crate::domain::audit::Object;
+use crate::domain::input::FieldErrors;
+use crate::domain::write::{self, Actor, WriteError};
 
 /// Hops followed when checking a new redirect for a loop; a longer chain is refused too.
 const MAX_CHAIN: usize = 20;
@@ -65,7 +69,25 @@ fn as_requested(path: &str) -> String {
 }
 
 impl Target {
-    /// Checks the typed fields: `from` a path on this site, `to` a path or an http(s) URL.
+    /// The one parser for a redirect, whoever sends it: `from` a path on this site, `to` a
+    /// path or an http(s) URL. An address typed with this site's own origin (`base_url`)
+    /// counts as a path.
+    pub fn parse_on(base_url: &str, from: &str, to: &str, code: &str) -> Result<Target, FieldErrors> {
+        let base = base_url.trim_end_matches('/');
+        let local = |raw: &str| match raw.trim().strip_prefix(base) {
+            Some(rest) if !base.is_empty() && rest.starts_with('/') => rest.to_string(),
+            _ => raw.trim().to_string(),
+        };
+        Target::parse(&local(from), &local(to), code).map_err(|problems| {
+            let mut errors = FieldErrors::default();
+            for (field, problem) in problems {
+                errors.add(field, problem);
+            }
+            errors
+        })
+    }
+
+    /// `parse_on`, for paths already relative; each problem with the field it is about.
     pub fn parse(
         from: &str,
         to: &str,
@@ -150,57 +172,85 @@ fn from_taken(conn: &mut DbConn, from: &str, other_than: Option<i64>) -> QueryRe
     Ok(find(conn, from)?.is_some_and(|r| Some(r.id) != other_than))
 }
 
-/// Adds a redirect from the admin; returns its id.
-pub fn create(
-    conn: &mut DbConn,
-    target: &Target,
-    now: NaiveDateTime,
-) -> Result<i64, RedirectError> {
-    write_transaction(conn, |conn| {
-        if from_taken(conn, &target.from_path, None)? {
-            return Err(RedirectError::FromTaken);
+/// A redirect's line in the audit log.
+fn summary(target: &Target) -> String {
+    format!("{} → {} ({})", target.from_path, target.to_path, target.code)
+}
+
+fn refused(error: RedirectError) -> WriteError {
+    match error {
+        RedirectError::Database(error) => WriteError::Database(error),
+        RedirectError::FromTaken => WriteError::invalid("from_path", error),
+        other => WriteError::invalid("to_path", other),
+    }
+}
+
+/// Adds a redirect; returns its id. Redirects answer only where no page does, so no page a
+/// cache holds changes.
+pub fn add(conn: &mut DbConn, actor: &Actor, target: &Target, now: NaiveDateTime) -> Result<i64, WriteError> {
+    actor.require(Permission::ManageRedirects, "manage redirects")?;
+    write::transaction(conn, actor, now, |tx| {
+        if from_taken(tx.conn, &target.from_path, None)? {
+            return Err(refused(RedirectError::FromTaken));
         }
-        check_chain(conn, target, None)?;
-        insert(conn, &target.from_path, &target.to_path, target.code, now)?;
-        Ok(find(conn, &target.from_path)?
-            .map(|r| r.id)
-            .unwrap_or_default())
+        check_chain(tx.conn, target, None).map_err(refused)?;
+        insert(tx.conn, &target.from_path, &target.to_path, target.code, now)?;
+        let id = find(tx.conn, &target.from_path)?.map(|r| r.id).unwrap_or_default();
+        tx.audit("created", (Object::Redirect, Some(id)), &summary(target))?;
+        Ok(id)
     })
 }
 
-pub fn update(conn: &mut DbConn, id: i64, target: &Target) -> Result<(), RedirectError> {
-    write_transaction(conn, |conn| {
-        if from_taken(conn, &target.from_path, Some(id))? {
-            return Err(RedirectError::FromTaken);
+pub fn change(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    target: &Target,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
+    actor.require(Permission::ManageRedirects, "manage redirects")?;
+    write::transaction(conn, actor, now, |tx| {
+        by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        if from_taken(tx.conn, &target.from_path, Some(id))? {
+            return Err(refused(RedirectError::FromTaken));
         }
-        check_chain(conn, target, Some(id))?;
+        check_chain(tx.conn, target, Some(id)).map_err(refused)?;
         diesel::update(redirects::table.find(id))
             .set((
                 redirects::from_path.eq(&target.from_path),
                 redirects::to_path.eq(&target.to_path),
                 redirects::code.eq(target.code),
             ))
-            .execute(conn)?;
+            .execute(tx.conn)?;
+        tx.audit("updated", (Object::Redirect, Some(id)), &summary(target))?;
         Ok(())
     })
 }
 
-pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    write_transaction(conn, |conn| {
-        diesel::delete(redirects::table.find(id))
-            .execute(conn)
-            .map(|n| n > 0)
+pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> Result<Redirect, WriteError> {
+    actor.require(Permission::ManageRedirects, "manage redirects")?;
+    write::transaction(conn, actor, now, |tx| {
+        let redirect = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        diesel::delete(redirects::table.find(id)).execute(tx.conn)?;
+        let target = Target {
+            from_path: redirect.from_path.clone(),
+            to_path: redirect.to_path.clone(),
+            code: redirect.code,
+        };
+        tx.audit("deleted", (Object::Redirect, Some(id)), &summary(&target))?;
+        Ok(redirect)
     })
 }
 
-pub fn create_unchecked(
+/// An address kept alive without the checks (shipped demo content).
+pub(crate) fn create_unchecked(
     conn: &mut DbConn,
     from_path: &str,
     to_path: &str,
     code: i32,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    write_transaction(conn, |conn| insert(conn, from_path, to_path, code, now))
+    insert(conn, from_path, to_path, code, now)
 }
 
 fn insert(

@@ -5,8 +5,13 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::permissions::Permission;
 use crate::db::schema::site_settings;
 use crate::db::{DbConn, write_transaction};
+use crate::domain::audit::Object;
+use crate::domain::changes::Touched;
+use crate::domain::input::{FieldErrors, is_hidden_control};
+use crate::domain::write::{self, Actor, WriteError};
 
 /// One item of the navigation menu.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,17 +27,237 @@ pub struct SocialLink {
     pub url: String,
 }
 
-/// The networks the settings page offers, as (key, label).
-pub const SOCIAL_NETWORKS: [(&str, &str); 8] = [
-    ("mastodon", "Mastodon"),
-    ("bluesky", "Bluesky"),
-    ("x", "X"),
-    ("facebook", "Facebook"),
-    ("instagram", "Instagram"),
-    ("linkedin", "LinkedIn"),
-    ("github", "GitHub"),
-    ("youtube", "YouTube"),
+/// A network the settings page offers a profile for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// The form field its address is typed in.
+    pub field: &'static str,
+}
+
+/// The networks the settings page offers: one list, so a new network is one line.
+pub const SOCIAL_NETWORKS: [Network; 8] = [
+    Network { key: "mastodon", label: "Mastodon", field: "social_mastodon" },
+    Network { key: "bluesky", label: "Bluesky", field: "social_bluesky" },
+    Network { key: "x", label: "X", field: "social_x" },
+    Network { key: "facebook", label: "Facebook", field: "social_facebook" },
+    Network { key: "instagram", label: "Instagram", field: "social_instagram" },
+    Network { key: "linkedin", label: "LinkedIn", field: "social_linkedin" },
+    Network { key: "github", label: "GitHub", field: "social_github" },
+    Network { key: "youtube", label: "YouTube", field: "social_youtube" },
 ];
+
+pub const MAX_NAV_ITEMS: usize = 20;
+pub const MAX_LABEL: usize = 50;
+pub const MAX_URL: usize = 2000;
+
+/// The settings as typed or read from a file: every field is text until checked.
+#[derive(Debug, Default, Clone)]
+pub struct SettingsInput {
+    pub title: String,
+    pub description: String,
+    pub language: String,
+    pub timezone: String,
+    pub posts_per_page: String,
+    pub feed_items: String,
+    pub logo_url: String,
+    pub icon_url: String,
+    pub discourage_search: bool,
+    /// (network key, address)
+    pub social: Vec<(String, String)>,
+    /// (label, address), in order.
+    pub navigation: Vec<(String, String)>,
+}
+
+impl SettingsInput {
+    pub fn of(s: &SiteSettings) -> SettingsInput {
+        SettingsInput {
+            title: s.title.clone(),
+            description: s.description.clone(),
+            language: s.language.clone(),
+            timezone: s.timezone.name().to_string(),
+            posts_per_page: s.posts_per_page.to_string(),
+            feed_items: s.feed_items.to_string(),
+            logo_url: s.logo_url.clone().unwrap_or_default(),
+            icon_url: s.icon_url.clone().unwrap_or_default(),
+            discourage_search: s.discourage_search,
+            social: s
+                .social
+                .iter()
+                .map(|l| (l.network.clone(), l.url.clone()))
+                .collect(),
+            navigation: s
+                .navigation
+                .iter()
+                .map(|i| (i.label.clone(), i.url.clone()))
+                .collect(),
+        }
+    }
+
+    pub fn social_url(&self, network: &str) -> String {
+        self.social
+            .iter()
+            .find(|(n, _)| n == network)
+            .map(|(_, url)| url.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A URL a page may link to: http(s), or a path on this site.
+fn linkable(raw: &str) -> bool {
+    raw.len() <= MAX_URL
+        && !raw.contains(char::is_control)
+        && ((raw.starts_with('/') && !raw.starts_with("//") && !raw.contains(char::is_whitespace))
+            || url::Url::parse(raw)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some()))
+}
+
+fn language_tag(raw: &str) -> bool {
+    let mut parts = raw.split('-');
+    let primary = parts.next().unwrap_or("");
+    raw.len() <= 35
+        && (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn number(errors: &mut FieldErrors, field: &'static str, raw: &str, label: &str) -> i64 {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (1..=100).contains(&n) => n,
+        _ => {
+            errors.add(
+                field,
+                format!("{label} must be a whole number from 1 to 100."),
+            );
+            1
+        }
+    }
+}
+
+/// What is wrong with one menu item, if anything (shown beside its row).
+pub fn nav_item_problem(label: &str, url: &str) -> Option<&'static str> {
+    let (label, url) = (label.trim(), url.trim());
+    if label.is_empty() || url.is_empty() {
+        Some("Give the item both a label and an address.")
+    } else if label.chars().count() > MAX_LABEL || label.chars().any(is_hidden_control) {
+        Some("Labels are at most 50 characters, without control characters.")
+    } else if !linkable(url) {
+        Some("Enter a path on this site starting with /, or a full https:// address.")
+    } else {
+        None
+    }
+}
+
+/// The one parser for the settings, whoever sends them (the settings page, an import).
+pub fn parse(input: &SettingsInput, now: NaiveDateTime) -> Result<SiteSettings, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let title = errors.text("title", "The title", &input.title, 100);
+    if title.is_empty() && errors.get("title").is_none() {
+        errors.add("title", "Give the site a title.");
+    }
+    let description = errors.paragraphs("description", "The description", &input.description, 300);
+    let language = input.language.trim().to_string();
+    if !language_tag(&language) {
+        errors.add("language", "Enter a language tag such as en, fr or pt-BR.");
+    }
+    let timezone = input.timezone.trim().parse().unwrap_or_else(|_| {
+        errors.add("timezone", "Choose a time zone from the list.");
+        Tz::UTC
+    });
+    let posts_per_page = number(&mut errors, "posts_per_page", &input.posts_per_page, "Posts per page");
+    let feed_items = number(&mut errors, "feed_items", &input.feed_items, "Feed items");
+    let mut address = |field: &'static str, raw: &str| {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        if !linkable(raw) {
+            errors.add(
+                field,
+                "Enter a full https:// address or a path on this site starting with /.",
+            );
+        }
+        Some(raw.to_string())
+    };
+    let logo_url = address("logo_url", &input.logo_url);
+    let icon_url = address("icon_url", &input.icon_url);
+    let mut social = Vec::new();
+    for (network, url) in &input.social {
+        let url = url.trim();
+        if url.is_empty() {
+            continue;
+        }
+        let Some(known) = SOCIAL_NETWORKS.iter().find(|n| n.key == network) else {
+            errors.add("social", format!("Quire does not know the network {network:?}."));
+            continue;
+        };
+        if !(url.starts_with("https://") || url.starts_with("http://")) || !linkable(url) {
+            errors.add(
+                known.field,
+                format!(
+                    "Enter the full address of the {} profile, starting with https://.",
+                    known.label
+                ),
+            );
+        }
+        social.push(SocialLink {
+            network: network.clone(),
+            url: url.to_string(),
+        });
+    }
+    if input.navigation.len() > MAX_NAV_ITEMS {
+        errors.add(
+            "navigation",
+            format!("The menu can have at most {MAX_NAV_ITEMS} items."),
+        );
+    }
+    if input
+        .navigation
+        .iter()
+        .any(|(label, url)| nav_item_problem(label, url).is_some())
+    {
+        errors.add("navigation", "Some menu items need attention; see below.");
+    }
+    let navigation = input
+        .navigation
+        .iter()
+        .map(|(label, url)| NavItem {
+            label: label.trim().to_string(),
+            url: url.trim().to_string(),
+        })
+        .collect();
+    errors.into_result(SiteSettings {
+        title,
+        description,
+        language,
+        timezone,
+        posts_per_page,
+        navigation,
+        updated_at: now,
+        discourage_search: input.discourage_search,
+        logo_url,
+        feed_items,
+        icon_url,
+        social,
+    })
+}
+
+/// Saves the settings: every page shows them, so the whole site counts as changed.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    settings: &SiteSettings,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
+    actor.require(Permission::ManageSettings, "change the settings")?;
+    write::transaction(conn, actor, now, |tx| {
+        save_row(tx.conn, settings)?;
+        tx.audit("updated", (Object::Settings, None), &settings.title)?;
+        tx.touch(Touched::Site);
+        Ok(())
+    })
+}
 
 #[derive(Debug, Clone)]
 pub struct SiteSettings {

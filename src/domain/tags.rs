@@ -1,14 +1,21 @@
-//! Tags: named groups of posts with their own page.
+//! Tags: named groups of posts with their own page. Managing them (create, edit, delete,
+//! merge) is for editors and above; each is one use case with its audit entry.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::permissions::Permission;
 use crate::db::schema::{post_tags, posts, tags};
 use crate::db::{DbConn, write_transaction};
+use crate::domain::audit::Object;
+use crate::domain::changes::Touched;
+use crate::domain::input::FieldErrors;
+use crate::domain::posts::PostStatus;
+use crate::domain::write::{self, Actor, WriteError};
 use crate::domain::{gone, redirects};
-use crate::render::Slug;
+use crate::render::{self, Slug};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tags)]
@@ -38,14 +45,66 @@ pub struct TagFields {
     pub meta_description: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TagError {
-    #[error("The slug “{0}” is already used by another tag.")]
-    SlugTaken(String),
-    #[error("A tag cannot be merged into itself.")]
-    SameTag,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
+pub const MAX_NAME: usize = 100;
+pub const MAX_DESCRIPTION: usize = 500;
+pub const MAX_META_TITLE: usize = 300;
+pub const MAX_META_DESCRIPTION: usize = 500;
+
+/// A tag as typed in the admin or read from a file.
+#[derive(Debug, Clone, Default)]
+pub struct TagInput {
+    pub name: String,
+    /// Empty: made from the name.
+    pub slug: String,
+    pub description: String,
+    pub meta_title: String,
+    pub meta_description: String,
+}
+
+/// The one parser for a tag, whoever sends it.
+pub fn parse(input: &TagInput) -> Result<TagFields, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let name = errors.text("name", "The name", &input.name, MAX_NAME);
+    if name.is_empty() && errors.get("name").is_none() {
+        errors.add("name", "Give the tag a name.");
+    }
+    let slug_source = match input.slug.trim() {
+        "" => render::slugify(&name),
+        typed => typed.to_string(),
+    };
+    let slug = errors.check("slug", Slug::parse(&slug_source));
+    let description =
+        errors.paragraphs("description", "The description", &input.description, MAX_DESCRIPTION);
+    let meta_title = errors.optional_text(
+        "meta_title",
+        "The search engine title",
+        &input.meta_title,
+        MAX_META_TITLE,
+    );
+    let meta_description = Some(errors.paragraphs(
+        "meta_description",
+        "The search engine description",
+        &input.meta_description,
+        MAX_META_DESCRIPTION,
+    ))
+    .filter(|d| !d.is_empty());
+    match slug {
+        Some(slug) if errors.is_empty() => Ok(TagFields {
+            slug,
+            name,
+            description,
+            meta_title,
+            meta_description,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn slug_taken(slug: &Slug) -> WriteError {
+    WriteError::invalid(
+        "slug",
+        format!("The slug “{slug}” is already used by another tag."),
+    )
 }
 
 /// A line of the admin's list: the tag and how many posts and pages carry it, and how many
@@ -80,7 +139,7 @@ pub fn counted(
     let more = page_tags.len() as i64 > per_page;
     page_tags.truncate(per_page as usize);
     let ids: Vec<i64> = page_tags.iter().map(|t| t.id).collect();
-    let links: Vec<(i64, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> = post_tags::table
+    let links: Vec<(i64, PostStatus, Option<NaiveDateTime>, Option<NaiveDateTime>)> = post_tags::table
         .inner_join(posts::table)
         .filter(post_tags::tag_id.eq_any(&ids))
         .select((
@@ -95,7 +154,7 @@ pub fn counted(
         let count = counts.entry(tag_id).or_default();
         count.0 += 1;
         let live =
-            status != "draft" && deleted_at.is_none() && published_at.is_some_and(|at| at <= now);
+            crate::domain::posts::write::is_visible(status, published_at, deleted_at, now);
         count.1 += i64::from(live);
     }
     Ok((
@@ -114,7 +173,7 @@ pub fn counted(
     ))
 }
 
-fn slug_taken(conn: &mut DbConn, slug: &Slug, other_than: Option<i64>) -> QueryResult<bool> {
+fn slug_in_use(conn: &mut DbConn, slug: &Slug, other_than: Option<i64>) -> QueryResult<bool> {
     Ok(by_slug(conn, slug.as_str())?.is_some_and(|t| Some(t.id) != other_than))
 }
 
@@ -138,48 +197,59 @@ fn save_fields(
 }
 
 /// Creates a tag from the admin.
-pub fn add(conn: &mut DbConn, fields: &TagFields, now: NaiveDateTime) -> Result<Tag, TagError> {
-    write_transaction(conn, |conn| {
-        if slug_taken(conn, &fields.slug, None)? {
-            return Err(TagError::SlugTaken(fields.slug.to_string()));
+pub fn add(conn: &mut DbConn, actor: &Actor, fields: &TagFields, now: NaiveDateTime) -> Result<Tag, WriteError> {
+    actor.require(Permission::ManageTags, "manage tags")?;
+    write::transaction(conn, actor, now, |tx| {
+        if slug_in_use(tx.conn, &fields.slug, None)? {
+            return Err(slug_taken(&fields.slug));
         }
-        let tag = create(conn, &fields.slug, &fields.name, &fields.description, now)?;
-        save_fields(conn, tag.id, fields, now)?;
-        Ok(by_id(conn, tag.id)?.unwrap_or(tag))
+        let tag = create(tx.conn, &fields.slug, &fields.name, &fields.description, now)?;
+        save_fields(tx.conn, tag.id, fields, now)?;
+        tx.audit("created", (Object::Tag, Some(tag.id)), &tag.name)?;
+        tx.touch(Touched::Tag(tag.id));
+        Ok(by_id(tx.conn, tag.id)?.unwrap_or(tag))
     })
 }
 
 /// Saves a tag's fields. A new slug moves its page: the old address answers 301.
 pub fn update(
     conn: &mut DbConn,
+    actor: &Actor,
     id: i64,
     fields: &TagFields,
     now: NaiveDateTime,
-) -> Result<Tag, TagError> {
-    write_transaction(conn, |conn| {
-        let current = by_id(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
-        if slug_taken(conn, &fields.slug, Some(id))? {
-            return Err(TagError::SlugTaken(fields.slug.to_string()));
+) -> Result<Tag, WriteError> {
+    actor.require(Permission::ManageTags, "manage tags")?;
+    write::transaction(conn, actor, now, |tx| {
+        let current = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        if slug_in_use(tx.conn, &fields.slug, Some(id))? {
+            return Err(slug_taken(&fields.slug));
         }
-        save_fields(conn, id, fields, now)?;
-        let updated = by_id(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        save_fields(tx.conn, id, fields, now)?;
+        let updated = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
         if current.slug != updated.slug {
-            redirects::follow_move(conn, &current.path(), &updated.path(), now)?;
+            redirects::follow_move(tx.conn, &current.path(), &updated.path(), now)?;
         }
+        tx.audit("updated", (Object::Tag, Some(id)), &updated.name)?;
+        // Its name is on its posts' pages and cards.
+        tx.touch(Touched::Tag(id));
+        tx.touch(Touched::Listings);
         Ok(updated)
     })
 }
 
 /// Deletes a tag; the posts lose the link, and its page answers 410.
-pub fn delete(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<Option<Tag>> {
-    write_transaction(conn, |conn| {
-        let Some(tag) = by_id(conn, id)? else {
-            return Ok(None);
-        };
-        diesel::delete(post_tags::table.filter(post_tags::tag_id.eq(id))).execute(conn)?;
-        diesel::delete(tags::table.find(id)).execute(conn)?;
-        gone::mark(conn, &tag.path(), now)?;
-        Ok(Some(tag))
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> Result<Tag, WriteError> {
+    actor.require(Permission::ManageTags, "manage tags")?;
+    write::transaction(conn, actor, now, |tx| {
+        let tag = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        diesel::delete(post_tags::table.filter(post_tags::tag_id.eq(id))).execute(tx.conn)?;
+        diesel::delete(tags::table.find(id)).execute(tx.conn)?;
+        gone::mark(tx.conn, &tag.path(), now)?;
+        tx.audit("deleted", (Object::Tag, Some(id)), &tag.name)?;
+        tx.touch(Touched::Tag(id));
+        tx.touch(Touched::Listings);
+        Ok(tag)
     })
 }
 
@@ -187,16 +257,20 @@ pub fn delete(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<Opt
 /// place in the post's order), `from` is deleted, and its page answers 301 to `into`'s.
 pub fn merge(
     conn: &mut DbConn,
+    actor: &Actor,
     from: i64,
     into: i64,
     now: NaiveDateTime,
-) -> Result<(Tag, Tag), TagError> {
+) -> Result<(Tag, Tag), WriteError> {
+    actor.require(Permission::ManageTags, "manage tags")?;
     if from == into {
-        return Err(TagError::SameTag);
+        return Err(WriteError::invalid("into", "A tag cannot be merged into itself."));
     }
-    write_transaction(conn, |conn| {
-        let source = by_id(conn, from)?.ok_or(diesel::result::Error::NotFound)?;
-        let target = by_id(conn, into)?.ok_or(diesel::result::Error::NotFound)?;
+    write::transaction(conn, actor, now, |tx| {
+        let conn = &mut *tx.conn;
+        let source = by_id(conn, from)?.ok_or(WriteError::NotFound)?;
+        let target = by_id(conn, into)?
+            .ok_or_else(|| WriteError::invalid("into", "The tag to merge into no longer exists."))?;
         let already: Vec<i64> = post_tags::table
             .filter(post_tags::tag_id.eq(into))
             .select(post_tags::post_id)
@@ -215,6 +289,12 @@ pub fn merge(
             .set(tags::updated_at.eq(now))
             .execute(conn)?;
         redirects::follow_move(conn, &source.path(), &target.path(), now)?;
+        let summary = format!("{} into {}", source.name, target.name);
+        tx.audit("merged", (Object::Tag, Some(into)), &summary)?;
+        for id in [from, into] {
+            tx.touch(Touched::Tag(id));
+        }
+        tx.touch(Touched::Listings);
         Ok((source, target))
     })
 }
@@ -277,7 +357,7 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Tag>> {
 }
 
 /// Stores an imported tag: updates the one with the same slug, else creates it. Returns its
-/// id. Call inside the import's write transaction.
+/// id. Call inside the import's write transaction (which records the change).
 pub fn save_imported(
     conn: &mut DbConn,
     fields: &TagFields,

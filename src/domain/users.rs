@@ -351,13 +351,24 @@ pub fn all_records(conn: &mut DbConn) -> QueryResult<Vec<UserRecord>> {
         .load(conn)
 }
 
-/// Stores an imported user: updates the one with the same slug or email, else creates it.
-/// Returns the user's id. Call inside the import's write transaction.
+/// What an import did with a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Someone with this slug or address has an account: it is theirs, left as it is (role,
+    /// password and profile included).
+    Existing(i64),
+    /// A new account; `demoted` when the file made them owner and the site has one, so they
+    /// came in as an administrator.
+    Created { id: i64, demoted: bool },
+}
+
+/// Stores an imported person: never changes an existing account, never makes a second
+/// owner. Call inside the import's write transaction.
 pub fn save_imported(
     conn: &mut DbConn,
     record: &UserRecord,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
+) -> QueryResult<Imported> {
     let existing: Option<i64> = users::table
         .filter(
             users::slug
@@ -371,32 +382,20 @@ pub fn save_imported(
         .select(users::id)
         .first(conn)
         .optional()?;
-    match existing {
-        Some(id) => {
-            diesel::update(users::table.filter(users::id.eq(id)))
-                .set((
-                    users::display_name.eq(&record.display_name),
-                    users::role.eq(&record.role),
-                    users::bio.eq(&record.bio),
-                    users::website.eq(&record.website),
-                    users::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            if record.password_hash.is_some() {
-                diesel::update(users::table.filter(users::id.eq(id)))
-                    .set(users::password_hash.eq(&record.password_hash))
-                    .execute(conn)?;
-            }
-            Ok(id)
-        }
-        None => {
-            insert(conn, record, now)?;
-            users::table
-                .filter(users::slug.eq(&record.slug))
-                .select(users::id)
-                .first(conn)
-        }
+    if let Some(id) = existing {
+        return Ok(Imported::Existing(id));
     }
+    let demoted = record.role == Role::Owner && owner_exists(conn)?;
+    let record = UserRecord {
+        role: if demoted { Role::Admin } else { record.role },
+        ..record.clone()
+    };
+    insert(conn, &record, now)?;
+    let id = users::table
+        .filter(users::slug.eq(&record.slug))
+        .select(users::id)
+        .first(conn)?;
+    Ok(Imported::Created { id, demoted })
 }
 
 fn insert(conn: &mut DbConn, record: &UserRecord, now: NaiveDateTime) -> QueryResult<usize> {

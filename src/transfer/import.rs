@@ -1,8 +1,12 @@
-//! `quire import`: read a whole file, check every item, then write in batches.
+//! `quire import`: read a whole file, check every item with the parsers the admin and the
+//! API use, then write in batches through the same use cases.
 //!
-//! Nothing is written until the entire file has been parsed and validated, so a malformed
-//! file or a bad item changes nothing. Items are matched by slug (people also by email), so
-//! importing the same file again updates what is there and never duplicates it.
+//! Nothing is written until every item has been checked — posts are rendered too, since a
+//! text can be over a rendering limit — so a malformed file or a bad item changes nothing,
+//! and the error names the item. Items are matched by slug (people also by email), so
+//! importing the same file again updates what is there and never duplicates it. People who
+//! already have an account are left as they are (their role, password and profile are
+//! theirs), and a file cannot make a second owner.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -12,18 +16,26 @@ use rayon::prelude::*;
 
 use super::format::{self, Document, PostDoc};
 use super::parse_date;
-use crate::db::{Db, DbConn, write_transaction};
-use crate::domain::posts::{self, NewPost, PostKind, PostStatus, Timestamps};
-use crate::domain::redirects;
-use crate::domain::settings::{self, SiteSettings};
-use crate::domain::tags::{self, TagFields};
+use crate::db::{Db, DbConn};
+use crate::domain::changes::Touched;
+use crate::domain::input::FieldErrors;
+use crate::domain::posts::input::{self, Cover, Intent, PostInput, Prepared};
+use crate::domain::posts::{self, PostKind, PostStatus, Timestamps};
+use crate::domain::redirects::{self, Target};
+use crate::domain::settings::{self, SettingsInput, SiteSettings};
+use crate::domain::tags::{self, TagFields, TagInput};
 use crate::domain::users::{self, Email, Role, UserRecord};
+use crate::domain::write::{self, Actor, WriteError};
 use crate::error::AppError;
-use crate::render::{self, Rendered, Slug};
+use crate::render::Slug;
 
 /// Posts written per transaction.
 pub const BATCH: usize = 250;
 pub use crate::domain::posts::MAX_MARKDOWN_BYTES;
+
+/// Up to this much text in all, checked posts are kept for writing rather than rendered a
+/// second time; beyond it memory would grow with the file.
+const KEEP_RENDERED_UP_TO: usize = 64 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -50,9 +62,12 @@ impl From<diesel::result::Error> for ImportError {
     }
 }
 
-impl From<posts::PostError> for ImportError {
-    fn from(error: posts::PostError) -> ImportError {
-        ImportError::Database(error.into())
+impl From<WriteError> for ImportError {
+    fn from(error: WriteError) -> ImportError {
+        match error {
+            WriteError::Invalid(errors) => invalid("an item", errors.to_string()),
+            other => ImportError::Database(other.into()),
+        }
     }
 }
 
@@ -64,11 +79,18 @@ pub struct ImportReport {
     pub posts: usize,
     pub redirects: usize,
     pub settings: bool,
+    /// People in the file who already had an account here, left as they are.
+    pub left_alone: Vec<String>,
+    /// Owners in the file, brought in as administrators: the site has one owner.
+    pub not_owners: Vec<String>,
 }
 
-/// A post checked and ready to write, its references still by slug.
+/// A post checked against every rule, its references still by slug.
 struct Planned {
-    new: NewPost,
+    /// The post as read, to check again (rendered) when it is not kept.
+    input: PostInput,
+    prepared: Option<Prepared>,
+    status: PostStatus,
     authors: Vec<String>,
     tags: Vec<String>,
     times: Timestamps,
@@ -79,7 +101,7 @@ struct Plan {
     authors: Vec<UserRecord>,
     tags: Vec<TagFields>,
     posts: Vec<Planned>,
-    redirects: Vec<(String, String, i32)>,
+    redirects: Vec<Target>,
 }
 
 /// Imports `path` into the site. `progress` hears `(posts written, posts in all)`.
@@ -136,31 +158,30 @@ fn read(path: &Path) -> Result<Document, ImportError> {
     Ok(document)
 }
 
-/// Validates every item, naming the first one at fault.
+/// The first problem of an item, as a line for the command line.
+fn problem(errors: &FieldErrors) -> String {
+    errors.to_string()
+}
+
+/// Validates every item, naming the first one at fault (and how many others are).
 fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Plan, ImportError> {
     let settings = document
         .settings
         .map(|doc| {
-            let timezone = doc.timezone.parse().map_err(|_| {
-                invalid("settings", format!("unknown time zone '{}'", doc.timezone))
-            })?;
-            if doc.title.trim().is_empty() {
-                return Err(invalid("settings", "the title cannot be empty"));
-            }
-            Ok(SiteSettings {
+            let input = SettingsInput {
                 title: doc.title,
                 description: doc.description,
                 language: doc.language,
-                timezone,
-                posts_per_page: doc.posts_per_page.clamp(1, 100),
-                navigation: doc.navigation,
-                updated_at: now,
+                timezone: doc.timezone,
+                posts_per_page: doc.posts_per_page.clamp(1, 100).to_string(),
+                feed_items: doc.feed_items.clamp(1, 100).to_string(),
+                logo_url: doc.logo_url.unwrap_or_default(),
+                icon_url: doc.icon_url.unwrap_or_default(),
                 discourage_search: doc.discourage_search,
-                logo_url: doc.logo_url,
-                feed_items: doc.feed_items.clamp(1, 100),
-                icon_url: doc.icon_url,
-                social: doc.social,
-            })
+                social: doc.social.into_iter().map(|l| (l.network, l.url)).collect(),
+                navigation: doc.navigation.into_iter().map(|i| (i.label, i.url)).collect(),
+            };
+            settings::parse(&input, now).map_err(|e| invalid("settings", problem(&e)))
         })
         .transpose()?;
 
@@ -174,6 +195,14 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
         let name =
             users::parse_display_name(&author.name).map_err(|e| invalid(&item, e.to_string()))?;
         let role = Role::from_input(&author.role).map_err(|e| invalid(&item, e.to_string()))?;
+        let mut errors = FieldErrors::default();
+        let bio = errors.paragraphs("bio", "The bio", &author.bio, crate::domain::accounts::MAX_BIO);
+        let website = errors
+            .web_address("website", &author.website, crate::domain::accounts::MAX_WEBSITE)
+            .unwrap_or_default();
+        if !errors.is_empty() {
+            return Err(invalid(&item, problem(&errors)));
+        }
         if !seen_slugs.insert(slug.to_string()) {
             return Err(invalid(&item, "the same slug appears twice in the file"));
         }
@@ -185,8 +214,8 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
             display_name: name,
             slug: slug.to_string(),
             role,
-            bio: author.bio,
-            website: author.website,
+            bio,
+            website,
             password_hash: author.password_hash,
         });
     }
@@ -195,20 +224,18 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
     let mut tag_slugs = HashSet::new();
     for (i, tag) in document.tags.into_iter().enumerate() {
         let item = format!("tags[{i}] '{}'", tag.slug);
-        let slug = Slug::parse(&tag.slug).map_err(|e| invalid(&item, e.to_string()))?;
-        if tag.name.trim().is_empty() {
-            return Err(invalid(&item, "the name cannot be empty"));
-        }
-        if !tag_slugs.insert(slug.to_string()) {
+        let fields = tags::parse(&TagInput {
+            name: tag.name,
+            slug: tag.slug,
+            description: tag.description,
+            meta_title: tag.meta_title.unwrap_or_default(),
+            meta_description: tag.meta_description.unwrap_or_default(),
+        })
+        .map_err(|e| invalid(&item, problem(&e)))?;
+        if !tag_slugs.insert(fields.slug.to_string()) {
             return Err(invalid(&item, "the same slug appears twice in the file"));
         }
-        tag_plan.push(TagFields {
-            slug,
-            name: tag.name,
-            description: tag.description,
-            meta_title: tag.meta_title.filter(|t| !t.trim().is_empty()),
-            meta_description: tag.meta_description.filter(|t| !t.trim().is_empty()),
-        });
+        tag_plan.push(fields);
     }
 
     // References may also point at people and tags already on the site.
@@ -218,8 +245,8 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
     let mut planned = Vec::with_capacity(document.posts.len());
     for (i, post) in document.posts.into_iter().enumerate() {
         let item = format!("posts[{i}] '{}'", post.slug);
-        let plan = check_post(post, &item, now)?;
-        if !post_slugs.insert(plan.new.slug.to_string()) {
+        let plan = plan_post(post, &item, now)?;
+        if !post_slugs.insert(plan.input.slug.clone()) {
             return Err(invalid(&item, "the same slug appears twice in the file"));
         }
         for author in &plan.authors {
@@ -240,27 +267,15 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
         }
         planned.push(plan);
     }
+    check_texts(&mut planned)?;
 
     let mut redirect_plan = Vec::with_capacity(document.redirects.len());
     for (i, redirect) in document.redirects.into_iter().enumerate() {
         let item = format!("redirects[{i}] '{}'", redirect.from);
-        let local = |p: &str| p.starts_with('/') && !p.starts_with("//");
-        if !local(&redirect.from) || !(local(&redirect.to) || redirect.to.starts_with("https://")) {
-            return Err(invalid(
-                &item,
-                "paths must start with / (or the target with https://)",
-            ));
-        }
-        if redirect.from == redirect.to {
-            return Err(invalid(&item, "a redirect cannot point at itself"));
-        }
-        if !matches!(redirect.code, 301 | 302) {
-            return Err(invalid(
-                &item,
-                format!("code {} is not 301 or 302", redirect.code),
-            ));
-        }
-        redirect_plan.push((redirect.from, redirect.to, redirect.code));
+        let code = redirect.code.to_string();
+        let target = Target::parse_on("", &redirect.from, &redirect.to, &code)
+            .map_err(|e| invalid(&item, problem(&e)))?;
+        redirect_plan.push(target);
     }
 
     Ok(Plan {
@@ -272,24 +287,37 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
     })
 }
 
-fn check_post(post: PostDoc, item: &str, now: NaiveDateTime) -> Result<Planned, ImportError> {
-    let slug = Slug::parse_top_level(&post.slug).map_err(|e| invalid(item, e.to_string()))?;
-    if post.title.trim().is_empty() {
-        return Err(invalid(item, "the title cannot be empty"));
-    }
-    if post.title.chars().count() > 255 {
-        return Err(invalid(item, "the title can be at most 255 characters"));
-    }
-    if post.markdown.len() > MAX_MARKDOWN_BYTES {
+/// Checks (and renders) every post with the editor's own parser, on every core. The
+/// rendered posts are kept for writing when the file is small enough.
+fn check_texts(planned: &mut [Planned]) -> Result<(), ImportError> {
+    let total: usize = planned.iter().map(|p| p.input.markdown.len()).sum();
+    let keep = total <= KEEP_RENDERED_UP_TO;
+    let outcomes: Vec<Result<Option<Prepared>, FieldErrors>> = planned
+        .par_iter()
+        .map(|plan| input::prepare(plan.input.clone()).map(|p| keep.then_some(p)))
+        .collect();
+    let mut failures = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, outcome)| outcome.as_ref().err().map(|e| (i, e)));
+    if let Some((i, errors)) = failures.next() {
+        let others = failures.count();
+        let mut message = problem(errors);
+        if others > 0 {
+            message.push_str(&format!(" ({others} more posts have problems too)"));
+        }
         return Err(invalid(
-            item,
-            format!(
-                "the body is {:.1} MB; the limit is {} MB",
-                post.markdown.len() as f64 / 1_048_576.0,
-                MAX_MARKDOWN_BYTES / 1_048_576
-            ),
+            format!("posts[{i}] '{}'", planned[i].input.slug),
+            message,
         ));
     }
+    for (plan, outcome) in planned.iter_mut().zip(outcomes) {
+        plan.prepared = outcome.ok().flatten();
+    }
+    Ok(())
+}
+
+fn plan_post(post: PostDoc, item: &str, now: NaiveDateTime) -> Result<Planned, ImportError> {
     let kind = PostKind::parse(&post.kind)
         .ok_or_else(|| invalid(item, format!("kind '{}' is not post or page", post.kind)))?;
     let status = PostStatus::parse(&post.status).ok_or_else(|| {
@@ -321,33 +349,42 @@ fn check_post(post: PostDoc, item: &str, now: NaiveDateTime) -> Result<Planned, 
     let updated_at = date("updated_at", &post.updated_at)?;
     let created_at = date("created_at", &post.created_at)?;
     let deleted_at = date("deleted_at", &post.deleted_at)?;
-    if let Some(canonical) = post.canonical_url.as_deref().filter(|c| !c.is_empty())
-        && url::Url::parse(canonical).is_err()
-    {
-        return Err(invalid(
-            item,
-            format!("canonical_url '{canonical}' is not a URL"),
-        ));
-    }
     let authors = if post.authors.is_empty() {
         post.author.into_iter().collect()
     } else {
         post.authors
     };
     let first = published_at.unwrap_or(now);
-    let mut new = NewPost::new(kind, slug, &post.title, &post.markdown);
-    new.custom_excerpt = post.excerpt.filter(|e| !e.trim().is_empty());
-    new.status = status;
-    new.published_at = published_at;
-    new.featured = post.featured;
-    new.feature_image = post.feature_image;
-    new.feature_image_alt = post.feature_image_alt;
-    new.meta_title = post.meta_title;
-    new.meta_description = post.meta_description;
-    new.canonical_url = post.canonical_url;
-    new.noindex = post.noindex;
+    let input = PostInput {
+        kind,
+        title: post.title,
+        // A file names its slugs: none is made from the title.
+        slug: if post.slug.trim().is_empty() {
+            "-".into()
+        } else {
+            post.slug
+        },
+        markdown: post.markdown,
+        custom_excerpt: post.excerpt.unwrap_or_default(),
+        tags: post.tags.clone(),
+        authors: None,
+        featured: post.featured,
+        noindex: post.noindex,
+        publish_at: published_at,
+        meta_title: post.meta_title.unwrap_or_default(),
+        meta_description: post.meta_description.unwrap_or_default(),
+        canonical_url: post.canonical_url.unwrap_or_default(),
+        cover: match post.feature_image {
+            Some(address) if !address.trim().is_empty() => Cover::Address(address),
+            _ => Cover::None,
+        },
+        cover_alt: post.feature_image_alt.unwrap_or_default(),
+        intent: Intent::Save,
+    };
     Ok(Planned {
-        new,
+        input,
+        prepared: None,
+        status,
         authors,
         tags: post.tags,
         times: Timestamps {
@@ -377,54 +414,73 @@ fn write(
         posts: 0,
         redirects: redirect_plan.len(),
         settings: settings.is_some(),
+        ..ImportReport::default()
     };
+    let actor = Actor::command_line();
 
-    // First batch: everything posts refer to.
-    let (author_ids, tag_ids) = db.with_connection(|conn| {
-        write_transaction(conn, |conn| {
+    // First batch: everything posts refer to. An import changes what readers see anywhere,
+    // so each batch counts as a change to the whole site.
+    let author_ids = db.with_connection(|conn| {
+        write::transaction(conn, &actor, now, |tx| {
             if let Some(settings) = &settings {
-                settings::save_row(conn, settings)?;
+                settings::save_row(tx.conn, settings)?;
             }
             let mut author_ids = HashMap::new();
             for record in &authors {
-                author_ids.insert(
-                    record.slug.clone(),
-                    users::save_imported(conn, record, now)?,
-                );
+                let saved = users::save_imported(tx.conn, record, now)?;
+                match saved {
+                    users::Imported::Existing(id) => {
+                        report.left_alone.push(record.email.clone());
+                        author_ids.insert(record.slug.clone(), id);
+                    }
+                    users::Imported::Created { id, demoted } => {
+                        if demoted {
+                            report.not_owners.push(record.email.clone());
+                        }
+                        author_ids.insert(record.slug.clone(), id);
+                    }
+                }
             }
-            let mut tag_ids = HashMap::new();
             for fields in &tag_plan {
-                tag_ids.insert(
-                    fields.slug.to_string(),
-                    tags::save_imported(conn, fields, now)?,
-                );
+                tags::save_imported(tx.conn, fields, now)?;
             }
-            for (from, to, code) in &redirect_plan {
-                redirects::save_imported(conn, from, to, *code, now)?;
+            for target in &redirect_plan {
+                redirects::save_imported(
+                    tx.conn,
+                    &target.from_path,
+                    &target.to_path,
+                    target.code,
+                    now,
+                )?;
             }
-            Ok::<_, ImportError>((author_ids, tag_ids))
+            tx.touch(Touched::Site);
+            Ok(author_ids)
         })
+        .map_err(ImportError::from)
     })?;
 
     let total = planned.len();
     progress(0, total);
     for batch in planned.chunks(BATCH) {
-        // Rendering is the costly part and needs no database: do it on every core.
-        let rendered: Vec<Rendered> = batch
+        // Posts not kept from the check are rendered again here, on every core.
+        let prepared: Vec<Prepared> = batch
             .par_iter()
-            .map(|p| render::render(&p.new.markdown))
-            .collect::<Result<_, _>>()
-            .map_err(|e| invalid("a post", e.to_string()))?;
-        db.with_connection(|conn| {
-            write_transaction(conn, |conn| {
-                for (plan, rendered) in batch.iter().zip(&rendered) {
-                    let mut new = plan.new.clone();
-                    new.author_ids = resolve(conn, &plan.authors, &author_ids, Ref::Author)?;
-                    new.tag_ids = resolve(conn, &plan.tags, &tag_ids, Ref::Tag)?;
-                    posts::save_imported(conn, &new, rendered, plan.times, now)?;
-                }
-                Ok::<_, ImportError>(())
+            .map(|plan| match &plan.prepared {
+                Some(prepared) => Ok(prepared.clone()),
+                None => input::prepare(plan.input.clone()),
             })
+            .collect::<Result<_, _>>()
+            .map_err(|e| invalid("a post", problem(&e)))?;
+        db.with_connection(|conn| {
+            write::transaction(conn, &actor, now, |tx| {
+                for (plan, mut prepared) in batch.iter().zip(prepared) {
+                    prepared.authors = Some(resolve_authors(tx.conn, &plan.authors, &author_ids)?);
+                    posts::write::import(tx, &prepared, plan.status, plan.times)?;
+                }
+                tx.touch(Touched::Site);
+                Ok(())
+            })
+            .map_err(ImportError::from)
         })?;
         report.posts += batch.len();
         progress(report.posts, total);
@@ -432,27 +488,19 @@ fn write(
     Ok(report)
 }
 
-enum Ref {
-    Author,
-    Tag,
-}
-
-/// Ids for slugs: from this import, else from the site (checked to exist beforehand).
-fn resolve(
+/// Ids for author slugs: from this import, else from the site (checked to exist beforehand).
+fn resolve_authors(
     conn: &mut DbConn,
     slugs: &[String],
     imported: &HashMap<String, i64>,
-    kind: Ref,
-) -> Result<Vec<i64>, ImportError> {
+) -> Result<Vec<i64>, WriteError> {
     let mut ids = Vec::with_capacity(slugs.len());
     for slug in slugs {
         let id = match imported.get(slug) {
             Some(id) => *id,
-            None => match kind {
-                Ref::Author => users::by_slug(conn, slug)?.map(|u| u.id),
-                Ref::Tag => tags::by_slug(conn, slug)?.map(|t| t.id),
-            }
-            .ok_or_else(|| invalid(slug.as_str(), "disappeared during the import"))?,
+            None => users::by_slug(conn, slug)?
+                .map(|u| u.id)
+                .ok_or_else(|| WriteError::invalid("authors", format!("{slug} disappeared during the import")))?,
         };
         if !ids.contains(&id) {
             ids.push(id);

@@ -141,8 +141,8 @@ impl Layout {
 fn network_label(key: &str) -> &'static str {
     crate::domain::settings::SOCIAL_NETWORKS
         .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, label)| *label)
+        .find(|network| network.key == key)
+        .map(|network| network.label)
         .unwrap_or("Elsewhere")
 }
 

@@ -131,9 +131,7 @@ async fn writes_show_on_the_next_request(app: &TestApp) {
     );
     app.update_settings(|s| s.discourage_search = false);
 
-    app.db
-        .run_blocking(|conn| quire::domain::posts::trash(conn, post.id, now()))
-        .unwrap();
+    app.trash(post.id);
     assert_eq!(app.get("/story/").await.status().as_u16(), 410, "deletion");
     assert!(!body_of(app, "/").await.contains("/story/"));
 }

@@ -8,11 +8,12 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use quire::config::Config;
 use quire::db::Db;
-use quire::domain::posts::{self, NewPost, Post, PostKind, PostStatus};
+use quire::domain::posts::input::{self, Cover, Intent, PostInput};
+use quire::domain::posts::{self, Post, PostKind};
 use quire::domain::settings::{self, SiteSettings};
-use quire::domain::tags::{self, Tag};
+use quire::domain::tags::{self, Tag, TagInput};
 use quire::domain::users::{self, Email, NewUser, Role, User};
-use quire::render::Slug;
+use quire::domain::write::Actor;
 use reqwest::redirect::Policy;
 use scraper::{ElementRef, Html, Selector};
 
@@ -121,14 +122,18 @@ pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-/// A post to seed, built up with the methods below.
-pub struct SeedPost(NewPost);
+/// A post to seed, built up with the methods below, stored through the same use case as
+/// the editor's (by the command line's actor).
+pub struct SeedPost(PostInput);
 
 impl SeedPost {
     pub fn published(slug: &str, title: &str) -> SeedPost {
-        let markdown = format!("Text of {title}.");
-        let mut post = NewPost::new(PostKind::Post, Slug::parse(slug).unwrap(), title, &markdown);
-        post.published_at = Some(now() - Duration::hours(1));
+        let mut post = PostInput::new(PostKind::Post);
+        post.slug = slug.into();
+        post.title = title.into();
+        post.markdown = format!("Text of {title}.");
+        post.intent = Intent::Publish;
+        post.publish_at = Some(now() - Duration::hours(1));
         SeedPost(post)
     }
     pub fn page(slug: &str, title: &str) -> SeedPost {
@@ -137,17 +142,17 @@ impl SeedPost {
         seed
     }
     pub fn draft(mut self) -> SeedPost {
-        self.0.status = PostStatus::Draft;
-        self.0.published_at = None;
+        self.0.intent = Intent::Save;
+        self.0.publish_at = None;
         self
     }
     pub fn scheduled_at(mut self, at: NaiveDateTime) -> SeedPost {
-        self.0.status = PostStatus::Scheduled;
-        self.0.published_at = Some(at);
+        self.0.intent = Intent::Publish;
+        self.0.publish_at = Some(at);
         self
     }
     pub fn at(mut self, at: NaiveDateTime) -> SeedPost {
-        self.0.published_at = Some(at);
+        self.0.publish_at = Some(at);
         self
     }
     pub fn hours_ago(self, hours: i64) -> SeedPost {
@@ -158,12 +163,12 @@ impl SeedPost {
         self
     }
     pub fn cover(mut self, url: &str, alt: &str) -> SeedPost {
-        self.0.feature_image = Some(url.into());
-        self.0.feature_image_alt = Some(alt.into());
+        self.0.cover = Cover::Address(url.into());
+        self.0.cover_alt = alt.into();
         self
     }
     /// Changes the post before it is stored (SEO fields and the like).
-    pub fn with(mut self, change: impl FnOnce(&mut NewPost)) -> SeedPost {
+    pub fn with(mut self, change: impl FnOnce(&mut PostInput)) -> SeedPost {
         change(&mut self.0);
         self
     }
@@ -172,11 +177,11 @@ impl SeedPost {
         self
     }
     pub fn authors(mut self, authors: &[&User]) -> SeedPost {
-        self.0.author_ids = authors.iter().map(|u| u.id).collect();
+        self.0.authors = Some(authors.iter().map(|u| u.id).collect());
         self
     }
     pub fn tags(mut self, tags: &[&Tag]) -> SeedPost {
-        self.0.tag_ids = tags.iter().map(|t| t.id).collect();
+        self.0.tags = tags.iter().map(|t| t.slug.clone()).collect();
         self
     }
 }
@@ -237,10 +242,40 @@ impl TestApp {
     }
 
     pub fn seed(&self, seed: SeedPost) -> Post {
+        let prepared = input::prepare(seed.0).expect("a valid seed post");
+        // Written when published (or now), so the post does not look edited since.
+        let written = prepared.publish_at.filter(|at| *at < now()).unwrap_or_else(now);
+        let saved = self
+            .db
+            .run_blocking(|conn| {
+                posts::write::create(conn, &Actor::command_line(), prepared, written)
+            })
+            .expect("seed post");
         self.db
-            .run_blocking(|conn| posts::create(conn, seed.0, now()))
-            .expect("seed post")
+            .run_blocking(|conn| posts::by_id(conn, saved.id))
+            .expect("the seeded post")
     }
+
+    /// Moves a post to the trash, as the editor's button does.
+    pub fn trash(&self, id: i64) {
+        self.db
+            .run_blocking(|conn| {
+                posts::write::set_trashed(conn, &Actor::command_line(), id, true, now())
+            })
+            .expect("trash the post");
+    }
+
+    /// Adds a redirect, as the admin's form does.
+    pub fn redirect(&self, from: &str, to: &str, code: i32) {
+        let target =
+            quire::domain::redirects::Target::parse(from, to, &code.to_string()).expect("valid");
+        self.db
+            .run_blocking(|conn| {
+                quire::domain::redirects::add(conn, &Actor::command_line(), &target, now())
+            })
+            .expect("add the redirect");
+    }
+
 
     pub fn author(&self, name: &str) -> User {
         let email = format!("{}@example.com", quire::render::slugify(name));
@@ -264,20 +299,26 @@ impl TestApp {
     }
 
     pub fn tag(&self, slug: &str, name: &str) -> Tag {
+        let input = TagInput {
+            name: name.into(),
+            slug: slug.into(),
+            description: "About it.".into(),
+            ..TagInput::default()
+        };
+        let fields = tags::parse(&input).expect("a valid tag");
         self.db
-            .run_blocking(|conn| {
-                tags::create(conn, &Slug::parse(slug).unwrap(), name, "About it.", now())
-            })
+            .run_blocking(|conn| tags::add(conn, &Actor::command_line(), &fields, now()))
             .expect("seed tag")
     }
 
+    /// Changes the settings, as the settings page does.
     pub fn update_settings(&self, change: impl FnOnce(&mut SiteSettings)) {
         self.db
             .run_blocking(|conn| {
                 let mut current = settings::current(conn, now())?;
                 change(&mut current);
                 current.updated_at = now();
-                settings::save(conn, &current)
+                settings::update(conn, &Actor::command_line(), &current, now())
             })
             .expect("save settings");
     }

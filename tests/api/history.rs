@@ -261,20 +261,8 @@ async fn a_redirect_for_a_gone_address_is_followed() {
     let app = spawn_app().await;
     let post = app.seed(crate::helpers::SeedPost::published("old-news", "Old news"));
     app.seed(crate::helpers::SeedPost::published("new-news", "New news"));
-    app.db
-        .run_blocking(move |conn| quire::domain::posts::trash(conn, post.id, crate::helpers::now()))
-        .unwrap();
+    app.trash(post.id);
     assert_eq!(app.get("/old-news/").await.status(), StatusCode::GONE);
-    app.db
-        .run_blocking(|conn| {
-            quire::domain::redirects::create_unchecked(
-                conn,
-                "/old-news/",
-                "/new-news/",
-                301,
-                crate::helpers::now(),
-            )
-        })
-        .unwrap();
+    app.redirect("/old-news/", "/new-news/", 301);
     crate::helpers::assert_redirect(&app, "/old-news/", "/new-news/").await;
 }

@@ -297,9 +297,7 @@ async fn scheduled_posts_appear_at_their_time_without_a_restart() {
 async fn deleted_content_answers_410_with_a_page() {
     let app = spawn_app().await;
     let post = app.seed(SeedPost::published("gone", "Gone"));
-    app.db
-        .run_blocking(|conn| quire::domain::posts::trash(conn, post.id, now()))
-        .unwrap();
+    app.trash(post.id);
     let doc = app.page("/gone/", 410).await;
     assert_eq!(text_of(&doc, "h1"), "Page removed");
     assert!(!card_links(&app.page("/", 200).await).contains(&"/gone/".to_string()));

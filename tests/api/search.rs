@@ -93,11 +93,7 @@ async fn search_finds_live_posts_by_every_word_as_a_prefix() {
     let quire::domain::posts::SlugLookup::Visible(gulls) = gulls else {
         panic!("gulls is live")
     };
-    app.db
-        .run_blocking(move |conn| {
-            quire::domain::posts::trash(conn, gulls.id, crate::helpers::now())
-        })
-        .unwrap();
+    app.trash(gulls.id);
     assert_eq!(results(&app, "gulls").await, ["Harbours at dawn"]);
 }
 

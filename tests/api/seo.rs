@@ -141,9 +141,9 @@ async fn every_page_type_carries_complete_head_metadata() {
 async fn custom_seo_fields_win() {
     let app = spawn_app().await;
     app.seed(SeedPost::published("tuned", "Tuned").with(|p| {
-        p.meta_title = Some("A custom title for search".into());
-        p.meta_description = Some("A custom description.".into());
-        p.canonical_url = Some("https://elsewhere.example/original/".into());
+        p.meta_title = "A custom title for search".into();
+        p.meta_description = "A custom description.".into();
+        p.canonical_url = "https://elsewhere.example/original/".into();
     }));
     let doc = app.page("/tuned/", 200).await;
     assert_eq!(text_of(&doc, "title"), "A custom title for search");
@@ -306,7 +306,7 @@ async fn hostile_titles_are_escaped_everywhere() {
     app.seed(
         SeedPost::published("hostile", HOSTILE)
             .tags(&[&tag])
-            .with(|p| p.meta_description = Some(HOSTILE.into())),
+            .with(|p| p.meta_description = HOSTILE.into()),
     );
     let doc = app.page("/hostile/", 200).await;
     assert_eq!(text_of(&doc, "h1"), HOSTILE);
@@ -447,9 +447,7 @@ async fn sitemaps_list_exactly_the_public_content() {
     app.seed(SeedPost::published("soon", "Soon").scheduled_at(now() + chrono::Duration::days(2)));
     app.seed(SeedPost::page("about", "About"));
     let trashed = app.seed(SeedPost::published("trashed", "Trashed"));
-    app.db
-        .run_blocking(|conn| quire::domain::posts::trash(conn, trashed.id, now()))
-        .unwrap();
+    app.trash(trashed.id);
 
     let index = app.get("/sitemap.xml").await;
     assert!(
@@ -641,9 +639,7 @@ async fn a_site_with_no_posts_still_has_valid_feeds_and_sitemaps() {
     let quire::domain::posts::SlugLookup::Visible(welcome) = welcome else {
         panic!("the welcome post is visible")
     };
-    app.db
-        .run_blocking(|conn| quire::domain::posts::trash(conn, welcome.id, now()))
-        .unwrap();
+    app.trash(welcome.id);
     for path in ["/rss/", "/atom.xml", "/sitemap.xml", "/sitemap-posts.xml"] {
         let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), 200, "{path}");

@@ -111,18 +111,15 @@ async fn export_then_import_loses_nothing() {
         SeedPost::published("tuned", "Tuned")
             .cover("/media/cover.jpg", "Cover")
             .with(|p| {
-                p.meta_title = Some("Meta".into());
-                p.meta_description = Some("Described".into());
-                p.canonical_url = Some("https://example.org/x".into());
+                p.meta_title = "Meta".into();
+                p.meta_description = "Described".into();
+                p.canonical_url = "https://example.org/x".into();
                 p.noindex = true;
                 p.featured = true;
             }),
     );
     let trashed = source.seed(SeedPost::published("binned", "Binned"));
-    source
-        .db
-        .run_blocking(|conn| quire::domain::posts::trash(conn, trashed.id, now()))
-        .unwrap();
+    source.trash(trashed.id);
     let exported = export(&source);
     assert_eq!(exported["format"], "quire-export");
 

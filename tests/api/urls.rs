@@ -47,31 +47,9 @@ async fn redirects_never_leave_the_site() {
 async fn stored_redirects_and_moved_posts() {
     let app = spawn_app().await;
     app.seed(SeedPost::published("new-home", "New home"));
-    app.db
-        .run_blocking(|conn| {
-            quire::domain::redirects::create_unchecked(
-                conn,
-                "/old-home/",
-                "/new-home/",
-                301,
-                now(),
-            )?;
-            quire::domain::redirects::create_unchecked(
-                conn,
-                "/2019/05/archive.html",
-                "/new-home/",
-                301,
-                now(),
-            )?;
-            quire::domain::redirects::create_unchecked(
-                conn,
-                "/temporary/",
-                "/new-home/",
-                302,
-                now(),
-            )
-        })
-        .unwrap();
+    app.redirect("/old-home/", "/new-home/", 301);
+    app.redirect("/2019/05/archive.html", "/new-home/", 301);
+    app.redirect("/temporary/", "/new-home/", 302);
     assert_redirect(&app, "/old-home/", "/new-home/").await;
     assert_redirect(&app, "/2019/05/archive.html", "/new-home/").await;
     assert_redirect(&app, "/old-home/?utm=x", "/new-home/?utm=x").await;

@@ -15,16 +15,13 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
-use crate::clock::now;
-use crate::db::write_transaction;
-use crate::domain::audit::{self, Object};
-use crate::domain::write::Actor;
+use crate::domain::write::WriteError;
 use crate::domain::media::{self, Media, NewMedia};
 use crate::error::{AppError, AppResult};
 use crate::images::{self, MediaError};
 use crate::state::AppState;
 use crate::web::forms::Empty;
-use crate::web::respond::{layout, ok, private, see_other, set_notice, take_notice};
+use crate::web::respond::{layout, ok, private, see_other, set_notice, take_notice, use_case};
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::{Errors, Field};
 use crate::web::views::Layout;
@@ -156,7 +153,7 @@ pub async fn show_library(
     me.require(Permission::UploadMedia)?;
     let text: String = params.q.trim().chars().take(200).collect();
     let page = crate::web::public::optional_page(&params.page)?;
-    ok(&library_page(&state, &me.0.session, (text, page), "", &Errors::default()).await?)
+    ok(&library_page(&state, me.session(), (text, page), "", &Errors::default()).await?)
 }
 
 /// What the upload form sent.
@@ -257,7 +254,7 @@ pub async fn upload(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::UploadMedia)?;
     let limit = state.config.upload_limit;
-    let upload = read_upload(&me.0.session, payload, limit).await?;
+    let upload = read_upload(me.session(), payload, limit).await?;
     let mut errors = Errors::default();
     let alt = errors.text("alt", "The alt text", &upload.alt, MAX_ALT);
     let processed = if upload.too_large {
@@ -274,7 +271,7 @@ pub async fn upload(
                 errors.add("file", problem);
             }
             let page =
-                library_page(&state, &me.0.session, (String::new(), 1), &alt, &errors).await?;
+                library_page(&state, me.session(), (String::new(), 1), &alt, &errors).await?;
             let status = if upload.too_large {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {
@@ -308,21 +305,13 @@ pub async fn upload(
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
-    let actor = Actor::of(me.user());
-    let stored = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let id = media::insert(conn, &new, now())?;
-                let object = (Object::Media, Some(id));
-                audit::record(conn, &actor, "uploaded", object, &new.original_name, now())?;
-                Ok::<_, AppError>(id)
-            })
-        })
-        .await;
+    let actor = me.actor();
+    let stored = use_case(&state, move |conn, head| media::add(conn, &actor, &new, head.now))
+        .await
+        .and_then(|added| added.map_err(AppError::from));
     match stored {
         Ok(id) => {
-            set_notice(&me.0.session, "Image added to the library.");
+            set_notice(me.session(), "Image added to the library.");
             Ok(see_other(&format!("/admin/media/{id}")))
         }
         Err(error) => {
@@ -357,11 +346,7 @@ async fn open_item(state: &AppState, me: &Staff, id: i64) -> AppResult<Media> {
         .run(move |conn| media::by_id(conn, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    if !me.role().can(Permission::EditAnyPost) && item.uploaded_by != Some(me.user().id) {
-        return Err(AppError::Forbidden(
-            "Your role allows changing only the images you uploaded.".into(),
-        ));
-    }
+    media::may_change(&me.actor(), &item)?;
     Ok(item)
 }
 
@@ -380,8 +365,8 @@ async fn item_page(
     let (original_srcset, webp_srcset) = item.srcsets();
     Ok(ItemPage {
         layout: layout(state, &format!("/admin/media/{}", item.id), "Image").await?,
-        notice: take_notice(&me.0.session),
-        csrf: csrf::token(&me.0.session)?,
+        notice: take_notice(me.session()),
+        csrf: csrf::token(me.session())?,
         original_srcset,
         webp_srcset,
         size: human_size(item.bytes),
@@ -418,30 +403,21 @@ pub async fn save_item(
     CsrfForm(form): CsrfForm<AltForm>,
 ) -> AppResult<HttpResponse> {
     let item = open_item(&state, &me, id.into_inner()).await?;
-    let mut errors = Errors::default();
-    let alt = errors.text("alt", "The alt text", &form.alt, MAX_ALT);
-    if !errors.is_empty() {
-        let page = item_page(&state, &me, item, &form.alt, &errors).await?;
-        return private(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let (id, actor, typed) = (item.id, me.actor(), form.alt.clone());
+    let saved = use_case(&state, move |conn, head| {
+        let alt = media::parse_alt(&typed)?;
+        media::set_alt(conn, &actor, id, &alt, head.now)
+    })
+    .await?;
+    match saved {
+        Ok(()) => {}
+        Err(WriteError::Invalid(errors)) => {
+            let page = item_page(&state, &me, item, &form.alt, &errors).await?;
+            return private(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        Err(refused) => return Err(refused.into()),
     }
-    let (id, actor, name) = (item.id, Actor::of(me.user()), item.original_name.clone());
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                media::set_alt(conn, id, &alt)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    "updated",
-                    (Object::Media, Some(id)),
-                    &name,
-                    now(),
-                )
-            })
-        })
-        .await?;
-    set_notice(&me.0.session, "Saved.");
+    set_notice(me.session(), "Saved.");
     Ok(see_other(&format!("/admin/media/{id}")))
 }
 
@@ -489,32 +465,13 @@ pub async fn delete_item(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let item = open_item(&state, &me, id.into_inner()).await?;
-    let (id, actor, name) = (item.id, Actor::of(me.user()), item.original_name.clone());
-    let deleted = state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let deleted = media::delete(conn, id)?;
-                if deleted {
-                    audit::record(
-                        conn,
-                        &actor,
-                        "deleted",
-                        (Object::Media, Some(id)),
-                        &name,
-                        now(),
-                    )?;
-                }
-                Ok::<_, AppError>(deleted)
-            })
-        })
-        .await?;
-    if deleted {
-        let (dir, names) = (state.config.media_dir(), item.file_names());
-        web::block(move || remove_files(&dir, &names))
-            .await
-            .map_err(AppError::internal)?;
-    }
-    set_notice(&me.0.session, "Image deleted.");
+    let (id, actor) = (item.id, me.actor());
+    let deleted = use_case(&state, move |conn, head| media::remove(conn, &actor, id, head.now))
+        .await??;
+    let (dir, names) = (state.config.media_dir(), deleted.file_names());
+    web::block(move || remove_files(&dir, &names))
+        .await
+        .map_err(AppError::internal)?;
+    set_notice(me.session(), "Image deleted.");
     Ok(see_other("/admin/media"))
 }

@@ -8,15 +8,12 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
-use crate::clock::now;
-use crate::db::write_transaction;
-use crate::domain::audit::{self, Object};
-use crate::domain::write::Actor;
-use crate::domain::redirects::{self, Redirect, RedirectError, Target};
+use crate::domain::redirects::{self, Redirect, Target};
+use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::Empty;
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::{Errors, Field};
 use crate::web::views::Layout;
@@ -64,44 +61,6 @@ impl RedirectForm {
         ]
     }
 
-    /// The checked redirect; an address typed with this site's own base URL counts as a
-    /// path here.
-    fn check(&self, base_url: &str, errors: &mut Errors) -> Option<Target> {
-        let base = base_url.trim_end_matches('/');
-        let local = |raw: &str| match raw.trim().strip_prefix(base) {
-            Some(rest) if rest.starts_with('/') => rest.to_string(),
-            _ => raw.trim().to_string(),
-        };
-        match Target::parse(&local(&self.from_path), &local(&self.to_path), &self.code) {
-            Ok(target) => Some(target),
-            Err(problems) => {
-                for (field, problem) in problems {
-                    errors.add(field, problem);
-                }
-                None
-            }
-        }
-    }
-}
-
-/// Puts a refusal from the store beside the field it is about.
-fn explain(errors: &mut Errors, error: RedirectError) -> AppResult<()> {
-    match error {
-        RedirectError::FromTaken => errors.add("from_path", error),
-        RedirectError::Loop(_) | RedirectError::ToItself => errors.add("to_path", error),
-        RedirectError::BadFrom | RedirectError::BadTo | RedirectError::BadCode => {
-            errors.add("from_path", error)
-        }
-        RedirectError::Database(error) => return Err(error.into()),
-    }
-    Ok(())
-}
-
-fn summary(target: &Target) -> String {
-    format!(
-        "{} → {} ({})",
-        target.from_path, target.to_path, target.code
-    )
 }
 
 // ---- The list ----
@@ -137,8 +96,8 @@ async fn redirects_page(
         .await?;
     Ok(RedirectsPage {
         layout: layout(state, "/admin/redirects", "Redirects").await?,
-        notice: take_notice(&me.0.session),
-        csrf: csrf::token(&me.0.session)?,
+        notice: take_notice(me.session()),
+        csrf: csrf::token(me.session())?,
         redirects,
         fields: form.fields(errors),
         newer_url: (page > 1).then(|| format!("/admin/redirects?page={}", page - 1)),
@@ -163,29 +122,22 @@ pub async fn create_redirect(
     CsrfForm(form): CsrfForm<RedirectForm>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageRedirects)?;
-    let mut errors = Errors::default();
-    if let Some(target) = form.check(&state.config.base_url, &mut errors) {
-        let actor = Actor::of(me.user());
-        let created = state
-            .db
-            .run(move |conn| {
-                Ok::<_, AppError>(write_transaction(conn, |conn| {
-                    let id = redirects::create(conn, &target, now())?;
-                    let object = (Object::Redirect, Some(id));
-                    audit::record(conn, &actor, "created", object, &summary(&target), now())?;
-                    Ok::<_, RedirectError>(())
-                }))
-            })
-            .await?;
-        match created {
-            Ok(()) => {
-                set_notice(&me.0.session, "Redirect added.");
-                return Ok(see_other("/admin/redirects"));
-            }
-            Err(error) => explain(&mut errors, error)?,
+    let (actor, base_url, typed) = (me.actor(), state.config.base_url.clone(), form.clone());
+    let created = use_case(&state, move |conn, head| {
+        let target = Target::parse_on(&base_url, &typed.from_path, &typed.to_path, &typed.code)?;
+        redirects::add(conn, &actor, &target, head.now)
+    })
+    .await?;
+    match created {
+        Ok(_) => {
+            set_notice(me.session(), "Redirect added.");
+            Ok(see_other("/admin/redirects"))
         }
+        Err(WriteError::Invalid(errors)) => {
+            invalid(&redirects_page(&state, &me, 1, &form, &errors).await?)
+        }
+        Err(refused) => Err(refused.into()),
     }
-    invalid(&redirects_page(&state, &me, 1, &form, &errors).await?)
 }
 
 // ---- One redirect ----
@@ -218,8 +170,8 @@ async fn redirect_page(
 ) -> AppResult<RedirectPage> {
     Ok(RedirectPage {
         layout: layout(state, &format!("/admin/redirects/{id}"), "Edit redirect").await?,
-        notice: take_notice(&me.0.session),
-        csrf: csrf::token(&me.0.session)?,
+        notice: take_notice(me.session()),
+        csrf: csrf::token(me.session())?,
         id,
         fields: form.fields(errors),
     })
@@ -243,29 +195,22 @@ pub async fn save_redirect(
 ) -> AppResult<HttpResponse> {
     let redirect = open_redirect(&state, &me, id.into_inner()).await?;
     let id = redirect.id;
-    let mut errors = Errors::default();
-    if let Some(target) = form.check(&state.config.base_url, &mut errors) {
-        let actor = Actor::of(me.user());
-        let saved = state
-            .db
-            .run(move |conn| {
-                Ok::<_, AppError>(write_transaction(conn, |conn| {
-                    redirects::update(conn, id, &target)?;
-                    let object = (Object::Redirect, Some(id));
-                    audit::record(conn, &actor, "updated", object, &summary(&target), now())?;
-                    Ok::<_, RedirectError>(())
-                }))
-            })
-            .await?;
-        match saved {
-            Ok(()) => {
-                set_notice(&me.0.session, "Redirect saved.");
-                return Ok(see_other("/admin/redirects"));
-            }
-            Err(error) => explain(&mut errors, error)?,
+    let (actor, base_url, typed) = (me.actor(), state.config.base_url.clone(), form.clone());
+    let saved = use_case(&state, move |conn, head| {
+        let target = Target::parse_on(&base_url, &typed.from_path, &typed.to_path, &typed.code)?;
+        redirects::change(conn, &actor, id, &target, head.now)
+    })
+    .await?;
+    match saved {
+        Ok(()) => {
+            set_notice(me.session(), "Redirect saved.");
+            Ok(see_other("/admin/redirects"))
         }
+        Err(WriteError::Invalid(errors)) => {
+            invalid(&redirect_page(&state, &me, id, &form, &errors).await?)
+        }
+        Err(refused) => Err(refused.into()),
     }
-    invalid(&redirect_page(&state, &me, id, &form, &errors).await?)
 }
 
 pub async fn confirm_delete_redirect(
@@ -299,24 +244,8 @@ pub async fn delete_redirect(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let redirect = open_redirect(&state, &me, id.into_inner()).await?;
-    let actor = Actor::of(me.user());
-    let target = Target {
-        from_path: redirect.from_path.clone(),
-        to_path: redirect.to_path.clone(),
-        code: redirect.code,
-    };
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                if redirects::delete(conn, redirect.id)? {
-                    let object = (Object::Redirect, Some(redirect.id));
-                    audit::record(conn, &actor, "deleted", object, &summary(&target), now())?;
-                }
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    set_notice(&me.0.session, "Redirect deleted.");
+    let (id, actor) = (redirect.id, me.actor());
+    use_case(&state, move |conn, head| redirects::remove(conn, &actor, id, head.now)).await??;
+    set_notice(me.session(), "Redirect deleted.");
     Ok(see_other("/admin/redirects"))
 }

@@ -12,17 +12,14 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
-use crate::clock::now;
-use crate::db::write_transaction;
-use crate::domain::audit::{self, Object};
-use crate::domain::write::Actor;
-use crate::domain::editing::{self, Opened};
-use crate::domain::posts::PostError;
+use crate::domain::posts::editing::Opened;
+use crate::domain::posts::write;
 use crate::domain::revisions::{self, Listed};
+use crate::domain::write::WriteError;
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::respond::{layout, private, see_other, set_notice, take_notice};
+use crate::web::respond::{layout, private, see_other, set_notice, take_notice, use_case};
 use crate::web::admin::posts::open_for;
 use crate::web::views::{DateView, Layout};
 
@@ -71,7 +68,7 @@ pub async fn list_revisions(
             "Revisions",
         )
         .await?,
-        notice: take_notice(&me.0.session),
+        notice: take_notice(me.session()),
         post_id,
         revisions: listed
             .into_iter()
@@ -182,8 +179,8 @@ pub async fn show_revision(
             "Revision",
         )
         .await?,
-        notice: take_notice(&me.0.session),
-        csrf: csrf::token(&me.0.session)?,
+        notice: take_notice(me.session()),
+        csrf: csrf::token(me.session())?,
         post_id,
         revision_id,
         version: opened.post.version,
@@ -210,42 +207,19 @@ pub async fn restore_revision(
     CsrfForm(form): CsrfForm<RestoreForm>,
 ) -> AppResult<HttpResponse> {
     let (post_id, revision_id) = path.into_inner();
-    let (opened, listed, _) = open_revision(&state, &me, post_id, revision_id).await?;
-    let revision = listed.revision;
-    let mut new = opened.to_new_post().ok_or_else(|| {
-        AppError::BadRequest("This post's slug is not valid; fix it in the editor first.".into())
-    })?;
-    new.title = revision.title.clone();
-    new.markdown = revision.markdown;
-    let actor = Actor::of(me.user());
-    let object = (Object::of_kind(opened.post.kind), Some(post_id));
-    let now = now();
-    let restored = state
-        .db
-        .run(move |conn| {
-            let saved = write_transaction(conn, |conn| {
-                editing::update(conn, post_id, form.version, new, actor.id.unwrap_or_default(), now)?;
-                let summary = format!("{} (revision {revision_id})", revision.title);
-                audit::record(
-                    conn,
-                    &actor,
-                    "restored a revision of",
-                    object,
-                    &summary,
-                    now,
-                )?;
-                Ok::<_, PostError>(())
-            });
-            match saved {
-                Ok(()) => Ok(true),
-                Err(PostError::Conflict) => Ok(false),
-                Err(other) => Err(AppError::from(other)),
-            }
-        })
-        .await?;
+    let actor = me.actor();
+    let restored = use_case(&state, move |conn, head| {
+        write::restore_revision(conn, &actor, post_id, revision_id, form.version, head.now)
+    })
+    .await?;
+    let restored = match restored {
+        Ok(_) => true,
+        Err(WriteError::Conflict) => false,
+        Err(refused) => return Err(refused.into()),
+    };
     if !restored {
         set_notice(
-            &me.0.session,
+            me.session(),
             "The post was saved by someone else meanwhile; nothing was restored. Compare again.",
         );
         return Ok(see_other(&format!(
@@ -253,7 +227,7 @@ pub async fn restore_revision(
         )));
     }
     set_notice(
-        &me.0.session,
+        me.session(),
         "Revision restored. The text it replaced is kept as a revision too.",
     );
     Ok(see_other(&format!("/admin/posts/{post_id}")))

@@ -9,15 +9,12 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
-use crate::db::write_transaction;
-use crate::domain::audit::{self, Object};
-use crate::domain::write::Actor;
-use crate::domain::tags::{self, Counted, Tag, TagError, TagFields};
+use crate::domain::write::WriteError;
+use crate::domain::tags::{self, Counted, Tag, TagInput};
 use crate::error::{AppError, AppResult};
-use crate::render::{self, Slug};
 use crate::state::AppState;
 use crate::web::forms::Empty;
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::{Errors, Field};
 use crate::web::views::Layout;
@@ -75,41 +72,14 @@ impl TagForm {
         ]
     }
 
-    fn check(&self, errors: &mut Errors) -> Option<TagFields> {
-        let name = errors.text("name", "The name", &self.name, 100);
-        if name.is_empty() {
-            errors.add("name", "Give the tag a name.");
+    fn input(&self) -> TagInput {
+        TagInput {
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+            description: self.description.clone(),
+            meta_title: self.meta_title.clone(),
+            meta_description: self.meta_description.clone(),
         }
-        let slug_source = match self.slug.trim() {
-            "" => render::slugify(&name),
-            typed => typed.to_string(),
-        };
-        let slug = errors.check("slug", Slug::parse(&slug_source));
-        let description =
-            errors.paragraphs("description", "The description", &self.description, 500);
-        let meta_title = errors.optional_text(
-            "meta_title",
-            "The search engine title",
-            &self.meta_title,
-            300,
-        );
-        let meta_description = Some(errors.paragraphs(
-            "meta_description",
-            "The search engine description",
-            &self.meta_description,
-            500,
-        ))
-        .filter(|d| !d.is_empty());
-        if !errors.is_empty() {
-            return None;
-        }
-        Some(TagFields {
-            slug: slug?,
-            name,
-            description,
-            meta_title,
-            meta_description,
-        })
     }
 }
 
@@ -146,8 +116,8 @@ async fn tags_page(
         .await?;
     Ok(TagsPage {
         layout: layout(state, "/admin/tags", "Tags").await?,
-        notice: take_notice(&me.0.session),
-        csrf: csrf::token(&me.0.session)?,
+        notice: take_notice(me.session()),
+        csrf: csrf::token(me.session())?,
         tags,
         fields: form.fields(errors),
         newer_url: (page > 1).then(|| format!("/admin/tags?page={}", page - 1)),
@@ -165,45 +135,26 @@ pub async fn list_tags(
     ok(&tags_page(&state, &me, page, &TagForm::default(), &Errors::default()).await?)
 }
 
-fn slug_taken(errors: &mut Errors, error: TagError) -> AppResult<()> {
-    match error {
-        TagError::SlugTaken(_) => {
-            errors.add("slug", error.to_string());
-            Ok(())
-        }
-        other => Err(AppError::internal(other)),
-    }
-}
-
 pub async fn create_tag(
     state: web::Data<AppState>,
     me: Staff,
     CsrfForm(form): CsrfForm<TagForm>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageTags)?;
-    let mut errors = Errors::default();
-    if let Some(fields) = form.check(&mut errors) {
-        let actor = Actor::of(me.user());
-        let created = state
-            .db
-            .run(move |conn| {
-                Ok::<_, AppError>(write_transaction(conn, |conn| {
-                    let tag = tags::add(conn, &fields, now())?;
-                    let object = (Object::Tag, Some(tag.id));
-                    audit::record(conn, &actor, "created", object, &tag.name, now())?;
-                    Ok::<_, TagError>(tag)
-                }))
-            })
-            .await?;
-        match created {
-            Ok(tag) => {
-                set_notice(&me.0.session, &format!("Tag “{}” created.", tag.name));
-                return Ok(see_other("/admin/tags"));
-            }
-            Err(error) => slug_taken(&mut errors, error)?,
+    let (input, actor) = (form.input(), me.actor());
+    let created = use_case(&state, move |conn, head| {
+        let fields = tags::parse(&input)?;
+        tags::add(conn, &actor, &fields, head.now)
+    })
+    .await?;
+    match created {
+        Ok(tag) => {
+            set_notice(me.session(), &format!("Tag “{}” created.", tag.name));
+            Ok(see_other("/admin/tags"))
         }
+        Err(WriteError::Invalid(errors)) => invalid(&tags_page(&state, &me, 1, &form, &errors).await?),
+        Err(refused) => Err(refused.into()),
     }
-    invalid(&tags_page(&state, &me, 1, &form, &errors).await?)
 }
 
 // ---- One tag ----
@@ -245,8 +196,8 @@ async fn tag_page(
         .await?;
     Ok(TagPage {
         layout: layout(state, &format!("/admin/tags/{id}"), "Edit tag").await?,
-        notice: take_notice(&me.0.session),
-        csrf: csrf::token(&me.0.session)?,
+        notice: take_notice(me.session()),
+        csrf: csrf::token(me.session())?,
         fields: form.fields(errors),
         tag,
         others,
@@ -270,29 +221,20 @@ pub async fn save_tag(
     CsrfForm(form): CsrfForm<TagForm>,
 ) -> AppResult<HttpResponse> {
     let tag = open_tag(&state, &me, id.into_inner()).await?;
-    let mut errors = Errors::default();
-    if let Some(fields) = form.check(&mut errors) {
-        let (id, actor) = (tag.id, Actor::of(me.user()));
-        let saved = state
-            .db
-            .run(move |conn| {
-                Ok::<_, AppError>(write_transaction(conn, |conn| {
-                    let tag = tags::update(conn, id, &fields, now())?;
-                    let object = (Object::Tag, Some(id));
-                    audit::record(conn, &actor, "updated", object, &tag.name, now())?;
-                    Ok::<_, TagError>(tag)
-                }))
-            })
-            .await?;
-        match saved {
-            Ok(_) => {
-                set_notice(&me.0.session, "Tag saved.");
-                return Ok(see_other(&format!("/admin/tags/{id}")));
-            }
-            Err(error) => slug_taken(&mut errors, error)?,
+    let (id, input, actor) = (tag.id, form.input(), me.actor());
+    let saved = use_case(&state, move |conn, head| {
+        let fields = tags::parse(&input)?;
+        tags::update(conn, &actor, id, &fields, head.now)
+    })
+    .await?;
+    match saved {
+        Ok(_) => {
+            set_notice(me.session(), "Tag saved.");
+            Ok(see_other(&format!("/admin/tags/{id}")))
         }
+        Err(WriteError::Invalid(errors)) => invalid(&tag_page(&state, &me, tag, &form, &errors).await?),
+        Err(refused) => Err(refused.into()),
     }
-    invalid(&tag_page(&state, &me, tag, &form, &errors).await?)
 }
 
 pub async fn confirm_delete_tag(
@@ -326,20 +268,9 @@ pub async fn delete_tag(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
     let tag = open_tag(&state, &me, id.into_inner()).await?;
-    let actor = Actor::of(me.user());
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                if let Some(tag) = tags::delete(conn, tag.id, now())? {
-                    let object = (Object::Tag, Some(tag.id));
-                    audit::record(conn, &actor, "deleted", object, &tag.name, now())?;
-                }
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    set_notice(&me.0.session, &format!("Tag “{}” deleted.", tag.name));
+    let (id, actor) = (tag.id, me.actor());
+    use_case(&state, move |conn, head| tags::delete(conn, &actor, id, head.now)).await??;
+    set_notice(me.session(), &format!("Tag “{}” deleted.", tag.name));
     Ok(see_other("/admin/tags"))
 }
 
@@ -404,32 +335,10 @@ pub async fn merge_tag(
 ) -> AppResult<HttpResponse> {
     let source = open_tag(&state, &me, id.into_inner()).await?;
     let target = merge_target(&state, &source, &form.into).await?;
-    let actor = Actor::of(me.user());
-    let (from, into) = (source.id, target.id);
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let (source, target) = tags::merge(conn, from, into, now())?;
-                let summary = format!("{} into {}", source.name, target.name);
-                audit::record(
-                    conn,
-                    &actor,
-                    "merged",
-                    (Object::Tag, Some(into)),
-                    &summary,
-                    now(),
-                )?;
-                Ok::<_, TagError>(())
-            })
-            .map_err(|error| match error {
-                TagError::Database(error) => AppError::from(error),
-                other => AppError::BadRequest(other.to_string()),
-            })
-        })
-        .await?;
+    let (from, into, actor) = (source.id, target.id, me.actor());
+    use_case(&state, move |conn, head| tags::merge(conn, &actor, from, into, head.now)).await??;
     set_notice(
-        &me.0.session,
+        me.session(),
         &format!("“{}” merged into “{}”.", source.name, target.name),
     );
     Ok(see_other(&format!("/admin/tags/{into}")))

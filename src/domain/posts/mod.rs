@@ -11,9 +11,12 @@ use diesel::dsl;
 use diesel::prelude::*;
 
 use crate::db::schema::{post_authors, post_tags, posts, tags, users};
-use crate::db::{DbConn, MultiBackend, stored_as_text, write_transaction};
-use crate::error::AppError;
-use crate::render::{self, Rendered, Slug, SlugError, TocEntry};
+use crate::db::{DbConn, MultiBackend, stored_as_text};
+use crate::render::{self, TocEntry};
+
+pub mod editing;
+pub mod input;
+pub mod write;
 use diesel::sql_types::Text;
 
 /// A dated post, or a page that stands outside the stream of posts.
@@ -192,6 +195,7 @@ pub fn existing_slugs(conn: &mut DbConn, slugs: &[String]) -> QueryResult<Vec<St
 /// A link to a neighbouring post.
 #[derive(Debug, Clone, Queryable)]
 pub struct PostLink {
+    pub id: i64,
     pub slug: String,
     pub title: String,
 }
@@ -199,6 +203,7 @@ pub struct PostLink {
 /// An author as shown in a byline.
 #[derive(Debug, Clone, Queryable)]
 pub struct AuthorLink {
+    pub id: i64,
     pub slug: String,
     pub display_name: String,
 }
@@ -206,6 +211,7 @@ pub struct AuthorLink {
 /// A tag as shown under a post.
 #[derive(Debug, Clone, Queryable)]
 pub struct TagLink {
+    pub id: i64,
     pub slug: String,
     pub name: String,
 }
@@ -230,86 +236,6 @@ impl Listing {
         })
     }
 }
-
-/// What a new post or page consists of before it is rendered.
-#[derive(Debug, Clone)]
-pub struct NewPost {
-    pub kind: PostKind,
-    pub slug: Slug,
-    pub title: String,
-    pub markdown: String,
-    pub custom_excerpt: Option<String>,
-    pub status: PostStatus,
-    pub published_at: Option<NaiveDateTime>,
-    pub featured: bool,
-    /// The cover image's URL (a site path or absolute), and its alt text.
-    pub feature_image: Option<String>,
-    pub feature_image_alt: Option<String>,
-    pub meta_title: Option<String>,
-    pub meta_description: Option<String>,
-    pub canonical_url: Option<String>,
-    pub noindex: bool,
-    /// Ordered: the first is the primary author.
-    pub author_ids: Vec<i64>,
-    /// Ordered: the first is the primary tag.
-    pub tag_ids: Vec<i64>,
-}
-
-impl NewPost {
-    /// A published post or page with no authors, tags or SEO overrides; the caller adjusts.
-    pub fn new(kind: PostKind, slug: Slug, title: &str, markdown: &str) -> NewPost {
-        NewPost {
-            kind,
-            slug,
-            title: title.into(),
-            markdown: markdown.into(),
-            custom_excerpt: None,
-            status: PostStatus::Published,
-            published_at: None,
-            featured: false,
-            feature_image: None,
-            feature_image_alt: None,
-            meta_title: None,
-            meta_description: None,
-            canonical_url: None,
-            noindex: false,
-            author_ids: Vec::new(),
-            tag_ids: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum PostError {
-    #[error("the title cannot be empty")]
-    EmptyTitle,
-    #[error("the title can be at most 255 characters")]
-    TitleTooLong,
-    #[error("the slug '{0}' is already used by another post or page")]
-    SlugTaken(String),
-    #[error("{0}")]
-    Slug(#[from] SlugError),
-    #[error("a scheduled or published post needs a publication date")]
-    MissingDate,
-    #[error("{0}")]
-    Render(#[from] render::RenderError),
-    /// Someone saved the post after this form was opened.
-    #[error("the post was changed by someone else since you opened it")]
-    Conflict,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
-impl From<PostError> for AppError {
-    fn from(error: PostError) -> AppError {
-        match error {
-            PostError::Database(e) => e.into(),
-            other => AppError::BadRequest(other.to_string()),
-        }
-    }
-}
-
-const MAX_TITLE_CHARS: usize = 255;
 
 /// The largest Markdown body accepted, from the editor or an import.
 pub const MAX_MARKDOWN_BYTES: usize = 2 * 1024 * 1024;
@@ -360,149 +286,42 @@ impl Timestamps {
     }
 }
 
-/// Checks what rendering cannot: a usable title and a date where the status needs one.
-/// Returns the trimmed title and the publication date to store.
-pub(super) fn validate(
-    new: &NewPost,
-    now: NaiveDateTime,
-) -> Result<(String, Option<NaiveDateTime>), PostError> {
-    let title = new.title.trim().to_string();
-    if title.is_empty() {
-        return Err(PostError::EmptyTitle);
-    }
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(PostError::TitleTooLong);
-    }
-    let published_at = match new.status {
-        PostStatus::Draft => new.published_at,
-        PostStatus::Published => Some(new.published_at.unwrap_or(now)),
-        PostStatus::Scheduled => Some(new.published_at.ok_or(PostError::MissingDate)?),
-    };
-    Ok((title, published_at))
-}
-
-pub(super) fn row<'a>(
-    new: &'a NewPost,
-    title: &'a str,
-    published_at: Option<NaiveDateTime>,
-    rendered: &'a Rendered,
-    times: Timestamps,
-) -> PostRow<'a> {
-    PostRow {
-        kind: new.kind,
-        slug: new.slug.as_str(),
-        title,
-        custom_excerpt: new.custom_excerpt.as_deref(),
-        excerpt: &rendered.excerpt,
-        markdown: &new.markdown,
-        html: rendered.html.as_str(),
-        toc: serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".into()),
-        reading_minutes: rendered.reading_minutes as i32,
-        word_count: rendered.word_count.min(i32::MAX as usize) as i32,
-        status: new.status,
-        published_at,
-        created_at: times.created_at,
-        updated_at: times.updated_at,
-        featured: new.featured,
-        feature_image: new.feature_image.as_deref(),
-        feature_image_alt: new.feature_image_alt.as_deref(),
-        meta_title: new.meta_title.as_deref(),
-        meta_description: new.meta_description.as_deref(),
-        canonical_url: new.canonical_url.as_deref(),
-        noindex: new.noindex,
-        deleted_at: times.deleted_at,
-    }
-}
-
-/// Renders and stores a new post with its ordered authors and tags, all or nothing.
-pub fn create(conn: &mut DbConn, new: NewPost, now: NaiveDateTime) -> Result<Post, PostError> {
-    let (title, published_at) = validate(&new, now)?;
-    let mut rendered = render::render(&new.markdown)?;
-    write_transaction(conn, |conn| {
-        rendered.html = super::media::size_images(conn, &rendered.html)?;
-        if slug_in_use(conn, new.slug.as_str())? {
-            return Err(PostError::SlugTaken(new.slug.to_string()));
+impl<'a> PostRow<'a> {
+    /// The row for a prepared post with the status and dates its save decided.
+    pub(super) fn new(
+        prepared: &'a input::Prepared,
+        html: &'a render::SafeHtml,
+        status: PostStatus,
+        published_at: Option<NaiveDateTime>,
+        times: Timestamps,
+        (feature_image, feature_image_alt): (Option<&'a str>, Option<&'a str>),
+    ) -> PostRow<'a> {
+        let rendered = &prepared.rendered;
+        PostRow {
+            kind: prepared.kind,
+            slug: prepared.slug.as_str(),
+            title: &prepared.title,
+            custom_excerpt: prepared.custom_excerpt.as_deref(),
+            excerpt: &rendered.excerpt,
+            markdown: &prepared.markdown,
+            html: html.as_str(),
+            toc: serde_json::to_string(&rendered.toc).unwrap_or_else(|_| "[]".into()),
+            reading_minutes: rendered.reading_minutes as i32,
+            word_count: rendered.word_count.min(i32::MAX as usize) as i32,
+            status,
+            published_at,
+            created_at: times.created_at,
+            updated_at: times.updated_at,
+            featured: prepared.featured,
+            feature_image,
+            feature_image_alt,
+            meta_title: prepared.meta_title.as_deref(),
+            meta_description: prepared.meta_description.as_deref(),
+            canonical_url: prepared.canonical_url.as_deref(),
+            noindex: prepared.noindex,
+            deleted_at: times.deleted_at,
         }
-        let values = row(&new, &title, published_at, &rendered, Timestamps::at(now));
-        diesel::insert_into(posts::table)
-            .values(&values)
-            .execute(conn)?;
-        let post: Post = posts::table
-            .filter(posts::slug.eq(new.slug.as_str()))
-            .select(Post::as_select())
-            .first(conn)?;
-        link_authors_and_tags(conn, post.id, &new)?;
-        Ok(post)
-    })
-}
-
-/// Stores an imported post that was rendered beforehand: updates the post with the same
-/// slug if there is one (so importing twice never duplicates), else inserts it. Call inside
-/// the batch's write transaction.
-pub fn save_imported(
-    conn: &mut DbConn,
-    new: &NewPost,
-    rendered: &Rendered,
-    times: Timestamps,
-    now: NaiveDateTime,
-) -> Result<i64, PostError> {
-    let (title, published_at) = validate(new, now)?;
-    let values = row(new, &title, published_at, rendered, times);
-    let existing: Option<i64> = posts::table
-        .filter(posts::slug.eq(new.slug.as_str()))
-        .select(posts::id)
-        .first(conn)
-        .optional()?;
-    let id = match existing {
-        Some(id) => {
-            diesel::update(posts::table.filter(posts::id.eq(id)))
-                .set((&values, posts::version.eq(posts::version + 1)))
-                .execute(conn)?;
-            diesel::delete(post_authors::table.filter(post_authors::post_id.eq(id)))
-                .execute(conn)?;
-            diesel::delete(post_tags::table.filter(post_tags::post_id.eq(id))).execute(conn)?;
-            id
-        }
-        None => {
-            diesel::insert_into(posts::table)
-                .values(&values)
-                .execute(conn)?;
-            posts::table
-                .filter(posts::slug.eq(new.slug.as_str()))
-                .select(posts::id)
-                .first(conn)?
-        }
-    };
-    link_authors_and_tags(conn, id, new)?;
-    Ok(id)
-}
-
-/// Links a post to its authors and tags in order (the first of each is the primary).
-pub(super) fn link_authors_and_tags(
-    conn: &mut DbConn,
-    post_id: i64,
-    new: &NewPost,
-) -> QueryResult<()> {
-    // One row at a time: diesel's MultiBackend has no batch insert, and these lists are short.
-    for (order, &user_id) in new.author_ids.iter().enumerate() {
-        diesel::insert_into(post_authors::table)
-            .values((
-                post_authors::post_id.eq(post_id),
-                post_authors::user_id.eq(user_id),
-                post_authors::sort_order.eq(order as i32),
-            ))
-            .execute(conn)?;
     }
-    for (order, &tag_id) in new.tag_ids.iter().enumerate() {
-        diesel::insert_into(post_tags::table)
-            .values((
-                post_tags::post_id.eq(post_id),
-                post_tags::tag_id.eq(tag_id),
-                post_tags::sort_order.eq(order as i32),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 pub(super) fn slug_in_use(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
@@ -720,7 +539,7 @@ pub fn recent(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<
     visible(PostKind::Post, now)
         .order((posts::published_at.desc(), posts::id.desc()))
         .limit(limit)
-        .select((posts::slug, posts::title))
+        .select((posts::id, posts::slug, posts::title))
         .load(conn)
 }
 
@@ -730,9 +549,33 @@ pub fn neighbours(
     post: &Post,
     now: NaiveDateTime,
 ) -> QueryResult<(Option<PostLink>, Option<PostLink>)> {
-    let Some(at) = post.published_at else {
-        return Ok((None, None));
+    match (post.kind, post.published_at) {
+        (PostKind::Post, Some(at)) => neighbours_at(conn, post.id, at, now),
+        _ => Ok((None, None)),
+    }
+}
+
+/// The ids of the visible posts just older and just newer than post `id` (which links to
+/// them, and they to it); none for a page.
+pub fn neighbour_ids(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<Vec<i64>> {
+    let stored: Option<(PostKind, Option<NaiveDateTime>)> = posts::table
+        .find(id)
+        .select((posts::kind, posts::published_at))
+        .first(conn)
+        .optional()?;
+    let Some((PostKind::Post, Some(at))) = stored else {
+        return Ok(Vec::new());
     };
+    let (older, newer) = neighbours_at(conn, id, at, now)?;
+    Ok(older.into_iter().chain(newer).map(|link| link.id).collect())
+}
+
+fn neighbours_at(
+    conn: &mut DbConn,
+    id: i64,
+    at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<(Option<PostLink>, Option<PostLink>)> {
     // Listings order posts by (published_at, id). "Older" is at most as old as the post and,
     // at the same moment, created before it; "newer" the mirror image. Each side is one short
     // range read of the `posts_listing` index starting at the post, on both backends.
@@ -741,17 +584,17 @@ pub fn neighbours(
     // would only offer the planner a looser range to start from.
     let older = listed
         .filter(posts::published_at.le(at))
-        .filter(posts::published_at.lt(at).or(posts::id.lt(post.id)))
+        .filter(posts::published_at.lt(at).or(posts::id.lt(id)))
         .order((posts::published_at.desc(), posts::id.desc()))
-        .select((posts::slug, posts::title))
+        .select((posts::id, posts::slug, posts::title))
         .first(conn)
         .optional()?;
     let newer = listed
         .filter(posts::published_at.ge(at))
-        .filter(posts::published_at.gt(at).or(posts::id.gt(post.id)))
+        .filter(posts::published_at.gt(at).or(posts::id.gt(id)))
         .filter(posts::published_at.le(now))
         .order((posts::published_at.asc(), posts::id.asc()))
-        .select((posts::slug, posts::title))
+        .select((posts::id, posts::slug, posts::title))
         .first(conn)
         .optional()?;
     Ok((older, newer))
@@ -764,7 +607,7 @@ pub fn authors_of_post(conn: &mut DbConn, post_id: i64) -> QueryResult<Vec<Autho
         .inner_join(users::table)
         .filter(post_authors::post_id.eq(post_id))
         .order(post_authors::sort_order)
-        .select((users::slug, users::display_name))
+        .select((users::id, users::slug, users::display_name))
         .load(conn)
 }
 
@@ -774,7 +617,7 @@ pub fn tags_of_post(conn: &mut DbConn, post_id: i64) -> QueryResult<Vec<TagLink>
         .inner_join(tags::table)
         .filter(post_tags::post_id.eq(post_id))
         .order(post_tags::sort_order)
-        .select((tags::slug, tags::name))
+        .select((tags::id, tags::slug, tags::name))
         .load(conn)
 }
 
@@ -787,7 +630,7 @@ pub fn authors_of(
         .inner_join(users::table)
         .filter(post_authors::post_id.eq_any(post_ids))
         .order((post_authors::post_id, post_authors::sort_order))
-        .select((post_authors::post_id, (users::slug, users::display_name)))
+        .select((post_authors::post_id, (users::id, users::slug, users::display_name)))
         .load(conn)?;
     Ok(group_by_post(rows))
 }
@@ -798,7 +641,7 @@ pub fn tags_of(conn: &mut DbConn, post_ids: &[i64]) -> QueryResult<HashMap<i64, 
         .inner_join(tags::table)
         .filter(post_tags::post_id.eq_any(post_ids))
         .order((post_tags::post_id, post_tags::sort_order))
-        .select((post_tags::post_id, (tags::slug, tags::name)))
+        .select((post_tags::post_id, (tags::id, tags::slug, tags::name)))
         .load(conn)?;
     Ok(group_by_post(rows))
 }
@@ -812,13 +655,9 @@ fn group_by_post<T>(rows: Vec<(i64, T)>) -> HashMap<i64, Vec<T>> {
     by_post
 }
 
-/// Moves a post to the trash: its URL answers 410 from then on.
-pub fn trash(conn: &mut DbConn, post_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    write_transaction(conn, |conn| {
-        diesel::update(posts::table.filter(posts::id.eq(post_id)))
-            .set((posts::deleted_at.eq(now), posts::updated_at.eq(now)))
-            .execute(conn)
-    })
+/// A post by id, whatever its status.
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Post> {
+    posts::table.find(id).select(Post::as_select()).first(conn)
 }
 
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {

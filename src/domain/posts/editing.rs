@@ -1,19 +1,14 @@
-//! Posts and pages as staff see them: the admin's list, the editor's view of one post, and
-//! saving an edit (with a conflict check and a redirect when a live post's slug changes).
+//! Posts and pages as staff see them: the admin's list, and one post as the editor opens it.
+//! Saving is `posts::write`'s.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use super::posts::{
-    NewPost, Post, PostError, PostKind, PostStatus, Timestamps, link_authors_and_tags, row,
-    slug_in_use, validate,
-};
+use super::input::{Cover, Intent, PostInput};
+use super::{PostKind, PostStatus};
 use crate::db::schema::{post_authors, post_tags, posts, tags};
-use crate::db::{DbConn, write_transaction};
-use crate::domain::tags::{self as tag_store, Tag};
-use crate::domain::{gone, revisions};
-use crate::render::{self, Slug};
+use crate::db::DbConn;
 
 /// Which posts the admin's list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,9 +221,7 @@ impl Editable {
 
     /// Whether readers can see it now.
     pub fn is_live(&self, now: NaiveDateTime) -> bool {
-        self.deleted_at.is_none()
-            && self.status() != PostStatus::Draft
-            && self.published_at.is_some_and(|at| at <= now)
+        super::write::is_visible(self.status, self.published_at, self.deleted_at, now)
     }
 }
 
@@ -241,28 +234,30 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// The post as stored, ready to save again with some of it changed (`None` if its stored
-    /// slug is not one Quire would write).
-    pub fn to_new_post(&self) -> Option<NewPost> {
+    /// The post as stored, as an input to save again with some of it changed.
+    pub fn to_input(&self) -> PostInput {
         let post = &self.post;
-        Some(NewPost {
+        PostInput {
             kind: post.kind,
-            slug: Slug::parse(&post.slug).ok()?,
             title: post.title.clone(),
+            slug: post.slug.clone(),
             markdown: post.markdown.clone(),
-            custom_excerpt: post.custom_excerpt.clone(),
-            status: post.status(),
-            published_at: post.published_at,
+            custom_excerpt: post.custom_excerpt.clone().unwrap_or_default(),
+            tags: self.tag_names.clone(),
+            authors: None,
             featured: post.featured,
-            feature_image: post.feature_image.clone(),
-            feature_image_alt: post.feature_image_alt.clone(),
-            meta_title: post.meta_title.clone(),
-            meta_description: post.meta_description.clone(),
-            canonical_url: post.canonical_url.clone(),
             noindex: post.noindex,
-            author_ids: self.author_ids.clone(),
-            tag_ids: self.tag_ids.clone(),
-        })
+            publish_at: post.published_at,
+            meta_title: post.meta_title.clone().unwrap_or_default(),
+            meta_description: post.meta_description.clone().unwrap_or_default(),
+            canonical_url: post.canonical_url.clone().unwrap_or_default(),
+            cover: match post.feature_image {
+                Some(_) => Cover::Keep,
+                None => Cover::None,
+            },
+            cover_alt: post.feature_image_alt.clone().unwrap_or_default(),
+            intent: Intent::Save,
+        }
     }
 }
 
@@ -293,129 +288,6 @@ pub fn open(conn: &mut DbConn, id: i64) -> QueryResult<Option<Opened>> {
         tag_ids,
         tag_names,
     }))
-}
-
-/// The tags with these names, in order, creating those that do not exist yet.
-pub fn tags_named(
-    conn: &mut DbConn,
-    names: &[String],
-    now: NaiveDateTime,
-) -> QueryResult<Vec<Tag>> {
-    let mut found: Vec<Tag> = Vec::new();
-    for name in names {
-        let slug = Slug::parse(&render::slugify(name)).expect("slugify makes valid slugs");
-        let tag = match tag_store::by_slug(conn, slug.as_str())? {
-            Some(tag) => tag,
-            None => tag_store::create(conn, &slug, name, "", now)?,
-        };
-        if !found.iter().any(|t| t.id == tag.id) {
-            found.push(tag);
-        }
-    }
-    Ok(found)
-}
-
-/// Creates a post written in the admin, with its first revision; returns its id.
-pub fn create(
-    conn: &mut DbConn,
-    new: NewPost,
-    saved_by: i64,
-    now: NaiveDateTime,
-) -> Result<i64, PostError> {
-    write_transaction(conn, |conn| {
-        let (title, markdown) = (new.title.clone(), new.markdown.clone());
-        let post = super::posts::create(conn, new, now)?;
-        revisions::store(conn, post.id, Some(saved_by), &title, &markdown, now)?;
-        Ok(post.id)
-    })
-}
-
-/// Saves an edit made on `expected_version` of the post. If someone saved in between, nothing
-/// is written and `PostError::Conflict` says so. When a post readers could see changes its
-/// slug, the old address answers 301 to the new one. The text is kept as a revision.
-pub fn update(
-    conn: &mut DbConn,
-    id: i64,
-    expected_version: i32,
-    new: NewPost,
-    saved_by: i64,
-    now: NaiveDateTime,
-) -> Result<Post, PostError> {
-    let (title, published_at) = validate(&new, now)?;
-    let mut rendered = render::render(&new.markdown)?;
-    write_transaction(conn, |conn| {
-        rendered.html = super::media::size_images(conn, &rendered.html)?;
-        let current: Editable = posts::table
-            .find(id)
-            .select(Editable::as_select())
-            .first(conn)?;
-        if current.version != expected_version {
-            return Err(PostError::Conflict);
-        }
-        let moved = current.slug != new.slug.as_str();
-        if moved && slug_in_use(conn, new.slug.as_str())? {
-            return Err(PostError::SlugTaken(new.slug.to_string()));
-        }
-        let times = Timestamps {
-            created_at: current.created_at,
-            updated_at: now,
-            deleted_at: current.deleted_at,
-        };
-        let values = row(&new, &title, published_at, &rendered, times);
-        diesel::update(posts::table.find(id))
-            .set((&values, posts::version.eq(posts::version + 1)))
-            .execute(conn)?;
-        diesel::delete(post_authors::table.filter(post_authors::post_id.eq(id))).execute(conn)?;
-        diesel::delete(post_tags::table.filter(post_tags::post_id.eq(id))).execute(conn)?;
-        link_authors_and_tags(conn, id, &new)?;
-        revisions::store(conn, id, Some(saved_by), &title, &new.markdown, now)?;
-        if moved && current.is_live(now) {
-            let (from, to) = (format!("/{}/", current.slug), format!("/{}/", new.slug));
-            super::redirects::follow_move(conn, &from, &to, now)?;
-        }
-        Ok(posts::table
-            .find(id)
-            .select(Post::as_select())
-            .first(conn)?)
-    })
-}
-
-/// Moves a post to the trash (its address answers 410) or back out of it.
-pub fn set_trashed(
-    conn: &mut DbConn,
-    id: i64,
-    trashed: bool,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    write_transaction(conn, |conn| {
-        diesel::update(posts::table.find(id))
-            .set((
-                posts::deleted_at.eq(trashed.then_some(now)),
-                posts::updated_at.eq(now),
-                posts::version.eq(posts::version + 1),
-            ))
-            .execute(conn)
-            .map(drop)
-    })
-}
-
-/// Deletes a trashed post for good; its address answers 410 from then on. Returns whether
-/// there was such a post (one not in the trash is left alone).
-pub fn delete_forever(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
-    write_transaction(conn, |conn| {
-        let Some(slug) = posts::table
-            .find(id)
-            .filter(posts::deleted_at.is_not_null())
-            .select(posts::slug)
-            .first::<String>(conn)
-            .optional()?
-        else {
-            return Ok(false);
-        };
-        gone::mark(conn, &format!("/{slug}/"), now)?;
-        diesel::delete(posts::table.find(id)).execute(conn)?;
-        Ok(true)
-    })
 }
 
 #[cfg(test)]
