@@ -11,7 +11,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::clock::now;
 use crate::config::Config;
 use crate::db::{self, Db};
-use crate::domain::users::{self, Email, NewUser, Password, Role, parse_display_name};
+use crate::domain::people;
+use crate::domain::users::{Email, Password, Role, parse_display_name};
+use crate::domain::write::Actor;
 use crate::{auth, startup, telemetry};
 
 #[derive(Debug, Parser)]
@@ -142,23 +144,20 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
     let email = Email::parse(&args.email)?;
     let display_name = parse_display_name(&args.name)?;
     let role = Role::from_input(&args.role)?;
-    let password = Password::parse(read_password(args.password_stdin)?)?;
+    let password = Password::choose(read_password(args.password_stdin)?, email.as_str())?;
 
     let db = open_database()?;
     let password_hash = auth::password::hash(&password)?;
+    let actor = Actor::command_line();
     let user = db
         .run_blocking(|conn| {
-            users::create(
+            people::create(
                 conn,
-                NewUser {
-                    status: users::Status::Active,
-                    email,
-                    display_name,
-                    role,
-                    bio: String::new(),
-                    website: String::new(),
-                    password_hash: Some(password_hash),
-                },
+                &actor,
+                email,
+                display_name,
+                role,
+                password_hash,
                 now(),
             )
         })

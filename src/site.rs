@@ -149,8 +149,7 @@ pub fn spawn_watcher(feed: &Arc<Feed>, db: Db, jobs: Arc<Notify>) {
             let (lost, now) = (Arc::clone(&lost), now());
             let watched = db
                 .run(move |conn| {
-                    let rewound =
-                        tick.is_multiple_of(REWIND_CHECK_TICKS) && feed.rewound(conn)?;
+                    let rewound = tick.is_multiple_of(REWIND_CHECK_TICKS) && feed.rewound(conn)?;
                     if lost.swap(false, Ordering::AcqRel) || rewound {
                         feed.reset(conn, now)
                     } else {

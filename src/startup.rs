@@ -110,11 +110,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
         state.config.job_lease,
         Arc::clone(&state.jobs.wake),
     );
-    *state
-        .jobs
-        .running
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some(workers);
+    *state.jobs.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(workers);
     housekeeping::spawn_schedule(state.db.clone(), Arc::clone(&state.limits));
     let db = state.db.clone();
     let secret_key = state.config.secret_key.clone();

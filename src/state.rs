@@ -39,7 +39,12 @@ pub struct JobWorkers {
 impl JobWorkers {
     /// Stops this instance's workers (as if it went away); other instances carry on.
     pub fn stop(&self) {
-        if let Some(workers) = self.running.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(workers) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             workers.stop();
         }
     }

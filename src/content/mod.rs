@@ -51,7 +51,7 @@ pub fn first_run(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
         if settings::load(tx.conn)?.is_some() {
             return Ok(false);
         }
-        settings::save(tx.conn, &SiteSettings::defaults(now))?;
+        settings::save_row(tx.conn, &SiteSettings::defaults(now))?;
         tx.touch(Touched::Site);
         posts::write::create(tx.conn, &actor, welcome, now)?;
         Ok(true)
@@ -228,7 +228,11 @@ fn demo_post(demo: &DemoPost, now: NaiveDateTime) -> (Prepared, NaiveDateTime) {
         PostStatus::Draft => None,
         _ => Some(now - Duration::days(demo.days_ago) - Duration::hours(3)),
     };
-    post.tags = demo.tags.iter().map(|&i| DEMO_TAGS[i].1.to_string()).collect();
+    post.tags = demo
+        .tags
+        .iter()
+        .map(|&i| DEMO_TAGS[i].1.to_string())
+        .collect();
     // Written when published, so no demo post looks edited since.
     let written = post.publish_at.filter(|at| *at < now).unwrap_or(now);
     (shipped(post), written)
@@ -259,7 +263,7 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
         }
         tx.touch(Touched::Site);
         let conn = &mut *tx.conn;
-        settings::save(
+        settings::save_row(
             conn,
             &SiteSettings {
                 title: "The Margin".into(),

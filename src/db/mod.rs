@@ -274,9 +274,7 @@ pub mod channels {
 /// commits (see `db::listen`). SQLite has no other instance to wake.
 pub fn notify(conn: &mut DbConn, channel: &'static str) -> QueryResult<()> {
     match conn {
-        DbConn::Postgresql(pg) => pg
-            .batch_execute(&format!("NOTIFY {channel}"))
-            .map(drop),
+        DbConn::Postgresql(pg) => pg.batch_execute(&format!("NOTIFY {channel}")).map(drop),
         DbConn::Sqlite(_) => Ok(()),
     }
 }
@@ -445,10 +443,7 @@ impl Db {
     }
 
     /// Runs `f` on a pooled connection on the current thread, then the after-commit hook.
-    fn on_this_thread<T, E>(
-        &self,
-        f: impl FnOnce(&mut DbConn) -> Result<T, E>,
-    ) -> Result<T, E>
+    fn on_this_thread<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
     where
         E: From<AppError>,
     {

@@ -8,6 +8,7 @@
 
 use chrono::NaiveDateTime;
 
+use crate::db::DbConn;
 use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
 use crate::domain::posts;
@@ -17,7 +18,6 @@ use crate::domain::users::{
     self, Email, NewUser, Password, Profile, Role, Status, User, UserError,
 };
 use crate::domain::write::{self, Actor, WriteError};
-use crate::db::DbConn;
 use crate::mail::{Letterhead, messages};
 
 /// The longest bio and website accepted.
@@ -37,7 +37,9 @@ pub fn parse_new_account(
     let name = errors.check("display_name", users::parse_display_name(name));
     let password = errors.check("password", Password::choose(password.into(), email_typed));
     match (email, name, password) {
-        (Some(email), Some(name), Some(password)) if errors.is_empty() => Ok((email, name, password)),
+        (Some(email), Some(name), Some(password)) if errors.is_empty() => {
+            Ok((email, name, password))
+        }
         _ => Err(errors),
     }
 }
@@ -238,7 +240,11 @@ pub fn request_email_change(
             new_email.as_str(),
             tx.now,
         )?;
-        tx.mail(&messages::confirm_new_email(head, new_email.as_str(), &token))?;
+        tx.mail(&messages::confirm_new_email(
+            head,
+            new_email.as_str(),
+            &token,
+        ))?;
         tx.mail(&messages::email_change_requested(
             head,
             &me.email,
@@ -293,7 +299,11 @@ pub fn change_password(
 }
 
 /// Signs out every session of one's account, this one included.
-pub fn end_all_sessions(conn: &mut DbConn, me: &User, now: NaiveDateTime) -> Result<(), WriteError> {
+pub fn end_all_sessions(
+    conn: &mut DbConn,
+    me: &User,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
     write::transaction(conn, &Actor::of(me), now, |tx| {
         sessions::end_all(tx.conn, me.id, None)?;
         Ok(())
@@ -328,7 +338,12 @@ pub fn delete_account(conn: &mut DbConn, me: &User, now: NaiveDateTime) -> Resul
 pub(crate) fn user_error(error: UserError) -> WriteError {
     match error {
         UserError::Database(error) => WriteError::Database(error),
-        UserError::EmailTaken => WriteError::invalid("email", "Another account already uses this address."),
-        other => WriteError::invalid("email", crate::domain::input::capitalise(&other.to_string())),
+        UserError::EmailTaken => {
+            WriteError::invalid("email", "Another account already uses this address.")
+        }
+        other => WriteError::invalid(
+            "email",
+            crate::domain::input::capitalise(&other.to_string()),
+        ),
     }
 }

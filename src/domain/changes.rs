@@ -36,7 +36,15 @@ pub enum Touched {
     Author(i64),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
 #[diesel(sql_type = Text)]
 /// How a `Touched` is stored: its kind, beside the object's id.
 pub enum Scope {
@@ -182,9 +190,9 @@ pub struct Feed {
     /// The id of the last change read, under the lock that keeps batches in order.
     last_seen: Mutex<i64>,
     listeners: RwLock<Vec<Weak<dyn Listener>>>,
-    /// The newest moment a reader could see a change, as seconds since the epoch.
+    /// The newest moment a reader could see a change (see `micros`).
     last_change: AtomicI64,
-    /// When the next scheduled post goes live (seconds since the epoch; 0 for none).
+    /// When the next scheduled post goes live (see `micros`; 0 for none).
     next_scheduled: AtomicI64,
     /// Set when a scheduled post went live: the next one is looked up on the next tick.
     schedule_stale: AtomicBool,
@@ -193,12 +201,14 @@ pub struct Feed {
     generation: AtomicU64,
 }
 
-fn seconds(at: NaiveDateTime) -> i64 {
-    at.and_utc().timestamp()
+/// Moments kept in atomics, as microseconds since the epoch (the database's precision:
+/// two changes within a second still differ).
+fn micros(at: NaiveDateTime) -> i64 {
+    at.and_utc().timestamp_micros()
 }
 
-fn from_seconds(at: i64) -> NaiveDateTime {
-    chrono::DateTime::from_timestamp(at, 0)
+fn from_micros(at: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_micros(at)
         .unwrap_or_default()
         .naive_utc()
 }
@@ -210,8 +220,8 @@ impl Feed {
         Ok(Feed {
             last_seen: Mutex::new(latest_id(conn)?),
             listeners: RwLock::new(Vec::new()),
-            last_change: AtomicI64::new(seconds(last_change(conn, now)?)),
-            next_scheduled: AtomicI64::new(next_scheduled(conn, now)?.map_or(0, seconds)),
+            last_change: AtomicI64::new(micros(last_change(conn, now)?)),
+            next_scheduled: AtomicI64::new(next_scheduled(conn, now)?.map_or(0, micros)),
             schedule_stale: AtomicBool::new(false),
             generation: AtomicU64::new(0),
         })
@@ -239,7 +249,7 @@ impl Feed {
 
     /// The latest moment anything a reader can see changed, for `Last-Modified`.
     pub fn last_change(&self) -> NaiveDateTime {
-        from_seconds(self.last_change.load(Ordering::Acquire))
+        from_micros(self.last_change.load(Ordering::Acquire))
     }
 
     pub fn generation(&self) -> u64 {
@@ -264,12 +274,12 @@ impl Feed {
             let mut latest = self.last_change.load(Ordering::Acquire);
             for (_, scope, id, at) in &rows {
                 batch.touched.insert(Touched::from_row(*scope, *id));
-                latest = latest.max(seconds(*at));
+                latest = latest.max(micros(*at));
             }
             self.last_change.store(latest, Ordering::Release);
             if batch.touched.iter().any(|t| matches!(t, Touched::Post(_))) {
                 // A post was scheduled, re-dated or unscheduled: the next due time may move.
-                let next = next_scheduled(conn, now)?.map_or(0, seconds);
+                let next = next_scheduled(conn, now)?.map_or(0, micros);
                 self.next_scheduled.store(next, Ordering::Release);
             }
             *last_seen = newest;
@@ -284,7 +294,7 @@ impl Feed {
     /// of two numbers in memory: cache hits make it on every request.
     pub fn check_schedule(&self, now: NaiveDateTime) {
         let due = self.next_scheduled.load(Ordering::Acquire);
-        let now = seconds(now);
+        let now = micros(now);
         if due != 0
             && now >= due
             && self
@@ -302,7 +312,7 @@ impl Feed {
     /// every tick; it reads nothing otherwise).
     pub fn refresh_schedule(&self, conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<()> {
         if self.schedule_stale.swap(false, Ordering::AcqRel) {
-            let next = next_scheduled(conn, now)?.map_or(0, seconds);
+            let next = next_scheduled(conn, now)?.map_or(0, micros);
             self.next_scheduled.store(next, Ordering::Release);
         }
         Ok(())
@@ -315,8 +325,8 @@ impl Feed {
         let mut last_seen = self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
         *last_seen = latest_id(conn)?;
         self.last_change
-            .store(seconds(last_change(conn, now)?), Ordering::Release);
-        let next = next_scheduled(conn, now)?.map_or(0, seconds);
+            .store(micros(last_change(conn, now)?), Ordering::Release);
+        let next = next_scheduled(conn, now)?.map_or(0, micros);
         self.next_scheduled.store(next, Ordering::Release);
         self.publish(&Batch::everything());
         Ok(())
@@ -348,7 +358,10 @@ mod tests {
         assert!(batch.affects(&[Touched::Post(7), Touched::Tag(1)]));
         assert!(!batch.affects(&[Touched::Post(8), Touched::Listings]));
         batch.touched.insert(Touched::Site);
-        assert!(batch.affects(&[Touched::Post(8)]), "the site is in everything");
+        assert!(
+            batch.affects(&[Touched::Post(8)]),
+            "the site is in everything"
+        );
         assert!(Batch::everything().affects(&[]));
     }
 

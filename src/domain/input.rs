@@ -43,12 +43,18 @@ impl FieldErrors {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.0.iter().map(|(field, message)| (*field, message.as_str()))
+        self.0
+            .iter()
+            .map(|(field, message)| (*field, message.as_str()))
     }
 
     /// `Ok(value)` when nothing was recorded.
     pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 
     /// One line of `raw`, trimmed, if it is at most `max` characters without control or
@@ -82,7 +88,13 @@ impl FieldErrors {
     /// A long text such as Markdown: at most `max_bytes`, line breaks normalised, and free
     /// of NUL and other control characters (tabs and line breaks aside). Text-direction marks
     /// are allowed: right-to-left writing needs them.
-    pub fn body(&mut self, field: &'static str, label: &str, raw: &str, max_bytes: usize) -> String {
+    pub fn body(
+        &mut self,
+        field: &'static str,
+        label: &str,
+        raw: &str,
+        max_bytes: usize,
+    ) -> String {
         let text = raw.replace("\r\n", "\n");
         if text.len() > max_bytes {
             self.add(
@@ -93,18 +105,16 @@ impl FieldErrors {
             .chars()
             .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
         {
-            self.add(field, format!("{label} contains {}.", describe_control(bad)));
+            self.add(
+                field,
+                format!("{label} contains {}.", describe_control(bad)),
+            );
         }
         text
     }
 
     /// An optional full address starting with http:// or https://.
-    pub fn web_address(
-        &mut self,
-        field: &'static str,
-        raw: &str,
-        max: usize,
-    ) -> Option<String> {
+    pub fn web_address(&mut self, field: &'static str, raw: &str, max: usize) -> Option<String> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return None;
@@ -205,7 +215,10 @@ mod tests {
         assert!(errors.get("a").is_none());
         assert!(errors.get("b").unwrap().contains("control"));
         assert!(errors.get("c").unwrap().contains("text-direction"));
-        assert_eq!(errors.get("d").unwrap(), "The name can be at most 5 characters.");
+        assert_eq!(
+            errors.get("d").unwrap(),
+            "The name can be at most 5 characters."
+        );
         assert_eq!(errors.iter().count(), 3);
     }
 
@@ -230,11 +243,18 @@ mod tests {
         let mut errors = FieldErrors::default();
         assert_eq!(errors.web_address("u", "  ", 100), None);
         assert_eq!(
-            errors.web_address("u", "https://example.com/a", 100).as_deref(),
+            errors
+                .web_address("u", "https://example.com/a", 100)
+                .as_deref(),
             Some("https://example.com/a")
         );
         assert!(errors.is_empty());
-        for bad in ["javascript:alert(1)", "ftp://x.example", "example.com", "https://x\0.example"] {
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x.example",
+            "example.com",
+            "https://x\0.example",
+        ] {
             let mut errors = FieldErrors::default();
             errors.web_address("u", bad, 100);
             assert!(!errors.is_empty(), "{bad}");
@@ -243,7 +263,10 @@ mod tests {
 
     #[test]
     fn messages_read_as_sentences() {
-        assert_eq!(capitalise("the title cannot be empty"), "The title cannot be empty.");
+        assert_eq!(
+            capitalise("the title cannot be empty"),
+            "The title cannot be empty."
+        );
         assert_eq!(capitalise("Done."), "Done.");
         let mut errors = FieldErrors::default();
         errors.add("title", "Give it a title.");

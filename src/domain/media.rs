@@ -5,9 +5,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{media, posts};
 use crate::auth::permissions::Permission;
 use crate::db::DbConn;
+use crate::db::schema::{media, posts};
 use crate::domain::audit::Object;
 use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
@@ -244,7 +244,12 @@ pub fn may_change(actor: &Actor, item: &Media) -> Result<(), WriteError> {
 
 /// Records an upload whose files are written already; returns its id. An image in the
 /// library is on no public page until a post uses it.
-pub fn add(conn: &mut DbConn, actor: &Actor, new: &NewMedia, now: NaiveDateTime) -> Result<i64, WriteError> {
+pub fn add(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: &NewMedia,
+    now: NaiveDateTime,
+) -> Result<i64, WriteError> {
     actor.require(Permission::UploadMedia, "upload images")?;
     write::transaction(conn, actor, now, |tx| {
         let id = insert(tx.conn, new, now)?;
@@ -254,7 +259,13 @@ pub fn add(conn: &mut DbConn, actor: &Actor, new: &NewMedia, now: NaiveDateTime)
 }
 
 /// Changes an image's alt text (posts keep the alt text they were saved with).
-pub fn set_alt(conn: &mut DbConn, actor: &Actor, id: i64, alt: &str, now: NaiveDateTime) -> Result<(), WriteError> {
+pub fn set_alt(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    alt: &str,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
     write::transaction(conn, actor, now, |tx| {
         let item = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
         may_change(actor, &item)?;
@@ -282,7 +293,12 @@ pub fn used_by(conn: &mut DbConn, item: &Media) -> QueryResult<Vec<String>> {
 
 /// Removes an image's record; the caller then removes its files. Pages that showed it must
 /// be made again (they now show a missing image): the posts using it are recorded.
-pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> Result<Media, WriteError> {
+pub fn remove(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<Media, WriteError> {
     write::transaction(conn, actor, now, |tx| {
         let item = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
         may_change(actor, &item)?;

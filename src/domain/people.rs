@@ -118,8 +118,7 @@ pub fn update(
         let (verb, summary) = describe(&person, &changes);
         tx.audit(verb, (Object::User, Some(id)), &summary)?;
         let public = person.role.is_staff() || changes.role.is_staff();
-        if public && (changes.display_name != person.display_name || changes.role != person.role)
-        {
+        if public && (changes.display_name != person.display_name || changes.role != person.role) {
             tx.touch(Touched::Author(id));
             tx.touch(Touched::Listings);
         }
@@ -174,7 +173,11 @@ fn describe(person: &User, changes: &Changes) -> (&'static str, String) {
         ));
     }
     if !changes.email.as_str().eq_ignore_ascii_case(&person.email) {
-        changed.push(format!("email: {} → {}", person.email, changes.email.as_str()));
+        changed.push(format!(
+            "email: {} → {}",
+            person.email,
+            changes.email.as_str()
+        ));
     }
     if changes.role != person.role {
         changed.push(format!("role: {} → {}", person.role, changes.role));
@@ -210,9 +213,13 @@ pub fn invite(
     let email = errors.check("email", Email::parse(email));
     let name = match display_name {
         Some(name) => errors.check("display_name", users::parse_display_name(name)),
-        None => email
-            .as_ref()
-            .map(|e| e.as_str().split('@').next().unwrap_or("New colleague").to_string()),
+        None => email.as_ref().map(|e| {
+            e.as_str()
+                .split('@')
+                .next()
+                .unwrap_or("New colleague")
+                .to_string()
+        }),
     };
     let role = match Role::parse(role.trim()) {
         Some(Role::Member) => {
@@ -226,8 +233,7 @@ pub fn invite(
             None
         }
     };
-    let (Some(email), Some(name), Some(role), true) = (email, name, role, errors.is_empty())
-    else {
+    let (Some(email), Some(name), Some(role), true) = (email, name, role, errors.is_empty()) else {
         return Err(WriteError::Invalid(errors));
     };
     write::transaction(conn, actor, head.now, |tx| {
@@ -272,10 +278,15 @@ pub fn invite(
 }
 
 /// Removes someone's account, crediting their posts to the actor.
-pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> Result<User, WriteError> {
-    let heir = actor
-        .id
-        .ok_or_else(|| WriteError::Forbidden("Removing an account needs someone to credit its posts to.".into()))?;
+pub fn remove(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<User, WriteError> {
+    let heir = actor.id.ok_or_else(|| {
+        WriteError::Forbidden("Removing an account needs someone to credit its posts to.".into())
+    })?;
     write::transaction(conn, actor, now, |tx| {
         let person = users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
         may_manage(actor, &person)?;
@@ -337,7 +348,11 @@ pub fn create_owner(
             return Err(WriteError::NotFound);
         }
         let owner = create_account(tx, email, display_name, Role::Owner, password_hash)?;
-        tx.audit("set up the site as", (Object::User, Some(owner.id)), &owner.display_name)?;
+        tx.audit(
+            "set up the site as",
+            (Object::User, Some(owner.id)),
+            &owner.display_name,
+        )?;
         Ok(owner)
     })
 }
@@ -354,6 +369,9 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<User, WriteError> {
     write::transaction(conn, actor, now, |tx| {
+        if users::by_email(tx.conn, &email)?.is_some() {
+            return Err(user_error(users::UserError::EmailTaken));
+        }
         if role == Role::Owner && users::owner_exists(tx.conn)? {
             return Err(WriteError::invalid(
                 "role",
@@ -362,7 +380,11 @@ pub fn create(
         }
         let user = create_account(tx, email, display_name, role, password_hash)?;
         let summary = format!("{} ({}) as {role}", user.display_name, user.email);
-        tx.audit("created the account of", (Object::User, Some(user.id)), &summary)?;
+        tx.audit(
+            "created the account of",
+            (Object::User, Some(user.id)),
+            &summary,
+        )?;
         Ok(user)
     })
 }

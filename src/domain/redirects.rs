@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::permissions::Permission;
-use crate::db::schema::redirects;
 use crate::db::DbConn;
+use crate::db::schema::redirects;
 use crate::domain::audit::Object;
 use crate::domain::input::FieldErrors;
 use crate::domain::write::{self, Actor, WriteError};
@@ -72,7 +72,12 @@ impl Target {
     /// The one parser for a redirect, whoever sends it: `from` a path on this site, `to` a
     /// path or an http(s) URL. An address typed with this site's own origin (`base_url`)
     /// counts as a path.
-    pub fn parse_on(base_url: &str, from: &str, to: &str, code: &str) -> Result<Target, FieldErrors> {
+    pub fn parse_on(
+        base_url: &str,
+        from: &str,
+        to: &str,
+        code: &str,
+    ) -> Result<Target, FieldErrors> {
         let base = base_url.trim_end_matches('/');
         let local = |raw: &str| match raw.trim().strip_prefix(base) {
             Some(rest) if !base.is_empty() && rest.starts_with('/') => rest.to_string(),
@@ -174,7 +179,10 @@ fn from_taken(conn: &mut DbConn, from: &str, other_than: Option<i64>) -> QueryRe
 
 /// A redirect's line in the audit log.
 fn summary(target: &Target) -> String {
-    format!("{} → {} ({})", target.from_path, target.to_path, target.code)
+    format!(
+        "{} → {} ({})",
+        target.from_path, target.to_path, target.code
+    )
 }
 
 fn refused(error: RedirectError) -> WriteError {
@@ -187,15 +195,28 @@ fn refused(error: RedirectError) -> WriteError {
 
 /// Adds a redirect; returns its id. Redirects answer only where no page does, so no page a
 /// cache holds changes.
-pub fn add(conn: &mut DbConn, actor: &Actor, target: &Target, now: NaiveDateTime) -> Result<i64, WriteError> {
+pub fn add(
+    conn: &mut DbConn,
+    actor: &Actor,
+    target: &Target,
+    now: NaiveDateTime,
+) -> Result<i64, WriteError> {
     actor.require(Permission::ManageRedirects, "manage redirects")?;
     write::transaction(conn, actor, now, |tx| {
         if from_taken(tx.conn, &target.from_path, None)? {
             return Err(refused(RedirectError::FromTaken));
         }
         check_chain(tx.conn, target, None).map_err(refused)?;
-        insert(tx.conn, &target.from_path, &target.to_path, target.code, now)?;
-        let id = find(tx.conn, &target.from_path)?.map(|r| r.id).unwrap_or_default();
+        insert(
+            tx.conn,
+            &target.from_path,
+            &target.to_path,
+            target.code,
+            now,
+        )?;
+        let id = find(tx.conn, &target.from_path)?
+            .map(|r| r.id)
+            .unwrap_or_default();
         tx.audit("created", (Object::Redirect, Some(id)), &summary(target))?;
         Ok(id)
     })
@@ -227,7 +248,12 @@ pub fn change(
     })
 }
 
-pub fn remove(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> Result<Redirect, WriteError> {
+pub fn remove(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<Redirect, WriteError> {
     actor.require(Permission::ManageRedirects, "manage redirects")?;
     write::transaction(conn, actor, now, |tx| {
         let redirect = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;

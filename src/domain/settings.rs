@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::permissions::Permission;
+use crate::db::DbConn;
 use crate::db::schema::site_settings;
-use crate::db::{DbConn, write_transaction};
 use crate::domain::audit::Object;
 use crate::domain::changes::Touched;
 use crate::domain::input::{FieldErrors, is_hidden_control};
@@ -38,14 +38,46 @@ pub struct Network {
 
 /// The networks the settings page offers: one list, so a new network is one line.
 pub const SOCIAL_NETWORKS: [Network; 8] = [
-    Network { key: "mastodon", label: "Mastodon", field: "social_mastodon" },
-    Network { key: "bluesky", label: "Bluesky", field: "social_bluesky" },
-    Network { key: "x", label: "X", field: "social_x" },
-    Network { key: "facebook", label: "Facebook", field: "social_facebook" },
-    Network { key: "instagram", label: "Instagram", field: "social_instagram" },
-    Network { key: "linkedin", label: "LinkedIn", field: "social_linkedin" },
-    Network { key: "github", label: "GitHub", field: "social_github" },
-    Network { key: "youtube", label: "YouTube", field: "social_youtube" },
+    Network {
+        key: "mastodon",
+        label: "Mastodon",
+        field: "social_mastodon",
+    },
+    Network {
+        key: "bluesky",
+        label: "Bluesky",
+        field: "social_bluesky",
+    },
+    Network {
+        key: "x",
+        label: "X",
+        field: "social_x",
+    },
+    Network {
+        key: "facebook",
+        label: "Facebook",
+        field: "social_facebook",
+    },
+    Network {
+        key: "instagram",
+        label: "Instagram",
+        field: "social_instagram",
+    },
+    Network {
+        key: "linkedin",
+        label: "LinkedIn",
+        field: "social_linkedin",
+    },
+    Network {
+        key: "github",
+        label: "GitHub",
+        field: "social_github",
+    },
+    Network {
+        key: "youtube",
+        label: "YouTube",
+        field: "social_youtube",
+    },
 ];
 
 pub const MAX_NAV_ITEMS: usize = 20;
@@ -165,7 +197,12 @@ pub fn parse(input: &SettingsInput, now: NaiveDateTime) -> Result<SiteSettings, 
         errors.add("timezone", "Choose a time zone from the list.");
         Tz::UTC
     });
-    let posts_per_page = number(&mut errors, "posts_per_page", &input.posts_per_page, "Posts per page");
+    let posts_per_page = number(
+        &mut errors,
+        "posts_per_page",
+        &input.posts_per_page,
+        "Posts per page",
+    );
     let feed_items = number(&mut errors, "feed_items", &input.feed_items, "Feed items");
     let mut address = |field: &'static str, raw: &str| {
         let raw = raw.trim();
@@ -189,7 +226,10 @@ pub fn parse(input: &SettingsInput, now: NaiveDateTime) -> Result<SiteSettings, 
             continue;
         }
         let Some(known) = SOCIAL_NETWORKS.iter().find(|n| n.key == network) else {
-            errors.add("social", format!("Quire does not know the network {network:?}."));
+            errors.add(
+                "social",
+                format!("Quire does not know the network {network:?}."),
+            );
             continue;
         };
         if !(url.starts_with("https://") || url.starts_with("http://")) || !linkable(url) {
@@ -356,12 +396,8 @@ pub fn current(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<SiteSetting
     Ok(load(conn)?.unwrap_or_else(|| SiteSettings::defaults(now)))
 }
 
-/// Stores the settings row (used on first run and by the demo).
-pub fn save(conn: &mut DbConn, settings: &SiteSettings) -> QueryResult<()> {
-    write_transaction(conn, |conn| save_row(conn, settings))
-}
-
-/// Stores the settings row; call inside a write transaction.
+/// Stores the settings row; call inside a use case's transaction (`update`, the first run,
+/// the demo, an import).
 pub fn save_row(conn: &mut DbConn, settings: &SiteSettings) -> QueryResult<()> {
     let navigation = serde_json::to_string(&settings.navigation).unwrap_or_else(|_| "[]".into());
     let social = serde_json::to_string(&settings.social).unwrap_or_else(|_| "[]".into());

@@ -7,8 +7,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::permissions::Permission;
+use crate::db::DbConn;
 use crate::db::schema::{post_tags, posts, tags};
-use crate::db::{DbConn, write_transaction};
 use crate::domain::audit::Object;
 use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
@@ -73,8 +73,12 @@ pub fn parse(input: &TagInput) -> Result<TagFields, FieldErrors> {
         typed => typed.to_string(),
     };
     let slug = errors.check("slug", Slug::parse(&slug_source));
-    let description =
-        errors.paragraphs("description", "The description", &input.description, MAX_DESCRIPTION);
+    let description = errors.paragraphs(
+        "description",
+        "The description",
+        &input.description,
+        MAX_DESCRIPTION,
+    );
     let meta_title = errors.optional_text(
         "meta_title",
         "The search engine title",
@@ -139,7 +143,12 @@ pub fn counted(
     let more = page_tags.len() as i64 > per_page;
     page_tags.truncate(per_page as usize);
     let ids: Vec<i64> = page_tags.iter().map(|t| t.id).collect();
-    let links: Vec<(i64, PostStatus, Option<NaiveDateTime>, Option<NaiveDateTime>)> = post_tags::table
+    let links: Vec<(
+        i64,
+        PostStatus,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    )> = post_tags::table
         .inner_join(posts::table)
         .filter(post_tags::tag_id.eq_any(&ids))
         .select((
@@ -153,8 +162,7 @@ pub fn counted(
     for (tag_id, status, published_at, deleted_at) in links {
         let count = counts.entry(tag_id).or_default();
         count.0 += 1;
-        let live =
-            crate::domain::posts::write::is_visible(status, published_at, deleted_at, now);
+        let live = crate::domain::posts::write::is_visible(status, published_at, deleted_at, now);
         count.1 += i64::from(live);
     }
     Ok((
@@ -197,13 +205,24 @@ fn save_fields(
 }
 
 /// Creates a tag from the admin.
-pub fn add(conn: &mut DbConn, actor: &Actor, fields: &TagFields, now: NaiveDateTime) -> Result<Tag, WriteError> {
+pub fn add(
+    conn: &mut DbConn,
+    actor: &Actor,
+    fields: &TagFields,
+    now: NaiveDateTime,
+) -> Result<Tag, WriteError> {
     actor.require(Permission::ManageTags, "manage tags")?;
     write::transaction(conn, actor, now, |tx| {
         if slug_in_use(tx.conn, &fields.slug, None)? {
             return Err(slug_taken(&fields.slug));
         }
-        let tag = create(tx.conn, &fields.slug, &fields.name, &fields.description, now)?;
+        let tag = create(
+            tx.conn,
+            &fields.slug,
+            &fields.name,
+            &fields.description,
+            now,
+        )?;
         save_fields(tx.conn, tag.id, fields, now)?;
         tx.audit("created", (Object::Tag, Some(tag.id)), &tag.name)?;
         tx.touch(Touched::Tag(tag.id));
@@ -239,7 +258,12 @@ pub fn update(
 }
 
 /// Deletes a tag; the posts lose the link, and its page answers 410.
-pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64, now: NaiveDateTime) -> Result<Tag, WriteError> {
+pub fn delete(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<Tag, WriteError> {
     actor.require(Permission::ManageTags, "manage tags")?;
     write::transaction(conn, actor, now, |tx| {
         let tag = by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
@@ -264,13 +288,17 @@ pub fn merge(
 ) -> Result<(Tag, Tag), WriteError> {
     actor.require(Permission::ManageTags, "manage tags")?;
     if from == into {
-        return Err(WriteError::invalid("into", "A tag cannot be merged into itself."));
+        return Err(WriteError::invalid(
+            "into",
+            "A tag cannot be merged into itself.",
+        ));
     }
     write::transaction(conn, actor, now, |tx| {
         let conn = &mut *tx.conn;
         let source = by_id(conn, from)?.ok_or(WriteError::NotFound)?;
-        let target = by_id(conn, into)?
-            .ok_or_else(|| WriteError::invalid("into", "The tag to merge into no longer exists."))?;
+        let target = by_id(conn, into)?.ok_or_else(|| {
+            WriteError::invalid("into", "The tag to merge into no longer exists.")
+        })?;
         let already: Vec<i64> = post_tags::table
             .filter(post_tags::tag_id.eq(into))
             .select(post_tags::post_id)
@@ -307,20 +335,19 @@ pub fn names(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
         .load(conn)
 }
 
-pub fn create(
+/// Stores a new tag; call inside a use case's transaction (`add`, a post naming a new tag).
+pub(crate) fn create(
     conn: &mut DbConn,
     slug: &Slug,
     name: &str,
     description: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Tag> {
-    write_transaction(conn, |conn| {
-        insert(conn, slug, name, description, now)?;
-        tags::table
-            .filter(tags::slug.eq(slug.as_str()))
-            .select(Tag::as_select())
-            .first(conn)
-    })
+    insert(conn, slug, name, description, now)?;
+    tags::table
+        .filter(tags::slug.eq(slug.as_str()))
+        .select(Tag::as_select())
+        .first(conn)
 }
 
 fn insert(

@@ -274,7 +274,8 @@ pub struct NewUser {
 }
 
 /// Creates a user with a unique slug made from the name. A duplicate email (compared
-/// case-insensitively) is refused and nothing is written.
+/// case-insensitively) is refused and nothing is written. Call inside the use case's
+/// transaction (`accounts`, `people`).
 pub fn create(conn: &mut DbConn, new: NewUser, now: NaiveDateTime) -> Result<User, UserError> {
     write_transaction(conn, |conn| {
         if email_exists(conn, &new.email)? {
@@ -479,35 +480,32 @@ pub fn update_profile(
     profile: &Profile,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    write_transaction(conn, |conn| {
-        diesel::update(users::table.find(id))
-            .set((
-                users::display_name.eq(&profile.display_name),
-                users::bio.eq(&profile.bio),
-                users::website.eq(&profile.website),
-                users::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .map(drop)
-    })
+    diesel::update(users::table.find(id))
+        .set((
+            users::display_name.eq(&profile.display_name),
+            users::bio.eq(&profile.bio),
+            users::website.eq(&profile.website),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
-/// Moves the account to a confirmed new address; refused if another account has it.
+/// Moves the account to a confirmed new address; refused if another account has it. Call
+/// inside the use case's transaction.
 pub fn change_email(
     conn: &mut DbConn,
     id: i64,
     email: &Email,
     now: NaiveDateTime,
 ) -> Result<(), UserError> {
-    write_transaction(conn, |conn| {
-        if email_exists(conn, email)? {
-            return Err(UserError::EmailTaken);
-        }
-        diesel::update(users::table.find(id))
-            .set((users::email.eq(email.as_str()), users::updated_at.eq(now)))
-            .execute(conn)?;
-        Ok(())
-    })
+    if email_exists(conn, email)? {
+        return Err(UserError::EmailTaken);
+    }
+    diesel::update(users::table.find(id))
+        .set((users::email.eq(email.as_str()), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Whether an owner exists yet (the setup page only works until one does).
@@ -535,13 +533,12 @@ pub fn count_by_role(conn: &mut DbConn, role: Role) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Deletes the account. Sessions and tokens go with it (foreign keys cascade).
+/// Deletes the account. Sessions and tokens go with it (foreign keys cascade). Call inside
+/// the use case's transaction.
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
-    write_transaction(conn, |conn| {
-        diesel::delete(users::table.find(id))
-            .execute(conn)
-            .map(drop)
-    })
+    diesel::delete(users::table.find(id))
+        .execute(conn)
+        .map(drop)
 }
 
 /// One page of members (by newest first), those whose name or email contains `text` when it

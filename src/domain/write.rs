@@ -177,7 +177,9 @@ pub fn transaction<T>(
         let Tx {
             touched, enqueued, ..
         } = tx;
-        changes::record(conn, &touched, now)?;
+        // When readers' pages changed: now, whatever date the write gives its rows (an
+        // import or a backdated post keeps its own).
+        changes::record(conn, &touched, crate::clock::now())?;
         Ok::<_, WriteError>((value, !touched.is_empty(), enqueued))
     })?;
     if outermost {

@@ -91,8 +91,17 @@ mod tests {
     #[test]
     fn one_key_per_ten_minutes() {
         let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
-        assert_eq!(key(at("2026-12-02 09:41:07")), "housekeeping:2026-12-02T09:40");
-        assert_eq!(key(at("2026-12-02 09:49:59")), key(at("2026-12-02 09:40:00")));
-        assert_ne!(key(at("2026-12-02 09:50:00")), key(at("2026-12-02 09:49:59")));
+        assert_eq!(
+            key(at("2026-12-02 09:41:07")),
+            "housekeeping:2026-12-02T09:40"
+        );
+        assert_eq!(
+            key(at("2026-12-02 09:49:59")),
+            key(at("2026-12-02 09:40:00"))
+        );
+        assert_ne!(
+            key(at("2026-12-02 09:50:00")),
+            key(at("2026-12-02 09:49:59"))
+        );
     }
 }

@@ -5,8 +5,8 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
-use crate::db::schema::jobs;
 use super::worker::Job;
+use crate::db::schema::jobs;
 use crate::db::{self, DbConn, stored_as_text};
 
 #[derive(
@@ -123,7 +123,10 @@ pub fn claim(
 pub enum Finish {
     Done,
     /// Try again at `at`.
-    Retry { error: String, at: NaiveDateTime },
+    Retry {
+        error: String,
+        at: NaiveDateTime,
+    },
     /// No more tries: it rests as failed.
     Failed(String),
 }

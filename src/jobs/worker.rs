@@ -71,7 +71,8 @@ pub fn retry_delay(attempt: i32) -> Duration {
 /// doubling, at most half a minute. A database that is down is asked a few times a minute,
 /// not thousands of times a second.
 pub fn pause_after_errors(errors: u32) -> StdDuration {
-    StdDuration::from_secs(1 << errors.clamp(1, 6).saturating_sub(1)).min(StdDuration::from_secs(30))
+    StdDuration::from_secs(1 << errors.clamp(1, 6).saturating_sub(1))
+        .min(StdDuration::from_secs(30))
 }
 
 /// How often an idle worker looks for due jobs on its own (enqueues wake it sooner).

@@ -179,7 +179,11 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
                 icon_url: doc.icon_url.unwrap_or_default(),
                 discourage_search: doc.discourage_search,
                 social: doc.social.into_iter().map(|l| (l.network, l.url)).collect(),
-                navigation: doc.navigation.into_iter().map(|i| (i.label, i.url)).collect(),
+                navigation: doc
+                    .navigation
+                    .into_iter()
+                    .map(|i| (i.label, i.url))
+                    .collect(),
             };
             settings::parse(&input, now).map_err(|e| invalid("settings", problem(&e)))
         })
@@ -196,9 +200,18 @@ fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Pl
             users::parse_display_name(&author.name).map_err(|e| invalid(&item, e.to_string()))?;
         let role = Role::from_input(&author.role).map_err(|e| invalid(&item, e.to_string()))?;
         let mut errors = FieldErrors::default();
-        let bio = errors.paragraphs("bio", "The bio", &author.bio, crate::domain::accounts::MAX_BIO);
+        let bio = errors.paragraphs(
+            "bio",
+            "The bio",
+            &author.bio,
+            crate::domain::accounts::MAX_BIO,
+        );
         let website = errors
-            .web_address("website", &author.website, crate::domain::accounts::MAX_WEBSITE)
+            .web_address(
+                "website",
+                &author.website,
+                crate::domain::accounts::MAX_WEBSITE,
+            )
             .unwrap_or_default();
         if !errors.is_empty() {
             return Err(invalid(&item, problem(&errors)));
@@ -474,7 +487,9 @@ fn write(
         db.with_connection(|conn| {
             write::transaction(conn, &actor, now, |tx| {
                 for (plan, mut prepared) in batch.iter().zip(prepared) {
-                    prepared.authors = Some(resolve_authors(tx.conn, &plan.authors, &author_ids)?);
+                    // A file that names no author brings the post in with none.
+                    let authors = resolve_authors(tx.conn, &plan.authors, &author_ids)?;
+                    prepared.authors = (!authors.is_empty()).then_some(authors);
                     posts::write::import(tx, &prepared, plan.status, plan.times)?;
                 }
                 tx.touch(Touched::Site);
@@ -498,9 +513,9 @@ fn resolve_authors(
     for slug in slugs {
         let id = match imported.get(slug) {
             Some(id) => *id,
-            None => users::by_slug(conn, slug)?
-                .map(|u| u.id)
-                .ok_or_else(|| WriteError::invalid("authors", format!("{slug} disappeared during the import")))?,
+            None => users::by_slug(conn, slug)?.map(|u| u.id).ok_or_else(|| {
+                WriteError::invalid("authors", format!("{slug} disappeared during the import"))
+            })?,
         };
         if !ids.contains(&id) {
             ids.push(id);

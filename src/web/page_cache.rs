@@ -129,7 +129,10 @@ impl PageCache {
     }
 
     fn generation(&self) -> u64 {
-        self.store.lock().unwrap_or_else(|e| e.into_inner()).generation
+        self.store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .generation
     }
 
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
@@ -528,15 +531,26 @@ mod tests {
     fn a_change_drops_the_pages_that_show_it_and_only_those() {
         let cache = PageCache::new(1 << 20, Arc::new(Feed::detached()));
         let body = || Bytes::from_static(b"page");
-        cache.put("/a/".into(), page(Some(vec![Touched::Post(1), Touched::Post(2)]), body()), 0);
-        cache.put("/b/".into(), page(Some(vec![Touched::Post(2), Touched::Tag(9)]), body()), 0);
+        cache.put(
+            "/a/".into(),
+            page(Some(vec![Touched::Post(1), Touched::Post(2)]), body()),
+            0,
+        );
+        cache.put(
+            "/b/".into(),
+            page(Some(vec![Touched::Post(2), Touched::Tag(9)]), body()),
+            0,
+        );
         cache.put("/".into(), page(Some(vec![Touched::Listings]), body()), 0);
         cache.put("/robots.txt".into(), page(None, body()), 0);
         changed(&cache, &[Touched::Post(1)]);
         assert!(!cache.holds("/a/"), "the page showing post 1 went");
         assert!(cache.holds("/b/"), "another post's page stayed");
         assert!(cache.holds("/"), "so did the lists");
-        assert!(!cache.holds("/robots.txt"), "a page that declared nothing goes with anything");
+        assert!(
+            !cache.holds("/robots.txt"),
+            "a page that declared nothing goes with anything"
+        );
         assert_eq!(cache.stats.invalidations.load(Ordering::Relaxed), 2);
         changed(&cache, &[Touched::Tag(9)]);
         assert!(!cache.holds("/b/"));
@@ -550,9 +564,17 @@ mod tests {
         let cache = PageCache::new(1 << 20, Arc::new(Feed::detached()));
         let before = cache.generation();
         changed(&cache, &[Touched::Post(5)]);
-        cache.put("/late/".into(), page(Some(vec![Touched::Post(6)]), Bytes::from_static(b"x")), before);
+        cache.put(
+            "/late/".into(),
+            page(Some(vec![Touched::Post(6)]), Bytes::from_static(b"x")),
+            before,
+        );
         assert!(!cache.holds("/late/"));
-        cache.put("/now/".into(), page(Some(vec![Touched::Post(6)]), Bytes::from_static(b"x")), cache.generation());
+        cache.put(
+            "/now/".into(),
+            page(Some(vec![Touched::Post(6)]), Bytes::from_static(b"x")),
+            cache.generation(),
+        );
         assert!(cache.holds("/now/"));
     }
 

@@ -179,7 +179,7 @@ fn create_user_refuses_a_duplicate_email_whatever_its_case() {
     let mut again = CREATE;
     again[2] = "  ADA@Example.com ";
     let output = sandbox.run_with_stdin(&with_stdin(&again), "second password\n");
-    assert_clean_failure(&output, 1, "already exists");
+    assert_clean_failure(&output, 1, "already uses this address");
     assert_eq!(sandbox.user_count(), 1);
 }
 

@@ -244,7 +244,10 @@ impl TestApp {
     pub fn seed(&self, seed: SeedPost) -> Post {
         let prepared = input::prepare(seed.0).expect("a valid seed post");
         // Written when published (or now), so the post does not look edited since.
-        let written = prepared.publish_at.filter(|at| *at < now()).unwrap_or_else(now);
+        let written = prepared
+            .publish_at
+            .filter(|at| *at < now())
+            .unwrap_or_else(now);
         let saved = self
             .db
             .run_blocking(|conn| {
@@ -275,7 +278,6 @@ impl TestApp {
             })
             .expect("add the redirect");
     }
-
 
     pub fn author(&self, name: &str) -> User {
         let email = format!("{}@example.com", quire::render::slugify(name));

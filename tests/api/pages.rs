@@ -456,14 +456,18 @@ async fn tag_and_author_pages_follow_a_post_being_redated() {
         );
     }
 
-    // Re-dated by any write, not only the editor's: the listings follow.
+    // Re-dated by any write, not only the editor's (one that records what it touched, as
+    // every write must): the listings follow, their order kept by the database's triggers.
     let redate = |at: Option<chrono::NaiveDateTime>| {
         app.db
             .run_blocking(move |conn| {
-                quire::db::write_transaction(conn, |conn| {
+                let actor = quire::domain::write::Actor::command_line();
+                quire::domain::write::transaction(conn, &actor, now(), |tx| {
                     diesel::update(posts::table.find(first.id))
                         .set(posts::published_at.eq(at))
-                        .execute(conn)
+                        .execute(tx.conn)?;
+                    tx.touch(quire::domain::changes::Touched::Listings);
+                    Ok(())
                 })
             })
             .unwrap();

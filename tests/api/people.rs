@@ -185,7 +185,11 @@ async fn the_owner_is_never_removed_and_nobody_removes_themselves_here() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "their own account page is the way"
+    );
 }
 
 #[tokio::test]

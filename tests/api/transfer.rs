@@ -216,7 +216,7 @@ async fn bad_files_are_refused_naming_the_fault_and_write_nothing() {
         (
             "10 MB body",
             huge.to_string(),
-            &["posts[0] 'huge'", "10.0 MB"],
+            &["posts[0] 'huge'", "The text can be at most 2 MB"],
         ),
         (
             "invalid date",

@@ -7,8 +7,8 @@ use diesel::sql_types::{Bool, Text};
 
 use super::input::{Cover, Intent, PostInput};
 use super::{PostKind, PostStatus};
-use crate::db::schema::{post_authors, post_tags, posts, tags};
 use crate::db::DbConn;
+use crate::db::schema::{post_authors, post_tags, posts, tags};
 
 /// Which posts the admin's list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +259,11 @@ impl Opened {
             intent: Intent::Save,
         }
     }
+}
+
+/// Every post's and page's id, oldest first (for tools and tests).
+pub fn list_ids(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+    posts::table.order(posts::id).select(posts::id).load(conn)
 }
 
 pub fn open(conn: &mut DbConn, id: i64) -> QueryResult<Option<Opened>> {

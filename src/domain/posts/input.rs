@@ -128,16 +128,23 @@ pub fn prepare(input: PostInput) -> Result<Prepared, FieldErrors> {
     };
     let slug = errors.check("slug", Slug::parse_top_level(&slug_source));
     let markdown = errors.body("markdown", "The text", &input.markdown, MAX_MARKDOWN_BYTES);
-    let custom_excerpt =
-        Some(errors.paragraphs("custom_excerpt", "The excerpt", &input.custom_excerpt, MAX_EXCERPT))
-            .filter(|e| !e.is_empty());
+    let custom_excerpt = Some(errors.paragraphs(
+        "custom_excerpt",
+        "The excerpt",
+        &input.custom_excerpt,
+        MAX_EXCERPT,
+    ))
+    .filter(|e| !e.is_empty());
     let tags = tag_names(&input.tags, &mut errors);
     if input
         .authors
         .as_ref()
         .is_some_and(|authors| authors.len() > MAX_AUTHORS)
     {
-        errors.add("author_1", format!("A post can name at most {MAX_AUTHORS} authors."));
+        errors.add(
+            "author_1",
+            format!("A post can name at most {MAX_AUTHORS} authors."),
+        );
     }
     let meta_title = errors.optional_text(
         "meta_title",
@@ -153,21 +160,22 @@ pub fn prepare(input: PostInput) -> Result<Prepared, FieldErrors> {
     ))
     .filter(|d| !d.is_empty());
     let canonical_url = errors.web_address("canonical_url", &input.canonical_url, MAX_URL);
-    let cover_alt = errors.optional_text(
-        "cover_alt",
-        "The alt text",
-        &input.cover_alt,
-        MAX_COVER_ALT,
-    );
+    let cover_alt =
+        errors.optional_text("cover_alt", "The alt text", &input.cover_alt, MAX_COVER_ALT);
     let cover = match input.cover {
+        // A path on this site, or an image elsewhere.
         Cover::Address(address) => {
-            let checked = errors.web_address("cover", &address, MAX_URL);
-            match checked {
-                Some(address) => Cover::Address(address),
-                None if address.starts_with('/') && !address.contains(char::is_control) => {
-                    Cover::Address(address)
-                }
-                None => Cover::None,
+            let address = address.trim();
+            let site_path = address.starts_with('/')
+                && !address.starts_with("//")
+                && address.len() <= MAX_URL
+                && !address.contains(|c: char| c.is_control() || c.is_whitespace());
+            if site_path {
+                Cover::Address(address.to_string())
+            } else {
+                errors
+                    .web_address("cover", address, MAX_URL)
+                    .map_or(Cover::None, Cover::Address)
             }
         }
         other => other,
@@ -283,7 +291,12 @@ mod tests {
 
     #[test]
     fn control_characters_in_titles_and_tags_are_refused() {
-        assert!(prepare(post("A\u{0}B", "x")).unwrap_err().get("title").is_some());
+        assert!(
+            prepare(post("A\u{0}B", "x"))
+                .unwrap_err()
+                .get("title")
+                .is_some()
+        );
         let mut input = post("Fine", "x");
         input.tags = vec!["ok".into(), "bad\u{7}".into()];
         assert!(prepare(input).unwrap_err().get("tags").is_some());
@@ -326,6 +339,9 @@ mod tests {
             status_after(Intent::Save, Published, Some(later), now),
             (Scheduled, Some(later))
         );
-        assert_eq!(status_after(Intent::Unpublish, Published, Some(earlier), now), (Draft, None));
+        assert_eq!(
+            status_after(Intent::Unpublish, Published, Some(earlier), now),
+            (Draft, None)
+        );
     }
 }

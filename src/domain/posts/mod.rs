@@ -630,7 +630,10 @@ pub fn authors_of(
         .inner_join(users::table)
         .filter(post_authors::post_id.eq_any(post_ids))
         .order((post_authors::post_id, post_authors::sort_order))
-        .select((post_authors::post_id, (users::id, users::slug, users::display_name)))
+        .select((
+            post_authors::post_id,
+            (users::id, users::slug, users::display_name),
+        ))
         .load(conn)?;
     Ok(group_by_post(rows))
 }

@@ -77,17 +77,38 @@ pub fn create(
         if super::slug_in_use(tx.conn, prepared.slug.as_str())? {
             return Err(slug_taken(&prepared.slug));
         }
-        let row = row(&prepared, &html, &resolved, (status, published_at), Timestamps::at(now));
-        diesel::insert_into(posts::table).values(&row).execute(tx.conn)?;
+        let row = row(
+            &prepared,
+            &html,
+            &resolved,
+            (status, published_at),
+            Timestamps::at(now),
+        );
+        diesel::insert_into(posts::table)
+            .values(&row)
+            .execute(tx.conn)?;
         let id: i64 = posts::table
             .filter(posts::slug.eq(prepared.slug.as_str()))
             .select(posts::id)
             .first(tx.conn)?;
         link(tx.conn, id, &resolved)?;
-        revisions::store(tx.conn, id, actor.id, &prepared.title, &prepared.markdown, now)?;
+        revisions::store(
+            tx.conn,
+            id,
+            actor.id,
+            &prepared.title,
+            &prepared.markdown,
+            now,
+        )?;
         let object = (Object::of_kind(prepared.kind), Some(id));
         tx.audit(verb(None, status), object, &prepared.title)?;
-        touch(tx, id, false, is_visible(status, published_at, None, now), None)?;
+        touch(
+            tx,
+            id,
+            false,
+            is_visible(status, published_at, None, now),
+            None,
+        )?;
         Ok(saved(id, &prepared, status, published_at))
     })
 }
@@ -119,11 +140,11 @@ fn save(
     write::transaction(conn, actor, now, |tx| {
         let current = open_for_writing(tx, actor, id)?;
         let post = &current.post;
-        if post.version != version {
-            return Err(WriteError::Conflict);
-        }
         if prepared.kind != post.kind {
-            return Err(WriteError::invalid("kind", "A post cannot become a page, nor a page a post."));
+            return Err(WriteError::invalid(
+                "kind",
+                "A post cannot become a page, nor a page a post.",
+            ));
         }
         // The editor shows times to the minute; an unchanged minute keeps the stored seconds.
         let typed = keep_seconds(prepared.publish_at, post.published_at);
@@ -139,6 +160,10 @@ fn save(
         if moved && super::slug_in_use(tx.conn, prepared.slug.as_str())? {
             return Err(slug_taken(&prepared.slug));
         }
+        // After the checks of the input itself: those need fixing whoever saved meanwhile.
+        if post.version != version {
+            return Err(WriteError::Conflict);
+        }
         let was_visible = post.is_live(now);
         let before = neighbours_of(tx, id, was_visible, now)?;
         let times = Timestamps {
@@ -150,10 +175,18 @@ fn save(
         diesel::update(posts::table.find(id))
             .set((&row, posts::version.eq(posts::version + 1)))
             .execute(tx.conn)?;
-        diesel::delete(post_authors::table.filter(post_authors::post_id.eq(id))).execute(tx.conn)?;
+        diesel::delete(post_authors::table.filter(post_authors::post_id.eq(id)))
+            .execute(tx.conn)?;
         diesel::delete(post_tags::table.filter(post_tags::post_id.eq(id))).execute(tx.conn)?;
         link(tx.conn, id, &resolved)?;
-        revisions::store(tx.conn, id, actor.id, &prepared.title, &prepared.markdown, now)?;
+        revisions::store(
+            tx.conn,
+            id,
+            actor.id,
+            &prepared.title,
+            &prepared.markdown,
+            now,
+        )?;
         if moved && was_visible {
             let (from, to) = (format!("/{}/", post.slug), format!("/{}/", prepared.slug));
             redirects::follow_move(tx.conn, &from, &to, now)?;
@@ -223,7 +256,11 @@ pub fn delete_forever(
         let post = &current.post;
         gone::mark(tx.conn, &format!("/{}/", post.slug), now)?;
         diesel::delete(posts::table.find(id)).execute(tx.conn)?;
-        tx.audit("deleted", (Object::of_kind(post.kind), Some(id)), &post.title)?;
+        tx.audit(
+            "deleted",
+            (Object::of_kind(post.kind), Some(id)),
+            &post.title,
+        )?;
         tx.touch(Touched::Post(id));
         Ok(Saved {
             id,
@@ -308,7 +345,9 @@ pub fn import(
             id
         }
         None => {
-            diesel::insert_into(posts::table).values(&row).execute(tx.conn)?;
+            diesel::insert_into(posts::table)
+                .values(&row)
+                .execute(tx.conn)?;
             posts::table
                 .filter(posts::slug.eq(prepared.slug.as_str()))
                 .select(posts::id)
@@ -316,7 +355,14 @@ pub fn import(
         }
     };
     link(tx.conn, id, &resolved)?;
-    revisions::store(tx.conn, id, tx.actor.id, &prepared.title, &prepared.markdown, now)?;
+    revisions::store(
+        tx.conn,
+        id,
+        tx.actor.id,
+        &prepared.title,
+        &prepared.markdown,
+        now,
+    )?;
     tx.touch(Touched::Post(id));
     tx.touch(Touched::Listings);
     Ok(id)
@@ -488,9 +534,8 @@ fn chosen_authors(
     }
     let mut ids: Vec<i64> = Vec::new();
     for id in asked {
-        let staff = users::by_id(conn, *id)?.filter(|u| {
-            u.role.is_staff() && u.status != crate::domain::users::Status::Suspended
-        });
+        let staff = users::by_id(conn, *id)?
+            .filter(|u| u.role.is_staff() && u.status != crate::domain::users::Status::Suspended);
         if staff.is_none() {
             return Err(WriteError::invalid(
                 "author_1",
@@ -502,7 +547,10 @@ fn chosen_authors(
         }
     }
     if ids.is_empty() {
-        return Err(WriteError::invalid("author_1", "Choose at least one author."));
+        return Err(WriteError::invalid(
+            "author_1",
+            "Choose at least one author.",
+        ));
     }
     Ok(ids)
 }
@@ -525,7 +573,10 @@ fn chosen_cover(
                     .clone()
                     .or_else(|| current.and_then(|c| c.post.feature_image_alt.clone())),
             )),
-            None => Err(WriteError::invalid("cover", "Choose an image from the library.")),
+            None => Err(WriteError::invalid(
+                "cover",
+                "Choose an image from the library.",
+            )),
         },
         Cover::Library(stem) => {
             let Some(item) = media::by_stem(conn, stem)? else {
@@ -534,7 +585,10 @@ fn chosen_cover(
                     "That image is no longer in the library; choose another.",
                 ));
             };
-            let alt = prepared.cover_alt.clone().unwrap_or_else(|| item.alt.clone());
+            let alt = prepared
+                .cover_alt
+                .clone()
+                .unwrap_or_else(|| item.alt.clone());
             if alt.trim().is_empty() {
                 return Err(WriteError::invalid(
                     "cover_alt",
@@ -656,7 +710,11 @@ fn touch(
     tx.touch(Touched::Listings);
     let now = tx.now;
     let after = neighbours_of(tx, id, visible, now)?;
-    for neighbour in neighbours_before.unwrap_or_default().into_iter().chain(after) {
+    for neighbour in neighbours_before
+        .unwrap_or_default()
+        .into_iter()
+        .chain(after)
+    {
         tx.touch(Touched::Post(neighbour));
     }
     Ok(())

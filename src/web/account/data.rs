@@ -5,15 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{FormPage, link, message};
-use crate::web::respond::{invalid, layout, ok};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{SignedIn, sign_out};
 use crate::clock::now;
-use crate::domain::users::{self, Role};
-use crate::domain::{posts, sessions};
+use crate::domain::accounts;
+use crate::domain::sessions;
+use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::Field;
+use crate::web::respond::{invalid, layout, ok, use_case};
 
 #[derive(Serialize)]
 struct Export {
@@ -140,30 +141,28 @@ pub async fn delete(
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> AppResult<HttpResponse> {
     let id = me.user.id;
-    let authored = state
-        .db
-        .run(move |conn| posts::count_by_author(conn, id))
-        .await?;
     let problem = if !super::verify_own_password(&state, &req, id, form.password).await? {
-        Some("That is not your password.")
-    } else if me.role() == Role::Owner {
-        Some("The owner's account cannot be deleted. Transfer ownership to an administrator first.")
-    } else if authored > 0 {
-        Some(
-            "Your name is on published or draft posts. Ask an administrator to reassign them before deleting your account.",
-        )
+        Some("That is not your password.".to_string())
     } else {
-        None
+        let user = me.user.clone();
+        match use_case(&state, move |conn, head| {
+            accounts::delete_account(conn, &user, head.now)
+        })
+        .await?
+        {
+            Ok(()) => None,
+            Err(WriteError::Forbidden(reason)) => Some(reason),
+            Err(refused) => return Err(refused.into()),
+        }
     };
     if let Some(problem) = problem {
         let layout = layout(&state, "/account/delete", "Delete your account").await?;
         return invalid(&delete_page(
             layout,
             csrf::token(&me.session)?,
-            Some(problem.into()),
+            Some(problem),
         ));
     }
-    state.db.run(move |conn| users::delete(conn, id)).await?;
     sign_out(&me.session);
     message(
         &state,

@@ -15,9 +15,9 @@ use crate::domain::accounts;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Password, User, parse_display_name};
 use crate::error::{AppError, AppResult};
-use crate::web::respond::{invalid, layout, ok, see_other, use_case};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
+use crate::web::respond::{invalid, layout, ok, see_other, use_case};
 use crate::web::views::Layout;
 
 fn invite_page(

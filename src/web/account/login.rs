@@ -6,15 +6,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{FormPage, link};
-use crate::auth::password::verify_off_thread;
-use crate::web::respond::{invalid, layout, ok, see_other, take_notice};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{safe_next, sign_in, sign_out};
+use crate::auth::password::verify_off_thread;
 use crate::auth::rate_limit::Action;
 use crate::domain::users::{self, Email, Role, Status};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::forms::{Field, Hidden};
+use crate::web::respond::{invalid, layout, ok, see_other, take_notice};
 use crate::web::views::Layout;
 
 #[derive(Deserialize, Default)]

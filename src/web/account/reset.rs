@@ -14,9 +14,9 @@ use crate::domain::accounts;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Email, Password, Status};
 use crate::error::{AppError, AppResult};
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, use_case};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, use_case};
 
 pub async fn show_request(state: web::Data<AppState>, session: Session) -> AppResult<HttpResponse> {
     let layout = layout(&state, "/account/reset", "Reset your password").await?;

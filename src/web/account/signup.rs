@@ -92,8 +92,10 @@ pub async fn signup(
     };
     let hash = hash_off_thread(password).await?;
     let mark = hash_token(&hash);
-    use_case(&state, move |conn, head| accounts::sign_up(conn, head, email, name, hash))
-        .await??;
+    use_case(&state, move |conn, head| {
+        accounts::sign_up(conn, head, email, name, hash)
+    })
+    .await??;
     let _ = session.insert(SIGNUP_MARK, mark);
     Ok(see_other("/account/signup/sent"))
 }
@@ -273,8 +275,10 @@ pub async fn confirm(
         return invalid(&page);
     }
     let token = form.token.clone();
-    let confirmed = use_case(&state, move |conn, head| accounts::confirm(conn, &token, head.now))
-        .await??;
+    let confirmed = use_case(&state, move |conn, head| {
+        accounts::confirm(conn, &token, head.now)
+    })
+    .await??;
     let Some(user) = confirmed else {
         return link_expired(&state, Purpose::Confirm).await;
     };

@@ -10,8 +10,8 @@ use crate::domain::users::{self, Role};
 use crate::domain::{audit, posts, settings};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::respond::{layout, ok};
 use crate::web::admin::audit::EntryView;
+use crate::web::respond::{layout, ok};
 use crate::web::views::Layout;
 
 #[derive(Template)]

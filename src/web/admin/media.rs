@@ -15,15 +15,15 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
-use crate::domain::write::WriteError;
 use crate::domain::media::{self, Media, NewMedia};
+use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::images::{self, MediaError};
 use crate::state::AppState;
-use crate::web::forms::Empty;
-use crate::web::respond::{layout, ok, private, see_other, set_notice, take_notice, use_case};
 use crate::web::admin::confirm::{self, Question};
+use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
+use crate::web::respond::{layout, ok, private, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 const PER_PAGE: i64 = 40;
@@ -306,9 +306,11 @@ pub async fn upload(
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
     let actor = me.actor();
-    let stored = use_case(&state, move |conn, head| media::add(conn, &actor, &new, head.now))
-        .await
-        .and_then(|added| added.map_err(AppError::from));
+    let stored = use_case(&state, move |conn, head| {
+        media::add(conn, &actor, &new, head.now)
+    })
+    .await
+    .and_then(|added| added.map_err(AppError::from));
     match stored {
         Ok(id) => {
             set_notice(me.session(), "Image added to the library.");
@@ -466,8 +468,10 @@ pub async fn delete_item(
 ) -> AppResult<HttpResponse> {
     let item = open_item(&state, &me, id.into_inner()).await?;
     let (id, actor) = (item.id, me.actor());
-    let deleted = use_case(&state, move |conn, head| media::remove(conn, &actor, id, head.now))
-        .await??;
+    let deleted = use_case(&state, move |conn, head| {
+        media::remove(conn, &actor, id, head.now)
+    })
+    .await??;
     let (dir, names) = (state.config.media_dir(), deleted.file_names());
     web::block(move || remove_files(&dir, &names))
         .await

@@ -263,7 +263,10 @@ pub async fn remove_person(
 ) -> AppResult<HttpResponse> {
     let person = open_person(&state, &me, id.into_inner()).await?;
     let (id, actor) = (person.id, me.actor());
-    use_case(&state, move |conn, head| people::remove(conn, &actor, id, head.now)).await??;
+    use_case(&state, move |conn, head| {
+        people::remove(conn, &actor, id, head.now)
+    })
+    .await??;
     set_notice(
         me.session(),
         &format!("{} was removed.", person.display_name),

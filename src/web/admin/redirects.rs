@@ -12,10 +12,10 @@ use crate::domain::redirects::{self, Redirect, Target};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::forms::Empty;
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::admin::confirm::{self, Question};
+use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 const PER_PAGE: i64 = 100;
@@ -60,7 +60,6 @@ impl RedirectForm {
                 .error(errors.get("code")),
         ]
     }
-
 }
 
 // ---- The list ----
@@ -245,7 +244,10 @@ pub async fn delete_redirect(
 ) -> AppResult<HttpResponse> {
     let redirect = open_redirect(&state, &me, id.into_inner()).await?;
     let (id, actor) = (redirect.id, me.actor());
-    use_case(&state, move |conn, head| redirects::remove(conn, &actor, id, head.now)).await??;
+    use_case(&state, move |conn, head| {
+        redirects::remove(conn, &actor, id, head.now)
+    })
+    .await??;
     set_notice(me.session(), "Redirect deleted.");
     Ok(see_other("/admin/redirects"))
 }

@@ -15,12 +15,12 @@ use crate::auth::identity::Staff;
 use crate::domain::posts::editing::Opened;
 use crate::domain::posts::write;
 use crate::domain::revisions::{self, Listed};
-use crate::domain::write::WriteError;
 use crate::domain::settings;
+use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::respond::{layout, private, see_other, set_notice, take_notice, use_case};
 use crate::web::admin::posts::open_for;
+use crate::web::respond::{layout, private, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
 /// Lines of unchanged text shown around each change.

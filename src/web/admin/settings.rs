@@ -15,10 +15,9 @@ use crate::domain::settings::{
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::forms::{Errors, Field};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
-
 
 #[derive(Template)]
 #[template(path = "admin/settings.html")]

@@ -12,8 +12,8 @@ use crate::domain::users::{self, User};
 use crate::domain::write::WriteError;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::forms::{Errors, Field};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 #[derive(Template)]

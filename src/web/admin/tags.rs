@@ -9,14 +9,14 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
-use crate::domain::write::WriteError;
 use crate::domain::tags::{self, Counted, Tag, TagInput};
+use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::forms::Empty;
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::admin::confirm::{self, Question};
+use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 const PER_PAGE: i64 = 100;
@@ -152,7 +152,9 @@ pub async fn create_tag(
             set_notice(me.session(), &format!("Tag “{}” created.", tag.name));
             Ok(see_other("/admin/tags"))
         }
-        Err(WriteError::Invalid(errors)) => invalid(&tags_page(&state, &me, 1, &form, &errors).await?),
+        Err(WriteError::Invalid(errors)) => {
+            invalid(&tags_page(&state, &me, 1, &form, &errors).await?)
+        }
         Err(refused) => Err(refused.into()),
     }
 }
@@ -232,7 +234,9 @@ pub async fn save_tag(
             set_notice(me.session(), "Tag saved.");
             Ok(see_other(&format!("/admin/tags/{id}")))
         }
-        Err(WriteError::Invalid(errors)) => invalid(&tag_page(&state, &me, tag, &form, &errors).await?),
+        Err(WriteError::Invalid(errors)) => {
+            invalid(&tag_page(&state, &me, tag, &form, &errors).await?)
+        }
         Err(refused) => Err(refused.into()),
     }
 }
@@ -269,7 +273,10 @@ pub async fn delete_tag(
 ) -> AppResult<HttpResponse> {
     let tag = open_tag(&state, &me, id.into_inner()).await?;
     let (id, actor) = (tag.id, me.actor());
-    use_case(&state, move |conn, head| tags::delete(conn, &actor, id, head.now)).await??;
+    use_case(&state, move |conn, head| {
+        tags::delete(conn, &actor, id, head.now)
+    })
+    .await??;
     set_notice(me.session(), &format!("Tag “{}” deleted.", tag.name));
     Ok(see_other("/admin/tags"))
 }
@@ -336,7 +343,10 @@ pub async fn merge_tag(
     let source = open_tag(&state, &me, id.into_inner()).await?;
     let target = merge_target(&state, &source, &form.into).await?;
     let (from, into, actor) = (source.id, target.id, me.actor());
-    use_case(&state, move |conn, head| tags::merge(conn, &actor, from, into, head.now)).await??;
+    use_case(&state, move |conn, head| {
+        tags::merge(conn, &actor, from, into, head.now)
+    })
+    .await??;
     set_notice(
         me.session(),
         &format!("“{}” merged into “{}”.", source.name, target.name),

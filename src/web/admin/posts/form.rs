@@ -281,7 +281,15 @@ impl EditorForm {
 
     /// What was typed, as the domain's input: the local time read in `tz`, the choosers
     /// read as the cover and the ordered authors.
-    pub fn to_input(&self, kind: PostKind, intent: Intent, tz: Tz) -> AppResult<Result<PostInput, Errors>> {
+    /// `choosers` says whether the form showed the author choosers (to those who may
+    /// choose): then empty choosers mean no author, which the post may not have.
+    pub fn to_input(
+        &self,
+        kind: PostKind,
+        intent: Intent,
+        tz: Tz,
+        choosers: bool,
+    ) -> AppResult<Result<PostInput, Errors>> {
         let mut errors = Errors::default();
         let publish_at = match self.publish_at.trim() {
             "" => None,
@@ -299,7 +307,7 @@ impl EditorForm {
                 }
             },
         };
-        let authors = if self.names_authors() {
+        let authors = if choosers || self.names_authors() {
             let mut ids = Vec::new();
             for raw in self.author_slots() {
                 match raw.trim() {
@@ -455,4 +463,3 @@ pub fn saved<'a>(
         form,
     }
 }
-

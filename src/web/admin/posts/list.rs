@@ -193,4 +193,3 @@ async fn list(
     };
     private(StatusCode::OK, &page_view)
 }
-

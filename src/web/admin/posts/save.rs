@@ -45,7 +45,14 @@ pub async fn new_post(
         me.require(Permission::EditAnyPost)?;
     }
     let form = EditorForm::new(kind, me.user().id);
-    let page = editor_page(&state, &me, unsaved(&me, kind, &form), &Errors::default(), None).await?;
+    let page = editor_page(
+        &state,
+        &me,
+        unsaved(&me, kind, &form),
+        &Errors::default(),
+        None,
+    )
+    .await?;
     private(StatusCode::OK, &page)
 }
 
@@ -81,19 +88,26 @@ async fn form_again(
 /// What the form asks for, checked and rendered; `Err` holds the messages to show.
 async fn prepared(
     state: &AppState,
+    me: &Staff,
     form: &EditorForm,
     kind: PostKind,
     button: Button,
 ) -> AppResult<Result<input::Prepared, Errors>> {
     let tz = {
         let site = std::sync::Arc::clone(&state.site);
-        state.db.run(move |conn| site.current(conn, now())).await?.settings.timezone
+        state
+            .db
+            .run(move |conn| site.current(conn, now()))
+            .await?
+            .settings
+            .timezone
     };
     let intent = match button {
         Button::Save(intent) => intent,
         Button::Preview => input::Intent::Save,
     };
-    let input: PostInput = match form.to_input(kind, intent, tz)? {
+    let choosers = me.role().can(Permission::EditAnyPost);
+    let input: PostInput = match form.to_input(kind, intent, tz, choosers)? {
         Ok(input) => input,
         Err(errors) => return Ok(Err(errors)),
     };
@@ -110,7 +124,7 @@ pub async fn create_post(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::WriteDrafts)?;
     let (kind, button) = (form.kind()?, form.button()?);
-    let prepared = match prepared(&state, &form, kind, button).await? {
+    let prepared = match prepared(&state, &me, &form, kind, button).await? {
         Ok(prepared) => prepared,
         Err(errors) => return form_again(&state, &me, unsaved(&me, kind, &form), &errors).await,
     };
@@ -146,7 +160,7 @@ pub async fn save_post(
     };
     let (kind, button) = (opened.post.kind, form.button()?);
     let context = || saved(&me, &opened, &form, now());
-    let prepared = match prepared(&state, &form, kind, button).await? {
+    let prepared = match prepared(&state, &me, &form, kind, button).await? {
         Ok(prepared) => prepared,
         Err(errors) => return form_again(&state, &me, context(), &errors).await,
     };

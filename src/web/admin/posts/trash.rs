@@ -97,5 +97,8 @@ pub async fn delete_post(
     })
     .await??;
     set_notice(me.session(), "Deleted for good.");
-    Ok(see_other(&format!("{}?status=trash", list_of(deleted.kind))))
+    Ok(see_other(&format!(
+        "{}?status=trash",
+        list_of(deleted.kind)
+    )))
 }
