@@ -19,19 +19,20 @@ async fn body_of(app: &TestApp, path: &str) -> String {
     app.get(path).await.text().await.unwrap()
 }
 
-/// Requests `path` until a response comes from the cache, and returns that response's body.
-/// Tests run side by side in one process and every write bumps the process's write
-/// generation, so another test's write may empty the cache between two requests: a few
-/// tries make sure the page was served from memory at least once.
+/// Requests `path` twice and returns the second response's body, which must have come from
+/// the cache. Each test's app has a cache of its own that only its own writes touch, so the
+/// second request is a hit unless something broke.
 async fn served_from_memory(app: &TestApp, path: &str) -> String {
-    for _ in 0..20 {
-        let before = hits(app);
-        let body = body_of(app, path).await;
-        if hits(app) > before {
-            return body;
-        }
-    }
-    panic!("{path} was never served from the page cache");
+    body_of(app, path).await;
+    let before = hits(app);
+    let body = body_of(app, path).await;
+    assert_eq!(
+        hits(app),
+        before + 1,
+        "{path} was not served from the page cache"
+    );
+    assert!(app.cache.as_ref().unwrap().holds(path), "{path} is held");
+    body
 }
 
 #[tokio::test]
@@ -210,7 +211,8 @@ async fn scheduled_posts_go_live(app: &TestApp) {
 #[tokio::test]
 async fn requests_with_a_session_are_never_served_from_the_cache() {
     let app = spawn_app().await;
-    body_of(&app, "/welcome/").await;
+    // The page is in the cache, as a reader left it…
+    served_from_memory(&app, "/welcome/").await;
     let before = hits(&app);
     let member = app
         .client
@@ -359,4 +361,68 @@ async fn posts_named_like_the_sites_own_sections_are_cached_and_canonical() {
         body_of(&app, &path).await;
         served_from_memory(&app, &path).await;
     }
+}
+
+#[tokio::test]
+async fn editing_one_post_leaves_the_other_posts_pages_in_the_cache() {
+    let app = spawn_app().await;
+    let editor = app
+        .signed_in_as("ed@example.com", quire::domain::users::Role::Editor)
+        .await;
+    let ada = app.author("Ada Lovelace");
+    // Far apart in time, so neither is the other's neighbour.
+    let a = app.seed(
+        SeedPost::published("post-a", "Post A")
+            .hours_ago(40)
+            .authors(&[&ada]),
+    );
+    app.seed(SeedPost::published("between-one", "Between one").hours_ago(30));
+    app.seed(SeedPost::published("between-two", "Between two").hours_ago(20));
+    app.seed(SeedPost::published("post-b", "Post B").hours_ago(10));
+    for path in ["/post-a/", "/post-b/", "/"] {
+        served_from_memory(&app, path).await;
+    }
+    let invalidated = app
+        .cache
+        .as_ref()
+        .unwrap()
+        .stats
+        .invalidations
+        .load(Ordering::Relaxed);
+
+    // Edit A through the editor.
+    let path = format!("/admin/posts/{}", a.id);
+    let fields = crate::editor::editor_fields(&app, &editor, &path).await;
+    let fields = crate::editor::with(fields, &[("title", "Post A, revised")]);
+    let saved = crate::editor::post(&app, &editor, &path, &fields).await;
+    assert_eq!(saved.status().as_u16(), 303);
+
+    let cache = app.cache.as_ref().unwrap();
+    assert!(cache.holds("/post-b/"), "another post's page stays");
+    assert!(!cache.holds("/post-a/"), "the edited post's page goes");
+    assert!(!cache.holds("/"), "so do the lists showing it");
+    let dropped = cache.stats.invalidations.load(Ordering::Relaxed) - invalidated;
+    assert_eq!(dropped, 2, "only what shows post A was dropped");
+    let before = hits(&app);
+    body_of(&app, "/post-b/").await;
+    assert_eq!(hits(&app), before + 1, "B is still served from memory");
+    assert!(body_of(&app, "/post-a/").await.contains("Post A, revised"));
+    assert!(body_of(&app, "/").await.contains("Post A, revised"));
+}
+
+#[tokio::test]
+async fn publishing_refreshes_the_neighbours_of_the_new_post() {
+    let app = spawn_app().await;
+    app.seed(SeedPost::published("older", "Older").hours_ago(30));
+    app.seed(SeedPost::published("middle", "Middle").hours_ago(35));
+    app.seed(SeedPost::published("far", "Far").hours_ago(40));
+    for path in ["/older/", "/far/"] {
+        served_from_memory(&app, path).await;
+    }
+    // The newest post: "older" gains a newer neighbour; "far", two posts away, keeps its.
+    app.seed(SeedPost::published("newest", "Newest").hours_ago(1));
+    let cache = app.cache.as_ref().unwrap();
+    assert!(!cache.holds("/older/"));
+    assert!(cache.holds("/far/"));
+    assert!(body_of(&app, "/older/").await.contains("/newest/"));
 }

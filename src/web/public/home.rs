@@ -7,6 +7,7 @@ use askama::Template;
 
 use super::{moved_permanently, page_number, page_response};
 use crate::clock::now;
+use crate::domain::changes::Touched;
 use crate::domain::posts::{self, Scope};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -79,5 +80,5 @@ async fn home_page(state: &AppState, page: i64) -> AppResult<HttpResponse> {
         cards: CardView::list(&listing, settings.timezone),
         pagination: Pagination::new("/", page, listing.has_more),
     };
-    page_response(&home, site.last_change)
+    page_response(&home, site.last_change, vec![Touched::Listings])
 }

@@ -11,7 +11,9 @@ use actix_web::HttpResponse;
 use actix_web::http::header::{CACHE_CONTROL, ContentType, HttpDate, LAST_MODIFIED, LOCATION};
 use chrono::NaiveDateTime;
 
+use crate::domain::changes::Touched;
 use crate::error::{AppError, AppResult};
+use crate::web::page_cache::Depends;
 use crate::web::views::PublicPage;
 
 /// Public pages may be cached briefly and must then be revalidated.
@@ -19,9 +21,11 @@ pub const PUBLIC_CACHE: &str = "public, max-age=60, must-revalidate";
 
 /// Renders a public page with its validators and index decision. `last_change` is when the
 /// site last changed (see `domain::changes`); the ETag is added by `web::conditional`.
+/// `shows` is what the page shows, for the page cache (`Depends`).
 pub fn page_response(
     page: &impl PublicPage,
     last_change: NaiveDateTime,
+    shows: Vec<Touched>,
 ) -> AppResult<HttpResponse> {
     let mut response = HttpResponse::Ok();
     response
@@ -31,7 +35,7 @@ pub fn page_response(
     if page.layout().noindex {
         response.insert_header(("X-Robots-Tag", "noindex"));
     }
-    Ok(response.body(page.render()?))
+    Ok(Depends::on(response.body(page.render()?), shows))
 }
 
 /// An HTTP date (for Last-Modified) from a naive UTC time.

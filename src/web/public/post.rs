@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 
 use super::{page_response, plausible_slug};
 use crate::clock::now;
+use crate::domain::changes::Touched;
 use crate::domain::media::{self, Media};
 use crate::domain::posts::{self, AuthorLink, Post, PostLink, SlugLookup, TagLink};
 use crate::domain::settings::SiteSettings;
@@ -104,6 +105,21 @@ impl Found {
         self.cover = cover;
         self
     }
+
+    /// What the page shows from elsewhere: the post, its neighbours (linked by title), its
+    /// authors and tags (by name).
+    fn shows(&self) -> Vec<Touched> {
+        let neighbours = self
+            .older
+            .iter()
+            .chain(&self.newer)
+            .map(|p| Touched::Post(p.id));
+        std::iter::once(Touched::Post(self.post.id))
+            .chain(neighbours)
+            .chain(self.authors.iter().map(|a| Touched::Author(a.id)))
+            .chain(self.tags.iter().map(|t| Touched::Tag(t.id)))
+            .collect()
+    }
 }
 
 pub async fn show_post(
@@ -112,7 +128,8 @@ pub async fn show_post(
 ) -> AppResult<HttpResponse> {
     let found = find_post(&state, slug.into_inner()).await?;
     let changed = found.changed;
-    page_response(&post_page(&state, found), changed)
+    let shows = found.shows();
+    page_response(&post_page(&state, found), changed, shows)
 }
 
 /// The post page's HTML for what `find_post` loaded (the template alone, for benchmarks).

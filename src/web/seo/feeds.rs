@@ -10,12 +10,14 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::clock::now;
+use crate::domain::changes::Touched;
 use crate::domain::posts::{self, FeedItems, Scope};
 use crate::domain::settings::SiteSettings;
 use crate::domain::{tags, users};
 use crate::error::{AppError, AppResult};
 use crate::render::SafeHtml;
 use crate::state::AppState;
+use crate::web::page_cache::Depends;
 use crate::web::public::{PUBLIC_CACHE, http_date, plausible_slug};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,11 +170,12 @@ async fn respond(state: &AppState, owner: Owner, format: Format) -> AppResult<Ht
         Format::Atom => AtomFeed { feed: &feed }.render()?,
         Format::Json => json_feed(&feed),
     };
-    Ok(HttpResponse::Ok()
+    let response = HttpResponse::Ok()
         .content_type(format.content_type())
         .insert_header((CACHE_CONTROL, PUBLIC_CACHE))
         .insert_header((LAST_MODIFIED, http_date(changed)))
-        .body(body))
+        .body(body);
+    Ok(Depends::on(response, vec![Touched::Listings]))
 }
 
 fn build(

@@ -32,9 +32,11 @@ pub async fn robots_txt(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         ));
         body
     };
-    Ok(HttpResponse::Ok()
+    let response = HttpResponse::Ok()
         .content_type(ContentType::plaintext())
         .insert_header((CACHE_CONTROL, PUBLIC_CACHE))
         .insert_header((LAST_MODIFIED, http_date(settings.updated_at)))
-        .body(body))
+        .body(body);
+    // It shows the settings alone.
+    Ok(crate::web::page_cache::Depends::on(response, Vec::new()))
 }

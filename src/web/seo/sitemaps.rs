@@ -109,11 +109,13 @@ pub async fn sitemap_index(state: web::Data<AppState>) -> AppResult<HttpResponse
         }
     }
     let body = SitemapIndex { sitemaps }.render()?;
-    Ok(HttpResponse::Ok()
+    let response = HttpResponse::Ok()
         .content_type(XML)
         .insert_header((CACHE_CONTROL, PUBLIC_CACHE))
         .insert_header((LAST_MODIFIED, http_date(changed)))
-        .body(body))
+        .body(body);
+    let shows = vec![crate::domain::changes::Touched::Listings];
+    Ok(crate::web::page_cache::Depends::on(response, shows))
 }
 
 pub async fn sitemap_file(
