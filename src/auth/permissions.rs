@@ -24,10 +24,12 @@ pub enum Permission {
     ViewAuditLog,
     /// Hand the site to another admin.
     TransferOwnership,
+    /// See the job queue, retry and discard jobs.
+    ManageJobs,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::UseAdmin,
         Permission::WriteDrafts,
         Permission::PublishOwn,
@@ -40,6 +42,7 @@ impl Permission {
         Permission::ManageRedirects,
         Permission::ViewAuditLog,
         Permission::TransferOwnership,
+        Permission::ManageJobs,
     ];
 }
 
@@ -93,33 +96,36 @@ mod tests {
     #[test]
     fn the_matrix_as_documented() {
         // Rows: roles; columns: Permission::ALL in order. Mirrors the README's table.
-        let expected: [(Role, [bool; 12]); 6] = [
-            (Role::Owner, [true; 12]),
+        let expected: [(Role, [bool; 13]); 6] = [
+            (Role::Owner, [true; 13]),
             (
                 Role::Admin,
                 [
-                    true, true, true, true, true, true, true, true, true, true, true, false,
+                    true, true, true, true, true, true, true, true, true, true, true, false, true,
                 ],
             ),
             (
                 Role::Editor,
                 [
                     true, true, true, true, true, true, false, false, false, false, false, false,
+                    false,
                 ],
             ),
             (
                 Role::Author,
                 [
                     true, true, true, false, false, true, false, false, false, false, false, false,
+                    false,
                 ],
             ),
             (
                 Role::Contributor,
                 [
-                    true, true, false, false, false, true, false, false, false, false, false, false,
+                    true, true, false, false, false, true, false, false, false, false, false,
+                    false, false,
                 ],
             ),
-            (Role::Member, [false; 12]),
+            (Role::Member, [false; 13]),
         ];
         for (role, row) in expected {
             for (permission, allowed) in Permission::ALL.into_iter().zip(row) {

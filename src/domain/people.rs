@@ -122,7 +122,7 @@ pub fn update(
             tx.touch(Touched::Author(id));
             tx.touch(Touched::Listings);
         }
-        Ok(users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?)
+        users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)
     })
 }
 

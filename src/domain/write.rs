@@ -149,6 +149,12 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Notes that a job became due here some other way (a failed one queued again), so this
+    /// instance's workers wake when the transaction commits.
+    pub fn jobs_due(&mut self) {
+        self.enqueued = true;
+    }
+
     /// Queues a message for delivery once the transaction commits.
     pub fn mail(&mut self, mail: &crate::mail::Mail) -> Result<(), WriteError> {
         let key = format!("mail:{}", crate::auth::tokens::random_token());

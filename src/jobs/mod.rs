@@ -23,6 +23,69 @@ pub mod worker;
 pub use queue::{JobRow, JobStatus, enqueue};
 pub use worker::{Job, Registry, Workers};
 
+use chrono::NaiveDateTime;
+
+use crate::auth::permissions::Permission;
+use crate::db::DbConn;
+use crate::domain::audit::Object;
+use crate::domain::write::{self, Actor, WriteError};
+
+/// Queues a failed job again, with all its attempts (the admin's "retry").
+pub fn retry(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
+    actor.require(Permission::ManageJobs, "manage jobs")?;
+    write::transaction(conn, actor, now, |tx| {
+        let job = queue::find(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        if !queue::requeue(tx.conn, id, now)? {
+            return Err(WriteError::invalid(
+                "job",
+                "Only a failed job can be tried again.",
+            ));
+        }
+        tx.jobs_due();
+        tx.audit("retried", (Object::Job, Some(id)), &describe(&job))?;
+        Ok(())
+    })
+}
+
+/// Deletes a queued or failed job (the admin's "discard").
+pub fn discard(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
+    actor.require(Permission::ManageJobs, "manage jobs")?;
+    write::transaction(conn, actor, now, |tx| {
+        let job = queue::find(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        if !queue::remove(tx.conn, id)? {
+            return Err(WriteError::invalid(
+                "job",
+                "A running or finished job cannot be discarded.",
+            ));
+        }
+        tx.audit("discarded", (Object::Job, Some(id)), &describe(&job))?;
+        Ok(())
+    })
+}
+
+/// A job in a line, for people: what it does, never what its payload hides (mail carries
+/// sign-in and reset links, so only its address and subject are shown).
+pub fn describe(job: &JobRow) -> String {
+    match job.kind.as_str() {
+        crate::mail::Mail::KIND => match serde_json::from_str::<crate::mail::Mail>(&job.payload) {
+            Ok(mail) => format!("Mail to {}: {}", mail.to, mail.subject),
+            Err(_) => "Mail (unreadable)".into(),
+        },
+        housekeeping::Housekeeping::KIND => "Tidying: sessions, links, old changes and jobs".into(),
+        other => format!("A job of kind {other:?}"),
+    }
+}
+
 /// Why a job's run failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobError {

@@ -287,6 +287,9 @@ pub fn requeue(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bo
         jobs::leased_by.eq(None::<String>),
     ))
     .execute(conn)?;
+    if updated == 1 {
+        db::notify(conn, db::channels::JOBS)?;
+    }
     Ok(updated == 1)
 }
 

@@ -9,6 +9,7 @@ pub mod error_pages;
 pub mod forms;
 pub mod health;
 pub mod page_cache;
+pub mod pager;
 pub mod public;
 pub mod respond;
 pub mod security;
@@ -174,7 +175,8 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
     use admin::{
-        audit, dashboard, media, people, posts, redirects, revisions, settings, setup, staff, tags,
+        audit, dashboard, jobs, media, people, posts, redirects, revisions, settings, setup, staff,
+        tags,
     };
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
@@ -288,6 +290,16 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/redirects/{id}/delete",
             web::post().to(redirects::delete_redirect),
+        )
+        .route("/admin/jobs", read().to(jobs::list_jobs))
+        .route("/admin/jobs/{id}/retry", web::post().to(jobs::retry_job))
+        .route(
+            "/admin/jobs/{id}/discard",
+            read().to(jobs::confirm_discard_job),
+        )
+        .route(
+            "/admin/jobs/{id}/discard",
+            web::post().to(jobs::discard_job),
         );
 }
 

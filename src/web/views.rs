@@ -249,34 +249,3 @@ where
         .map(|items| items.iter().map(Into::into).collect())
         .unwrap_or_default()
 }
-
-/// Links between the pages of a listing; page 1 lives at `base`, page N at `base/page/N/`.
-pub struct Pagination {
-    pub current: i64,
-    pub newer_url: Option<String>,
-    pub older_url: Option<String>,
-}
-
-impl Pagination {
-    pub fn new(base: &str, current: i64, has_more: bool) -> Pagination {
-        Pagination {
-            current,
-            newer_url: (current > 1).then(|| page_path(base, current - 1)),
-            older_url: has_more.then(|| page_path(base, current + 1)),
-        }
-    }
-
-    /// Whether there is more than this one page.
-    pub fn is_needed(&self) -> bool {
-        self.newer_url.is_some() || self.older_url.is_some()
-    }
-}
-
-/// The path of page `n` of the listing at `base` (which ends in `/`).
-pub fn page_path(base: &str, n: i64) -> String {
-    if n <= 1 {
-        base.to_string()
-    } else {
-        format!("{base}page/{n}/")
-    }
-}

@@ -205,6 +205,7 @@ async fn the_permission_matrix_holds_on_every_admin_route() {
         (Method::GET, "/admin/settings", admins),
         (Method::GET, "/admin/redirects", admins),
         (Method::GET, "/admin/audit", admins),
+        (Method::GET, "/admin/jobs", admins),
         (Method::GET, "/admin/posts?status=trash", staff_only),
         (Method::GET, "/admin/media", staff_only),
         (Method::GET, &owner_page, admins),

@@ -10,6 +10,7 @@ mod editor;
 mod helpers;
 mod history;
 mod http;
+mod jobs;
 mod mail;
 mod media;
 mod migrations;

@@ -30,28 +30,37 @@ struct Dashboard {
     can_manage_tags: bool,
     can_manage_settings: bool,
     can_view_audit: bool,
+    can_manage_jobs: bool,
+    failed_jobs: i64,
     activity: Vec<EntryView>,
 }
 
 pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResult<HttpResponse> {
     let can = |permission| staff.role().can(permission);
     let can_view_audit = can(Permission::ViewAuditLog);
-    let ((published, scheduled, drafts), members, everyone, (activity, settings)) = state
-        .db
-        .run(move |conn| {
-            let activity = if can_view_audit {
-                audit::recent(conn, 10)?
-            } else {
-                Vec::new()
-            };
-            Ok::<_, AppError>((
-                posts::status_counts(conn, now())?,
-                users::count_by_role(conn, Role::Member)?,
-                users::count(conn)?,
-                (activity, settings::current(conn, now())?),
-            ))
-        })
-        .await?;
+    let can_manage_jobs = can(Permission::ManageJobs);
+    let ((published, scheduled, drafts), members, everyone, (activity, settings), failed_jobs) =
+        state
+            .db
+            .run(move |conn| {
+                let activity = if can_view_audit {
+                    audit::recent(conn, 10)?
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, AppError>((
+                    posts::status_counts(conn, now())?,
+                    users::count_by_role(conn, Role::Member)?,
+                    users::count(conn)?,
+                    (activity, settings::current(conn, now())?),
+                    if can_manage_jobs {
+                        crate::jobs::queue::counts(conn)?.2
+                    } else {
+                        0
+                    },
+                ))
+            })
+            .await?;
     let page = Dashboard {
         layout: layout(&state, "/admin", "Admin").await?,
         name: staff.user().display_name.clone(),
@@ -66,6 +75,8 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
         can_manage_tags: can(Permission::ManageTags),
         can_manage_settings: can(Permission::ManageSettings),
         can_view_audit,
+        can_manage_jobs,
+        failed_jobs,
         activity: activity
             .into_iter()
             .map(|e| EntryView::new(e, settings.timezone))

@@ -23,6 +23,7 @@ use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
+use crate::web::pager::{Pagination, page_param};
 use crate::web::respond::{layout, ok, private, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
@@ -40,8 +41,7 @@ struct LibraryPage {
     csrf: String,
     text: String,
     items: Vec<ItemView>,
-    newer_url: Option<String>,
-    older_url: Option<String>,
+    pagination: Pagination,
     file_error: Option<String>,
     alt: Vec<Field>,
     limit_mb: usize,
@@ -121,22 +121,13 @@ async fn library_page(
         .db
         .run(move |conn| media::page(conn, &query, page, PER_PAGE))
         .await?;
-    let url = |page: i64| {
-        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-        if !text.is_empty() {
-            pairs.append_pair("q", &text);
-        }
-        pairs.append_pair("page", &page.to_string());
-        format!("/admin/media?{}", pairs.finish())
-    };
     Ok(LibraryPage {
         layout: layout(state, "/admin/media", "Media").await?,
         notice: take_notice(session),
         problem: (!errors.is_empty()).then(|| "The image was not added; see below.".into()),
         csrf: csrf::token(session)?,
         items: items.into_iter().map(ItemView::new).collect(),
-        newer_url: (page > 1).then(|| url(page - 1)),
-        older_url: more.then(|| url(page + 1)),
+        pagination: Pagination::by_query("/admin/media", &[("q", &text)], page, more),
         file_error: errors.get("file"),
         alt: alt_field(alt, errors),
         limit_mb: state.config.upload_limit >> 20,
@@ -152,7 +143,7 @@ pub async fn show_library(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::UploadMedia)?;
     let text: String = params.q.trim().chars().take(200).collect();
-    let page = crate::web::public::optional_page(&params.page)?;
+    let page = page_param(&params.page)?;
     ok(&library_page(&state, me.session(), (text, page), "", &Errors::default()).await?)
 }
 

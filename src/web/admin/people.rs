@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::{Empty, Errors, Field};
+use crate::web::pager::{Pagination, page_param};
 use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
@@ -345,8 +346,7 @@ struct MembersPage {
     csrf: String,
     text: String,
     members: Vec<MemberView>,
-    newer_url: Option<String>,
-    older_url: Option<String>,
+    pagination: Pagination,
     fields: Vec<Field>,
 }
 
@@ -389,14 +389,6 @@ async fn members_page(
             ))
         })
         .await?;
-    let url = |page: i64| {
-        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-        if !text.is_empty() {
-            pairs.append_pair("q", &text);
-        }
-        pairs.append_pair("page", &page.to_string());
-        format!("/admin/members?{}", pairs.finish())
-    };
     Ok(MembersPage {
         layout: layout(state, "/admin/members", "Members").await?,
         notice: take_notice(&me.0.session),
@@ -411,8 +403,7 @@ async fn members_page(
                 status: m.status.to_string(),
             })
             .collect(),
-        newer_url: (page > 1).then(|| url(page - 1)),
-        older_url: more.then(|| url(page + 1)),
+        pagination: Pagination::by_query("/admin/members", &[("q", &text)], page, more),
         fields: vec![
             Field::email("email", "Email")
                 .value(&form.email)
@@ -432,7 +423,7 @@ pub async fn list_members(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageMembers)?;
     let text: String = params.q.trim().chars().take(200).collect();
-    let page = crate::web::public::optional_page(&params.page)?;
+    let page = page_param(&params.page)?;
     let form = NewMemberForm::default();
     ok(&members_page(&state, &me, (text, page), &form, &Errors::default()).await?)
 }

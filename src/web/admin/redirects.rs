@@ -15,6 +15,7 @@ use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
+use crate::web::pager::{Pagination, page_param};
 use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
@@ -72,8 +73,7 @@ struct RedirectsPage {
     csrf: String,
     redirects: Vec<Redirect>,
     fields: Vec<Field>,
-    newer_url: Option<String>,
-    older_url: Option<String>,
+    pagination: Pagination,
 }
 
 #[derive(Deserialize, Default)]
@@ -99,8 +99,7 @@ async fn redirects_page(
         csrf: csrf::token(me.session())?,
         redirects,
         fields: form.fields(errors),
-        newer_url: (page > 1).then(|| format!("/admin/redirects?page={}", page - 1)),
-        older_url: more.then(|| format!("/admin/redirects?page={}", page + 1)),
+        pagination: Pagination::by_query("/admin/redirects", &[], page, more),
     })
 }
 
@@ -110,7 +109,7 @@ pub async fn list_redirects(
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageRedirects)?;
-    let page = crate::web::public::optional_page(&params.page)?;
+    let page = page_param(&params.page)?;
     let form = RedirectForm::default();
     ok(&redirects_page(&state, &me, page, &form, &Errors::default()).await?)
 }

@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
+use crate::web::pager::{Pagination, page_param};
 use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
@@ -93,8 +94,7 @@ struct TagsPage {
     csrf: String,
     tags: Vec<Counted>,
     fields: Vec<Field>,
-    newer_url: Option<String>,
-    older_url: Option<String>,
+    pagination: Pagination,
 }
 
 #[derive(Deserialize, Default)]
@@ -120,8 +120,7 @@ async fn tags_page(
         csrf: csrf::token(me.session())?,
         tags,
         fields: form.fields(errors),
-        newer_url: (page > 1).then(|| format!("/admin/tags?page={}", page - 1)),
-        older_url: more.then(|| format!("/admin/tags?page={}", page + 1)),
+        pagination: Pagination::by_query("/admin/tags", &[], page, more),
     })
 }
 
@@ -131,7 +130,7 @@ pub async fn list_tags(
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageTags)?;
-    let page = crate::web::public::optional_page(&params.page)?;
+    let page = page_param(&params.page)?;
     ok(&tags_page(&state, &me, page, &TagForm::default(), &Errors::default()).await?)
 }
 

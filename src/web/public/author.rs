@@ -5,13 +5,14 @@ use std::sync::Arc;
 use actix_web::{HttpResponse, web};
 
 use super::collection::{Collection, CollectionKind, CollectionPage};
-use super::{moved_permanently, page_number, page_response, plausible_slug};
+use super::{moved_permanently, page_response, plausible_slug};
 use crate::clock::now;
 use crate::domain::changes::Touched;
 use crate::domain::posts::Scope;
 use crate::domain::{posts, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::pager::page_number;
 
 pub async fn show_author(
     state: web::Data<AppState>,

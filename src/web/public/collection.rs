@@ -5,10 +5,9 @@ use askama::Template;
 use crate::domain::posts::Listing;
 use crate::domain::settings::SiteSettings;
 use crate::state::AppState;
+use crate::web::pager::{Pagination, page_path};
 use crate::web::seo::{self, jsonld};
-use crate::web::views::{
-    CardView, Layout, Pagination, PublicPage, absolute, feed_links, page_path,
-};
+use crate::web::views::{CardView, Layout, PublicPage, absolute, feed_links};
 
 #[derive(Template)]
 #[template(path = "public/collection.html")]
@@ -106,7 +105,7 @@ impl CollectionPage {
             layout,
             kind_label,
             cards: CardView::list(listing, settings.timezone),
-            pagination: Pagination::new(&collection.base, page, listing.has_more),
+            pagination: Pagination::by_path(&collection.base, page, listing.has_more),
             heading: collection.heading,
             introduction: collection.introduction,
             website: collection.website,

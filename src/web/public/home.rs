@@ -5,14 +5,16 @@ use std::sync::Arc;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::{moved_permanently, page_number, page_response};
+use super::{moved_permanently, page_response};
 use crate::clock::now;
 use crate::domain::changes::Touched;
 use crate::domain::posts::{self, Scope};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::pager::page_number;
+use crate::web::pager::{Pagination, page_path};
 use crate::web::seo::{self, jsonld};
-use crate::web::views::{CardView, Layout, Pagination, PublicPage, page_path};
+use crate::web::views::{CardView, Layout, PublicPage};
 
 #[derive(Template)]
 #[template(path = "public/home.html")]
@@ -78,7 +80,7 @@ async fn home_page(state: &AppState, page: i64) -> AppResult<HttpResponse> {
         layout,
         site_description: settings.description.clone(),
         cards: CardView::list(&listing, settings.timezone),
-        pagination: Pagination::new("/", page, listing.has_more),
+        pagination: Pagination::by_path("/", page, listing.has_more),
     };
     page_response(&home, site.last_change, vec![Touched::Listings])
 }

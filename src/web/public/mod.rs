@@ -12,7 +12,7 @@ use actix_web::http::header::{CACHE_CONTROL, ContentType, HttpDate, LAST_MODIFIE
 use chrono::NaiveDateTime;
 
 use crate::domain::changes::Touched;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::web::page_cache::Depends;
 use crate::web::views::PublicPage;
 
@@ -47,22 +47,6 @@ pub fn moved_permanently(location: &str) -> HttpResponse {
     HttpResponse::MovedPermanently()
         .insert_header((LOCATION, location))
         .finish()
-}
-
-/// A `?page=` parameter: absent or empty is the first page, else as `page_number`.
-pub fn optional_page(raw: &str) -> AppResult<i64> {
-    match raw {
-        "" => Ok(1),
-        raw => page_number(raw),
-    }
-}
-
-/// A page number from a URL: a positive integer, else there is no such page.
-pub fn page_number(raw: &str) -> AppResult<i64> {
-    match raw.parse::<i64>() {
-        Ok(n) if n >= 1 && raw.len() <= 9 && !raw.starts_with('0') => Ok(n),
-        _ => Err(AppError::NotFound),
-    }
 }
 
 /// Whether `slug` could be a slug at all; anything else is answered 404 without a query.

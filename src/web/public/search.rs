@@ -14,7 +14,8 @@ use crate::db::search::Terms;
 use crate::domain::posts;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::views::{CardView, Layout, Pagination};
+use crate::web::pager::{Pagination, page_param};
+use crate::web::views::{CardView, Layout};
 
 const PER_PAGE: i64 = 10;
 const MAX_QUERY_CHARS: usize = 200;
@@ -41,7 +42,7 @@ pub async fn search(
     params: web::Query<SearchParams>,
 ) -> AppResult<HttpResponse> {
     let query: String = params.q.trim().chars().take(MAX_QUERY_CHARS).collect();
-    let page = super::optional_page(&params.page)?;
+    let page = page_param(&params.page)?;
     let terms = Terms::parse(&query);
     let searched = !terms.is_empty();
     let site = Arc::clone(&state.site);
@@ -73,21 +74,7 @@ pub async fn search(
         &format!("Search {}", settings.title),
     );
     layout.noindex = true;
-    let base = format!(
-        "/search?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &query)
-            .finish()
-    );
-    let page_url = |n: i64| match n {
-        1 => base.clone(),
-        n => format!("{base}&page={n}"),
-    };
-    let pagination = Pagination {
-        current: page,
-        newer_url: (page > 1).then(|| page_url(page - 1)),
-        older_url: listing.has_more.then(|| page_url(page + 1)),
-    };
+    let pagination = Pagination::by_query("/search", &[("q", &query)], page, listing.has_more);
     let view = SearchPage {
         layout,
         cards: CardView::list(&listing, settings.timezone),

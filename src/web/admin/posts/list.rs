@@ -14,6 +14,7 @@ use crate::domain::posts::editing::{self, ListQuery, Shelf, Sort};
 use crate::domain::{settings, tags, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::pager::{Pagination, page_param, query_url};
 use crate::web::respond::{layout, private, take_notice};
 use crate::web::views::{DateView, Layout};
 
@@ -37,9 +38,7 @@ struct ListPage {
     shelves: Vec<ShelfLink>,
     text: String,
     entries: Vec<EntryView>,
-    page: i64,
-    newer_url: Option<String>,
-    older_url: Option<String>,
+    pagination: Pagination,
 }
 
 struct ShelfLink {
@@ -104,7 +103,7 @@ async fn list(
         PostKind::Page => ("Pages", "/admin/pages"),
     };
     let shelf = Shelf::parse(&params.status);
-    let page = crate::web::public::optional_page(&params.page)?;
+    let page = page_param(&params.page)?;
     let text: String = params.q.chars().take(200).collect();
     let (author_id, tag_id) = (filter_id(&params.author)?, filter_id(&params.tag)?);
     let sort = Sort::parse(&params.sort);
@@ -130,25 +129,23 @@ async fn list(
             ))
         })
         .await?;
-    let url = |shelf: Shelf, page: i64| {
-        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-        pairs.append_pair("status", shelf.as_str());
-        if !text.is_empty() {
-            pairs.append_pair("q", &text);
-        }
-        if let Some(author) = author_id {
-            pairs.append_pair("author", &author.to_string());
-        }
-        if let Some(tag) = tag_id {
-            pairs.append_pair("tag", &tag.to_string());
-        }
-        if sort != Sort::Changed {
-            pairs.append_pair("sort", sort.as_str());
-        }
-        if page > 1 {
-            pairs.append_pair("page", &page.to_string());
-        }
-        format!("{base}?{}", pairs.finish())
+    let (author, tag) = (
+        author_id.map(|id| id.to_string()).unwrap_or_default(),
+        tag_id.map(|id| id.to_string()).unwrap_or_default(),
+    );
+    let sort_param = if sort == Sort::Changed {
+        ""
+    } else {
+        sort.as_str()
+    };
+    let filters = |shelf: Shelf| {
+        [
+            ("status", shelf.as_str()),
+            ("q", text.as_str()),
+            ("author", author.as_str()),
+            ("tag", tag.as_str()),
+            ("sort", sort_param),
+        ]
     };
     let page_view = ListPage {
         layout: layout(state, base, heading).await?,
@@ -162,8 +159,8 @@ async fn list(
             .map(|(id, name)| (id.to_string(), name))
             .collect(),
         sorts: Sort::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
-        author: author_id.map(|id| id.to_string()).unwrap_or_default(),
-        tag: tag_id.map(|id| id.to_string()).unwrap_or_default(),
+        author: author.clone(),
+        tag: tag.clone(),
         sort: sort.as_str(),
         notice: take_notice(me.session()),
         kind: kind.as_str(),
@@ -172,7 +169,7 @@ async fn list(
         shelves: Shelf::ALL
             .into_iter()
             .map(|s| ShelfLink {
-                url: url(s, 1),
+                url: query_url(base, &filters(s), 1),
                 label: s.label(),
                 current: s == shelf,
             })
@@ -186,9 +183,7 @@ async fn list(
                 changed: DateView::new(entry.updated_at, settings.timezone),
             })
             .collect(),
-        newer_url: (page > 1).then(|| url(shelf, page - 1)),
-        older_url: more.then(|| url(shelf, page + 1)),
-        page,
+        pagination: Pagination::by_query(base, &filters(shelf), page, more),
         text,
     };
     private(StatusCode::OK, &page_view)

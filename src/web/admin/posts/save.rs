@@ -112,9 +112,9 @@ async fn prepared(
         Err(errors) => return Ok(Err(errors)),
     };
     // Rendering takes time in proportion to the text: off the async workers.
-    Ok(web::block(move || input::prepare(input))
+    web::block(move || input::prepare(input))
         .await
-        .map_err(AppError::internal)?)
+        .map_err(AppError::internal)
 }
 
 pub async fn create_post(
