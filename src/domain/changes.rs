@@ -252,6 +252,12 @@ impl Feed {
         from_micros(self.last_change.load(Ordering::Acquire))
     }
 
+    /// The newest change this instance has heard of: instances whose `seen` equals
+    /// `latest_id` have caught up (operators and tests compare them).
+    pub fn seen(&self) -> i64 {
+        *self.last_seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }

@@ -370,7 +370,8 @@ async fn editing_one_post_leaves_the_other_posts_pages_in_the_cache() {
         .signed_in_as("ed@example.com", quire::domain::users::Role::Editor)
         .await;
     let ada = app.author("Ada Lovelace");
-    // Far apart in time, so neither is the other's neighbour.
+    // Far apart in time, so neither is the other's neighbour: "between one" is A's, and
+    // "between two" the neighbour of A's neighbour.
     let a = app.seed(
         SeedPost::published("post-a", "Post A")
             .hours_ago(40)
@@ -379,7 +380,13 @@ async fn editing_one_post_leaves_the_other_posts_pages_in_the_cache() {
     app.seed(SeedPost::published("between-one", "Between one").hours_ago(30));
     app.seed(SeedPost::published("between-two", "Between two").hours_ago(20));
     app.seed(SeedPost::published("post-b", "Post B").hours_ago(10));
-    for path in ["/post-a/", "/post-b/", "/"] {
+    for path in [
+        "/post-a/",
+        "/post-b/",
+        "/",
+        "/between-one/",
+        "/between-two/",
+    ] {
         served_from_memory(&app, path).await;
     }
     let invalidated = app
@@ -401,13 +408,26 @@ async fn editing_one_post_leaves_the_other_posts_pages_in_the_cache() {
     assert!(cache.holds("/post-b/"), "another post's page stays");
     assert!(!cache.holds("/post-a/"), "the edited post's page goes");
     assert!(!cache.holds("/"), "so do the lists showing it");
+    assert!(
+        !cache.holds("/between-one/"),
+        "and its neighbour, which links to it by title"
+    );
+    assert!(
+        cache.holds("/between-two/"),
+        "a title edit moves no post in reading order"
+    );
     let dropped = cache.stats.invalidations.load(Ordering::Relaxed) - invalidated;
-    assert_eq!(dropped, 2, "only what shows post A was dropped");
+    assert_eq!(dropped, 3, "only what shows post A was dropped");
     let before = hits(&app);
     body_of(&app, "/post-b/").await;
     assert_eq!(hits(&app), before + 1, "B is still served from memory");
     assert!(body_of(&app, "/post-a/").await.contains("Post A, revised"));
     assert!(body_of(&app, "/").await.contains("Post A, revised"));
+    assert!(
+        body_of(&app, "/between-one/")
+            .await
+            .contains("Post A, revised")
+    );
 }
 
 #[tokio::test]

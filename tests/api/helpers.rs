@@ -22,6 +22,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub cache: Option<std::sync::Arc<quire::web::page_cache::PageCache>>,
+    /// This instance's job workers (`stop` them to play a crashed instance).
+    pub jobs: std::sync::Arc<quire::state::JobWorkers>,
+    pub feed: std::sync::Arc<quire::domain::changes::Feed>,
+    secret_key: Vec<u8>,
+    database_url: String,
     /// Kept so the folder outlives the server.
     _data_dir: tempfile::TempDir,
     _pg: Option<PgTestDatabase>,
@@ -93,14 +98,58 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let (database_url, pg) = fresh_database(data_dir.path());
-    let mut config = test_config(data_dir.path(), &database_url);
+    start(data_dir, &database_url, pg, adjust)
+}
+
+/// Several instances of one site on one fresh database (PostgreSQL when the suite runs on
+/// it), as behind a load balancer: the same secret key and base URL, each with its own
+/// process state (page cache, change feed, job workers) and its own port. `adjust` is
+/// given each instance's number.
+pub async fn spawn_instances(count: usize, adjust: impl Fn(usize, &mut Config)) -> Vec<TestApp> {
+    let first = spawn_app_with(|config| adjust(0, config)).await;
+    let mut instances = Vec::new();
+    for n in 1..count {
+        let next = first.another_instance(|config| adjust(n, config)).await;
+        instances.push(next);
+    }
+    instances.insert(0, first);
+    instances
+}
+
+impl TestApp {
+    /// One more instance of this site, on its database, started now.
+    pub async fn another_instance(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let (secret, base_url) = (self.secret_key.clone(), self.base.clone());
+        start(
+            tempfile::tempdir().unwrap(),
+            &self.database_url,
+            None,
+            |config| {
+                config.secret_key = secret;
+                config.base_url = base_url;
+                adjust(config);
+            },
+        )
+    }
+}
+
+fn start(
+    data_dir: tempfile::TempDir,
+    database_url: &str,
+    pg: Option<PgTestDatabase>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = test_config(data_dir.path(), database_url);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     config.base_url = format!("http://127.0.0.1:{port}");
     adjust(&mut config);
+    let secret_key = config.secret_key.clone();
     let state = quire::startup::prepare(config).expect("app prepares");
     let db = state.db.clone();
     let cache = state.page_cache.clone();
+    let jobs = std::sync::Arc::clone(&state.jobs);
+    let feed = std::sync::Arc::clone(&state.feed);
     let server = quire::startup::run(listener, state).expect("server starts");
     tokio::spawn(server);
     let client = reqwest::Client::builder()
@@ -113,6 +162,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         client,
         db,
         cache,
+        jobs,
+        feed,
+        secret_key,
+        database_url: database_url.to_string(),
         _data_dir: data_dir,
         _pg: pg,
     }

@@ -8,9 +8,21 @@ use tokio::net::TcpListener;
 
 use crate::helpers::{TestApp, browser, spawn_app, spawn_app_with};
 
-/// An SMTP server that accepts everything (or refuses every sender with 451) and keeps
-/// what it receives.
-async fn fake_smtp(refuse: bool) -> (u16, Arc<Mutex<Vec<String>>>) {
+/// How the test's SMTP server behaves.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Smtp {
+    /// Accepts every message.
+    Accepts,
+    /// Refuses every sender with 451 (try again later).
+    Refuses,
+    /// Greets, then says nothing more and hangs up after the pause: a server that died
+    /// mid-conversation.
+    Stalls(Duration),
+}
+
+/// An SMTP server on a free port that keeps what it receives.
+pub async fn fake_smtp(behaviour: Smtp) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let refuse = behaviour == Smtp::Refuses;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let received = Arc::new(Mutex::new(Vec::new()));
@@ -22,6 +34,10 @@ async fn fake_smtp(refuse: bool) -> (u16, Arc<Mutex<Vec<String>>>) {
                 let (read, mut write) = socket.into_split();
                 let mut lines = BufReader::new(read).lines();
                 write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                if let Smtp::Stalls(pause) = behaviour {
+                    tokio::time::sleep(pause).await;
+                    return;
+                }
                 while let Ok(Some(line)) = lines.next_line().await {
                     let command = line.to_ascii_uppercase();
                     let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO")
@@ -86,7 +102,7 @@ async fn wait_for(
 
 #[tokio::test]
 async fn with_smtp_configured_mail_is_delivered() {
-    let (port, received) = fake_smtp(false).await;
+    let (port, received) = fake_smtp(Smtp::Accepts).await;
     let app =
         spawn_app_with(|config| config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     app.user_with_password(
@@ -113,7 +129,7 @@ async fn with_smtp_configured_mail_is_delivered() {
 
 #[tokio::test]
 async fn failed_deliveries_are_retried_later() {
-    let (port, received) = fake_smtp(true).await;
+    let (port, received) = fake_smtp(Smtp::Refuses).await;
     let app =
         spawn_app_with(|config| config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     app.user_with_password(

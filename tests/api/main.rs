@@ -10,6 +10,7 @@ mod editor;
 mod helpers;
 mod history;
 mod http;
+mod instances;
 mod jobs;
 mod mail;
 mod media;

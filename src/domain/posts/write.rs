@@ -694,8 +694,11 @@ fn neighbours_of(
     Ok(super::neighbour_ids(tx.conn, id, now)?)
 }
 
-/// Records what a write to post `id` changed for readers: its own page always; when it was
-/// or is visible, every list and the pages of its neighbours before and after the write.
+/// Records what a write to post `id` changed for readers: its own page always (and with it
+/// every page that links to it by title: its neighbours' pages depend on it); when it was or
+/// is visible, every list; and when it moved in reading order (published, taken down,
+/// re-dated past another post), the pages of its neighbours before and after, whose own
+/// neighbours changed. A title edit touches one post, so the rest of the cache stays.
 fn touch(
     tx: &mut Tx<'_>,
     id: i64,
@@ -710,12 +713,11 @@ fn touch(
     tx.touch(Touched::Listings);
     let now = tx.now;
     let after = neighbours_of(tx, id, visible, now)?;
-    for neighbour in neighbours_before
-        .unwrap_or_default()
-        .into_iter()
-        .chain(after)
-    {
-        tx.touch(Touched::Post(neighbour));
+    let before = neighbours_before.unwrap_or_default();
+    if before != after {
+        for neighbour in before.into_iter().chain(after) {
+            tx.touch(Touched::Post(neighbour));
+        }
     }
     Ok(())
 }
