@@ -138,7 +138,7 @@ fn post_page_template(c: &mut Criterion) {
         ))
         .unwrap_or_else(|_| panic!("the demo post exists"));
     c.bench_function("post page template", |b| {
-        b.iter(|| quire::web::public::post::render_post(&state, black_box(found.clone())).unwrap())
+        b.iter(|| quire::web::post_page::render_post(&state, black_box(found.clone())).unwrap())
     });
 }
 

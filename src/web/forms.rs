@@ -1,5 +1,8 @@
 //! What form templates receive: fields with their typed values, errors and the HTML5
-//! validation hints, so every form shows its errors the same accessible way.
+//! validation hints, so every form shows its errors the same accessible way; and the forms
+//! more than one area submits.
+
+use serde::Deserialize;
 
 /// One form control. Passwords are never echoed back.
 pub struct Field {
@@ -145,4 +148,42 @@ pub struct Empty {}
 pub struct Hidden {
     pub name: &'static str,
     pub value: String,
+}
+
+/// The form that creates an account with a password: sign-up, and the owner's setup.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewAccountForm {
+    pub email: String,
+    display_name: String,
+    password: String,
+}
+
+impl NewAccountForm {
+    /// The form's controls, with what was typed (but the password) and the errors.
+    pub fn fields(&self, errors: &Errors) -> Vec<Field> {
+        vec![
+            Field::email("email", "Email")
+                .value(&self.email)
+                .error(errors.get("email")),
+            Field::display_name()
+                .value(&self.display_name)
+                .error(errors.get("display_name")),
+            Field::new_password("password", "Password").error(errors.get("password")),
+        ]
+    }
+
+    /// The validated address, name and password (the one parser: `accounts`).
+    pub fn parse(
+        &self,
+    ) -> Result<
+        (
+            crate::domain::users::Email,
+            String,
+            crate::domain::users::Password,
+        ),
+        Errors,
+    > {
+        crate::domain::accounts::parse_new_account(&self.email, &self.display_name, &self.password)
+    }
 }

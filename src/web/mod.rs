@@ -10,6 +10,8 @@ pub mod forms;
 pub mod health;
 pub mod page_cache;
 pub mod pager;
+pub mod pages;
+pub mod post_page;
 pub mod public;
 pub mod respond;
 pub mod security;

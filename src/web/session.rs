@@ -103,3 +103,13 @@ pub async fn extend_remembered_cookie(
     }
     Ok(response)
 }
+
+/// The user agent, summarised, for the list of sessions.
+pub fn device(req: &actix_web::HttpRequest) -> String {
+    let agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    crate::auth::identity::describe_device(agent)
+}

@@ -15,6 +15,7 @@ mod jobs;
 mod mail;
 mod media;
 mod migrations;
+mod one_parser;
 mod organising;
 mod pages;
 mod people;

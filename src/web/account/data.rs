@@ -4,7 +4,6 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{FormPage, link, message};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{SignedIn, sign_out};
 use crate::clock::now;
@@ -14,6 +13,7 @@ use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::Field;
+use crate::web::pages::{FormPage, link, message};
 use crate::web::respond::{invalid, layout, ok, use_case};
 
 #[derive(Serialize)]

@@ -5,8 +5,8 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::link_expired;
 use super::signup::TokenQuery;
-use super::{FormPage, link_expired};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
 use crate::auth::password::hash_off_thread;
@@ -17,6 +17,7 @@ use crate::domain::users::{self, Password, User, parse_display_name};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
+use crate::web::pages::FormPage;
 use crate::web::respond::{invalid, layout, ok, see_other, use_case};
 use crate::web::views::Layout;
 
@@ -121,7 +122,7 @@ pub async fn accept_invite(
     let Some(user) = joined else {
         return link_expired(&state, Purpose::Invite).await;
     };
-    sign_in(&session, &user, false, &super::device(&req))?;
+    sign_in(&session, &user, false, &crate::web::session::device(&req))?;
     // Invited staff land in the admin; invited members on their account page.
     let landing = if user
         .role()

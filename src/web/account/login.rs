@@ -5,7 +5,6 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{FormPage, link};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{safe_next, sign_in, sign_out};
 use crate::auth::password::verify_off_thread;
@@ -14,6 +13,7 @@ use crate::domain::users::{self, Email, Role, Status};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::forms::{Field, Hidden};
+use crate::web::pages::{FormPage, link};
 use crate::web::respond::{invalid, layout, ok, see_other, take_notice};
 use crate::web::views::Layout;
 
@@ -116,7 +116,7 @@ pub async fn login(
         &session,
         &user,
         form.remember.is_some(),
-        &super::device(&req),
+        &crate::web::session::device(&req),
     )?;
     let home = if user.role() == Role::Member {
         "/account/"

@@ -12,7 +12,6 @@ use std::net::IpAddr;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use askama::Template;
 
 use crate::auth::password::verify_off_thread;
 use crate::auth::rate_limit::{AccountKey, Action};
@@ -20,73 +19,8 @@ use crate::domain::tokens::Purpose;
 use crate::domain::users::{self, Email};
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::forms::{Field, Hidden};
-use crate::web::respond::{layout, ok, private};
-use crate::web::views::{Layout, Link};
-
-/// A page with one form: most account pages.
-#[derive(Template)]
-#[template(path = "account/form.html")]
-pub struct FormPage {
-    pub layout: Layout,
-    pub heading: &'static str,
-    pub intro: Option<String>,
-    pub notice: Option<String>,
-    /// A problem with the form as a whole (e.g. "wrong email or password").
-    pub problem: Option<String>,
-    pub action: String,
-    pub csrf: String,
-    pub hidden: Vec<Hidden>,
-    pub fields: Vec<Field>,
-    pub submit: &'static str,
-    pub danger: bool,
-    pub links: Vec<Link>,
-}
-
-impl FormPage {
-    pub fn new(layout: Layout, heading: &'static str, action: &str, csrf: String) -> FormPage {
-        FormPage {
-            layout,
-            heading,
-            intro: None,
-            notice: None,
-            problem: None,
-            action: action.to_string(),
-            csrf,
-            hidden: Vec::new(),
-            fields: Vec::new(),
-            submit: "Continue",
-            danger: false,
-            links: Vec::new(),
-        }
-    }
-}
-
-/// A page that only tells something ("check your email", "this link has expired").
-#[derive(Template)]
-#[template(path = "account/message.html")]
-pub struct MessagePage {
-    pub layout: Layout,
-    pub heading: &'static str,
-    pub paragraphs: Vec<String>,
-    pub links: Vec<Link>,
-}
-
-pub async fn message(
-    state: &AppState,
-    path: &str,
-    heading: &'static str,
-    paragraphs: Vec<String>,
-    links: Vec<Link>,
-) -> AppResult<HttpResponse> {
-    let page = MessagePage {
-        layout: layout(state, path, heading).await?,
-        heading,
-        paragraphs,
-        links,
-    };
-    ok(&page)
-}
+use crate::web::pages::{MessagePage, link};
+use crate::web::respond::{layout, private};
 
 /// The page shown for a mailed link that is unknown, used or expired, with the way to a
 /// new one.
@@ -112,13 +46,6 @@ pub async fn link_expired(state: &AppState, purpose: Purpose) -> AppResult<HttpR
         links: vec![again],
     };
     private(StatusCode::GONE, &page)
-}
-
-pub fn link(url: &str, label: &str) -> Link {
-    Link {
-        url: url.into(),
-        label: label.into(),
-    }
 }
 
 /// The client's address, for rate limits. Quire sees the peer directly; behind a reverse
@@ -158,14 +85,4 @@ pub async fn verify_own_password(
         .run(move |conn| users::password_hash(conn, user_id))
         .await?;
     verify_off_thread(candidate, hash).await
-}
-
-/// The user agent, summarised, for the list of sessions.
-pub fn device(req: &HttpRequest) -> String {
-    let agent = req
-        .headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    crate::auth::identity::describe_device(agent)
 }

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::signup::TokenQuery;
-use super::{FormPage, link, link_expired, verify_own_password};
+use super::{link_expired, verify_own_password};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::{self, SignedIn};
 use crate::auth::password::hash_off_thread;
@@ -18,6 +18,7 @@ use crate::domain::{sessions, settings};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::{Empty, Errors, Field, Hidden};
+use crate::web::pages::{FormPage, link};
 use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 use askama::Template;
@@ -278,7 +279,7 @@ pub async fn confirm_email(
     match outcome {
         EmailChange::Expired => link_expired(&state, Purpose::ChangeEmail).await,
         EmailChange::Taken => {
-            super::message(
+            crate::web::pages::message(
                 &state,
                 "/account/email/confirm",
                 "Address already in use",

@@ -4,8 +4,8 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
+use super::link_expired;
 use super::signup::TokenQuery;
-use super::{FormPage, link, link_expired, message};
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::password::hash_off_thread;
 use crate::auth::rate_limit::Action;
@@ -16,6 +16,7 @@ use crate::domain::users::{self, Email, Password, Status};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Hidden};
+use crate::web::pages::{FormPage, link, message};
 use crate::web::respond::{invalid, layout, ok, see_other, set_notice, use_case};
 
 pub async fn show_request(state: web::Data<AppState>, session: Session) -> AppResult<HttpResponse> {

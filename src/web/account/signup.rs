@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{FormPage, link, link_expired, message};
+use super::link_expired;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
 use crate::auth::password::{hash_off_thread, verify_off_thread};
@@ -14,44 +14,16 @@ use crate::auth::tokens::hash_token;
 use crate::clock::now;
 use crate::domain::accounts;
 use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{self, Email, Password, Status};
+use crate::domain::users::{self, Email, Status};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::forms::{Errors, Field, Hidden};
+use crate::web::forms::{Errors, Field, Hidden, NewAccountForm};
+use crate::web::pages::{FormPage, link, message};
 use crate::web::respond::{invalid, layout, ok, see_other, set_notice, use_case};
 
 /// Marks the browser that signed up, with a fingerprint of the password it chose: following
 /// the link in that browser needs no password, anywhere else it does (see `confirm`).
 const SIGNUP_MARK: &str = "signup";
-
-/// The form that creates an account with a password: sign-up, and the owner's setup.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NewAccountForm {
-    email: String,
-    display_name: String,
-    password: String,
-}
-
-impl NewAccountForm {
-    /// The form's controls, with what was typed (but the password) and the errors.
-    pub fn fields(&self, errors: &Errors) -> Vec<Field> {
-        vec![
-            Field::email("email", "Email")
-                .value(&self.email)
-                .error(errors.get("email")),
-            Field::display_name()
-                .value(&self.display_name)
-                .error(errors.get("display_name")),
-            Field::new_password("password", "Password").error(errors.get("password")),
-        ]
-    }
-
-    /// The validated address, name and password (the one parser: `accounts`).
-    pub fn parse(&self) -> Result<(Email, String, Password), Errors> {
-        accounts::parse_new_account(&self.email, &self.display_name, &self.password)
-    }
-}
 
 fn signup_page(
     layout: crate::web::views::Layout,
@@ -283,7 +255,7 @@ pub async fn confirm(
         return link_expired(&state, Purpose::Confirm).await;
     };
     let _ = session.remove(SIGNUP_MARK);
-    sign_in(&session, &user, false, &super::device(&req))?;
+    sign_in(&session, &user, false, &crate::web::session::device(&req))?;
     set_notice(&session, "Your account is confirmed. Welcome!");
     Ok(see_other("/account/"))
 }

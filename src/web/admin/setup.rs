@@ -11,9 +11,8 @@ use crate::domain::users;
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::account::FormPage;
-use crate::web::account::signup::NewAccountForm;
-use crate::web::forms::Errors;
+use crate::web::forms::{Errors, NewAccountForm};
+use crate::web::pages::FormPage;
 use crate::web::respond::{invalid, layout, ok, see_other, use_case};
 use crate::web::views::Layout;
 
@@ -74,6 +73,6 @@ pub async fn setup(
         }
         Err(refused) => return Err(refused.into()),
     };
-    sign_in(&session, &owner, false, &crate::web::account::device(&req))?;
+    sign_in(&session, &owner, false, &crate::web::session::device(&req))?;
     Ok(see_other("/admin"))
 }

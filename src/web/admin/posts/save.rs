@@ -22,7 +22,7 @@ use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::Errors;
-use crate::web::public::post::{Found, render_post};
+use crate::web::post_page::{Found, render_post};
 use crate::web::respond::{private, see_other, set_notice, use_case};
 
 #[derive(Deserialize, Default)]
@@ -39,7 +39,8 @@ pub async fn new_post(
     me.require(Permission::WriteDrafts)?;
     let kind = match params.kind.as_str() {
         "" => PostKind::Post,
-        raw => PostKind::parse(raw).ok_or(AppError::NotFound)?,
+        raw => PostKind::parse(raw)
+            .ok_or_else(|| AppError::BadRequest("Unknown kind of post.".into()))?,
     };
     if kind == PostKind::Page {
         me.require(Permission::EditAnyPost)?;
