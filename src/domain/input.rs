@@ -185,6 +185,21 @@ fn describe_control(c: char) -> String {
     }
 }
 
+/// Text to search for, from a query string: line breaks and tabs become spaces, then it is
+/// trimmed and cut at `max` characters. Any other control character is refused with a
+/// message (a NUL cannot even be sent to PostgreSQL), rather than quietly searching for
+/// something other than what was asked.
+pub fn search_text(raw: &str, max: usize) -> Result<String, String> {
+    let spaced = raw.replace(['\t', '\n', '\r'], " ");
+    if let Some(c) = spaced.chars().find(|c| c.is_control()) {
+        return Err(capitalise(&format!(
+            "the search text has {}",
+            describe_control(c)
+        )));
+    }
+    Ok(spaced.trim().chars().take(max).collect())
+}
+
 /// Error messages from the domain are sentence fragments; shown alone they start a sentence.
 pub fn capitalise(message: &str) -> String {
     let mut chars = message.chars();
@@ -204,6 +219,19 @@ pub fn capitalise(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_text_is_trimmed_cut_and_free_of_controls() {
+        assert_eq!(search_text("  rust  ", 200).unwrap(), "rust");
+        assert_eq!(search_text("abcdef", 3).unwrap(), "abc");
+        let refused = search_text("a\0b", 200).unwrap_err();
+        assert!(
+            refused.starts_with("The search text has a NUL"),
+            "{refused}"
+        );
+        assert_eq!(search_text("tab\there\r\n", 200).unwrap(), "tab here");
+        assert!(search_text("bell\u{7}", 200).is_err());
+    }
 
     #[test]
     fn text_refuses_controls_and_overlong_values() {

@@ -135,6 +135,11 @@ impl Password {
         if password.0.trim().eq_ignore_ascii_case(email.trim()) {
             return Err(UserError::PasswordIsEmail);
         }
+        // No keyboard types them, and some systems a password may one day be moved to
+        // cannot hold them (a NUL ends a C string). Only new passwords are checked.
+        if password.0.chars().any(char::is_control) {
+            return Err(UserError::PasswordHasControls);
+        }
         Ok(password)
     }
 
@@ -169,6 +174,8 @@ pub enum UserError {
     PasswordCommon,
     #[error("the password cannot be your email address")]
     PasswordIsEmail,
+    #[error("the password cannot contain control characters such as NUL or tab")]
+    PasswordHasControls,
     #[error("the name cannot contain control or text-direction characters")]
     NameHasControls,
     #[error(transparent)]

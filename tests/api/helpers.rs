@@ -531,3 +531,54 @@ impl TestApp {
 pub fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_string()
 }
+
+/// A form's controls as a browser would submit it: the form posting to `action` on the page
+/// at `page`, with each control's current value (hidden ones included, unchecked boxes left
+/// out), and each control's `type` (`textarea` and `select` for those).
+pub async fn form_controls(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &str,
+    action: &str,
+) -> Vec<(String, String, String)> {
+    let response = client.get(app.url(page)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {page}");
+    let doc = parse_html(&response.text().await.unwrap());
+    let form = format!("form[method=post][action=\"{action}\"]");
+    let css = format!("{form} input[name], {form} textarea[name], {form} select[name]");
+    let selected = Selector::parse("option[selected]").unwrap();
+    let mut controls = Vec::new();
+    for control in select(&doc, &css) {
+        let element = control.value();
+        let name = element.attr("name").unwrap().to_string();
+        let (kind, value) = match element.name() {
+            "textarea" => ("textarea".to_string(), control.text().collect::<String>()),
+            "select" => (
+                "select".to_string(),
+                control
+                    .select(&selected)
+                    .next()
+                    .and_then(|o| o.value().attr("value"))
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+            _ => {
+                let kind = element.attr("type").unwrap_or("text").to_string();
+                if kind == "checkbox" && element.attr("checked").is_none() {
+                    continue;
+                }
+                let value = match kind.as_str() {
+                    "checkbox" => element.attr("value").unwrap_or("on").to_string(),
+                    _ => element.attr("value").unwrap_or("").to_string(),
+                };
+                (kind, value)
+            }
+        };
+        controls.push((name, kind, value));
+    }
+    assert!(
+        !controls.is_empty(),
+        "no form posting to {action} on {page}"
+    );
+    controls
+}

@@ -13,7 +13,7 @@ use crate::helpers::{
     SeedPost, TestApp, attr_of, location, parse_html, select, spawn_app, spawn_app_with, text_of,
 };
 
-fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+pub fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let pixels = ImageBuffer::from_fn(width, height, |x, y| {
         Rgb([(x % 256) as u8, (y % 256) as u8, 90])
     });
@@ -37,7 +37,7 @@ fn jpeg_with_exif() -> Vec<u8> {
     out
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     client: &reqwest::Client,
     name: &str,

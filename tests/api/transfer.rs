@@ -161,6 +161,24 @@ async fn export_then_import_loses_nothing() {
     .await;
 }
 
+/// A fault in the last of many posts is found before the first is written: an import is
+/// checked whole, then written.
+#[tokio::test]
+async fn a_nul_in_the_last_of_many_posts_writes_nothing() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut posts: Vec<Value> = (0..600)
+        .map(|n| post(&format!("post-{n}"), "ada", &["craft"]))
+        .collect();
+    posts[599]["title"] = json!("The last\u{0} one");
+    let path = write_file(&dir, "many.json", &corpus(json!(posts)).to_string());
+    let before = counts(&app);
+    let error = import(&app, &path).unwrap_err();
+    assert!(error.contains("posts[599] 'post-599'"), "{error}");
+    assert!(error.contains("control"), "{error}");
+    assert_eq!(counts(&app), before, "no batch was written");
+}
+
 #[tokio::test]
 async fn bad_files_are_refused_naming_the_fault_and_write_nothing() {
     let app = spawn_app().await;

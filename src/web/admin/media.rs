@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
+use crate::domain::input::search_text;
 use crate::domain::media::{self, Media, NewMedia};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
@@ -142,7 +143,7 @@ pub async fn show_library(
     params: web::Query<LibraryParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::UploadMedia)?;
-    let text: String = params.q.trim().chars().take(200).collect();
+    let text = search_text(&params.q, 200).map_err(AppError::BadRequest)?;
     let page = page_param(&params.page)?;
     ok(&library_page(&state, me.session(), (text, page), "", &Errors::default()).await?)
 }

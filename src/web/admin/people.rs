@@ -10,6 +10,7 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
+use crate::domain::input::search_text;
 use crate::domain::people::{self, PersonInput};
 use crate::domain::posts;
 use crate::domain::users::{self, Role, Status, User};
@@ -422,7 +423,7 @@ pub async fn list_members(
     params: web::Query<MembersParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageMembers)?;
-    let text: String = params.q.trim().chars().take(200).collect();
+    let text = search_text(&params.q, 200).map_err(AppError::BadRequest)?;
     let page = page_param(&params.page)?;
     let form = NewMemberForm::default();
     ok(&members_page(&state, &me, (text, page), &form, &Errors::default()).await?)

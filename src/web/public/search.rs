@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::clock::now;
 use crate::db::search::Terms;
+use crate::domain::input::search_text;
 use crate::domain::posts;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -41,7 +42,7 @@ pub async fn search(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> AppResult<HttpResponse> {
-    let query: String = params.q.trim().chars().take(MAX_QUERY_CHARS).collect();
+    let query = search_text(&params.q, MAX_QUERY_CHARS).map_err(AppError::BadRequest)?;
     let page = page_param(&params.page)?;
     let terms = Terms::parse(&query);
     let searched = !terms.is_empty();

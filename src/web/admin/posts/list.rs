@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::describe_status;
 use crate::auth::identity::Staff;
 use crate::clock::now;
+use crate::domain::input::search_text;
 use crate::domain::posts::PostKind;
 use crate::domain::posts::editing::{self, ListQuery, Shelf, Sort};
 use crate::domain::{settings, tags, users};
@@ -104,7 +105,7 @@ async fn list(
     };
     let shelf = Shelf::parse(&params.status);
     let page = page_param(&params.page)?;
-    let text: String = params.q.chars().take(200).collect();
+    let text = search_text(&params.q, 200).map_err(AppError::BadRequest)?;
     let (author_id, tag_id) = (filter_id(&params.author)?, filter_id(&params.tag)?);
     let sort = Sort::parse(&params.sort);
     let query = ListQuery {
