@@ -21,6 +21,7 @@ mod organising;
 mod pages;
 mod people;
 mod rendering;
+mod roles;
 mod search;
 mod security;
 mod seo;
