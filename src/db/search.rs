@@ -1,6 +1,8 @@
 //! Site search: the one query written twice, as SQLite's FTS5 and PostgreSQL's text search
 //! each want it. Both match every word typed (as a prefix, so "publ" finds "publishing"),
-//! rank by relevance, and see only what readers may see.
+//! rank by relevance with a word in the title counting well above one in the text (FTS5's
+//! bm25 weights, PostgreSQL's `setweight` A against the text's default D), and see only what
+//! readers may see.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -88,8 +90,9 @@ pub fn matching(
             "SELECT id FROM posts \
              WHERE to_tsvector('simple', title || ' ' || markdown) @@ to_tsquery('simple', $1) \
              AND status <> 'draft' AND published_at <= $2 AND deleted_at IS NULL \
-             ORDER BY ts_rank(to_tsvector('simple', title || ' ' || markdown), \
-             to_tsquery('simple', $1)) DESC, id DESC LIMIT $3 OFFSET $4",
+             ORDER BY ts_rank(setweight(to_tsvector('simple', title), 'A') \
+             || to_tsvector('simple', markdown), to_tsquery('simple', $1)) DESC, id DESC \
+             LIMIT $3 OFFSET $4",
         )
         .bind::<Text, _>(terms.tsquery())
         .bind::<Timestamp, _>(now)

@@ -805,6 +805,94 @@ async fn profile_errors_are_shown_beside_the_field() {
     );
 }
 
+/// The signed-in session rows, as (idle expiry, absolute expiry, created).
+fn session_times(
+    app: &TestApp,
+) -> Vec<(
+    chrono::NaiveDateTime,
+    chrono::NaiveDateTime,
+    chrono::NaiveDateTime,
+)> {
+    app.db
+        .run_blocking(|conn| {
+            use diesel::prelude::*;
+            use quire::db::schema::sessions::dsl::*;
+            sessions
+                .filter(user_id.is_not_null())
+                .select((idle_expires_at, expires_at, created_at))
+                .load(conn)
+        })
+        .unwrap()
+}
+
+/// Moves every signed-in session's expiry (idle or absolute) to a minute ago.
+fn expire(app: &TestApp, idle: bool) {
+    app.db
+        .run_blocking(move |conn| {
+            use diesel::prelude::*;
+            use quire::db::schema::sessions::dsl::*;
+            let past = now() - chrono::Duration::minutes(1);
+            let signed_in = sessions.filter(user_id.is_not_null());
+            if idle {
+                diesel::update(signed_in)
+                    .set(idle_expires_at.eq(past))
+                    .execute(conn)
+            } else {
+                diesel::update(signed_in)
+                    .set(expires_at.eq(past))
+                    .execute(conn)
+            }
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_session_ends_when_idle_and_at_its_absolute_limit_however_busy() {
+    let app = spawn_app().await;
+    let client = app.signed_in_as("busy@example.com", Role::Member).await;
+    let [(idle, absolute, created)] = session_times(&app)[..] else {
+        panic!("one session")
+    };
+    // Without "remember me": twelve hours idle, a week at most.
+    let hours = |from: chrono::NaiveDateTime, to: chrono::NaiveDateTime| {
+        (to - from).num_minutes() as f64 / 60.0
+    };
+    assert!((hours(created, idle) - 12.0).abs() < 0.1, "idle {idle}");
+    assert!(
+        (hours(created, absolute) - 168.0).abs() < 0.1,
+        "absolute {absolute}"
+    );
+
+    // Use renews the idle limit, never the absolute one.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(account_page(&app, &client).await.status(), StatusCode::OK);
+    let [(idle_after, absolute_after, _)] = session_times(&app)[..] else {
+        panic!("one session")
+    };
+    assert!(idle_after > idle, "used, so renewed");
+    assert_eq!(absolute_after, absolute, "the absolute limit stays");
+
+    // Past the absolute limit, a session in use every minute still ends.
+    expire(&app, false);
+    assert_eq!(
+        account_page(&app, &client).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        session_times(&app).iter().all(|(_, at, _)| *at < now()),
+        "not revived"
+    );
+
+    // And one left idle ends although its absolute limit is far off.
+    let other = app.signed_in_as("idle@example.com", Role::Member).await;
+    assert_eq!(account_page(&app, &other).await.status(), StatusCode::OK);
+    expire(&app, true);
+    assert_eq!(
+        account_page(&app, &other).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
 #[tokio::test]
 async fn expired_sessions_are_purged() {
     let app = spawn_app().await;

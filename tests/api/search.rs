@@ -117,3 +117,64 @@ async fn the_404_page_offers_search_and_results_page_through() {
     assert!(text_of(&second, ".pagination").contains("Page 2"));
     assert_eq!(select(&second, ".cards h2 a, .cards h3 a").len(), 2);
 }
+
+#[tokio::test]
+async fn titles_rank_first_and_the_index_follows_edits_and_deletions() {
+    let app = spawn_app().await;
+    let editor = app
+        .signed_in_as("ed@example.com", quire::domain::users::Role::Editor)
+        .await;
+    let ada = app.author("Ada");
+    // Newest first would put the body match first: the title has to win on its own.
+    let titled = app.seed(
+        SeedPost::published("lantern", "The lantern")
+            .markdown("A short note.")
+            .authors(&[&ada])
+            .hours_ago(10),
+    );
+    let mentioned = app.seed(
+        SeedPost::published("evening", "An evening walk")
+            .markdown("We carried a lantern, then another lantern, and a third lantern.")
+            .authors(&[&ada])
+            .hours_ago(1),
+    );
+    assert_eq!(
+        results(&app, "lantern").await,
+        ["The lantern", "An evening walk"],
+        "a title match ranks above mentions in the text"
+    );
+
+    // Edits are searched at once: the new word is found, the old one is gone.
+    let edit = |id: i64, changes: Vec<(&'static str, &'static str)>| {
+        let (app, editor) = (&app, &editor);
+        async move {
+            let path = format!("/admin/posts/{id}");
+            let fields = crate::editor::editor_fields(app, editor, &path).await;
+            let mut changes = changes;
+            changes.push(("action", "save"));
+            let fields = crate::editor::with(fields, &changes);
+            let saved = crate::editor::post(app, editor, &path, &fields).await;
+            assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+        }
+    };
+    edit(titled.id, vec![("title", "The brass lamp")]).await;
+    assert_eq!(results(&app, "brass").await, ["The brass lamp"]);
+    assert_eq!(results(&app, "lantern").await, ["An evening walk"]);
+    edit(mentioned.id, vec![("markdown", "We carried a torch.")]).await;
+    assert!(results(&app, "lantern").await.is_empty());
+    assert_eq!(results(&app, "torch").await, ["An evening walk"]);
+
+    // Deleted for good: never found again.
+    app.trash(mentioned.id);
+    app.db
+        .run_blocking(move |conn| {
+            quire::domain::posts::write::delete_forever(
+                conn,
+                &quire::domain::write::Actor::command_line(),
+                mentioned.id,
+                crate::helpers::now(),
+            )
+        })
+        .unwrap();
+    assert!(results(&app, "torch").await.is_empty());
+}

@@ -618,6 +618,71 @@ async fn tag_and_author_feeds_hold_only_their_posts() {
     }
 }
 
+/// The item links of every feed format at `base` (`/`, `/tag/x/`, `/author/x/`).
+async fn feed_links(app: &TestApp, base: &str) -> Vec<Vec<String>> {
+    let mut all = Vec::new();
+    for (path, item, link) in [("rss/", "item", "link"), ("atom.xml", "entry", "id")] {
+        let xml = app
+            .get(&format!("{base}{path}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let mut links: Vec<String> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name(link) && n.parent().unwrap().has_tag_name(item))
+            .map(|n| n.text().unwrap().to_string())
+            .collect();
+        links.sort();
+        all.push(links);
+    }
+    let json: Value = app
+        .get(&format!("{base}feed.json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut links: Vec<String> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["url"].as_str().unwrap().to_string())
+        .collect();
+    links.sort();
+    all.push(links);
+    all
+}
+
+#[tokio::test]
+async fn feeds_hold_published_posts_only() {
+    let app = spawn_app().await;
+    let ada = app.author("Ada Lovelace");
+    let craft = app.tag("craft", "Craft");
+    let seed = |slug: &str| {
+        SeedPost::published(slug, slug)
+            .authors(&[&ada])
+            .tags(&[&craft])
+    };
+    app.seed(seed("live").hours_ago(2));
+    app.seed(seed("unfinished").draft());
+    app.seed(seed("tomorrow").scheduled_at(now() + chrono::Duration::days(1)));
+    let binned = app.seed(seed("binned").hours_ago(3));
+    app.trash(binned.id);
+    app.seed(SeedPost::page("about", "About").authors(&[&ada]));
+    for base in ["/tag/craft/", "/author/ada-lovelace/"] {
+        for links in feed_links(&app, base).await {
+            assert_eq!(links, [app.url("/live/")], "{base}");
+        }
+    }
+    for links in feed_links(&app, "/").await {
+        assert!(links.contains(&app.url("/live/")));
+        for hidden in ["/unfinished/", "/tomorrow/", "/binned/", "/about/"] {
+            assert!(!links.contains(&app.url(hidden)), "{hidden} in {links:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn feed_length_follows_the_setting() {
     let app = spawn_app().await;
