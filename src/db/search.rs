@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::DbConn;
+use crate::domain::posts::published_sql;
 
 /// At most this many words are searched for; longer words are cut.
 const MAX_TERMS: usize = 8;
@@ -75,25 +76,26 @@ pub fn matching(
         return Ok(Vec::new());
     }
     let hits: Vec<Hit> = match conn {
-        DbConn::Sqlite(conn) => diesel::sql_query(
+        DbConn::Sqlite(conn) => diesel::sql_query(format!(
             "SELECT p.id FROM posts_search JOIN posts p ON p.id = posts_search.rowid \
-             WHERE posts_search MATCH ? AND p.status <> 'draft' AND p.published_at <= ? \
-             AND p.deleted_at IS NULL \
+             WHERE posts_search MATCH ? AND {} AND p.published_at <= ? \
              ORDER BY bm25(posts_search, 5.0, 1.0), p.id DESC LIMIT ? OFFSET ?",
-        )
+            published_sql("p")
+        ))
         .bind::<Text, _>(terms.fts5())
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .bind::<BigInt, _>(offset)
         .load(conn)?,
-        DbConn::Postgresql(conn) => diesel::sql_query(
+        DbConn::Postgresql(conn) => diesel::sql_query(format!(
             "SELECT id FROM posts \
              WHERE to_tsvector('simple', title || ' ' || markdown) @@ to_tsquery('simple', $1) \
-             AND status <> 'draft' AND published_at <= $2 AND deleted_at IS NULL \
+             AND {} AND published_at <= $2 \
              ORDER BY ts_rank(setweight(to_tsvector('simple', title), 'A') \
              || to_tsvector('simple', markdown), to_tsquery('simple', $1)) DESC, id DESC \
              LIMIT $3 OFFSET $4",
-        )
+            published_sql("posts")
+        ))
         .bind::<Text, _>(terms.tsquery())
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)

@@ -20,7 +20,7 @@ use diesel::sql_types::Text;
 
 use crate::db::schema::{changes, posts};
 use crate::db::{self, DbConn, stored_as_text};
-use crate::domain::posts::PostStatus;
+use crate::domain::posts::published_posts;
 
 /// A part of the public site a write changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,8 +134,7 @@ pub fn last_change(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<NaiveDa
         .first(conn)
         .optional()?;
     let went_live: Option<NaiveDateTime> = posts::table
-        .filter(posts::status.ne(PostStatus::Draft))
-        .filter(posts::deleted_at.is_null())
+        .filter(published_posts())
         .filter(posts::published_at.le(now))
         .select(max(posts::published_at))
         .first(conn)?;
@@ -145,8 +144,7 @@ pub fn last_change(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<NaiveDa
 /// When the next scheduled post goes live, if one is waiting.
 pub fn next_scheduled(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Option<NaiveDateTime>> {
     posts::table
-        .filter(posts::status.ne(PostStatus::Draft))
-        .filter(posts::deleted_at.is_null())
+        .filter(published_posts())
         .filter(posts::published_at.gt(now))
         .select(min(posts::published_at))
         .first(conn)

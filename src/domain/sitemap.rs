@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use crate::db::schema::posts;
 use crate::db::{DbConn, MultiBackend};
-use crate::domain::posts::{PostKind, PostStatus};
+use crate::domain::posts::{PostKind, published_posts, published_sql};
 
 /// One URL of a sitemap.
 #[derive(Debug, Clone)]
@@ -54,9 +54,8 @@ impl Section {
 /// Posts that belong in search results: visible, not noindex, and not canonical elsewhere.
 fn indexable(now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
     posts::table
-        .filter(posts::status.ne(PostStatus::Draft))
+        .filter(published_posts())
         .filter(posts::published_at.le(now))
-        .filter(posts::deleted_at.is_null())
         .filter(posts::noindex.eq(false))
         .filter(
             posts::canonical_url
@@ -200,6 +199,7 @@ fn owners(
         shown_changed: Option<NaiveDateTime>,
     }
     let (owner, link, owner_id, prefix) = owners.tables();
+    let published = published_sql("posts");
     let rows: Vec<Row> = diesel::sql_query(format!(
         "SELECT id, slug, updated_at, shown_changed FROM ( \
            SELECT o.id, o.slug, o.updated_at, ( \
@@ -207,8 +207,7 @@ fn owners(
                SELECT posts.updated_at FROM {link} AS l \
                JOIN posts ON posts.id = l.post_id \
                WHERE l.{owner_id} = o.id AND l.published_at <= $1 \
-                 AND posts.kind = 'post' AND posts.status <> 'draft' \
-                 AND posts.deleted_at IS NULL \
+                 AND posts.kind = 'post' AND {published} \
                ORDER BY l.published_at DESC, l.post_id DESC LIMIT $2 \
              ) AS shown \
            ) AS shown_changed \

@@ -130,19 +130,16 @@ pub fn list(
     let mut select = posts::table.filter(posts::kind.eq(query.kind)).into_boxed();
     select = match query.shelf {
         Shelf::Trash => select.filter(posts::deleted_at.is_not_null()),
-        other => {
-            let live = select.filter(posts::deleted_at.is_null());
-            match other {
-                Shelf::Drafts => live.filter(posts::status.eq(PostStatus::Draft)),
-                Shelf::Scheduled => live
-                    .filter(posts::status.ne(PostStatus::Draft))
-                    .filter(posts::published_at.gt(now)),
-                Shelf::Published => live
-                    .filter(posts::status.ne(PostStatus::Draft))
-                    .filter(posts::published_at.le(now)),
-                _ => live,
-            }
-        }
+        Shelf::Drafts => select
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::status.eq(PostStatus::Draft)),
+        Shelf::Scheduled => select
+            .filter(super::published_posts())
+            .filter(posts::published_at.gt(now)),
+        Shelf::Published => select
+            .filter(super::published_posts())
+            .filter(posts::published_at.le(now)),
+        _ => select.filter(posts::deleted_at.is_null()),
     };
     let text = query.text.trim();
     if !text.is_empty() {

@@ -331,19 +331,37 @@ pub(super) fn slug_in_use(conn: &mut DbConn, slug: &str) -> QueryResult<bool> {
     .get_result(conn)
 }
 
-/// Posts of `kind` that are published (not drafts, not in the trash), whatever their date:
-/// `visible` adds "and their time has come". Listings that take the date bound from
-/// elsewhere (an index on a link table, a neighbour's own date) filter by this alone.
-type Published = dsl::And<
-    dsl::And<dsl::Eq<posts::kind, PostKind>, dsl::NotEq<posts::status, PostStatus>>,
-    dsl::IsNull<posts::deleted_at>,
->;
+// ---- Visible to readers: the one rule ----
+//
+// A post or page is visible to readers when it is published (not a draft, not in the trash)
+// and its publication time has come. The rule is written once in each form a query needs:
+// `published_posts` (diesel, with a date bound beside it), `published_sql` (raw SQL), and
+// `write::is_visible` (Rust, for a post in hand). Scheduled posts are published posts whose
+// time has not come.
+
+pub type PublishedPosts =
+    dsl::And<dsl::NotEq<posts::status, PostStatus>, dsl::IsNull<posts::deleted_at>>;
+
+/// Published posts and pages of any kind, whatever their date: add
+/// `published_at <= now` for visible ones, `> now` for scheduled ones.
+pub fn published_posts() -> PublishedPosts {
+    posts::status
+        .ne(PostStatus::Draft)
+        .and(posts::deleted_at.is_null())
+}
+
+/// `published_posts` for raw SQL, over the posts table named `table` (or its alias).
+pub fn published_sql(table: &str) -> String {
+    format!("{table}.status <> 'draft' AND {table}.deleted_at IS NULL")
+}
+
+/// Posts of `kind` that are published, whatever their date: `visible` adds "and their time
+/// has come". Listings that take the date bound from elsewhere (an index on a link table, a
+/// neighbour's own date) filter by this alone.
+type Published = dsl::And<dsl::Eq<posts::kind, PostKind>, PublishedPosts>;
 
 fn published(kind: PostKind) -> Published {
-    posts::kind
-        .eq(kind)
-        .and(posts::status.ne(PostStatus::Draft))
-        .and(posts::deleted_at.is_null())
+    posts::kind.eq(kind).and(published_posts())
 }
 
 /// Posts of `kind` a reader may see at `now`, as a query to refine further.
@@ -679,21 +697,20 @@ pub fn count_by_author(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
 /// drafts. A scheduled post whose time has come counts as published.
 pub fn status_counts(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<(i64, i64, i64)> {
     let live = posts::table
-        .filter(posts::kind.eq(PostKind::Post))
-        .filter(posts::deleted_at.is_null());
-    let published = live
-        .filter(posts::status.ne(PostStatus::Draft))
+        .filter(published(PostKind::Post))
         .filter(posts::published_at.le(now))
         .count()
         .get_result(conn)?;
-    let scheduled = live
-        .filter(posts::status.ne(PostStatus::Draft))
+    let scheduled = posts::table
+        .filter(published(PostKind::Post))
         .filter(posts::published_at.gt(now))
         .count()
         .get_result(conn)?;
-    let drafts = live
+    let drafts = posts::table
+        .filter(posts::kind.eq(PostKind::Post))
+        .filter(posts::deleted_at.is_null())
         .filter(posts::status.eq(PostStatus::Draft))
         .count()
         .get_result(conn)?;
-    Ok((published, scheduled, drafts))
+    Ok((live, scheduled, drafts))
 }
