@@ -56,7 +56,12 @@ const LIMIT: usize = quire::domain::posts::MAX_MARKDOWN_BYTES;
 
 /// `unit` repeated to just under the 2 MB limit.
 fn fill(unit: &str) -> String {
-    unit.repeat((LIMIT - 1) / unit.len())
+    fill_within(unit, LIMIT - 1)
+}
+
+/// `unit` repeated to at most `room` bytes.
+fn fill_within(unit: &str, room: usize) -> String {
+    unit.repeat(room / unit.len())
 }
 
 /// Texts that try to make each step of the pipeline slow, each close to 2 MB.
@@ -85,12 +90,19 @@ fn hostile_texts() -> Vec<(&'static str, String)> {
     };
     let code = format!(
         "```rust\n{}```\n",
-        fill("fn main() { let x = \"hello\"; println!(\"{x}\"); } // note\n")
+        fill_within(
+            "fn main() { let x = \"hello\"; println!(\"{x}\"); } // note\n",
+            LIMIT - 16
+        )
     );
     let many_blocks = fill("```python\ndef f(x):\n    return {'a': [x, 2]}\n```\n\n");
     vec![
         ("2 MB of 63-deep <div>s", fill(&deep_divs)),
-        ("2 MB of 63-deep quotes", fill(&deep_quote)),
+        ("2 MB of 63-deep quotes (refused)", fill(&deep_quote)),
+        (
+            "3,000 63-deep quotes",
+            fill_within(&deep_quote, 3_000 * deep_quote.len()),
+        ),
         ("2 MB of 31-deep lists", fill(&deep_list)),
         ("1,000 equal headings in 2 MB", headings),
         ("1,000 footnotes in 2 MB", footnotes),
@@ -98,8 +110,18 @@ fn hostile_texts() -> Vec<(&'static str, String)> {
         ("2 MB of small code blocks", many_blocks),
         ("2 MB of emphasis openers", fill("*a _b ")),
         ("2 MB of unclosed links", fill("[a](")),
-        ("2 MB table", fill("| a | b | c |\n|---|---|---|\n")),
-        ("2 MB of inline HTML", fill("<b><i>x</i></b> ")),
+        (
+            "2 MB table (refused)",
+            fill("| a | b | c |\n|---|---|---|\n"),
+        ),
+        ("2 MB of inline HTML (refused)", fill("<b><i>x</i></b> ")),
+        (
+            "a table of 170,000 cells",
+            format!(
+                "|a|b|c|d|e|f|g|h|i|j|\n|-|-|-|-|-|-|-|-|-|-|\n{}",
+                "|x|y|z|x|y|z|x|y|z|x|\n".repeat(17_000)
+            ),
+        ),
         (
             "100,000 nested quotes (refused)",
             format!("{}x", ">".repeat(100_000)),
@@ -112,7 +134,17 @@ fn hostile_texts() -> Vec<(&'static str, String)> {
 fn render_hostile(c: &mut Criterion) {
     let mut group = c.benchmark_group("hostile texts");
     group.sample_size(10);
-    for (name, text) in hostile_texts() {
+    let texts = hostile_texts();
+    let wrong: Vec<&str> = texts
+        .iter()
+        .filter(|(name, text)| quire::render::render(text).is_err() != name.ends_with("(refused)"))
+        .map(|(name, _)| *name)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "refused or not, unlike their names: {wrong:?}"
+    );
+    for (name, text) in texts {
         assert!(text.len() <= LIMIT, "{name} is over the limit");
         group.bench_function(name, |b| b.iter(|| quire::render::render(black_box(&text))));
     }

@@ -32,9 +32,13 @@ pub const MAX_HEADINGS: usize = 1_000;
 pub const MAX_FOOTNOTES: usize = 1_000;
 /// How deep quotes, lists and HTML elements may nest.
 pub const MAX_DEPTH: usize = 64;
+/// The most elements (paragraphs, list items, table cells, links…) a text may make. Prose
+/// makes about one per 50 bytes, so a 2 MB text of it has some 40,000.
+pub const MAX_ELEMENTS: usize = 200_000;
 /// Code beyond this many bytes in one text is shown unhighlighted: highlighting costs far
-/// more per byte than anything else, and its markup is many times the size of the code.
-const HIGHLIGHT_BUDGET: usize = 256 * 1024;
+/// more per byte than anything else (about 3 ms per KB), and its markup is many times the
+/// size of the code. 96 KB is some 2,500 lines.
+const HIGHLIGHT_BUDGET: usize = 96 * 1024;
 
 /// Why a text cannot be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +51,10 @@ pub enum RenderError {
     TooManyHeadings,
     #[error("The text has more than {MAX_FOOTNOTES} footnotes. Split it into several posts.")]
     TooManyFootnotes,
+    #[error(
+        "The text makes more than 200,000 elements (paragraphs, quotes, list items, table cells, links and the like). Split it into several posts."
+    )]
+    TooManyElements,
 }
 
 pub fn to_html(source: &str) -> Result<MarkdownOutput, RenderError> {
@@ -57,8 +65,12 @@ pub fn to_html(source: &str) -> Result<MarkdownOutput, RenderError> {
     let events = highlight_code_blocks(events);
     let mut html = String::with_capacity(source.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    if super::depth::max_depth(&html) > MAX_DEPTH {
+    let shape = super::depth::shape(&html);
+    if shape.depth > MAX_DEPTH {
         return Err(RenderError::TooDeep);
+    }
+    if shape.elements > MAX_ELEMENTS {
+        return Err(RenderError::TooManyElements);
     }
     Ok(MarkdownOutput {
         html,

@@ -9,7 +9,7 @@ mod slug;
 mod text;
 
 pub use highlight::syntax_css;
-pub use markdown::{MAX_DEPTH, MAX_FOOTNOTES, MAX_HEADINGS, RenderError};
+pub use markdown::{MAX_DEPTH, MAX_ELEMENTS, MAX_FOOTNOTES, MAX_HEADINGS, RenderError};
 pub use safe_html::{ImageSize, SafeHtml};
 pub use slug::{Slug, SlugError, slugify};
 pub use text::{excerpt_of, trim_at_word};

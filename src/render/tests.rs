@@ -286,6 +286,21 @@ fn texts_over_a_limit_are_refused_with_a_reason() {
     assert!(super::render(&format!("{}x", "<div>".repeat(MAX_DEPTH - 1))).is_ok());
     let message = RenderError::TooDeep.to_string();
     assert!(message.contains("64 levels"), "{message}");
+    // Elements: a table one cell over the limit, and one well within it.
+    let cells = |n: usize| format!("| a |\n|---|\n{}", "| x |\n".repeat(n));
+    assert_eq!(
+        super::render(&cells(MAX_ELEMENTS)).err(),
+        Some(RenderError::TooManyElements)
+    );
+    assert!(super::render(&cells(MAX_ELEMENTS / 4)).is_ok());
+    let message = RenderError::TooManyElements.to_string();
+    let limit = MAX_ELEMENTS.to_string();
+    let shown = format!(
+        "{},{}",
+        &limit[..limit.len() - 3],
+        &limit[limit.len() - 3..]
+    );
+    assert!(message.contains(&shown), "{message} names {shown}");
 }
 
 #[test]
