@@ -5,12 +5,45 @@
 pub mod schema;
 pub mod search;
 
-/// Gives an enum its stored text: `ALL`, `as_str`, `parse` (exact), `Display`, and diesel's
-/// `ToSql`/`FromSql` as `Text` on both backends. A stored value that names no variant is an
-/// error when read, never a silent default. The enum derives `AsExpression` and
-/// `FromSqlRow` with `sql_type = Text` itself, so its definition stays readable.
+/// Declares an enum stored as text, each variant with its stored word:
+///
+/// ```ignore
+/// stored_as_text! {
+///     /// Docs and extra derives go here.
+///     pub enum PostKind {
+///         Post => "post",
+///         Page => "page",
+///     }
+/// }
+/// ```
+///
+/// The enum gets the usual derives (`Debug`, `Clone`, `Copy`, `PartialEq`, `Eq`, `Hash`),
+/// `ALL`, `as_str`, `parse` (exact), `Display`, and diesel's `ToSql`/`FromSql` as `Text` on
+/// both backends. A stored value that names no variant is an error when read, never a
+/// silent default.
 macro_rules! stored_as_text {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident => $text:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            diesel::expression::AsExpression,
+            diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        $vis enum $name {
+            $($(#[$variant_meta])* $variant),+
+        }
+
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 

@@ -9,40 +9,20 @@ use crate::db::schema::audit_log;
 use crate::db::{DbConn, stored_as_text};
 use crate::domain::posts::PostKind;
 use crate::domain::write::Actor;
-use diesel::sql_types::Text;
 
-/// What an entry is about.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = Text)]
-pub enum Object {
-    Post,
-    Page,
-    Tag,
-    User,
-    Settings,
-    Redirect,
-    Media,
-    Job,
+stored_as_text! {
+    /// What an entry is about.
+    pub enum Object {
+        Post => "post",
+        Page => "page",
+        Tag => "tag",
+        User => "user",
+        Settings => "settings",
+        Redirect => "redirect",
+        Media => "image",
+        Job => "job",
+    }
 }
-
-stored_as_text!(Object {
-    Post => "post",
-    Page => "page",
-    Tag => "tag",
-    User => "user",
-    Settings => "settings",
-    Redirect => "redirect",
-    Media => "image",
-    Job => "job",
-});
 
 impl Object {
     /// A post's or page's kind as an audited object.

@@ -16,7 +16,6 @@ use std::sync::{Mutex, RwLock, Weak};
 use chrono::NaiveDateTime;
 use diesel::dsl::{max, min};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use crate::db::schema::{changes, posts};
 use crate::db::{self, DbConn, stored_as_text};
@@ -36,32 +35,16 @@ pub enum Touched {
     Author(i64),
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = Text)]
-/// How a `Touched` is stored: its kind, beside the object's id.
-pub enum Scope {
-    Site,
-    Listings,
-    Post,
-    Tag,
-    Author,
+stored_as_text! {
+    /// How a `Touched` is stored: its kind, beside the object's id.
+    pub enum Scope {
+        Site => "site",
+        Listings => "listings",
+        Post => "post",
+        Tag => "tag",
+        Author => "author",
+    }
 }
-
-stored_as_text!(Scope {
-    Site => "site",
-    Listings => "listings",
-    Post => "post",
-    Tag => "tag",
-    Author => "author",
-});
 
 impl Touched {
     fn row(self) -> (Scope, Option<i64>) {

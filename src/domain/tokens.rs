@@ -8,31 +8,15 @@ use diesel::prelude::*;
 use crate::auth::tokens::{hash_token, random_token};
 use crate::db::schema::account_tokens;
 use crate::db::{DbConn, stored_as_text};
-use diesel::sql_types::Text;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = Text)]
-pub enum Purpose {
-    Confirm,
-    Reset,
-    Invite,
-    ChangeEmail,
+stored_as_text! {
+    pub enum Purpose {
+        Confirm => "confirm",
+        Reset => "reset",
+        Invite => "invite",
+        ChangeEmail => "email",
+    }
 }
-
-stored_as_text!(Purpose {
-    Confirm => "confirm",
-    Reset => "reset",
-    Invite => "invite",
-    ChangeEmail => "email",
-});
 
 impl Purpose {
     /// How long a link stays valid.

@@ -7,39 +7,19 @@ use crate::db::schema::users;
 use crate::db::{DbConn, stored_as_text, write_transaction};
 use crate::error::AppError;
 use crate::render::slugify;
-use diesel::sql_types::Text;
 
-/// What someone may do; stored as text. Ordered from most to least powerful.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = Text)]
-pub enum Role {
-    Owner,
-    Admin,
-    Editor,
-    Author,
-    Contributor,
-    Member,
+stored_as_text! {
+    /// What someone may do; stored as text. Ordered from most to least powerful.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        Owner => "owner",
+        Admin => "admin",
+        Editor => "editor",
+        Author => "author",
+        Contributor => "contributor",
+        Member => "member",
+    }
 }
-
-stored_as_text!(Role {
-    Owner => "owner",
-    Admin => "admin",
-    Editor => "editor",
-    Author => "author",
-    Contributor => "contributor",
-    Member => "member",
-});
 
 impl Role {
     /// A role as a person types it (on the command line, in an import): any case.
@@ -213,30 +193,15 @@ pub fn is_hidden_control(c: char) -> bool {
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// Whether someone can use their account: `pending` until the emailed link is followed
-/// (or the invitation accepted), `suspended` by staff.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = Text)]
-pub enum Status {
-    Pending,
-    Active,
-    Suspended,
+stored_as_text! {
+    /// Whether someone can use their account: `pending` until the emailed link is followed
+    /// (or the invitation accepted), `suspended` by staff.
+    pub enum Status {
+        Pending => "pending",
+        Active => "active",
+        Suspended => "suspended",
+    }
 }
-
-stored_as_text!(Status {
-    Pending => "pending",
-    Active => "active",
-    Suspended => "suspended",
-});
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]

@@ -9,29 +9,14 @@ use super::worker::Job;
 use crate::db::schema::jobs;
 use crate::db::{self, DbConn, stored_as_text};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = Text)]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Done,
-    Failed,
+stored_as_text! {
+    pub enum JobStatus {
+        Queued => "queued",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+    }
 }
-
-stored_as_text!(JobStatus {
-    Queued => "queued",
-    Running => "running",
-    Done => "done",
-    Failed => "failed",
-});
 
 /// How many times a job of an unregistered kind may be tried (the registry sets each kind's
 /// own).

@@ -17,53 +17,23 @@ use crate::render::{self, TocEntry};
 pub mod editing;
 pub mod input;
 pub mod write;
-use diesel::sql_types::Text;
 
-/// A dated post, or a page that stands outside the stream of posts.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = Text)]
-pub enum PostKind {
-    Post,
-    Page,
+stored_as_text! {
+    /// A dated post, or a page that stands outside the stream of posts.
+    pub enum PostKind {
+        Post => "post",
+        Page => "page",
+    }
 }
 
-stored_as_text!(PostKind {
-    Post => "post",
-    Page => "page",
-});
-
-/// Where a post stands. A scheduled or published post is visible once its time has come.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = Text)]
-pub enum PostStatus {
-    Draft,
-    Scheduled,
-    Published,
+stored_as_text! {
+    /// Where a post stands. A scheduled or published post is visible once its time has come.
+    pub enum PostStatus {
+        Draft => "draft",
+        Scheduled => "scheduled",
+        Published => "published",
+    }
 }
-
-stored_as_text!(PostStatus {
-    Draft => "draft",
-    Scheduled => "scheduled",
-    Published => "published",
-});
 
 /// A whole post row, for the post page.
 #[derive(Debug, Clone, Queryable, Selectable)]
