@@ -138,7 +138,11 @@ async fn failed_deliveries_are_retried_later() {
         crate::helpers::PASSWORD,
     );
     request_reset(&app, "later@example.com").await;
-    let failed = wait_for(&app, |m| m.attempts == 1).await;
+    // Claimed (attempts counts the run) and then put back to wait: not merely running.
+    let failed = wait_for(&app, |m| {
+        m.attempts == 1 && m.status == quire::jobs::JobStatus::Queued && m.last_error.is_some()
+    })
+    .await;
     assert!(failed.sent_at.is_none());
     assert!(
         failed.last_error.as_deref().unwrap_or("").contains("451"),
