@@ -113,6 +113,29 @@ impl FieldErrors {
         text
     }
 
+    /// The title and description a page gives search engines instead of its own (posts and
+    /// tags both have them): each optional, empty meaning none.
+    pub fn search_engine_fields(
+        &mut self,
+        title: &str,
+        description: &str,
+    ) -> (Option<String>, Option<String>) {
+        let title = self.optional_text(
+            "meta_title",
+            "The search engine title",
+            title,
+            MAX_META_TITLE,
+        );
+        let description = Some(self.paragraphs(
+            "meta_description",
+            "The search engine description",
+            description,
+            MAX_META_DESCRIPTION,
+        ))
+        .filter(|d| !d.is_empty());
+        (title, description)
+    }
+
     /// An optional full address starting with http:// or https://.
     pub fn web_address(&mut self, field: &'static str, raw: &str, max: usize) -> Option<String> {
         let trimmed = raw.trim();
@@ -184,6 +207,10 @@ fn describe_control(c: char) -> String {
         ),
     }
 }
+
+/// The longest search engine title and description a post or tag may give.
+pub const MAX_META_TITLE: usize = 300;
+pub const MAX_META_DESCRIPTION: usize = 500;
 
 /// Text to search for, from a query string: line breaks and tabs become spaces, then it is
 /// trimmed and cut at `max` characters. Any other control character is refused with a

@@ -47,8 +47,6 @@ pub struct TagFields {
 
 pub const MAX_NAME: usize = 100;
 pub const MAX_DESCRIPTION: usize = 500;
-pub const MAX_META_TITLE: usize = 300;
-pub const MAX_META_DESCRIPTION: usize = 500;
 
 /// A tag as typed in the admin or read from a file.
 #[derive(Debug, Clone, Default)]
@@ -79,19 +77,8 @@ pub fn parse(input: &TagInput) -> Result<TagFields, FieldErrors> {
         &input.description,
         MAX_DESCRIPTION,
     );
-    let meta_title = errors.optional_text(
-        "meta_title",
-        "The search engine title",
-        &input.meta_title,
-        MAX_META_TITLE,
-    );
-    let meta_description = Some(errors.paragraphs(
-        "meta_description",
-        "The search engine description",
-        &input.meta_description,
-        MAX_META_DESCRIPTION,
-    ))
-    .filter(|d| !d.is_empty());
+    let (meta_title, meta_description) =
+        errors.search_engine_fields(&input.meta_title, &input.meta_description);
     match slug {
         Some(slug) if errors.is_empty() => Ok(TagFields {
             slug,

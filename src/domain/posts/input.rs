@@ -12,8 +12,7 @@ pub const MAX_TITLE: usize = 255;
 pub const MAX_EXCERPT: usize = 500;
 pub const MAX_TAGS: usize = 20;
 pub const MAX_TAG_NAME: usize = 100;
-pub const MAX_META_TITLE: usize = 300;
-pub const MAX_META_DESCRIPTION: usize = 500;
+pub use crate::domain::input::{MAX_META_DESCRIPTION, MAX_META_TITLE};
 pub const MAX_URL: usize = 2000;
 pub const MAX_COVER_ALT: usize = 300;
 /// How many authors a post may name.
@@ -146,19 +145,8 @@ pub fn prepare(input: PostInput) -> Result<Prepared, FieldErrors> {
             format!("A post can name at most {MAX_AUTHORS} authors."),
         );
     }
-    let meta_title = errors.optional_text(
-        "meta_title",
-        "The search engine title",
-        &input.meta_title,
-        MAX_META_TITLE,
-    );
-    let meta_description = Some(errors.paragraphs(
-        "meta_description",
-        "The search engine description",
-        &input.meta_description,
-        MAX_META_DESCRIPTION,
-    ))
-    .filter(|d| !d.is_empty());
+    let (meta_title, meta_description) =
+        errors.search_engine_fields(&input.meta_title, &input.meta_description);
     let canonical_url = errors.web_address("canonical_url", &input.canonical_url, MAX_URL);
     let cover_alt =
         errors.optional_text("cover_alt", "The alt text", &input.cover_alt, MAX_COVER_ALT);
