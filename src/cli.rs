@@ -41,8 +41,8 @@ pub enum Command {
     Migrate,
     /// Create a user account (the first owner, or staff and members).
     CreateUser(CreateUserArgs),
-    /// Import a Quire JSON export or a quire-corpus file (matched by slug: importing again
-    /// updates, never duplicates).
+    /// Import a WordPress, Ghost or Quire export, or a folder of Markdown files (matched by
+    /// slug: importing again updates, never duplicates).
     Import(ImportArgs),
     /// Export the whole site (settings, people, tags, posts, pages, drafts, redirects) as
     /// Quire JSON. The file includes password hashes: keep it private.
@@ -51,8 +51,19 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The JSON file to import.
+    /// A WordPress export (WXR), a Ghost JSON export, a Quire export or corpus file, or a
+    /// folder of Markdown files; the format is told from the content.
     pub file: PathBuf,
+    /// Check everything and print what would be imported, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop at the first item that cannot be imported, writing nothing (by default such
+    /// items are skipped and listed in the report).
+    #[arg(long)]
+    pub strict: bool,
+    /// Where to keep the report (default: imports/import-<time>.txt in the data folder).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -199,7 +210,9 @@ fn open_database() -> anyhow::Result<Db> {
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let db = open_database()?;
+    let config = load_config()?;
+    db::run_migrations(&config.database_url)?;
+    let db = Db::connect(&config.database_url)?;
     let started = Instant::now();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -217,23 +230,34 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         None if total > 0 => eprintln!("imported {done}/{total} posts"),
         None => {}
     };
-    let report = crate::transfer::import(&db, &args.file, now(), &mut progress)?;
+    let options = crate::transfer::Options {
+        dry_run: args.dry_run,
+        strict: args.strict,
+    };
+    let report = crate::transfer::import(&db, &args.file, options, now(), &mut progress)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    println!(
-        "Imported {} posts, {} authors, {} tags and {} redirects{} in {:.1}s.",
-        report.posts,
-        report.authors,
-        report.tags,
-        report.redirects,
-        if report.settings {
-            ", and the settings"
-        } else {
-            ""
-        },
-        started.elapsed().as_secs_f64()
-    );
+    let text = report.to_text();
+    print!("{text}");
+    println!("Done in {:.1}s.", started.elapsed().as_secs_f64());
+    let kept = args.report.unwrap_or_else(|| {
+        config
+            .data_dir
+            .join("imports")
+            .join(format!("import-{}.txt", now().format("%Y%m%d-%H%M%S")))
+    });
+    let written = kept
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&kept, &text));
+    match written {
+        Ok(()) => println!("The report is kept in {}.", kept.display()),
+        Err(e) => eprintln!(
+            "warning: could not keep the report in {}: {e}",
+            kept.display()
+        ),
+    }
     Ok(())
 }
 

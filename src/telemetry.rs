@@ -15,6 +15,11 @@ use crate::config::LogFormat;
 /// Installs the global subscriber. Safe to call more than once (later calls do nothing).
 pub fn init(filter: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The HTML parser under imports narrates its repairs of broken markup; that is routine.
+    let filter = match "html5ever=error".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    };
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
         LogFormat::Pretty => registry

@@ -68,6 +68,32 @@ fn as_requested(path: &str) -> String {
         .unwrap_or_else(|_| path.to_string())
 }
 
+/// An address a moved site used, as an import redirects it: a path with an optional query
+/// (`/2012/01/03/hello/`, `/?p=123`), matched exactly as requested. `None` when it could
+/// not be a request's address.
+pub fn old_address(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let (path, query) = match raw.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (raw, None),
+    };
+    if !plain_path(path) || query.is_some_and(|q| q.is_empty() || !plain_query(q)) {
+        return None;
+    }
+    let path = as_requested(path);
+    Some(match query {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    })
+}
+
+fn plain_query(query: &str) -> bool {
+    query.len() <= MAX_PATH
+        && query
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '#' | '\\'))
+}
+
 impl Target {
     /// The one parser for a redirect, whoever sends it: `from` a path on this site, `to` a
     /// path or an http(s) URL. An address typed with this site's own origin (`base_url`)
@@ -143,6 +169,23 @@ pub fn find(conn: &mut DbConn, path: &str) -> QueryResult<Option<Redirect>> {
         .select(Redirect::as_select())
         .first(conn)
         .optional()
+}
+
+/// The redirect for a request: by its path, else (an imported old address such as
+/// `/?p=123`) by its path and query exactly. The flag says the query was part of the match,
+/// so it is not carried over to the new address.
+pub fn find_for_request(
+    conn: &mut DbConn,
+    path: &str,
+    query: &str,
+) -> QueryResult<Option<(Redirect, bool)>> {
+    if let Some(found) = find(conn, path)? {
+        return Ok(Some((found, false)));
+    }
+    if query.is_empty() {
+        return Ok(None);
+    }
+    Ok(find(conn, &format!("{path}?{query}"))?.map(|found| (found, true)))
 }
 
 pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Redirect>> {

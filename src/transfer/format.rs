@@ -86,7 +86,7 @@ pub struct TagDoc {
     pub meta_description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostDoc {
     pub slug: String,
     pub title: String,

@@ -1,21 +1,29 @@
-//! `quire import`: read a whole file, check every item with the parsers the admin and the
-//! API use, then write in batches through the same use cases.
+//! `quire import`: whatever the format, items are checked with the parsers the admin and
+//! the API use, then written in batches through the same use cases.
 //!
-//! Nothing is written until every item has been checked — posts are rendered too, since a
-//! text can be over a rendering limit — so a malformed file or a bad item changes nothing,
-//! and the error names the item. Items are matched by slug (people also by email), so
-//! importing the same file again updates what is there and never duplicates it. People who
-//! already have an account are left as they are (their role, password and profile are
-//! theirs), and a file cannot make a second owner.
+//! Two passes. The first reads the whole source and checks every item — posts are
+//! rendered too, since a text can be over a rendering limit — writing nothing; a dry run
+//! stops there. The second writes: people, tags and the file's redirects in one
+//! transaction, then posts in batches of [`BATCH`], each with the redirects from its old
+//! addresses. Rendered posts are kept between the passes up to [`KEEP_RENDERED_UP_TO`];
+//! beyond that the source is read again, so memory does not grow with the file.
+//!
+//! An item that cannot be imported is skipped and reported with its position, and the rest
+//! goes in; with `strict`, the first such item stops the import before anything is
+//! written. Items are matched by slug (people also by email), so importing the same file
+//! again — after an interruption, or to pick up changes — updates what is there and never
+//! duplicates it. People who already have an account are left as they are, and a file
+//! cannot make a second owner.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
-use super::format::{self, Document, PostDoc};
+use super::format::{AuthorDoc, PostDoc, RedirectDoc, SettingsDoc, TagDoc};
 use super::parse_date;
+use super::source::{self, Incoming, Item, Labelled, Source};
 use crate::db::{Db, DbConn};
 use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
@@ -31,10 +39,12 @@ use crate::render::Slug;
 
 /// Posts written per transaction.
 pub const BATCH: usize = 250;
+/// Posts rendered at once, on every core, while checking.
+const CHECK_CHUNK: usize = 128;
 pub use crate::domain::posts::MAX_MARKDOWN_BYTES;
 
-/// Up to this much text in all, checked posts are kept for writing rather than rendered a
-/// second time; beyond it memory would grow with the file.
+/// Up to this much text in all, checked posts are kept for writing rather than read and
+/// rendered a second time.
 const KEEP_RENDERED_UP_TO: usize = 64 << 20;
 
 #[derive(Debug, thiserror::Error)]
@@ -71,293 +81,579 @@ impl From<WriteError> for ImportError {
     }
 }
 
-/// What an import did.
+/// How to import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Check everything and say what would happen; write nothing.
+    pub dry_run: bool,
+    /// Stop at the first item that cannot be imported, writing nothing.
+    pub strict: bool,
+}
+
+/// What an import did (or, in a dry run, would do).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportReport {
+    /// The format read, as "WordPress export (WXR 1.2)".
+    pub format: String,
+    pub dry_run: bool,
     pub authors: usize,
     pub tags: usize,
+    /// Posts and pages imported: `posts_created + posts_updated`.
     pub posts: usize,
+    pub posts_created: usize,
+    pub posts_updated: usize,
+    /// Posts and pages by status, as imported ("published", "draft", "scheduled", "trash").
+    pub by_status: BTreeMap<String, usize>,
+    pub pages: usize,
     pub redirects: usize,
     pub settings: bool,
     /// People in the file who already had an account here, left as they are.
     pub left_alone: Vec<String>,
     /// Owners in the file, brought in as administrators: the site has one owner.
     pub not_owners: Vec<String>,
+    /// Items not imported: where each is in the file, and why.
+    pub skipped: Vec<(String, String)>,
+    /// Things imported with a remark ("item 12 (id 1148): has no title: named 'Untitled'").
+    pub warnings: Vec<String>,
+    /// What the file holds that Quire does not import, counted.
+    pub ignored: BTreeMap<String, usize>,
+}
+
+impl ImportReport {
+    /// The report as lines of plain text, as it is printed and kept.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let verb = if self.dry_run {
+            "Would import"
+        } else {
+            "Imported"
+        };
+        out.push_str(&format!("Format: {}\n", self.format));
+        out.push_str(&format!(
+            "{verb} {} posts and pages ({} new, {} updated; {} pages), {} people, {} tags, {} redirects{}.\n",
+            self.posts,
+            self.posts_created,
+            self.posts_updated,
+            self.pages,
+            self.authors,
+            self.tags,
+            self.redirects,
+            if self.settings { ", and the settings" } else { "" }
+        ));
+        if !self.by_status.is_empty() {
+            let statuses: Vec<String> = self
+                .by_status
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect();
+            out.push_str(&format!("By status: {}.\n", statuses.join(", ")));
+        }
+        for email in &self.left_alone {
+            out.push_str(&format!("Already here, left as they are: {email}\n"));
+        }
+        for email in &self.not_owners {
+            out.push_str(&format!(
+                "An owner in the file, brought in as an administrator: {email}\n"
+            ));
+        }
+        for (what, count) in &self.ignored {
+            out.push_str(&format!("Not imported: {count} {what}\n"));
+        }
+        for (label, reason) in &self.skipped {
+            out.push_str(&format!("Skipped {label}: {reason}\n"));
+        }
+        for warning in &self.warnings {
+            out.push_str(&format!("Note: {warning}\n"));
+        }
+        out
+    }
+}
+
+/// Imports `path`, whatever its format, into the site. `progress` hears `(posts done,
+/// posts in all)`: checked in the first pass, written in the second.
+pub fn import(
+    db: &Db,
+    path: &Path,
+    options: Options,
+    now: NaiveDateTime,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ImportReport, ImportError> {
+    let mut source = source::open(path, now)?;
+    let mut plan = db.with_connection(|conn| check(conn, source.as_mut(), options, now))?;
+    if options.dry_run {
+        return Ok(plan.report);
+    }
+    write(db, source.as_mut(), &mut plan, now, progress)?;
+    Ok(plan.report)
 }
 
 /// A post checked against every rule, its references still by slug.
 struct Planned {
-    /// The post as read, to check again (rendered) when it is not kept.
     input: PostInput,
-    prepared: Option<Prepared>,
+    status: PostStatus,
+    authors: Vec<String>,
+    times: Timestamps,
+}
+
+/// What the second pass needs of a checked post.
+struct Accepted {
+    /// The post's place among the file's posts, to find it when the file is read again.
+    seq: usize,
+    slug: String,
+    kind: PostKind,
     status: PostStatus,
     authors: Vec<String>,
     tags: Vec<String>,
     times: Timestamps,
+    old_paths: Vec<String>,
+    prepared: Option<Prepared>,
 }
 
 struct Plan {
     settings: Option<SiteSettings>,
-    authors: Vec<UserRecord>,
-    tags: Vec<TagFields>,
-    posts: Vec<Planned>,
+    authors: Vec<(UserRecord, Vec<String>)>,
+    tags: Vec<(TagFields, Vec<String>)>,
     redirects: Vec<Target>,
+    posts: Vec<Accepted>,
+    report: ImportReport,
 }
 
-/// Imports `path` into the site. `progress` hears `(posts written, posts in all)`.
-pub fn import(
-    db: &Db,
-    path: &Path,
+/// The first pass: every item checked, nothing written.
+struct Checker<'a> {
+    conn: &'a mut DbConn,
     now: NaiveDateTime,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<ImportReport, ImportError> {
-    let document = read(path)?;
-    let plan = db.with_connection(|conn| check(conn, document, now))?;
-    write(db, plan, now, progress)
+    strict: bool,
+    plan: Plan,
+    author_slugs: HashSet<String>,
+    author_emails: HashSet<String>,
+    tag_slugs: HashSet<String>,
+    site_authors: HashMap<String, bool>,
+    site_tags: HashMap<String, bool>,
+    post_slugs: HashSet<String>,
+    /// Posts read but not yet rendered, with their labels and warnings.
+    pending: Vec<(usize, Planned, Incoming)>,
+    seq: usize,
+    kept_bytes: usize,
 }
 
-fn read(path: &Path) -> Result<Document, ImportError> {
-    let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(ImportError::Malformed {
-            path: shown,
-            message: "is a folder; import reads a Quire JSON export or corpus file".into(),
-        });
+fn check(
+    conn: &mut DbConn,
+    source: &mut dyn Source,
+    options: Options,
+    now: NaiveDateTime,
+) -> Result<Plan, ImportError> {
+    let mut checker = Checker {
+        conn,
+        now,
+        strict: options.strict,
+        plan: Plan {
+            settings: None,
+            authors: Vec::new(),
+            tags: Vec::new(),
+            redirects: Vec::new(),
+            posts: Vec::new(),
+            report: ImportReport {
+                format: source.format(),
+                dry_run: options.dry_run,
+                ..ImportReport::default()
+            },
+        },
+        author_slugs: HashSet::new(),
+        author_emails: HashSet::new(),
+        tag_slugs: HashSet::new(),
+        site_authors: HashMap::new(),
+        site_tags: HashMap::new(),
+        post_slugs: HashSet::new(),
+        pending: Vec::new(),
+        seq: 0,
+        kept_bytes: 0,
+    };
+    source.read(&mut |item| checker.take(item))?;
+    checker.render_pending()?;
+    checker.count_existing()?;
+    let mut plan = checker.plan;
+    plan.report.authors = plan.authors.len();
+    plan.report.tags = plan.tags.len();
+    plan.report.settings = plan.settings.is_some();
+    plan.report.redirects = plan.redirects.len()
+        + plan.authors.iter().map(|(_, p)| p.len()).sum::<usize>()
+        + plan.tags.iter().map(|(_, p)| p.len()).sum::<usize>()
+        + plan.posts.iter().map(|p| p.old_paths.len()).sum::<usize>();
+    Ok(plan)
+}
+
+impl Checker<'_> {
+    /// Notes a problem with an item: skipped, or with `strict` the end of the import.
+    fn skip(&mut self, label: &str, reason: String) -> Result<(), ImportError> {
+        if self.strict {
+            return Err(invalid(label, reason));
+        }
+        self.plan.report.skipped.push((label.to_string(), reason));
+        Ok(())
     }
-    let file = std::fs::File::open(path).map_err(|e| ImportError::Read {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
-    let document: Document =
-        serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
-            ImportError::Malformed {
-                path: shown.clone(),
-                message: format!("not a Quire JSON file ({e})"),
+
+    fn take(&mut self, item: Item) -> Result<(), ImportError> {
+        match item {
+            Item::Settings(doc) => match settings_of(doc, self.now) {
+                Ok(settings) => self.plan.settings = Some(settings),
+                Err(problem) => self.skip("settings", problem)?,
+            },
+            Item::Author(author) => self.author(author)?,
+            Item::Tag(tag) => self.tag(tag, true)?,
+            Item::Redirect(redirect) => self.redirect(redirect)?,
+            Item::Post(post) => self.post(*post)?,
+            Item::Ignored(what) => {
+                *self
+                    .plan
+                    .report
+                    .ignored
+                    .entry(what.to_string())
+                    .or_default() += 1
             }
-        })?;
-    if document.format != format::CORPUS && document.format != format::EXPORT {
-        return Err(ImportError::Malformed {
-            path: shown,
-            message: format!(
-                "unknown format '{}' (expected '{}' or '{}')",
-                document.format,
-                format::EXPORT,
-                format::CORPUS
-            ),
-        });
+            Item::Unreadable { label, reason } => self.skip(&label, reason)?,
+        }
+        Ok(())
     }
-    if document.version != format::VERSION {
-        return Err(ImportError::Malformed {
-            path: shown,
-            message: format!(
-                "unsupported version {} (this Quire reads version 1)",
-                document.version
-            ),
-        });
+
+    fn author(&mut self, author: Labelled<AuthorDoc>) -> Result<(), ImportError> {
+        let Labelled {
+            doc,
+            label,
+            old_paths,
+        } = author;
+        let record = match author_record(doc) {
+            Ok(record) => record,
+            Err(problem) => return self.skip(&label, problem),
+        };
+        if !self.author_slugs.insert(record.slug.clone()) {
+            return self.skip(&label, "the same slug appears twice in the file".into());
+        }
+        if !self.author_emails.insert(record.email.to_lowercase()) {
+            return self.skip(&label, "the same email appears twice in the file".into());
+        }
+        let new_path = format!("/author/{}/", record.slug);
+        let old_paths = redirectable(old_paths, &new_path);
+        self.plan.authors.push((record, old_paths));
+        Ok(())
     }
-    Ok(document)
-}
 
-/// The first problem of an item, as a line for the command line.
-fn problem(errors: &FieldErrors) -> String {
-    errors.to_string()
-}
+    /// A tag declared by the file (`declared`), or named by a post.
+    fn tag(&mut self, tag: Labelled<TagDoc>, declared: bool) -> Result<(), ImportError> {
+        let Labelled {
+            doc,
+            label,
+            old_paths,
+        } = tag;
+        let fields = match tags::parse(&TagInput {
+            name: doc.name,
+            slug: doc.slug,
+            description: doc.description,
+            meta_title: doc.meta_title.unwrap_or_default(),
+            meta_description: doc.meta_description.unwrap_or_default(),
+        }) {
+            Ok(fields) => fields,
+            Err(errors) => return self.skip(&label, errors.to_string()),
+        };
+        let slug = fields.slug.to_string();
+        let new_path = format!("/tag/{slug}/");
+        let old_paths = redirectable(old_paths, &new_path);
+        if self.tag_slugs.insert(slug.clone()) {
+            self.plan.tags.push((fields, old_paths));
+        } else if let Some((_, paths)) = self
+            .plan
+            .tags
+            .iter_mut()
+            .find(|(t, _)| t.slug.as_str() == slug)
+        {
+            // A category and a tag of the same slug are one tag here, reached from both.
+            for path in old_paths {
+                if !paths.contains(&path) {
+                    paths.push(path);
+                }
+            }
+        } else if declared {
+            return self.skip(&label, "the same slug appears twice in the file".into());
+        }
+        Ok(())
+    }
 
-/// Validates every item, naming the first one at fault (and how many others are).
-fn check(conn: &mut DbConn, document: Document, now: NaiveDateTime) -> Result<Plan, ImportError> {
-    let settings = document
-        .settings
-        .map(|doc| {
-            let input = SettingsInput {
-                title: doc.title,
-                description: doc.description,
-                language: doc.language,
-                timezone: doc.timezone,
-                posts_per_page: doc.posts_per_page.clamp(1, 100).to_string(),
-                feed_items: doc.feed_items.clamp(1, 100).to_string(),
-                logo_url: doc.logo_url.unwrap_or_default(),
-                icon_url: doc.icon_url.unwrap_or_default(),
-                discourage_search: doc.discourage_search,
-                social: doc.social.into_iter().map(|l| (l.network, l.url)).collect(),
-                navigation: doc
-                    .navigation
-                    .into_iter()
-                    .map(|i| (i.label, i.url))
-                    .collect(),
+    fn redirect(&mut self, redirect: Labelled<RedirectDoc>) -> Result<(), ImportError> {
+        let code = redirect.doc.code.to_string();
+        match Target::parse_on("", &redirect.doc.from, &redirect.doc.to, &code) {
+            Ok(target) => self.plan.redirects.push(target),
+            Err(errors) => self.skip(&redirect.label, errors.to_string())?,
+        }
+        Ok(())
+    }
+
+    fn post(&mut self, mut incoming: Incoming) -> Result<(), ImportError> {
+        self.seq += 1;
+        let seq = self.seq;
+        for tag in std::mem::take(&mut incoming.new_tags) {
+            if !self.tag_slugs.contains(&tag.slug) {
+                let label = format!("{}: tag '{}'", incoming.label, tag.slug);
+                self.tag(Labelled::new(tag, label), false)?;
+            }
+        }
+        // Two items of one slug: the later one is renamed, and says so.
+        let wanted = incoming.doc.slug.trim().to_string();
+        let mut slug = wanted.clone();
+        let mut n = 2;
+        while !wanted.is_empty() && self.post_slugs.contains(&slug) {
+            slug = format!("{wanted}-{n}");
+            n += 1;
+        }
+        if slug != wanted {
+            if self.strict {
+                return Err(invalid(
+                    &incoming.label,
+                    "the same slug appears twice in the file",
+                ));
+            }
+            incoming.warnings.push(format!(
+                "has the slug '{wanted}' of an earlier item: renamed '{slug}'"
+            ));
+            incoming.doc.slug = slug;
+        }
+        if incoming.doc.tags.len() > input::MAX_TAGS {
+            incoming.warnings.push(format!(
+                "has {} tags; a post here has at most {}: the first {} are kept",
+                incoming.doc.tags.len(),
+                input::MAX_TAGS,
+                input::MAX_TAGS
+            ));
+            incoming.doc.tags.truncate(input::MAX_TAGS);
+        }
+        let planned = match plan_post(std::mem::take(&mut incoming.doc), self.now) {
+            Ok(planned) => planned,
+            Err(problem) => return self.skip(&incoming.label, problem),
+        };
+        self.post_slugs.insert(planned.input.slug.clone());
+        self.pending.push((seq, planned, incoming));
+        if self.pending.len() >= CHECK_CHUNK {
+            self.render_pending()?;
+        }
+        Ok(())
+    }
+
+    /// References checked, then texts rendered on every core.
+    fn render_pending(&mut self) -> Result<(), ImportError> {
+        let mut pending = std::mem::take(&mut self.pending);
+        for (_, planned, incoming) in pending.iter_mut() {
+            let mut authors = Vec::new();
+            for author in std::mem::take(&mut planned.authors) {
+                if self.author_known(&author)? {
+                    authors.push(author);
+                } else if self.strict {
+                    return Err(invalid(
+                        &incoming.label,
+                        format!("unknown author '{author}'"),
+                    ));
+                } else {
+                    incoming
+                        .warnings
+                        .push(format!("names the author '{author}', who is neither in the file nor on the site: left out"));
+                }
+            }
+            planned.authors = authors;
+            let mut tags = Vec::new();
+            for tag in std::mem::take(&mut planned.input.tags) {
+                if self.tag_known(&tag)? {
+                    tags.push(tag);
+                } else if self.strict {
+                    return Err(invalid(&incoming.label, format!("unknown tag '{tag}'")));
+                } else {
+                    incoming.warnings.push(format!(
+                        "names the tag '{tag}', which is neither in the file nor on the site: left out"
+                    ));
+                }
+            }
+            planned.input.tags = tags;
+        }
+        let outcomes: Vec<Result<Prepared, FieldErrors>> = pending
+            .par_iter()
+            .map(|(_, planned, _)| input::prepare(planned.input.clone()))
+            .collect();
+        for ((seq, planned, incoming), outcome) in pending.into_iter().zip(outcomes) {
+            let prepared = match outcome {
+                Ok(prepared) => prepared,
+                Err(errors) => {
+                    self.post_slugs.remove(&planned.input.slug);
+                    self.skip(&incoming.label, errors.to_string())?;
+                    continue;
+                }
             };
-            settings::parse(&input, now).map_err(|e| invalid("settings", problem(&e)))
-        })
-        .transpose()?;
-
-    let mut authors = Vec::with_capacity(document.authors.len());
-    let mut seen_slugs = HashSet::new();
-    let mut seen_emails = HashSet::new();
-    for (i, author) in document.authors.into_iter().enumerate() {
-        let item = format!("authors[{i}] '{}'", author.slug);
-        let slug = Slug::parse(&author.slug).map_err(|e| invalid(&item, e.to_string()))?;
-        let email = Email::parse(&author.email).map_err(|e| invalid(&item, e.to_string()))?;
-        let name =
-            users::parse_display_name(&author.name).map_err(|e| invalid(&item, e.to_string()))?;
-        let role = Role::from_input(&author.role).map_err(|e| invalid(&item, e.to_string()))?;
-        let mut errors = FieldErrors::default();
-        let bio = errors.paragraphs(
-            "bio",
-            "The bio",
-            &author.bio,
-            crate::domain::accounts::MAX_BIO,
-        );
-        let website = errors
-            .web_address(
-                "website",
-                &author.website,
-                crate::domain::accounts::MAX_WEBSITE,
-            )
-            .unwrap_or_default();
-        if !errors.is_empty() {
-            return Err(invalid(&item, problem(&errors)));
+            for warning in incoming.warnings {
+                self.plan
+                    .report
+                    .warnings
+                    .push(format!("{}: {warning}", incoming.label));
+            }
+            let kept = self.kept_bytes + prepared.markdown.len() <= KEEP_RENDERED_UP_TO;
+            if kept {
+                self.kept_bytes += prepared.markdown.len();
+            }
+            let slug = prepared.slug.to_string();
+            let new_path = format!("/{slug}/");
+            self.plan.posts.push(Accepted {
+                seq,
+                slug,
+                kind: prepared.kind,
+                status: planned.status,
+                authors: planned.authors,
+                tags: prepared.tags.clone(),
+                times: planned.times,
+                old_paths: redirectable(incoming.old_paths, &new_path),
+                prepared: kept.then_some(prepared),
+            });
         }
-        if !seen_slugs.insert(slug.to_string()) {
-            return Err(invalid(&item, "the same slug appears twice in the file"));
-        }
-        if !seen_emails.insert(email.as_str().to_lowercase()) {
-            return Err(invalid(&item, "the same email appears twice in the file"));
-        }
-        authors.push(UserRecord {
-            email: email.as_str().to_string(),
-            display_name: name,
-            slug: slug.to_string(),
-            role,
-            bio,
-            website,
-            password_hash: author.password_hash,
-        });
+        Ok(())
     }
 
-    let mut tag_plan = Vec::with_capacity(document.tags.len());
-    let mut tag_slugs = HashSet::new();
-    for (i, tag) in document.tags.into_iter().enumerate() {
-        let item = format!("tags[{i}] '{}'", tag.slug);
-        let fields = tags::parse(&TagInput {
-            name: tag.name,
-            slug: tag.slug,
-            description: tag.description,
-            meta_title: tag.meta_title.unwrap_or_default(),
-            meta_description: tag.meta_description.unwrap_or_default(),
-        })
-        .map_err(|e| invalid(&item, problem(&e)))?;
-        if !tag_slugs.insert(fields.slug.to_string()) {
-            return Err(invalid(&item, "the same slug appears twice in the file"));
+    fn author_known(&mut self, slug: &str) -> Result<bool, ImportError> {
+        if self.author_slugs.contains(slug) {
+            return Ok(true);
         }
-        tag_plan.push(fields);
+        if let Some(known) = self.site_authors.get(slug) {
+            return Ok(*known);
+        }
+        let known = users::by_slug(self.conn, slug)?.is_some();
+        self.site_authors.insert(slug.to_string(), known);
+        Ok(known)
     }
 
-    // References may also point at people and tags already on the site.
-    let mut known_authors = seen_slugs;
-    let mut known_tags = tag_slugs;
-    let mut post_slugs = HashSet::new();
-    let mut planned = Vec::with_capacity(document.posts.len());
-    for (i, post) in document.posts.into_iter().enumerate() {
-        let item = format!("posts[{i}] '{}'", post.slug);
-        let plan = plan_post(post, &item, now)?;
-        if !post_slugs.insert(plan.input.slug.clone()) {
-            return Err(invalid(&item, "the same slug appears twice in the file"));
+    fn tag_known(&mut self, slug: &str) -> Result<bool, ImportError> {
+        if self.tag_slugs.contains(slug) {
+            return Ok(true);
         }
-        for author in &plan.authors {
-            if !known_authors.contains(author) {
-                if users::by_slug(conn, author)?.is_none() {
-                    return Err(invalid(&item, format!("unknown author '{author}'")));
+        if let Some(known) = self.site_tags.get(slug) {
+            return Ok(*known);
+        }
+        let known = tags::by_slug(self.conn, slug)?.is_some();
+        self.site_tags.insert(slug.to_string(), known);
+        Ok(known)
+    }
+
+    /// Which posts are new and which replace one of the same slug, and the tallies.
+    fn count_existing(&mut self) -> Result<(), ImportError> {
+        let report = &mut self.plan.report;
+        for chunk in self.plan.posts.chunks(500) {
+            let slugs: Vec<String> = chunk.iter().map(|p| p.slug.clone()).collect();
+            let existing: HashSet<String> = posts::existing_slugs(self.conn, &slugs)?
+                .into_iter()
+                .collect();
+            for post in chunk {
+                if existing.contains(&post.slug) {
+                    report.posts_updated += 1;
+                } else {
+                    report.posts_created += 1;
                 }
-                known_authors.insert(author.clone());
+                let status = if post.times.deleted_at.is_some() {
+                    "trash".to_string()
+                } else {
+                    post.status.as_str().to_string()
+                };
+                *report.by_status.entry(status).or_default() += 1;
+                if post.kind == PostKind::Page {
+                    report.pages += 1;
+                }
             }
         }
-        for tag in &plan.tags {
-            if !known_tags.contains(tag) {
-                if tags::by_slug(conn, tag)?.is_none() {
-                    return Err(invalid(&item, format!("unknown tag '{tag}'")));
-                }
-                known_tags.insert(tag.clone());
-            }
+        report.posts = report.posts_created + report.posts_updated;
+        Ok(())
+    }
+}
+
+/// Old addresses worth a redirect to `new_path`: well-formed, and not the new one itself.
+fn redirectable(old_paths: Vec<String>, new_path: &str) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for path in old_paths {
+        if let Some(path) = redirects::old_address(&path)
+            && path != new_path
+            && !kept.contains(&path)
+        {
+            kept.push(path);
         }
-        planned.push(plan);
     }
-    check_texts(&mut planned)?;
+    kept
+}
 
-    let mut redirect_plan = Vec::with_capacity(document.redirects.len());
-    for (i, redirect) in document.redirects.into_iter().enumerate() {
-        let item = format!("redirects[{i}] '{}'", redirect.from);
-        let code = redirect.code.to_string();
-        let target = Target::parse_on("", &redirect.from, &redirect.to, &code)
-            .map_err(|e| invalid(&item, problem(&e)))?;
-        redirect_plan.push(target);
+fn settings_of(doc: SettingsDoc, now: NaiveDateTime) -> Result<SiteSettings, String> {
+    let input = SettingsInput {
+        title: doc.title,
+        description: doc.description,
+        language: doc.language,
+        timezone: doc.timezone,
+        posts_per_page: doc.posts_per_page.clamp(1, 100).to_string(),
+        feed_items: doc.feed_items.clamp(1, 100).to_string(),
+        logo_url: doc.logo_url.unwrap_or_default(),
+        icon_url: doc.icon_url.unwrap_or_default(),
+        discourage_search: doc.discourage_search,
+        social: doc.social.into_iter().map(|l| (l.network, l.url)).collect(),
+        navigation: doc
+            .navigation
+            .into_iter()
+            .map(|i| (i.label, i.url))
+            .collect(),
+    };
+    settings::parse(&input, now).map_err(|e| e.to_string())
+}
+
+fn author_record(author: AuthorDoc) -> Result<UserRecord, String> {
+    let slug = Slug::parse(&author.slug).map_err(|e| e.to_string())?;
+    let email = Email::parse(&author.email).map_err(|e| e.to_string())?;
+    let name = users::parse_display_name(&author.name).map_err(|e| e.to_string())?;
+    let role = Role::from_input(&author.role).map_err(|e| e.to_string())?;
+    let mut errors = FieldErrors::default();
+    let bio = errors.paragraphs(
+        "bio",
+        "The bio",
+        &author.bio,
+        crate::domain::accounts::MAX_BIO,
+    );
+    let website = errors
+        .web_address(
+            "website",
+            &author.website,
+            crate::domain::accounts::MAX_WEBSITE,
+        )
+        .unwrap_or_default();
+    if !errors.is_empty() {
+        return Err(errors.to_string());
     }
-
-    Ok(Plan {
-        settings,
-        authors,
-        tags: tag_plan,
-        posts: planned,
-        redirects: redirect_plan,
+    Ok(UserRecord {
+        email: email.as_str().to_string(),
+        display_name: name,
+        slug: slug.to_string(),
+        role,
+        bio,
+        website,
+        password_hash: author.password_hash,
     })
 }
 
-/// Checks (and renders) every post with the editor's own parser, on every core. The
-/// rendered posts are kept for writing when the file is small enough.
-fn check_texts(planned: &mut [Planned]) -> Result<(), ImportError> {
-    let total: usize = planned.iter().map(|p| p.input.markdown.len()).sum();
-    let keep = total <= KEEP_RENDERED_UP_TO;
-    let outcomes: Vec<Result<Option<Prepared>, FieldErrors>> = planned
-        .par_iter()
-        .map(|plan| input::prepare(plan.input.clone()).map(|p| keep.then_some(p)))
-        .collect();
-    let mut failures = outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, outcome)| outcome.as_ref().err().map(|e| (i, e)));
-    if let Some((i, errors)) = failures.next() {
-        let others = failures.count();
-        let mut message = problem(errors);
-        if others > 0 {
-            message.push_str(&format!(" ({others} more posts have problems too)"));
-        }
-        return Err(invalid(
-            format!("posts[{i}] '{}'", planned[i].input.slug),
-            message,
-        ));
-    }
-    for (plan, outcome) in planned.iter_mut().zip(outcomes) {
-        plan.prepared = outcome.ok().flatten();
-    }
-    Ok(())
-}
-
-fn plan_post(post: PostDoc, item: &str, now: NaiveDateTime) -> Result<Planned, ImportError> {
+fn plan_post(post: PostDoc, now: NaiveDateTime) -> Result<Planned, String> {
     let kind = PostKind::parse(&post.kind)
-        .ok_or_else(|| invalid(item, format!("kind '{}' is not post or page", post.kind)))?;
+        .ok_or_else(|| format!("kind '{}' is not post or page", post.kind))?;
     let status = PostStatus::parse(&post.status).ok_or_else(|| {
-        invalid(
-            item,
-            format!(
-                "status '{}' is not draft, scheduled or published",
-                post.status
-            ),
+        format!(
+            "status '{}' is not draft, scheduled or published",
+            post.status
         )
     })?;
-    let date = |field: &str, raw: &Option<String>| -> Result<Option<NaiveDateTime>, ImportError> {
+    let date = |field: &str, raw: &Option<String>| -> Result<Option<NaiveDateTime>, String> {
         raw.as_deref()
             .filter(|r| !r.trim().is_empty())
             .map(|r| {
                 parse_date(r).ok_or_else(|| {
-                    invalid(
-                        item,
-                        format!("{field} '{r}' is not a date such as 2026-11-21T09:30:00Z"),
-                    )
+                    format!("{field} '{r}' is not a date such as 2026-11-21T09:30:00Z")
                 })
             })
             .transpose()
     };
     let published_at = date("published_at", &post.published_at)?;
     if status == PostStatus::Scheduled && published_at.is_none() {
-        return Err(invalid(item, "a scheduled post needs published_at"));
+        return Err("a scheduled post needs published_at".into());
     }
     let updated_at = date("updated_at", &post.updated_at)?;
     let created_at = date("created_at", &post.created_at)?;
@@ -379,7 +675,7 @@ fn plan_post(post: PostDoc, item: &str, now: NaiveDateTime) -> Result<Planned, I
         },
         markdown: post.markdown,
         custom_excerpt: post.excerpt.unwrap_or_default(),
-        tags: post.tags.clone(),
+        tags: post.tags,
         authors: None,
         featured: post.featured,
         noindex: post.noindex,
@@ -396,10 +692,8 @@ fn plan_post(post: PostDoc, item: &str, now: NaiveDateTime) -> Result<Planned, I
     };
     Ok(Planned {
         input,
-        prepared: None,
         status,
         authors,
-        tags: post.tags,
         times: Timestamps {
             created_at: created_at.unwrap_or(first),
             updated_at: updated_at.unwrap_or(first),
@@ -408,56 +702,54 @@ fn plan_post(post: PostDoc, item: &str, now: NaiveDateTime) -> Result<Planned, I
     })
 }
 
+/// The second pass.
 fn write(
     db: &Db,
-    plan: Plan,
+    source: &mut dyn Source,
+    plan: &mut Plan,
     now: NaiveDateTime,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<ImportReport, ImportError> {
-    let Plan {
-        settings,
-        authors,
-        tags: tag_plan,
-        posts: planned,
-        redirects: redirect_plan,
-    } = plan;
-    let mut report = ImportReport {
-        authors: authors.len(),
-        tags: tag_plan.len(),
-        posts: 0,
-        redirects: redirect_plan.len(),
-        settings: settings.is_some(),
-        ..ImportReport::default()
-    };
+) -> Result<(), ImportError> {
     let actor = Actor::command_line();
+    let report = &mut plan.report;
+    let (settings, authors, tag_plan, redirect_plan) =
+        (&plan.settings, &plan.authors, &plan.tags, &plan.redirects);
 
-    // First batch: everything posts refer to. An import changes what readers see anywhere,
-    // so each batch counts as a change to the whole site.
+    // First: everything posts refer to. An import changes what readers see anywhere, so
+    // each batch counts as a change to the whole site.
     let author_ids = db.with_connection(|conn| {
         write::transaction(conn, &actor, now, |tx| {
-            if let Some(settings) = &settings {
+            if let Some(settings) = settings {
                 settings::save_row(tx.conn, settings)?;
             }
             let mut author_ids = HashMap::new();
-            for record in &authors {
-                let saved = users::save_imported(tx.conn, record, now)?;
-                match saved {
+            for (record, old_paths) in authors {
+                let id = match users::save_imported(tx.conn, record, now)? {
                     users::Imported::Existing(id) => {
                         report.left_alone.push(record.email.clone());
-                        author_ids.insert(record.slug.clone(), id);
+                        id
                     }
                     users::Imported::Created { id, demoted } => {
                         if demoted {
                             report.not_owners.push(record.email.clone());
                         }
-                        author_ids.insert(record.slug.clone(), id);
+                        id
                     }
+                };
+                author_ids.insert(record.slug.clone(), id);
+                let to = format!("/author/{}/", record.slug);
+                for from in old_paths {
+                    redirects::save_imported(tx.conn, from, &to, 301, now)?;
                 }
             }
-            for fields in &tag_plan {
+            for (fields, old_paths) in tag_plan {
                 tags::save_imported(tx.conn, fields, now)?;
+                let to = format!("/tag/{}/", fields.slug);
+                for from in old_paths {
+                    redirects::save_imported(tx.conn, from, &to, 301, now)?;
+                }
             }
-            for target in &redirect_plan {
+            for target in redirect_plan {
                 redirects::save_imported(
                     tx.conn,
                     &target.from_path,
@@ -472,35 +764,93 @@ fn write(
         .map_err(ImportError::from)
     })?;
 
-    let total = planned.len();
+    let total = plan.posts.len();
     progress(0, total);
-    for batch in planned.chunks(BATCH) {
-        // Posts not kept from the check are rendered again here, on every core.
+    // Posts not kept from the check are read again from the source.
+    if plan.posts.iter().any(|p| p.prepared.is_none()) {
+        reread(source, &mut plan.posts, now)?;
+    }
+    let mut done = 0;
+    for batch in plan.posts.chunks_mut(BATCH) {
+        // Rendered here (on every core) if the check could not keep them.
         let prepared: Vec<Prepared> = batch
-            .par_iter()
-            .map(|plan| match &plan.prepared {
-                Some(prepared) => Ok(prepared.clone()),
-                None => input::prepare(plan.input.clone()),
+            .par_iter_mut()
+            .map(|post| {
+                post.prepared.take().ok_or_else(|| {
+                    invalid(
+                        format!("post '{}'", post.slug),
+                        "changed between the check and the import; run it again",
+                    )
+                })
             })
-            .collect::<Result<_, _>>()
-            .map_err(|e| invalid("a post", problem(&e)))?;
+            .collect::<Result<_, _>>()?;
         db.with_connection(|conn| {
             write::transaction(conn, &actor, now, |tx| {
-                for (plan, mut prepared) in batch.iter().zip(prepared) {
+                for (post, mut prepared) in batch.iter().zip(prepared) {
                     // A file that names no author brings the post in with none.
-                    let authors = resolve_authors(tx.conn, &plan.authors, &author_ids)?;
+                    let authors = resolve_authors(tx.conn, &post.authors, &author_ids)?;
                     prepared.authors = (!authors.is_empty()).then_some(authors);
-                    posts::write::import(tx, &prepared, plan.status, plan.times)?;
+                    posts::write::import(tx, &prepared, post.status, post.times)?;
+                    let to = format!("/{}/", post.slug);
+                    for from in &post.old_paths {
+                        redirects::save_imported(tx.conn, from, &to, 301, now)?;
+                    }
                 }
                 tx.touch(Touched::Site);
                 Ok(())
             })
             .map_err(ImportError::from)
         })?;
-        report.posts += batch.len();
-        progress(report.posts, total);
+        done += batch.len();
+        progress(done, total);
     }
-    Ok(report)
+    Ok(())
+}
+
+/// Reads the source again to render the posts the check did not keep, in chunks.
+fn reread(
+    source: &mut dyn Source,
+    accepted: &mut [Accepted],
+    now: NaiveDateTime,
+) -> Result<(), ImportError> {
+    let by_seq: HashMap<usize, usize> = accepted
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.prepared.is_none())
+        .map(|(i, p)| (p.seq, i))
+        .collect();
+    let mut seq = 0;
+    let mut chunk: Vec<(usize, PostInput)> = Vec::new();
+    let flush = |chunk: &mut Vec<(usize, PostInput)>, accepted: &mut [Accepted]| {
+        let outcomes: Vec<(usize, Result<Prepared, FieldErrors>)> = chunk
+            .par_drain(..)
+            .map(|(i, input)| (i, input::prepare(input)))
+            .collect();
+        for (i, outcome) in outcomes {
+            let post = &mut accepted[i];
+            post.prepared =
+                Some(outcome.map_err(|e| invalid(format!("post '{}'", post.slug), e.to_string()))?);
+        }
+        Ok::<_, ImportError>(())
+    };
+    source.read(&mut |item| {
+        let Item::Post(incoming) = item else {
+            return Ok(());
+        };
+        seq += 1;
+        let Some(&i) = by_seq.get(&seq) else {
+            return Ok(());
+        };
+        let mut planned = plan_post(incoming.doc, now).map_err(|e| invalid(&incoming.label, e))?;
+        planned.input.slug = accepted[i].slug.clone();
+        planned.input.tags = accepted[i].tags.clone();
+        chunk.push((i, planned.input));
+        if chunk.len() >= CHECK_CHUNK {
+            flush(&mut chunk, accepted)?;
+        }
+        Ok(())
+    })?;
+    flush(&mut chunk, accepted)
 }
 
 /// Ids for author slugs: from this import, else from the site (checked to exist beforehand).

@@ -74,6 +74,7 @@ async fn error_response(
     };
     let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
     let path = request.path().to_string();
+    let query = request.query_string().to_string();
     let now = now();
     // After a server-side failure the database may be the problem: don't lean on it.
     let use_db = !status.is_server_error();
@@ -85,8 +86,10 @@ async fn error_response(
         state
             .db
             .run(move |conn| {
-                if lookup_redirect && let Some(redirect) = redirects::find(conn, &path)? {
-                    return Ok::<_, AppError>(Err(redirect));
+                if lookup_redirect
+                    && let Some(found) = redirects::find_for_request(conn, &path, &query)?
+                {
+                    return Ok::<_, AppError>(Err(found));
                 }
                 let recent = if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
                     posts::recent(conn, now, 5)?
@@ -102,7 +105,7 @@ async fn error_response(
     };
 
     let (settings, recent) = match found {
-        Some(Err(redirect)) => return redirect_response(request, &redirect),
+        Some(Err((redirect, by_query))) => return redirect_response(request, &redirect, by_query),
         Some(Ok(found)) => found,
         None => (SiteSettings::defaults(now), Vec::<PostLink>::new()),
     };
@@ -157,9 +160,12 @@ async fn error_response(
     }
 }
 
-fn redirect_response(
+/// The answer for a stored redirect; the request's query goes along unless it was part of
+/// the address matched.
+pub fn redirect_response(
     request: &HttpRequest,
     redirect: &redirects::Redirect,
+    by_query: bool,
 ) -> HttpResponse<BoxBody> {
     let status = if redirect.code == 302 {
         StatusCode::FOUND
@@ -167,6 +173,7 @@ fn redirect_response(
         StatusCode::MOVED_PERMANENTLY
     };
     let location = match request.query_string() {
+        _ if by_query => redirect.to_path.clone(),
         "" => redirect.to_path.clone(),
         query if !redirect.to_path.contains('?') => format!("{}?{query}", redirect.to_path),
         _ => redirect.to_path.clone(),

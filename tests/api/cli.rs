@@ -320,7 +320,12 @@ fn export_and_import_from_the_command_line() {
     let imported = sandbox.run(&["import", file.to_str().unwrap()]);
     assert!(imported.status.success(), "{}", stderr(&imported));
     let said = String::from_utf8_lossy(&imported.stdout).into_owned();
-    assert!(said.contains("Imported 0 posts, 1 authors"), "{said}");
+    assert!(said.contains("Imported 0 posts and pages"), "{said}");
+    assert!(said.contains("1 people"), "{said}");
+    let reports = std::fs::read_dir(sandbox.dir.path().join("data").join("imports"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(reports, 1, "the report is kept in the data folder");
     assert_eq!(sandbox.user_count(), 1, "the same person, updated in place");
 
     std::fs::write(

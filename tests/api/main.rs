@@ -16,6 +16,7 @@ mod jobs;
 mod mail;
 mod media;
 mod migrations;
+mod moving_in;
 mod one_parser;
 mod organising;
 mod pages;

@@ -64,7 +64,11 @@ fn import_says(app: &TestApp, key: &str, value: Value) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site.json");
     std::fs::write(&path, file.to_string()).unwrap();
-    quire::transfer::import(&app.db, &path, now(), &mut |_, _| {})
+    let strict = quire::transfer::Options {
+        strict: true,
+        ..Default::default()
+    };
+    quire::transfer::import(&app.db, &path, strict, now(), &mut |_, _| {})
         .expect_err(key)
         .to_string()
 }

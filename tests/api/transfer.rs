@@ -35,8 +35,13 @@ fn write_file(dir: &tempfile::TempDir, name: &str, contents: &str) -> std::path:
     path
 }
 
+/// An import that stops at the first bad item, writing nothing.
 fn import(app: &TestApp, path: &std::path::Path) -> Result<quire::transfer::ImportReport, String> {
-    quire::transfer::import(&app.db, path, now(), &mut |_, _| {}).map_err(|e| e.to_string())
+    let strict = quire::transfer::Options {
+        strict: true,
+        ..Default::default()
+    };
+    quire::transfer::import(&app.db, path, strict, now(), &mut |_, _| {}).map_err(|e| e.to_string())
 }
 
 fn export(app: &TestApp) -> Value {
@@ -266,8 +271,21 @@ async fn bad_files_are_refused_naming_the_fault_and_write_nothing() {
             wrong_version.to_string(),
             &["unsupported version 9"],
         ),
-        ("not JSON", "<rss>".to_string(), &["not a Quire JSON file"]),
-        ("empty", String::new(), &["not a Quire JSON file"]),
+        (
+            "cut-short XML",
+            "<rss>".to_string(),
+            &["not a readable WordPress export", "cut short"],
+        ),
+        (
+            "empty",
+            String::new(),
+            &["not a file Quire can import", "WordPress"],
+        ),
+        (
+            "neither JSON export",
+            "{\"posts\": []}".to_string(),
+            &["neither a Quire nor a Ghost export"],
+        ),
     ];
     let before = counts(&app);
     for (name, contents, needles) in cases {
@@ -282,6 +300,6 @@ async fn bad_files_are_refused_naming_the_fault_and_write_nothing() {
     let missing = import(&app, &dir.path().join("missing.json")).unwrap_err();
     assert!(missing.contains("cannot read"), "{missing}");
     let folder = import(&app, dir.path()).unwrap_err();
-    assert!(folder.contains("is a folder"), "{folder}");
+    assert!(folder.contains("no Markdown files"), "{folder}");
     assert_eq!(counts(&app), before);
 }

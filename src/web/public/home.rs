@@ -2,15 +2,17 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::{moved_permanently, page_response};
 use crate::clock::now;
 use crate::domain::changes::Touched;
 use crate::domain::posts::{self, Scope};
+use crate::domain::redirects;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::error_pages::redirect_response;
 use crate::web::pager::page_number;
 use crate::web::pager::{Pagination, page_path};
 use crate::web::seo::{self, jsonld};
@@ -31,7 +33,22 @@ impl PublicPage for HomePage {
     }
 }
 
-pub async fn show_home(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn show_home(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> AppResult<HttpResponse> {
+    // A moved site's old addresses for posts are often the home page with a query
+    // (WordPress's `/?p=123`); an import keeps them as redirects.
+    let query = request.query_string().to_string();
+    if !query.is_empty() {
+        let found = state
+            .db
+            .run(move |conn| redirects::find_for_request(conn, "/", &query))
+            .await?;
+        if let Some((redirect, by_query)) = found.filter(|(_, by_query)| *by_query) {
+            return Ok(redirect_response(&request, &redirect, by_query));
+        }
+    }
     home_page(&state, 1).await
 }
 

@@ -1,0 +1,138 @@
+//! What every import format is read into: a stream of items in Quire's own terms, so one
+//! pipeline checks and writes them whatever the file was.
+//!
+//! A source can be read more than once: a large file is read a first time to check every
+//! item, then again to write, so memory does not grow with the file.
+
+use std::io::Read;
+use std::path::Path;
+
+use chrono::NaiveDateTime;
+
+use super::format::{AuthorDoc, PostDoc, RedirectDoc, SettingsDoc, TagDoc};
+use super::import::ImportError;
+
+/// One thing found in a file.
+#[derive(Debug)]
+pub enum Item {
+    Settings(SettingsDoc),
+    Author(Labelled<AuthorDoc>),
+    Tag(Labelled<TagDoc>),
+    Post(Box<Incoming>),
+    Redirect(Labelled<RedirectDoc>),
+    /// Something the format holds that Quire does not import, counted by kind ("menu items").
+    Ignored(&'static str),
+    /// An item the reader could not use, with the reason.
+    Unreadable {
+        label: String,
+        reason: String,
+    },
+}
+
+/// An item with where it sits in the file, for messages ("authors[2] 'ada'", "item 12 (post
+/// 1148)"), and the addresses it had on the old site, redirected to its new one.
+#[derive(Debug)]
+pub struct Labelled<T> {
+    pub doc: T,
+    pub label: String,
+    pub old_paths: Vec<String>,
+}
+
+impl<T> Labelled<T> {
+    pub fn new(doc: T, label: impl Into<String>) -> Labelled<T> {
+        Labelled {
+            doc,
+            label: label.into(),
+            old_paths: Vec::new(),
+        }
+    }
+}
+
+/// A post or page as read.
+#[derive(Debug)]
+pub struct Incoming {
+    pub doc: PostDoc,
+    pub label: String,
+    pub old_paths: Vec<String>,
+    /// Tags the item names that the file may not declare elsewhere (a WordPress item's
+    /// categories): created when the site does not have them.
+    pub new_tags: Vec<TagDoc>,
+    /// Things worth telling about this item that did not stop it.
+    pub warnings: Vec<String>,
+}
+
+impl Incoming {
+    pub fn new(doc: PostDoc, label: impl Into<String>) -> Incoming {
+        Incoming {
+            doc,
+            label: label.into(),
+            old_paths: Vec::new(),
+            new_tags: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Where items go; an `Err` stops the reading.
+pub type Sink<'a> = dyn FnMut(Item) -> Result<(), ImportError> + 'a;
+
+pub trait Source {
+    /// The format, as reports name it ("WordPress export (WXR 1.2)").
+    fn format(&self) -> String;
+    /// Sends every item to `sink`, in file order: settings, people and tags before posts.
+    fn read(&mut self, sink: &mut Sink<'_>) -> Result<(), ImportError>;
+    /// Bytes the source reads in a pass, and how far it is, for progress.
+    fn size(&self) -> u64 {
+        0
+    }
+}
+
+/// The formats `quire import` reads, for the message about a file it does not.
+pub const FORMATS: &str = "a WordPress export (WXR), a Ghost JSON export, a Quire export or \
+     corpus file, or a folder of Markdown files";
+
+/// Opens `path` as whichever format its content is: a folder of Markdown files, a WordPress
+/// WXR file, a Ghost JSON export, or Quire's own JSON. The name of the file plays no part.
+pub fn open(path: &Path, now: NaiveDateTime) -> Result<Box<dyn Source>, ImportError> {
+    let shown = path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|e| ImportError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    if metadata.is_dir() {
+        return Ok(Box::new(super::markdown_folder::MarkdownFolder::open(
+            path, now,
+        )?));
+    }
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|e| ImportError::Read {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+    match sniff(&head) {
+        Sniffed::Xml => Ok(Box::new(super::wordpress::Wxr::open(path, now)?)),
+        Sniffed::Json => super::json_source(path),
+        Sniffed::Unknown => Err(ImportError::Malformed {
+            path: shown,
+            message: format!("not a file Quire can import; it reads {FORMATS}"),
+        }),
+    }
+}
+
+enum Sniffed {
+    Xml,
+    Json,
+    Unknown,
+}
+
+/// The kind of file from its first bytes (after a byte order mark and white space).
+fn sniff(head: &[u8]) -> Sniffed {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') => Sniffed::Xml,
+        Some(b'{') => Sniffed::Json,
+        _ => Sniffed::Unknown,
+    }
+}

@@ -1,0 +1,383 @@
+//! Moving in from WordPress, Ghost and folders of Markdown: what arrives, how it reads, the
+//! old addresses that keep working, and files that are broken or hostile.
+
+use std::path::{Path, PathBuf};
+
+use quire::transfer::{ImportReport, Options};
+
+use crate::helpers::*;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn import_with(app: &TestApp, path: &Path, options: Options) -> Result<ImportReport, String> {
+    quire::transfer::import(&app.db, path, options, now(), &mut |_, _| {})
+        .map_err(|e| e.to_string())
+}
+
+fn import(app: &TestApp, path: &Path) -> ImportReport {
+    import_with(app, path, Options::default()).expect("the import succeeds")
+}
+
+fn counts(app: &TestApp) -> (i64, i64) {
+    app.db
+        .run_blocking(|conn| {
+            Ok::<_, quire::error::AppError>((
+                quire::domain::posts::count(conn)?,
+                quire::domain::users::count(conn)?,
+            ))
+        })
+        .unwrap()
+}
+
+fn statuses(report: &ImportReport) -> Vec<(String, usize)> {
+    report
+        .by_status
+        .iter()
+        .map(|(s, n)| (s.clone(), *n))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_wordpress_theme_unit_test_moves_in_whole() {
+    let app = spawn_app().await;
+    let file = data("wordpress-theme-unit-test.xml");
+    let empty = counts(&app);
+
+    let dry = import_with(
+        &app,
+        &file,
+        Options {
+            dry_run: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert!(dry.dry_run);
+    assert_eq!(dry.posts_created, 79);
+    assert_eq!(counts(&app), empty, "a dry run writes nothing");
+    assert_eq!(app.get("/?p=1148").await.status().as_u16(), 200);
+
+    let report = import(&app, &file);
+    assert_eq!(report.format, "WordPress export (WXR 1.2)");
+    // 58 posts and 21 pages; the password-protected post becomes a draft.
+    assert_eq!((report.posts, report.pages), (79, 21));
+    assert_eq!(
+        statuses(&report),
+        [
+            ("draft".to_string(), 2),
+            ("published".to_string(), 76),
+            ("scheduled".to_string(), 1)
+        ]
+    );
+    assert_eq!(report.authors, 2);
+    assert_eq!(
+        report
+            .ignored
+            .get("attachments (their files stay where they are)"),
+        Some(&37)
+    );
+    assert_eq!(report.ignored.get("menu items"), Some(&70));
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let said = |needle: &str| report.warnings.iter().any(|w| w.contains(needle));
+    assert!(said("was protected by a password"), "{:?}", report.warnings);
+    assert!(said("has 20 comments"), "{:?}", report.warnings);
+    assert!(said("has no title"), "{:?}", report.warnings);
+    assert!(
+        said("at most 20: the first 20 are kept"),
+        "{:?}",
+        report.warnings
+    );
+
+    // The content reads as it did: paragraphs, lists without stray breaks, tables,
+    // definition lists, quotes, headings.
+    let post = app.page("/template-comments/", 200).await;
+    assert_eq!(text_of(&post, "h1"), "Template: Comments");
+    assert_eq!(select(&post, ".content > ul > li").len(), 7);
+    assert!(select(&post, ".content ul br").is_empty());
+    assert_eq!(text_of(&post, ".byline a"), "Theme Buster");
+    let markup = app.page("/markup-html-tags-and-formatting/", 200).await;
+    assert_eq!(select(&markup, ".content table").len(), 1);
+    assert_eq!(select(&markup, ".content table td").len(), 8);
+    assert_eq!(
+        select(&markup, ".content table tbody th a").len(),
+        4,
+        "row headers keep their links"
+    );
+    assert_eq!(select(&markup, ".content dl dt").len(), 4);
+    assert!(select(&markup, ".content blockquote").len() >= 2);
+    assert_eq!(text_of(&markup, "h2#tables"), "Tables");
+    let blocks = app.page("/wp-6-1-font-size-scale/", 200).await;
+    assert!(
+        !text_of(&blocks, ".content").contains("wp:"),
+        "no block markup shows"
+    );
+    let captions = app.page("/page-image-alignment/", 200).await;
+    let figcaptions: Vec<String> = select(&captions, ".content figure figcaption")
+        .iter()
+        .map(|f| f.text().collect())
+        .collect();
+    assert!(
+        figcaptions
+            .iter()
+            .any(|c| c.contains("getting some caption love")),
+        "[caption] shortcodes become figures: {figcaptions:?}"
+    );
+    assert!(!text_of(&captions, ".content").contains("[caption"));
+    let page = app.page("/about/", 200).await;
+    assert_eq!(text_of(&page, "h1"), "About The Tests");
+
+    // Drafts and scheduled posts are not public.
+    app.page("/template-password-protected/", 404).await;
+    app.page("/scheduled/", 404).await;
+
+    // Old addresses lead to the new ones, query-string ones matched exactly.
+    assert_redirect(&app, "/?p=1148", "/template-comments/").await;
+    assert_redirect(
+        &app,
+        "/2012/01/03/template-comments/",
+        "/template-comments/",
+    )
+    .await;
+    assert_redirect(&app, "/?page_id=2", "/about/").await;
+    assert_redirect(&app, "/category/classic/", "/tag/classic/").await;
+    assert_redirect(&app, "/feed/", "/rss/").await;
+    assert_eq!(app.get("/?p=1148&x=1").await.status().as_u16(), 200);
+    assert_eq!(app.get("/?p=999999").await.status().as_u16(), 200);
+
+    // Run again (after an interruption, or for changes): updated in place, nothing twice.
+    let before = counts(&app);
+    let again = import(&app, &file);
+    assert_eq!((again.posts_created, again.posts_updated), (0, 79));
+    assert_eq!(counts(&app), before);
+}
+
+#[tokio::test]
+async fn the_ghost_theme_unit_test_moves_in_whole() {
+    let app = spawn_app().await;
+    let report = import(&app, &data("ghost-theme-unit-test.json"));
+    assert_eq!(report.format, "Ghost export (Ghost 2.1.3)");
+    assert_eq!((report.posts, report.pages), (19, 2));
+    assert_eq!(statuses(&report), [("published".to_string(), 19)]);
+    assert_eq!((report.authors, report.tags), (1, 46));
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+
+    let post = app.page("/this-is-a-featured-post/", 200).await;
+    assert_eq!(text_of(&post, "h1"), "This is a featured post");
+    assert_eq!(text_of(&post, ".byline a"), "Nick Noble");
+    assert!(text_of(&post, ".content").contains("distinctly recognizable"));
+    let tags: Vec<String> = select(&post, ".tags a")
+        .iter()
+        .map(|a| a.text().collect())
+        .collect();
+    assert_eq!(
+        tags.first().map(String::as_str),
+        Some("featured"),
+        "posts_tags order"
+    );
+    let lists = app.page("/nested-and-mixed-lists/", 200).await;
+    assert!(!select(&lists, ".content ol ul, .content ul ol").is_empty());
+    app.page("/static-page-markup-and-formatting/", 200).await;
+    let role = app
+        .db
+        .run_blocking(|conn| quire::domain::users::by_slug(conn, "nick"))
+        .unwrap()
+        .expect("the staff user")
+        .role;
+    assert_eq!(role, quire::domain::users::Role::Admin);
+}
+
+fn write(dir: &Path, name: &str, contents: &[u8]) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}
+
+#[tokio::test]
+async fn a_folder_of_markdown_moves_in() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "posts/2021-09-01-first-steps.md",
+        b"---\ntitle: First steps\ntags: # express # node\ndescription: Where it began.\n---\n\nHello **there**.\n",
+    );
+    write(
+        root,
+        "posts/second.markdown",
+        b"---\ntitle: \"Second\"\ndate: 2022-12-06T13:47:17.655Z\nslug: the-second\ncategories: [Rust, Web]\n---\n## A heading\n\nText.\n",
+    );
+    write(
+        root,
+        "about/index.md",
+        b"---\ntitle: About us\nlayout: page\n---\nWho we are.\n",
+    );
+    write(
+        root,
+        "drafts/wip.md",
+        b"---\ntitle: Not yet\ndraft: true\ndate: 2021-9-1\n---\nSoon.\n",
+    );
+    write(root, "broken.md", b"---\ntitle: [unclosed\n---\nText\n");
+    write(root, "latin1.md", b"---\ntitle: Caf\xe9\n---\nText\n");
+    write(root, "no-end.md", b"---\ntitle: Never closed\nText\n");
+    write(root, "notes.txt", b"not markdown");
+
+    let report = import(&app, root);
+    assert_eq!(report.format, "folder of 7 Markdown files");
+    assert_eq!((report.posts, report.pages), (4, 1));
+    let skipped: Vec<&str> = report.skipped.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(skipped.len(), 3, "{:?}", report.skipped);
+    let reason = |file: &str| {
+        report
+            .skipped
+            .iter()
+            .find(|(label, _)| label.contains(file))
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        reason("broken.md").contains("not YAML"),
+        "{:?}",
+        report.skipped
+    );
+    assert!(
+        reason("latin1.md").contains("not UTF-8"),
+        "{:?}",
+        report.skipped
+    );
+    assert!(
+        reason("no-end.md").contains("never ends"),
+        "{:?}",
+        report.skipped
+    );
+
+    let first = app.page("/first-steps/", 200).await;
+    assert_eq!(text_of(&first, "h1"), "First steps");
+    assert_eq!(text_of(&first, ".content strong"), "there");
+    assert_eq!(
+        attr_of(&first, "time", "datetime"),
+        "2021-09-01T00:00:00+00:00",
+        "the date from a Jekyll file name"
+    );
+    let tags: Vec<String> = select(&first, ".tags a")
+        .iter()
+        .map(|a| a.text().collect())
+        .collect();
+    assert_eq!(tags, ["express", "node"]);
+    let second = app.page("/the-second/", 200).await;
+    assert_eq!(text_of(&second, "h2"), "A heading");
+    app.page("/about/", 200).await;
+    app.page("/wip/", 404).await;
+    assert_redirect(&app, "/posts/second/", "/the-second/").await;
+}
+
+#[tokio::test]
+async fn broken_and_hostile_files_are_refused_or_skipped_cleanly() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wxr = |items: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><rss xmlns:wp=\"http://wordpress.org/export/1.1/\" \
+             xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
+             xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><wp:wxr_version>1.1</wp:wxr_version>\
+             <wp:author><wp:author_login>ann</wp:author_login><wp:author_email>ann@example.com</wp:author_email>\
+             <wp:author_display_name>Ann</wp:author_display_name></wp:author>{items}</channel></rss>"
+        )
+    };
+    let item = |id: u32, name: &str, content: &str| {
+        format!(
+            "<item><title>Post {id}</title><dc:creator>ann</dc:creator>\
+             <content:encoded><![CDATA[{content}]]></content:encoded><wp:post_id>{id}</wp:post_id>\
+             <wp:post_date_gmt>2020-01-0{} 10:00:00</wp:post_date_gmt><wp:post_name>{name}</wp:post_name>\
+             <wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>",
+            id % 9 + 1
+        )
+    };
+    let path = dir.path().join("file");
+    let empty = counts(&app);
+    let refuse = |contents: &str, needle: &str| {
+        std::fs::write(&path, contents).unwrap();
+        let error = import_with(&app, &path, Options::default()).expect_err(needle);
+        assert!(error.contains(needle), "{needle:?} not in {error}");
+        assert!(!error.contains('\n'), "one line: {error}");
+        assert_eq!(counts(&app), empty, "{needle}: nothing written");
+    };
+    let whole = wxr(&item(1, "one", "<p>Fine</p>"));
+    refuse(&whole[..whole.len() / 2], "not a readable WordPress export");
+    refuse(whole.trim_end_matches("</rss>"), "cut short");
+    refuse("<html><body>Hi</body></html>", "not <rss>");
+    refuse("<rss><channel></channel></rss>", "not a WordPress export");
+    refuse("\u{1}\u{2}binary", "not a file Quire can import");
+    refuse(
+        "{\"db\": [{\"data\": {\"users\": []}}]}",
+        "without a list of posts",
+    );
+    refuse(
+        &wxr("<item><title>x</title></channel>"),
+        "not a readable WordPress export",
+    );
+
+    // Entities declared in the file are never expanded (billion laughs), nor fetched.
+    let laughs = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\
+         <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\"><!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>{}",
+        wxr(&item(1, "laughs", "&lol3; &xxe;").replace("<![CDATA[&lol3; &xxe;]]>", "&lol3; &xxe;"))
+    );
+    std::fs::write(&path, laughs).unwrap();
+    let started = std::time::Instant::now();
+    let outcome = import_with(&app, &path, Options::default());
+    assert!(started.elapsed().as_secs() < 10);
+    if outcome.is_ok() {
+        let page = app.page("/laughs/", 200).await;
+        let text = text_of(&page, ".content");
+        assert!(
+            !text.contains("lollol") && !text.contains("root:"),
+            "{text}"
+        );
+    }
+
+    // Bad items are skipped and named; the rest goes in. Scripts never survive.
+    let items = [
+        item(
+            1,
+            "kept",
+            "<p onclick=\"steal()\">Kept</p><script>alert(1)</script>",
+        ),
+        item(2, "kept", "<p>Same slug, renamed</p>"),
+        item(3, "huge", &"x".repeat(3 * 1024 * 1024)),
+        item(4, "admin", "<p>A slug the site uses</p>"),
+    ]
+    .concat();
+    std::fs::write(&path, wxr(&items)).unwrap();
+    let strict = import_with(
+        &app,
+        &path,
+        Options {
+            strict: true,
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
+    assert!(strict.contains("item 2 (id 2)"), "{strict}");
+    let counted = counts(&app);
+    let report = import(&app, &path);
+    assert_eq!(report.posts, 2, "{report:?}");
+    let skipped: Vec<&str> = report.skipped.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(skipped, ["item 3 (id 3)", "item 4 (id 4)"], "{report:?}");
+    assert!(report.skipped[0].1.contains("2 MB"), "{report:?}");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("renamed 'kept-2'")),
+        "{report:?}"
+    );
+    assert_eq!(counts(&app).0, counted.0 + 2);
+    let kept = app.get("/kept/").await.text().await.unwrap();
+    assert!(!kept.contains("alert(1)") && !kept.contains("steal()"));
+    app.page("/kept-2/", 200).await;
+}
