@@ -233,6 +233,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     let options = crate::transfer::Options {
         dry_run: args.dry_run,
         strict: args.strict,
+        keep_rendered: None,
     };
     let report = crate::transfer::import(&db, &args.file, options, now(), &mut progress)?;
     if let Some(bar) = bar {

@@ -43,9 +43,10 @@ pub const BATCH: usize = 250;
 const CHECK_CHUNK: usize = 128;
 pub use crate::domain::posts::MAX_MARKDOWN_BYTES;
 
-/// Up to this much text in all, checked posts are kept for writing rather than read and
-/// rendered a second time.
-const KEEP_RENDERED_UP_TO: usize = 64 << 20;
+/// Up to this much text in all (Markdown and the HTML rendered from it), checked posts are
+/// kept for writing rather than read and rendered a second time; past it, memory stays
+/// where it is however long the file.
+pub const KEEP_RENDERED_UP_TO: usize = 48 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -88,6 +89,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Stop at the first item that cannot be imported, writing nothing.
     pub strict: bool,
+    /// How much rendered text to keep between the passes; `None` is
+    /// [`KEEP_RENDERED_UP_TO`], `Some(0)` reads the whole source again.
+    pub keep_rendered: Option<usize>,
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -234,6 +238,8 @@ struct Checker<'a> {
     pending: Vec<(usize, Planned, Incoming)>,
     seq: usize,
     kept_bytes: usize,
+    keeping: bool,
+    keep_up_to: usize,
 }
 
 fn check(
@@ -267,6 +273,8 @@ fn check(
         pending: Vec::new(),
         seq: 0,
         kept_bytes: 0,
+        keeping: true,
+        keep_up_to: options.keep_rendered.unwrap_or(KEEP_RENDERED_UP_TO),
     };
     source.read(&mut |item| checker.take(item))?;
     checker.render_pending()?;
@@ -489,9 +497,12 @@ impl Checker<'_> {
                     .warnings
                     .push(format!("{}: {warning}", incoming.label));
             }
-            let kept = self.kept_bytes + prepared.markdown.len() <= KEEP_RENDERED_UP_TO;
+            let size = prepared.markdown.len() + prepared.rendered.html.as_str().len();
+            // Once one is not kept, none after it is: the second pass reads on from there.
+            let kept = self.keeping && self.kept_bytes + size <= self.keep_up_to;
+            self.keeping = kept;
             if kept {
-                self.kept_bytes += prepared.markdown.len();
+                self.kept_bytes += size;
             }
             let slug = prepared.slug.to_string();
             let new_path = format!("/{slug}/");
@@ -766,27 +777,14 @@ fn write(
 
     let total = plan.posts.len();
     progress(0, total);
-    // Posts not kept from the check are read again from the source.
-    if plan.posts.iter().any(|p| p.prepared.is_none()) {
-        reread(source, &mut plan.posts, now)?;
-    }
     let mut done = 0;
-    for batch in plan.posts.chunks_mut(BATCH) {
-        // Rendered here (on every core) if the check could not keep them.
-        let prepared: Vec<Prepared> = batch
-            .par_iter_mut()
-            .map(|post| {
-                post.prepared.take().ok_or_else(|| {
-                    invalid(
-                        format!("post '{}'", post.slug),
-                        "changed between the check and the import; run it again",
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?;
+    let mut write_batch = |batch: &mut [Accepted]| -> Result<(), ImportError> {
         db.with_connection(|conn| {
             write::transaction(conn, &actor, now, |tx| {
-                for (post, mut prepared) in batch.iter().zip(prepared) {
+                for post in batch.iter_mut() {
+                    let Some(mut prepared) = post.prepared.take() else {
+                        continue;
+                    };
                     // A file that names no author brings the post in with none.
                     let authors = resolve_authors(tx.conn, &post.authors, &author_ids)?;
                     prepared.authors = (!authors.is_empty()).then_some(authors);
@@ -803,35 +801,55 @@ fn write(
         })?;
         done += batch.len();
         progress(done, total);
+        Ok(())
+    };
+    // The posts kept from the check come first; the rest are read again, a batch at a time.
+    let kept = plan
+        .posts
+        .iter()
+        .position(|p| p.prepared.is_none())
+        .unwrap_or(total);
+    let (kept_posts, reread_posts) = plan.posts.split_at_mut(kept);
+    for batch in kept_posts.chunks_mut(BATCH) {
+        write_batch(batch)?;
+    }
+    if !reread_posts.is_empty() {
+        reread(source, reread_posts, now, &mut write_batch)?;
     }
     Ok(())
 }
 
-/// Reads the source again to render the posts the check did not keep, in chunks.
+/// Reads the source again for the posts the check did not keep (`rest`, in file order),
+/// rendering and writing them a batch at a time so memory does not grow with the file.
 fn reread(
     source: &mut dyn Source,
-    accepted: &mut [Accepted],
+    rest: &mut [Accepted],
     now: NaiveDateTime,
+    write_batch: &mut dyn FnMut(&mut [Accepted]) -> Result<(), ImportError>,
 ) -> Result<(), ImportError> {
-    let by_seq: HashMap<usize, usize> = accepted
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.prepared.is_none())
-        .map(|(i, p)| (p.seq, i))
-        .collect();
+    let by_seq: HashMap<usize, usize> = rest.iter().enumerate().map(|(i, p)| (p.seq, i)).collect();
     let mut seq = 0;
     let mut chunk: Vec<(usize, PostInput)> = Vec::new();
-    let flush = |chunk: &mut Vec<(usize, PostInput)>, accepted: &mut [Accepted]| {
+    let mut flush = |chunk: &mut Vec<(usize, PostInput)>, rest: &mut [Accepted]| {
+        let Some(first) = chunk.first().map(|(i, _)| *i) else {
+            return Ok(());
+        };
+        let count = chunk.len();
         let outcomes: Vec<(usize, Result<Prepared, FieldErrors>)> = chunk
             .par_drain(..)
             .map(|(i, input)| (i, input::prepare(input)))
             .collect();
         for (i, outcome) in outcomes {
-            let post = &mut accepted[i];
-            post.prepared =
-                Some(outcome.map_err(|e| invalid(format!("post '{}'", post.slug), e.to_string()))?);
+            let post = &mut rest[i];
+            let prepared = outcome.map_err(|e| {
+                invalid(
+                    format!("post '{}'", post.slug),
+                    format!("{e} (the file changed during the import?)"),
+                )
+            })?;
+            post.prepared = Some(prepared);
         }
-        Ok::<_, ImportError>(())
+        write_batch(&mut rest[first..first + count])
     };
     source.read(&mut |item| {
         let Item::Post(incoming) = item else {
@@ -842,15 +860,15 @@ fn reread(
             return Ok(());
         };
         let mut planned = plan_post(incoming.doc, now).map_err(|e| invalid(&incoming.label, e))?;
-        planned.input.slug = accepted[i].slug.clone();
-        planned.input.tags = accepted[i].tags.clone();
+        planned.input.slug = rest[i].slug.clone();
+        planned.input.tags = rest[i].tags.clone();
         chunk.push((i, planned.input));
-        if chunk.len() >= CHECK_CHUNK {
-            flush(&mut chunk, accepted)?;
+        if chunk.len() >= BATCH {
+            flush(&mut chunk, rest)?;
         }
         Ok(())
     })?;
-    flush(&mut chunk, accepted)
+    flush(&mut chunk, rest)
 }
 
 /// Ids for author slugs: from this import, else from the site (checked to exist beforehand).
