@@ -64,6 +64,15 @@ pub struct ImportArgs {
     /// Where to keep the report (default: imports/import-<time>.txt in the data folder).
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// `fetch` also brings in images from the old site (from the hosts named with
+    /// --allow-host); `keep` (the default) leaves their addresses. Images beside a Markdown
+    /// folder's files are always brought in.
+    #[arg(long, value_parser = ["fetch", "keep"], default_value = "keep")]
+    pub media: String,
+    /// A host images may be fetched from (repeat for several); a private or loopback
+    /// address is fetched from only when named here itself.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -234,12 +243,28 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
         strict: args.strict,
         keep_rendered: None,
+        media: crate::transfer::media::MediaPolicy {
+            remote: args.media == "fetch",
+            allow_hosts: args
+                .allow_hosts
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect(),
+        },
     };
+    if options.media.remote && options.media.allow_hosts.is_empty() {
+        anyhow::bail!("--media fetch needs the old site's host: add --allow-host HOST");
+    }
     let report = crate::transfer::import(&db, &args.file, options, now(), &mut progress)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let text = report.to_text();
+    let mut text = report.to_text();
+    if !report.dry_run {
+        let images = crate::transfer::media::drain(&db, &config.media_store())
+            .map_err(|e| anyhow::anyhow!("bringing in the images: {e}"))?;
+        text.push_str(&images.to_text());
+    }
     print!("{text}");
     println!("Done in {:.1}s.", started.elapsed().as_secs_f64());
     let kept = args.report.unwrap_or_else(|| {

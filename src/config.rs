@@ -39,6 +39,15 @@ const MAX_UPLOAD_LIMIT: usize = 100 << 20;
 
 impl Config {
     /// The directory uploaded images and their variants are kept in.
+    /// Where an import's images go, with the same limits as uploads.
+    pub fn media_store(&self) -> crate::transfer::media::MediaStore {
+        crate::transfer::media::MediaStore {
+            dir: self.media_dir(),
+            max_bytes: self.upload_limit,
+            pixels: self.image_limit,
+        }
+    }
+
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
     }

@@ -18,12 +18,14 @@ use crate::config::Config;
 use crate::content;
 use crate::db::{self, Db};
 use crate::domain::changes::Feed;
+use crate::domain::imports::RunImport;
 use crate::jobs::housekeeping::{self, Housekeeping};
 use crate::jobs::{Registry, Workers};
 use crate::mail::{Mail, Mailer};
 use crate::site;
 use crate::state::{AppState, JobWorkers};
 use crate::telemetry::request_log;
+use crate::transfer::media::ImportMedia;
 use crate::web::assets::Assets;
 use crate::web::canonical::canonical_urls;
 use crate::web::conditional::conditional_get;
@@ -80,9 +82,22 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
 fn job_kinds(state: &AppState) -> anyhow::Result<Registry> {
     let mailer = Mailer::new(state.config.smtp_url.as_deref(), &state.config.mail_from)?;
     let db = state.db.clone();
+    let import_db = state.db.clone();
+    let lease = state.config.job_lease;
+    let (media_db, store) = (state.db.clone(), state.config.media_store());
     Ok(Registry::default()
         .with(move |mail: Mail, key: &str| mailer.deliver(mail, key))
-        .with(move |_: Housekeeping, _: &str| housekeeping::tidy(&db)))
+        .with(move |_: Housekeeping, _: &str| housekeeping::tidy(&db))
+        .with(move |job: RunImport, key: &str| {
+            crate::transfer::job::run(&import_db, job, key, lease)
+        })
+        .with(move |job: ImportMedia, _: &str| {
+            let outcome = crate::transfer::media::run(&media_db, &store, &job)?;
+            for (address, reason) in &outcome.failed {
+                tracing::warn!(post = job.post, %address, %reason, "an imported image was not brought in");
+            }
+            Ok(())
+        }))
 }
 
 /// Fills an empty site with the demo publication.

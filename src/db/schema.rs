@@ -56,6 +56,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Imports started from the admin (see `domain::imports`).
+    imports (id) {
+        id -> BigInt,
+        file_name -> Text,
+        stored_path -> Text,
+        dry_run -> Bool,
+        strict -> Bool,
+        status -> Text,
+        done -> BigInt,
+        total -> BigInt,
+        format -> Nullable<Text>,
+        report -> Nullable<Text>,
+        error -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     /// The durable job queue (see `jobs`).
     jobs (id) {
         id -> BigInt,
@@ -213,6 +233,7 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(imports -> users (created_by));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(post_authors -> posts (post_id));
 diesel::joinable!(post_authors -> users (user_id));
@@ -233,6 +254,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     changes,
     jobs,
+    imports,
     post_revisions,
     gone_paths,
     audit_log,

@@ -21,6 +21,7 @@ stored_as_text! {
         Redirect => "redirect",
         Media => "image",
         Job => "job",
+        Import => "import",
     }
 }
 

@@ -138,7 +138,7 @@ pub struct NewMedia {
     pub variants: Vec<u32>,
     pub crops: Vec<String>,
     pub alt: String,
-    pub uploaded_by: i64,
+    pub uploaded_by: Option<i64>,
 }
 
 /// Stores an upload's record; inside `add`'s transaction. Returns its id.
@@ -168,6 +168,15 @@ fn insert(conn: &mut DbConn, new: &NewMedia, now: NaiveDateTime) -> QueryResult<
 pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Media>> {
     media::table
         .find(id)
+        .select(Media::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The image brought in from `name` (an import's old address or file), if any.
+pub fn by_original_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Media>> {
+    media::table
+        .filter(media::original_name.eq(name))
         .select(Media::as_select())
         .first(conn)
         .optional()

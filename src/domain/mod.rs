@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod changes;
 pub mod gone;
+pub mod imports;
 pub mod input;
 pub mod media;
 pub mod people;

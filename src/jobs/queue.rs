@@ -160,6 +160,18 @@ pub fn finish(
     Ok(updated == 1)
 }
 
+/// Keeps a long job's lease (an import) from running out while it is still at work, so
+/// no other worker takes it up meanwhile.
+pub fn extend_lease(conn: &mut DbConn, key: &str, until: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        jobs::table
+            .filter(jobs::idempotency_key.eq(key))
+            .filter(jobs::status.eq(JobStatus::Running)),
+    )
+    .set(jobs::lease_until.eq(until))
+    .execute(conn)
+}
+
 /// Running jobs whose worker died with no attempts left rest as failed.
 pub fn sweep_abandoned(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(

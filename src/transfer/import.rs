@@ -22,6 +22,7 @@ use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
 use super::format::{AuthorDoc, PostDoc, RedirectDoc, SettingsDoc, TagDoc};
+use super::media::{ImportMedia, LocalFiles, MediaPolicy, worth_a_job};
 use super::parse_date;
 use super::source::{self, Incoming, Item, Labelled, Source};
 use crate::db::{Db, DbConn};
@@ -83,7 +84,7 @@ impl From<WriteError> for ImportError {
 }
 
 /// How to import.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Check everything and say what would happen; write nothing.
     pub dry_run: bool,
@@ -92,6 +93,9 @@ pub struct Options {
     /// How much rendered text to keep between the passes; `None` is
     /// [`KEEP_RENDERED_UP_TO`], `Some(0)` reads the whole source again.
     pub keep_rendered: Option<usize>,
+    /// What images may be fetched from other sites (files beside a Markdown folder's posts
+    /// are always brought in).
+    pub media: MediaPolicy,
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -183,11 +187,18 @@ pub fn import(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportReport, ImportError> {
     let mut source = source::open(path, now)?;
-    let mut plan = db.with_connection(|conn| check(conn, source.as_mut(), options, now))?;
+    let mut plan = db.with_connection(|conn| check(conn, source.as_mut(), &options, now))?;
     if options.dry_run {
         return Ok(plan.report);
     }
-    write(db, source.as_mut(), &mut plan, now, progress)?;
+    write(
+        db,
+        source.as_mut(),
+        &mut plan,
+        &options.media,
+        now,
+        progress,
+    )?;
     Ok(plan.report)
 }
 
@@ -210,6 +221,7 @@ struct Accepted {
     tags: Vec<String>,
     times: Timestamps,
     old_paths: Vec<String>,
+    local: Option<LocalFiles>,
     prepared: Option<Prepared>,
 }
 
@@ -245,7 +257,7 @@ struct Checker<'a> {
 fn check(
     conn: &mut DbConn,
     source: &mut dyn Source,
-    options: Options,
+    options: &Options,
     now: NaiveDateTime,
 ) -> Result<Plan, ImportError> {
     let mut checker = Checker {
@@ -515,6 +527,7 @@ impl Checker<'_> {
                 tags: prepared.tags.clone(),
                 times: planned.times,
                 old_paths: redirectable(incoming.old_paths, &new_path),
+                local: incoming.local,
                 prepared: kept.then_some(prepared),
             });
         }
@@ -718,6 +731,7 @@ fn write(
     db: &Db,
     source: &mut dyn Source,
     plan: &mut Plan,
+    media: &MediaPolicy,
     now: NaiveDateTime,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(), ImportError> {
@@ -788,7 +802,22 @@ fn write(
                     // A file that names no author brings the post in with none.
                     let authors = resolve_authors(tx.conn, &post.authors, &author_ids)?;
                     prepared.authors = (!authors.is_empty()).then_some(authors);
-                    posts::write::import(tx, &prepared, post.status, post.times)?;
+                    let id = posts::write::import(tx, &prepared, post.status, post.times)?;
+                    let cover = match &prepared.cover {
+                        Cover::Address(address) => Some(address.as_str()),
+                        _ => None,
+                    };
+                    if worth_a_job(&prepared.markdown, cover, &post.local, media) {
+                        let job = ImportMedia {
+                            post: id,
+                            local: post.local.clone(),
+                            policy: media.clone(),
+                        };
+                        // Each run of an import brings its posts' images in again (a second
+                        // run wrote the old addresses back); stored ones are reused.
+                        let key = format!("import-media:{id}:{}", now.and_utc().timestamp_micros());
+                        tx.enqueue(&job, &key)?;
+                    }
                     let to = format!("/{}/", post.slug);
                     for from in &post.old_paths {
                         redirects::save_imported(tx.conn, from, &to, 301, now)?;

@@ -261,13 +261,11 @@ impl MarkdownFolder {
             &matter,
             &["image", "cover", "cover_image", "feature_image", "hero"],
         ));
-        let feature_image = match cover {
-            Some(c) if c.starts_with("https://") || c.starts_with("http://") => Some(c),
-            Some(c) => {
-                warnings.push(format!("has a cover at '{c}', a file path: not imported"));
-                None
-            }
-            None => None,
+        // A cover by a path is brought into the media library with the post's images.
+        let (feature_image, local_cover) = match cover {
+            Some(c) if c.starts_with("https://") || c.starts_with("http://") => (Some(c), None),
+            Some(c) => (None, Some(c.trim_start_matches("./").to_string())),
+            None => (None, None),
         };
         let tags: Vec<String> = tag_names(&matter, raw_matter.unwrap_or_default())
             .iter()
@@ -316,6 +314,11 @@ impl MarkdownFolder {
         let mut incoming = Incoming::new(doc, label);
         incoming.warnings = warnings;
         incoming.new_tags = new_tags;
+        incoming.local = Some(super::media::LocalFiles {
+            folder: path.parent().unwrap_or(&self.root).display().to_string(),
+            root: self.root.display().to_string(),
+            cover: local_cover,
+        });
         let path_as_url = relative.with_extension("");
         let old = format!("/{}/", path_as_url.to_string_lossy().replace('\\', "/"));
         incoming.old_paths.push(old);

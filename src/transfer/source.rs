@@ -59,6 +59,8 @@ pub struct Incoming {
     pub new_tags: Vec<TagDoc>,
     /// Things worth telling about this item that did not stop it.
     pub warnings: Vec<String>,
+    /// Where its relative image paths point (a Markdown folder's post).
+    pub local: Option<super::media::LocalFiles>,
 }
 
 impl Incoming {
@@ -69,6 +71,7 @@ impl Incoming {
             old_paths: Vec::new(),
             new_tags: Vec::new(),
             warnings: Vec::new(),
+            local: None,
         }
     }
 }

@@ -516,9 +516,13 @@ impl Wxr {
             .filter(|c| matches!(c.kind.as_str(), "pingback" | "trackback"))
             .count();
         if comments > 0 {
+            let plural = |n: usize, one: &str, many: &str| {
+                format!("{n} {}", if n == 1 { one } else { many })
+            };
             warnings.push(format!(
-                "has {} comments and {pings} pingbacks or trackbacks, which are not imported",
-                comments - pings
+                "has {} and {}, which are not imported",
+                plural(comments - pings, "comment", "comments"),
+                plural(pings, "pingback or trackback", "pingbacks or trackbacks"),
             ));
         }
         let markdown = html::wordpress_to_markdown(&raw.content, &|id| self.attachment(id));

@@ -177,8 +177,8 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
     use admin::{
-        audit, dashboard, jobs, media, people, posts, redirects, revisions, settings, setup, staff,
-        tags,
+        audit, dashboard, import, jobs, media, people, posts, redirects, revisions, settings,
+        setup, staff, tags,
     };
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
@@ -292,6 +292,17 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/redirects/{id}/delete",
             web::post().to(redirects::delete_redirect),
+        )
+        .route("/admin/import", read().to(import::show_import))
+        .service(
+            web::resource("/admin/import")
+                .app_data(web::PayloadConfig::new(import::UPLOAD_LIMIT))
+                .route(web::post().to(import::upload_import)),
+        )
+        .route("/admin/import/{id}", read().to(import::show_run))
+        .route(
+            "/admin/import/{id}/run",
+            web::post().to(import::run_checked),
         )
         .route("/admin/jobs", read().to(jobs::list_jobs))
         .route("/admin/jobs/{id}/retry", web::post().to(jobs::retry_job))

@@ -11,6 +11,7 @@ mod editor;
 mod helpers;
 mod history;
 mod http;
+mod import_page;
 mod instances;
 mod jobs;
 mod mail;

@@ -394,3 +394,211 @@ async fn broken_and_hostile_files_are_refused_or_skipped_cleanly() {
     assert!(!kept.contains("alert(1)") && !kept.contains("steal()"));
     app.page("/kept-2/", 200).await;
 }
+
+fn media_count(app: &TestApp) -> usize {
+    app.db
+        .run_blocking(|conn| quire::domain::media::page(conn, "", 1, 1000))
+        .map(|(items, _)| items.len())
+        .unwrap()
+}
+
+fn store(app: &TestApp) -> quire::transfer::media::MediaStore {
+    quire::transfer::media::MediaStore {
+        dir: app.data_dir().join("media"),
+        max_bytes: 5 << 20,
+        pixels: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn images_beside_markdown_files_come_into_the_library() {
+    // No workers here: the jobs wait for `drain`, as they do for `quire import`.
+    let app = spawn_app_with(|config| config.job_workers = 0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = &dir.path().join("site");
+    let png = crate::media::picture(800, 500, image::ImageFormat::Png);
+    write(root, "posts/pictures/sea.png", &png);
+    write(root, "posts/cover.png", &png);
+    write(dir.path(), "secret.png", &png);
+    write(
+        root,
+        "posts/holiday.md",
+        b"---\ntitle: Holiday\ncover: ./cover.png\n---\n![The sea](pictures/sea.png)\n\n![Missing](pictures/none.png)\n\n![Outside](../../secret.png)\n",
+    );
+    let report = import(&app, root);
+    assert_eq!(report.posts, 1);
+    let queued = app
+        .db
+        .run_blocking(|conn| quire::jobs::queue::of_kind(conn, "import-media"))
+        .unwrap();
+    assert_eq!(
+        queued.len(),
+        1,
+        "one job for the post's images: {:?}",
+        report
+    );
+    let done = {
+        let (db, store) = (app.db.clone(), store(&app));
+        tokio::task::spawn_blocking(move || quire::transfer::media::drain(&db, &store))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(done.stored, 2, "{done:?}");
+    let failed: Vec<&str> = done.failed.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        failed,
+        ["pictures/none.png", "../../secret.png"],
+        "{done:?}"
+    );
+    assert!(
+        done.failed[1].1.contains("out of the imported folder"),
+        "{done:?}"
+    );
+
+    let page = app.page("/holiday/", 200).await;
+    let sources: Vec<String> = select(&page, ".content img")
+        .iter()
+        .map(|img| img.value().attr("src").unwrap_or_default().to_string())
+        .collect();
+    assert!(sources[0].starts_with("/media/"), "{sources:?}");
+    assert_eq!(
+        sources[1], "pictures/none.png",
+        "a failed image keeps its address"
+    );
+    assert!(attr_of(&page, "meta[property='og:image']", "content").contains("/media/"));
+    assert_eq!(media_count(&app), 2);
+
+    // Imported again: the same files are not stored twice.
+    import(&app, root);
+    let (db, store) = (app.db.clone(), store(&app));
+    let again = tokio::task::spawn_blocking(move || quire::transfer::media::drain(&db, &store))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.stored, 0);
+    assert_eq!(media_count(&app), 2);
+    let page = app.page("/holiday/", 200).await;
+    assert!(attr_of(&page, ".content img", "src").starts_with("/media/"));
+}
+
+/// A stand-in for the old site: one image, a missing one, and one that redirects to
+/// another host.
+async fn old_site() -> (String, actix_web::dev::ServerHandle) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let png = crate::media::picture(640, 400, image::ImageFormat::Png);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        let png = png.clone();
+        App::new()
+            .route(
+                "/img.png",
+                web::get().to(move || {
+                    let png = png.clone();
+                    async move { HttpResponse::Ok().content_type("image/png").body(png) }
+                }),
+            )
+            .route(
+                "/hop.png",
+                web::get().to(move || async move {
+                    HttpResponse::Found()
+                        .insert_header(("Location", format!("http://localhost:{port}/img.png")))
+                        .finish()
+                }),
+            )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (format!("http://127.0.0.1:{port}"), handle)
+}
+
+#[tokio::test]
+async fn images_on_the_old_site_are_fetched_only_from_the_hosts_named() {
+    let app = spawn_app_with(|config| config.job_workers = 0).await;
+    let (old, server) = old_site().await;
+    let localhost = old.replace("127.0.0.1", "localhost");
+    let content = format!(
+        "<p><img src=\"{old}/img.png\" alt=\"Kept\"></p><p><img src=\"{old}/missing.png\"></p>\
+         <p><img src=\"{old}/hop.png\"></p><p><img src=\"https://elsewhere.invalid/x.png\"></p>\
+         <p><img src=\"{localhost}/img.png\"></p>"
+    );
+    let wxr = format!(
+        "<?xml version=\"1.0\"?><rss xmlns:wp=\"https://wordpress.org/export/1.2/\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><wp:wxr_version>1.2</wp:wxr_version>\
+         <item><title>Pictures</title><content:encoded><![CDATA[{content}]]></content:encoded>\
+         <wp:post_id>7</wp:post_id><wp:post_date_gmt>2020-01-01 10:00:00</wp:post_date_gmt>\
+         <wp:post_name>pictures</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>\
+         </channel></rss>"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.xml");
+    std::fs::write(&path, wxr).unwrap();
+
+    // Without asking, nothing is fetched.
+    import(&app, &path);
+    let (db, store_here) = (app.db.clone(), store(&app));
+    let none = tokio::task::spawn_blocking(move || quire::transfer::media::drain(&db, &store_here))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((none.stored, none.failed.len()), (0, 0));
+
+    let fetching_from = |host: &str| Options {
+        media: quire::transfer::media::MediaPolicy {
+            remote: true,
+            allow_hosts: vec![host.to_string()],
+        },
+        ..Options::default()
+    };
+    let drained = || {
+        let (db, store_here) = (app.db.clone(), store(&app));
+        tokio::task::spawn_blocking(move || quire::transfer::media::drain(&db, &store_here))
+    };
+
+    // localhost is named, but the address it stands for is loopback and is not.
+    import_with(&app, &path, fetching_from("localhost")).unwrap();
+    let refused = drained().await.unwrap().unwrap();
+    assert_eq!(refused.stored, 0, "{refused:?}");
+    let addresses: Vec<&str> = refused.failed.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(addresses, [format!("{localhost}/img.png")], "{refused:?}");
+
+    import_with(&app, &path, fetching_from("127.0.0.1")).unwrap();
+    let done = drained().await.unwrap().unwrap();
+    server.stop(true).await;
+    assert_eq!(done.stored, 1, "{done:?}");
+    let reason = |address: &str| {
+        done.failed
+            .iter()
+            .find(|(a, _)| a == address)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        reason(&format!("{old}/missing.png")).contains("404"),
+        "{done:?}"
+    );
+    assert!(
+        reason(&format!("{old}/hop.png")).contains("elsewhere"),
+        "{done:?}"
+    );
+    assert_eq!(
+        done.failed.len(),
+        2,
+        "unnamed hosts are left alone: {done:?}"
+    );
+
+    let page = app.page("/pictures/", 200).await;
+    let sources: Vec<String> = select(&page, ".content img")
+        .iter()
+        .map(|img| img.value().attr("src").unwrap_or_default().to_string())
+        .collect();
+    assert!(sources[0].starts_with("/media/"), "{sources:?}");
+    assert_eq!(sources[1], format!("{old}/missing.png"));
+    assert_eq!(sources[3], "https://elsewhere.invalid/x.png");
+    assert_eq!(media_count(&app), 1);
+}

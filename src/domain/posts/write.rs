@@ -368,6 +368,38 @@ pub fn import(
     Ok(id)
 }
 
+/// Points a post at the media library's copies of its images (an import's, fetched from
+/// the old site): each `(old, new)` address in `replaced` is changed in its text, and
+/// `cover` (a library image's stem) becomes its cover. Saved like an edit, so the text as
+/// imported stays as a revision.
+pub fn relink_images(
+    conn: &mut DbConn,
+    actor: &Actor,
+    post_id: i64,
+    replaced: &[(String, String)],
+    cover: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Saved, WriteError> {
+    let current = editing::open(conn, post_id)?.ok_or(WriteError::NotFound)?;
+    let mut input = current.to_input();
+    for (old, new) in replaced {
+        input.markdown = input.markdown.replace(old.as_str(), new);
+    }
+    if let Some(stem) = cover {
+        input.cover = super::input::Cover::Library(stem);
+        // A cover must be described; an imported one often was not. The title says what
+        // the post, and so its picture, is about, until someone writes better.
+        if input.cover_alt.trim().is_empty() {
+            input.cover_alt = current.post.title.clone();
+        }
+    }
+    let summary = current.post.title.clone();
+    let prepared = super::input::prepare(input)?;
+    let version = current.post.version;
+    let audited_as = Some(("brought in the images of", summary));
+    save(conn, actor, (post_id, version), prepared, now, audited_as)
+}
+
 /// Restores a revision's title and text, saved like an edit made on `version` (so a stale
 /// restore changes nothing and says so); what it replaces becomes a revision too.
 pub fn restore_revision(

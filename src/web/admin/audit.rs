@@ -71,6 +71,7 @@ fn link_to(object: Object, id: Option<i64>) -> Option<String> {
         Object::Settings => Some("/admin/settings".into()),
         Object::Media => Some(format!("/admin/media/{id}")),
         Object::Job => Some("/admin/jobs".into()),
+        Object::Import => Some(format!("/admin/import/{id}")),
     }
 }
 

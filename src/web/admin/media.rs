@@ -285,7 +285,7 @@ pub async fn upload(
         variants: processed.variants.clone(),
         crops: processed.crops.clone(),
         alt,
-        uploaded_by: me.user().id,
+        uploaded_by: Some(me.user().id),
     };
     let names: Vec<String> = processed
         .files

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod confirm;
 pub mod dashboard;
+pub mod import;
 pub mod jobs;
 pub mod media;
 pub mod people;
