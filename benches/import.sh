@@ -27,7 +27,7 @@ generator="$root/../shared/corpus/generate.py"
 quire="${QUIRE_BIN:-}"
 if [ -z "$quire" ]; then
   (cd "$root" && cargo build --release -q)
-  quire="$root/target/release/quire"
+  quire="${CARGO_TARGET_DIR:-$root/target}/release/quire"
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -79,6 +79,10 @@ pub struct ImportArgs {
 pub struct ExportArgs {
     /// Where to write the export; `-` writes to standard output.
     pub file: PathBuf,
+    /// `quire` (everything, to move to another Quire) or `wxr` (a WordPress export, for
+    /// WordPress's own importer).
+    #[arg(long, value_parser = ["quire", "wxr"], default_value = "quire")]
+    pub format: String,
 }
 
 #[derive(Debug, Args, Default)]
@@ -288,11 +292,18 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let db = open_database()?;
+    let config = load_config()?;
+    db::run_migrations(&config.database_url)?;
+    let db = Db::connect(&config.database_url)?;
+    let base_url = config.base_url.clone();
+    let write = move |db: &Db, out: &mut dyn std::io::Write| match args.format.as_str() {
+        "wxr" => crate::transfer::wxr_export::export_wxr(db, out, &base_url, now()),
+        _ => crate::transfer::export(db, out, now()),
+    };
     if args.file.as_os_str() == "-" {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        crate::transfer::export(&db, &mut out, now())?;
+        write(&db, &mut out)?;
         return Ok(());
     }
     // Write beside the target and rename, so a failed export never leaves half a file.
@@ -301,7 +312,7 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     let file = std::fs::File::create(&partial)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let outcome = crate::transfer::export(&db, &mut out, now());
+    let outcome = write(&db, &mut out);
     drop(out);
     let report = match outcome {
         Ok(report) => report,

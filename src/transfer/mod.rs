@@ -14,6 +14,7 @@ pub mod media;
 mod quire_json;
 pub mod source;
 mod wordpress;
+pub mod wxr_export;
 
 pub use export::export;
 pub use import::{ImportError, ImportReport, Options, import};

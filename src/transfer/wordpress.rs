@@ -492,7 +492,12 @@ impl Wxr {
             }
         }
         // WordPress files posts under "Uncategorized" when nothing else is chosen; it is no topic.
+        let filed_nowhere = raw
+            .categories
+            .iter()
+            .any(|(domain, nicename, _)| domain == "category" && nicename == "uncategorized");
         if tags.len() > 1
+            && filed_nowhere
             && let Some(at) = tags.iter().position(|t| t == "uncategorized")
         {
             tags.remove(at);

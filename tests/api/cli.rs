@@ -337,6 +337,20 @@ fn export_and_import_from_the_command_line() {
     assert_clean_failure(&broken, 1, "not a Quire JSON file");
     assert_eq!(stderr(&broken).trim_end().lines().count(), 1);
     assert_clean_failure(&sandbox.run(&["import"]), 2, "Usage");
+
+    let wxr = sandbox.dir.path().join("site.xml");
+    let exported = sandbox.run(&["export", "--format", "wxr", wxr.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let text = std::fs::read_to_string(&wxr).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("a well-formed WordPress export");
+    assert_eq!(doc.root_element().tag_name().name(), "rss");
+    assert!(text.contains("<wp:author_email><![CDATA[ada@example.com]]>"));
+    assert_clean_failure(&sandbox.run(&["export", "--format", "pdf", "x"]), 2, "wxr");
+    assert_clean_failure(
+        &sandbox.run(&["import", "--media", "fetch", wxr.to_str().unwrap()]),
+        1,
+        "--allow-host",
+    );
 }
 
 #[test]
@@ -354,4 +368,88 @@ fn every_variable_and_command_is_documented_in_the_readme() {
             "`quire {command}` is in the README"
         );
     }
+}
+
+/// A corpus of `n` posts in Quire's corpus format.
+fn corpus_file(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let posts: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "slug": format!("post-{i}"), "title": format!("Post {i}"),
+                "markdown": format!("## Part {i}\n\n{}", "Some words to render. ".repeat(200)),
+                "author": "ada", "tags": ["craft"],
+                "published_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-02T10:00:00Z"
+            })
+        })
+        .collect();
+    let corpus = serde_json::json!({
+        "format": "quire-corpus", "version": 1, "seed": 1,
+        "authors": [{ "id": 1, "slug": "ada", "name": "Ada", "email": "ada@example.com", "bio": "" }],
+        "tags": [{ "id": 1, "slug": "craft", "name": "Craft", "description": "" }],
+        "posts": posts
+    });
+    let path = dir.join("corpus.json");
+    std::fs::write(&path, corpus.to_string()).unwrap();
+    path
+}
+
+/// What a site holds, for comparing two: its posts as exported, in order.
+fn exported_posts(sandbox: &Sandbox) -> serde_json::Value {
+    let file = sandbox.dir.path().join("out.json");
+    let exported = sandbox.run(&["export", file.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let mut document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let mut posts = document["posts"].take();
+    posts
+        .as_array_mut()
+        .unwrap()
+        .sort_by_key(|p| p["slug"].as_str().unwrap().to_string());
+    posts
+}
+
+#[test]
+fn an_import_killed_midway_and_run_again_equals_one_run() {
+    let whole = Sandbox::new();
+    let file = corpus_file(whole.dir.path(), 2000);
+    let once = whole.run(&["import", file.to_str().unwrap()]);
+    assert!(once.status.success(), "{}", stderr(&once));
+
+    let killed = Sandbox::new();
+    let file = corpus_file(killed.dir.path(), 2000);
+    let mut child = killed
+        .command(&["import", file.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed (SIGKILL, no chance to tidy up) once the first batch is in.
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut written = false;
+    for line in lines.map_while(Result::ok) {
+        if line.starts_with("imported 250/2000") {
+            written = true;
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        written,
+        "the import wrote a first batch before it was killed"
+    );
+    let partial = exported_posts(&killed).as_array().unwrap().len();
+    assert!(
+        (250..2000).contains(&partial),
+        "{partial} posts after the kill"
+    );
+
+    let again = killed.run(&["import", file.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let said = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(
+        said.contains(&format!("{} new, {partial} updated", 2000 - partial)),
+        "{said}"
+    );
+    assert_eq!(exported_posts(&killed), exported_posts(&whole));
 }

@@ -85,7 +85,10 @@ async fn an_upload_is_checked_first_then_imported_by_a_job() {
         "{report}"
     );
     assert!(text_of(&page, "#import-status").contains("WordPress export (WXR 1.2)"));
-    assert!(text_of(&page, "#import-report").contains("70 menu items"), "{report}");
+    assert!(
+        text_of(&page, "#import-report").contains("70 menu items"),
+        "{report}"
+    );
     assert_eq!(post_count(&app), before, "a check writes nothing");
 
     // Imported for real from the check's page.

@@ -602,3 +602,92 @@ async fn images_on_the_old_site_are_fetched_only_from_the_hosts_named() {
     assert_eq!(sources[3], "https://elsewhere.invalid/x.png");
     assert_eq!(media_count(&app), 1);
 }
+
+#[tokio::test]
+async fn a_site_moves_out_as_a_wordpress_export_and_back() {
+    let site = spawn_app().await;
+    import(&site, &data("ghost-theme-unit-test.json"));
+    let mut wxr = Vec::new();
+    quire::transfer::wxr_export::export_wxr(&site.db, &mut wxr, "https://blog.example.com", now())
+        .unwrap();
+    let text = String::from_utf8(wxr).unwrap();
+
+    // A well-formed WXR 1.2 file, as WordPress's importer expects.
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let wp = "http://wordpress.org/export/1.2/";
+    let field = |item: roxmltree::Node, name: &str| {
+        item.children()
+            .find(|n| n.has_tag_name((wp, name)))
+            .and_then(|n| n.text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let items: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .collect();
+    let kinds: Vec<String> = items.iter().map(|i| field(*i, "post_type")).collect();
+    let (all, _) = counts(&site);
+    let pages = kinds.iter().filter(|k| *k == "page").count();
+    assert_eq!(pages, 2);
+    assert_eq!(
+        (kinds.iter().filter(|k| *k == "post").count() + pages) as i64,
+        all
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "attachment").count(),
+        2,
+        "covers"
+    );
+    let version = doc
+        .descendants()
+        .find(|n| n.has_tag_name((wp, "wxr_version")))
+        .and_then(|n| n.text());
+    assert_eq!(version, Some("1.2"));
+    let featured = items
+        .iter()
+        .find(|i| field(**i, "post_name") == "this-is-a-featured-post")
+        .unwrap();
+    assert_eq!(field(*featured, "is_sticky"), "1");
+    assert_eq!(field(*featured, "status"), "publish");
+
+    // Into an empty Quire: the same posts, reading the same.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.xml");
+    std::fs::write(&path, &text).unwrap();
+    let copy = spawn_app().await;
+    let report = import(&copy, &path);
+    assert_eq!((report.posts as i64, report.pages), (all, 2), "{report:?}");
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    for slug in [
+        "this-is-a-featured-post",
+        "nested-and-mixed-lists",
+        "long-form",
+        "static-page-markup-and-formatting",
+    ] {
+        let path = format!("/{slug}/");
+        let (before, after) = (site.page(&path, 200).await, copy.page(&path, 200).await);
+        assert_eq!(text_of(&before, "h1"), text_of(&after, "h1"), "{slug}");
+        assert_eq!(
+            text_of(&before, ".content"),
+            text_of(&after, ".content"),
+            "{slug}"
+        );
+        let texts = |doc: &scraper::Html, css: &str| -> Vec<String> {
+            select(doc, css)
+                .iter()
+                .map(|e| e.text().collect())
+                .collect()
+        };
+        assert_eq!(
+            texts(&before, ".tags a"),
+            texts(&after, ".tags a"),
+            "{slug}"
+        );
+        assert_eq!(
+            texts(&before, ".byline a"),
+            texts(&after, ".byline a"),
+            "{slug}"
+        );
+    }
+}
