@@ -79,9 +79,10 @@ pub struct ImportArgs {
 pub struct ExportArgs {
     /// Where to write the export; `-` writes to standard output.
     pub file: PathBuf,
-    /// `quire` (everything, to move to another Quire) or `wxr` (a WordPress export, for
-    /// WordPress's own importer).
-    #[arg(long, value_parser = ["quire", "wxr"], default_value = "quire")]
+    /// `quire` (everything but the images' files, as JSON), `archive` (a zip of that JSON
+    /// and the media library's files: everything, to move to another Quire) or `wxr` (a
+    /// WordPress export, for WordPress's own importer).
+    #[arg(long, value_parser = ["quire", "archive", "wxr"], default_value = "quire")]
     pub format: String,
 }
 
@@ -247,6 +248,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
         strict: args.strict,
         keep_rendered: None,
+        media_dir: Some(config.media_dir()),
         media: crate::transfer::media::MediaPolicy {
             remote: args.media == "fetch",
             allow_hosts: args
@@ -291,11 +293,51 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A zip of the export and the media library's files, written beside the target first.
+fn export_archive(
+    db: &Db,
+    media_dir: &std::path::Path,
+    target: &std::path::Path,
+) -> anyhow::Result<()> {
+    if target.as_os_str() == "-" {
+        anyhow::bail!("an archive is a zip file: give it a name, such as site.zip");
+    }
+    let partial = target.with_extension("partial");
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let outcome = crate::transfer::archive::write_archive(db, media_dir, file, |out| {
+        crate::transfer::export(db, out, now())
+    });
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(error);
+        }
+    };
+    std::fs::rename(&partial, target)
+        .with_context(|| format!("cannot write {}", target.display()))?;
+    println!(
+        "Exported {} posts, {} people, {} tags, {} redirects, {} images and {} revisions to {}.",
+        report.posts,
+        report.authors,
+        report.tags,
+        report.redirects,
+        report.media,
+        report.revisions,
+        target.display()
+    );
+    Ok(())
+}
+
 fn export(args: ExportArgs) -> anyhow::Result<()> {
     let config = load_config()?;
     db::run_migrations(&config.database_url)?;
     let db = Db::connect(&config.database_url)?;
     let base_url = config.base_url.clone();
+    if args.format == "archive" {
+        return export_archive(&db, &config.media_dir(), &args.file);
+    }
     let write = move |db: &Db, out: &mut dyn std::io::Write| match args.format.as_str() {
         "wxr" => crate::transfer::wxr_export::export_wxr(db, out, &base_url, now()),
         _ => crate::transfer::export(db, out, now()),

@@ -85,11 +85,12 @@ fn job_kinds(state: &AppState) -> anyhow::Result<Registry> {
     let import_db = state.db.clone();
     let lease = state.config.job_lease;
     let (media_db, store) = (state.db.clone(), state.config.media_store());
+    let media_dir = state.config.media_dir();
     Ok(Registry::default()
         .with(move |mail: Mail, key: &str| mailer.deliver(mail, key))
         .with(move |_: Housekeeping, _: &str| housekeeping::tidy(&db))
         .with(move |job: RunImport, key: &str| {
-            crate::transfer::job::run(&import_db, job, key, lease)
+            crate::transfer::job::run(&import_db, job, key, lease, &media_dir)
         })
         .with(move |job: ImportMedia, _: &str| {
             let outcome = crate::transfer::media::run(&media_db, &store, &job)?;

@@ -23,3 +23,11 @@ pub fn was_deleted(conn: &mut DbConn, path: &str) -> QueryResult<bool> {
     ))
     .get_result(conn)
 }
+
+/// Every address deleted for good, with when (for an export).
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    gone_paths::table
+        .order(gone_paths::path)
+        .select((gone_paths::path, gone_paths::deleted_at))
+        .load(conn)
+}

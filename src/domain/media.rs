@@ -173,6 +173,27 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Media>> {
         .optional()
 }
 
+/// Every image in the library, oldest first (for an export).
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Media>> {
+    media::table
+        .order(media::id)
+        .select(Media::as_select())
+        .load(conn)
+}
+
+/// Brings in an image's record from an export (its files are copied by the caller); one
+/// already here under the same stem is left as it is.
+pub fn save_imported(
+    conn: &mut DbConn,
+    new: &NewMedia,
+    created_at: NaiveDateTime,
+) -> QueryResult<()> {
+    if by_stem(conn, &new.stem)?.is_none() {
+        insert(conn, new, created_at)?;
+    }
+    Ok(())
+}
+
 /// The image brought in from `name` (an import's old address or file), if any.
 pub fn by_original_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Media>> {
     media::table

@@ -104,3 +104,71 @@ pub fn find(conn: &mut DbConn, post_id: i64, id: i64) -> QueryResult<Option<List
         author_name,
     }))
 }
+
+/// A revision with its post's slug and its author's, for an export.
+pub struct Exported {
+    pub revision: Revision,
+    pub post_slug: String,
+    pub author_slug: Option<String>,
+}
+
+/// Revisions after `after` (by id), `limit` at a time, oldest first.
+pub fn exported_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Exported>> {
+    use crate::db::schema::posts;
+    let rows: Vec<(Revision, String, Option<String>)> = post_revisions::table
+        .inner_join(posts::table)
+        .left_join(users::table)
+        .filter(post_revisions::id.gt(after))
+        .order(post_revisions::id)
+        .limit(limit)
+        .select((Revision::as_select(), posts::slug, users::slug.nullable()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(revision, post_slug, author_slug)| Exported {
+            revision,
+            post_slug,
+            author_slug,
+        })
+        .collect())
+}
+
+/// Brings in a revision from an export, unless the post already has it (the same moment,
+/// title and text, or the same words as its newest), so importing twice keeps one.
+pub fn save_imported(
+    conn: &mut DbConn,
+    post_id: i64,
+    author_id: Option<i64>,
+    title: &str,
+    markdown: &str,
+    created_at: NaiveDateTime,
+) -> QueryResult<()> {
+    let known: bool = diesel::select(diesel::dsl::exists(
+        post_revisions::table
+            .filter(post_revisions::post_id.eq(post_id))
+            .filter(post_revisions::created_at.eq(created_at))
+            .filter(post_revisions::title.eq(title))
+            .filter(post_revisions::markdown.eq(markdown)),
+    ))
+    .get_result(conn)?;
+    // Nor when it is what the post already says last (a site's own copy of it).
+    let newest: Option<(String, String)> = post_revisions::table
+        .filter(post_revisions::post_id.eq(post_id))
+        .order(post_revisions::id.desc())
+        .select((post_revisions::title, post_revisions::markdown))
+        .first(conn)
+        .optional()?;
+    let same_as_newest = newest.is_some_and(|(t, m)| t == title && m == markdown);
+    if !known && !same_as_newest {
+        diesel::insert_into(post_revisions::table)
+            .values((
+                post_revisions::post_id.eq(post_id),
+                post_revisions::author_id.eq(author_id),
+                post_revisions::created_at.eq(created_at),
+                post_revisions::title.eq(title),
+                post_revisions::markdown.eq(markdown),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -317,6 +317,17 @@ pub struct UserRecord {
     pub password_hash: Option<String>,
 }
 
+/// When each person's profile last changed, by slug (for an export).
+pub fn updated_times(
+    conn: &mut DbConn,
+) -> QueryResult<std::collections::HashMap<String, NaiveDateTime>> {
+    Ok(users::table
+        .select((users::slug, users::updated_at))
+        .load::<(String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn all_records(conn: &mut DbConn) -> QueryResult<Vec<UserRecord>> {
     users::table
         .order(users::id)

@@ -5,10 +5,12 @@ use std::io::Write;
 
 use chrono::NaiveDateTime;
 
-use super::format::{self, AuthorDoc, PostDoc, RedirectDoc, SettingsDoc, TagDoc};
+use super::format::{
+    self, AuthorDoc, GoneDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc, TagDoc,
+};
 use super::format_date;
 use crate::db::Db;
-use crate::domain::{posts, redirects, settings, tags, users};
+use crate::domain::{gone, media, posts, redirects, revisions, settings, tags, users};
 use crate::error::AppError;
 
 const CHUNK: i64 = 500;
@@ -20,22 +22,28 @@ pub struct ExportReport {
     pub tags: usize,
     pub posts: usize,
     pub redirects: usize,
+    pub media: usize,
+    pub revisions: usize,
 }
 
 pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Result<ExportReport> {
-    let (settings, authors, tags, redirects) = db.run_blocking(|conn| {
+    let (settings, authors, tags, redirects, library, gone_paths) = db.run_blocking(|conn| {
         Ok::<_, AppError>((
             settings::load(conn)?,
             users::all_records(conn)?,
             tags::all(conn)?,
             redirects::all(conn)?,
+            media::all(conn)?,
+            gone::all(conn)?,
         ))
     })?;
+    let changed = db.run_blocking(users::updated_times)?;
     let mut report = ExportReport {
         authors: authors.len(),
         tags: tags.len(),
         redirects: redirects.len(),
-        posts: 0,
+        media: library.len(),
+        ..ExportReport::default()
     };
 
     let header = serde_json::json!({
@@ -54,8 +62,10 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             feed_items: s.feed_items,
             icon_url: s.icon_url,
             social: s.social,
+            updated_at: Some(format_date(s.updated_at)),
         }),
         "authors": authors.into_iter().map(|u| AuthorDoc {
+            updated_at: changed.get(&u.slug).copied().map(format_date),
             slug: u.slug,
             name: u.display_name,
             email: u.email,
@@ -65,6 +75,7 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             password_hash: u.password_hash,
         }).collect::<Vec<_>>(),
         "tags": tags.into_iter().map(|t| TagDoc {
+            updated_at: Some(format_date(t.updated_at)),
             slug: t.slug,
             name: t.name,
             description: t.description,
@@ -75,6 +86,22 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             from: r.from_path,
             to: r.to_path,
             code: r.code,
+        }).collect::<Vec<_>>(),
+        "media": library.into_iter().map(|m| MediaDoc {
+            variants: m.variant_widths(),
+            crops: serde_json::from_str(&m.crops).unwrap_or_default(),
+            stem: m.stem,
+            extension: m.extension,
+            original_name: m.original_name,
+            width: m.width,
+            height: m.height,
+            bytes: m.bytes,
+            alt: m.alt,
+            created_at: format_date(m.created_at),
+        }).collect::<Vec<_>>(),
+        "gone": gone_paths.into_iter().map(|(path, at)| GoneDoc {
+            path,
+            deleted_at: format_date(at),
         }).collect::<Vec<_>>(),
     });
     // The header object, reopened to append the posts array.
@@ -126,6 +153,28 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             }
             serde_json::to_writer(&mut *out, &doc)?;
             report.posts += 1;
+        }
+    }
+    // Revisions last: they name posts by slug, so an import finds the posts first.
+    out.write_all(b"],\"revisions\":[")?;
+    let mut after = 0;
+    loop {
+        let chunk = db.run_blocking(|conn| revisions::exported_after(conn, after, CHUNK))?;
+        let Some(last) = chunk.last() else { break };
+        after = last.revision.id;
+        for exported in chunk {
+            let doc = RevisionDoc {
+                post: exported.post_slug,
+                title: exported.revision.title,
+                markdown: exported.revision.markdown,
+                created_at: format_date(exported.revision.created_at),
+                author: exported.author_slug,
+            };
+            if report.revisions > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &doc)?;
+            report.revisions += 1;
         }
     }
     out.write_all(b"]}\n")?;

@@ -26,6 +26,15 @@ pub struct Document {
     pub posts: Vec<PostDoc>,
     #[serde(default)]
     pub redirects: Vec<RedirectDoc>,
+    /// The media library's records (an archive carries their files beside the JSON).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaDoc>,
+    /// Addresses of content deleted for good, which answer 410.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gone: Vec<GoneDoc>,
+    /// Earlier versions of posts' titles and texts, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<RevisionDoc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +55,9 @@ pub struct SettingsDoc {
     pub icon_url: Option<String>,
     #[serde(default)]
     pub social: Vec<crate::domain::settings::SocialLink>,
+    /// When they last changed; pages dated by the settings keep their dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
 }
 
 fn default_feed_items() -> i64 {
@@ -68,13 +80,16 @@ pub struct AuthorDoc {
     /// secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
+    /// When their profile last changed (their author page is dated by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
 }
 
 fn default_role() -> String {
     "author".into()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TagDoc {
     pub slug: String,
     pub name: String,
@@ -84,6 +99,9 @@ pub struct TagDoc {
     pub meta_title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta_description: Option<String>,
+    /// When it last changed (its page is dated by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -150,4 +168,39 @@ pub struct RedirectDoc {
 
 fn default_code() -> i32 {
     301
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaDoc {
+    pub stem: String,
+    pub extension: String,
+    pub original_name: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    #[serde(default)]
+    pub variants: Vec<u32>,
+    #[serde(default)]
+    pub crops: Vec<String>,
+    #[serde(default)]
+    pub alt: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoneDoc {
+    pub path: String,
+    pub deleted_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevisionDoc {
+    /// The post's slug.
+    pub post: String,
+    pub title: String,
+    pub markdown: String,
+    pub created_at: String,
+    /// Who saved it, by slug, when they are still here.
+    #[serde(default)]
+    pub author: Option<String>,
 }

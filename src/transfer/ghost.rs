@@ -167,6 +167,7 @@ impl Source for GhostExport {
                     .unwrap_or("author")
                     .into(),
                 password_hash: None,
+                updated_at: date(user, "updated_at"),
             };
             sink(Item::Author(Labelled::new(
                 doc,
@@ -187,6 +188,7 @@ impl Source for GhostExport {
                 website: String::new(),
                 role: "member".into(),
                 password_hash: None,
+                updated_at: date(member, "created_at"),
             };
             sink(Item::Author(Labelled::new(
                 doc,
@@ -209,6 +211,7 @@ impl Source for GhostExport {
                 description: text(tag, "description"),
                 meta_title: optional(tag, "meta_title"),
                 meta_description: optional(tag, "meta_description"),
+                updated_at: date(tag, "updated_at"),
             };
             sink(Item::Tag(Labelled::new(doc, format!("tags[{i}] '{slug}'"))))?;
         }

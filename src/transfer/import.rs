@@ -21,14 +21,16 @@ use std::path::Path;
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
-use super::format::{AuthorDoc, PostDoc, RedirectDoc, SettingsDoc, TagDoc};
+use super::format::{AuthorDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc, TagDoc};
 use super::media::{ImportMedia, LocalFiles, MediaPolicy, worth_a_job};
 use super::parse_date;
 use super::source::{self, Incoming, Item, Labelled, Source};
 use crate::db::{Db, DbConn};
 use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
+use crate::domain::media::NewMedia;
 use crate::domain::posts::input::{self, Cover, Intent, PostInput, Prepared};
+use crate::domain::posts::write::History;
 use crate::domain::posts::{self, PostKind, PostStatus, Timestamps};
 use crate::domain::redirects::{self, Target};
 use crate::domain::settings::{self, SettingsInput, SiteSettings};
@@ -96,6 +98,9 @@ pub struct Options {
     /// What images may be fetched from other sites (files beside a Markdown folder's posts
     /// are always brought in).
     pub media: MediaPolicy,
+    /// The media library's folder: an archive's image files are copied there, and an
+    /// export's image records are kept only when their files are there.
+    pub media_dir: Option<std::path::PathBuf>,
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -115,6 +120,10 @@ pub struct ImportReport {
     pub pages: usize,
     pub redirects: usize,
     pub settings: bool,
+    /// Images of the media library (an archive's), revisions and deleted addresses.
+    pub media: usize,
+    pub revisions: usize,
+    pub gone: usize,
     /// People in the file who already had an account here, left as they are.
     pub left_alone: Vec<String>,
     /// Owners in the file, brought in as administrators: the site has one owner.
@@ -148,6 +157,12 @@ impl ImportReport {
             self.redirects,
             if self.settings { ", and the settings" } else { "" }
         ));
+        if self.media + self.revisions + self.gone > 0 {
+            out.push_str(&format!(
+                "Also {} images of the media library, {} earlier versions of posts and {} addresses of deleted content.\n",
+                self.media, self.revisions, self.gone
+            ));
+        }
         if !self.by_status.is_empty() {
             let statuses: Vec<String> = self
                 .by_status
@@ -191,6 +206,11 @@ pub fn import(
     if options.dry_run {
         return Ok(plan.report);
     }
+    settle_media_files(
+        &mut plan,
+        source.media_files(),
+        options.media_dir.as_deref(),
+    )?;
     write(
         db,
         source.as_mut(),
@@ -222,15 +242,22 @@ struct Accepted {
     times: Timestamps,
     old_paths: Vec<String>,
     local: Option<LocalFiles>,
+    /// Whether the file brings the post's earlier versions too.
+    history: History,
     prepared: Option<Prepared>,
 }
 
 struct Plan {
     settings: Option<SiteSettings>,
-    authors: Vec<(UserRecord, Vec<String>)>,
-    tags: Vec<(TagFields, Vec<String>)>,
+    /// Each person, the addresses of their old author page, and when they last changed.
+    authors: Vec<(UserRecord, Vec<String>, Option<NaiveDateTime>)>,
+    /// Each tag, the addresses of its old pages, and when it last changed.
+    tags: Vec<(TagFields, Vec<String>, Option<NaiveDateTime>)>,
     redirects: Vec<Target>,
     posts: Vec<Accepted>,
+    media: Vec<(NewMedia, NaiveDateTime)>,
+    gone: Vec<(String, NaiveDateTime)>,
+    revisions: Vec<(RevisionDoc, NaiveDateTime)>,
     report: ImportReport,
 }
 
@@ -270,6 +297,9 @@ fn check(
             tags: Vec::new(),
             redirects: Vec::new(),
             posts: Vec::new(),
+            media: Vec::new(),
+            gone: Vec::new(),
+            revisions: Vec::new(),
             report: ImportReport {
                 format: source.format(),
                 dry_run: options.dry_run,
@@ -291,13 +321,29 @@ fn check(
     source.read(&mut |item| checker.take(item))?;
     checker.render_pending()?;
     checker.count_existing()?;
+    // Posts whose revisions the file carries take their history from it.
+    let with_history: HashSet<&str> = checker
+        .plan
+        .revisions
+        .iter()
+        .map(|(r, _)| r.post.as_str())
+        .collect();
+    let with_history: HashSet<String> = with_history.into_iter().map(str::to_string).collect();
+    for post in &mut checker.plan.posts {
+        if with_history.contains(&post.slug) {
+            post.history = History::Comes;
+        }
+    }
     let mut plan = checker.plan;
     plan.report.authors = plan.authors.len();
     plan.report.tags = plan.tags.len();
     plan.report.settings = plan.settings.is_some();
+    plan.report.media = plan.media.len();
+    plan.report.revisions = plan.revisions.len();
+    plan.report.gone = plan.gone.len();
     plan.report.redirects = plan.redirects.len()
-        + plan.authors.iter().map(|(_, p)| p.len()).sum::<usize>()
-        + plan.tags.iter().map(|(_, p)| p.len()).sum::<usize>()
+        + plan.authors.iter().map(|(_, p, _)| p.len()).sum::<usize>()
+        + plan.tags.iter().map(|(_, p, _)| p.len()).sum::<usize>()
         + plan.posts.iter().map(|p| p.old_paths.len()).sum::<usize>();
     Ok(plan)
 }
@@ -331,6 +377,28 @@ impl Checker<'_> {
                     .or_default() += 1
             }
             Item::Unreadable { label, reason } => self.skip(&label, reason)?,
+            Item::Media(item) => match media_record(item.doc) {
+                Ok(record) => self.plan.media.push(record),
+                Err(problem) => self.skip(&item.label, problem)?,
+            },
+            Item::Gone(item) => {
+                let path = redirects::old_address(&item.doc.path).filter(|p| !p.contains('?'));
+                match (path, parse_date(&item.doc.deleted_at)) {
+                    (Some(path), Some(at)) => self.plan.gone.push((path, at)),
+                    _ => self.skip(&item.label, "not a path and a date".into())?,
+                }
+            }
+            Item::Revision(item) => {
+                let doc = item.doc;
+                let fits = doc.markdown.len() <= MAX_MARKDOWN_BYTES
+                    && doc.title.chars().count() <= 1000
+                    && !doc.title.contains('\0')
+                    && !doc.markdown.contains('\0');
+                match parse_date(&doc.created_at) {
+                    Some(at) if fits => self.plan.revisions.push((doc, at)),
+                    _ => self.skip(&item.label, "not a revision Quire can keep".into())?,
+                }
+            }
         }
         Ok(())
     }
@@ -341,6 +409,7 @@ impl Checker<'_> {
             label,
             old_paths,
         } = author;
+        let changed = doc.updated_at.as_deref().and_then(parse_date);
         let record = match author_record(doc) {
             Ok(record) => record,
             Err(problem) => return self.skip(&label, problem),
@@ -353,7 +422,7 @@ impl Checker<'_> {
         }
         let new_path = format!("/author/{}/", record.slug);
         let old_paths = redirectable(old_paths, &new_path);
-        self.plan.authors.push((record, old_paths));
+        self.plan.authors.push((record, old_paths, changed));
         Ok(())
     }
 
@@ -364,6 +433,7 @@ impl Checker<'_> {
             label,
             old_paths,
         } = tag;
+        let changed = doc.updated_at.as_deref().and_then(parse_date);
         let fields = match tags::parse(&TagInput {
             name: doc.name,
             slug: doc.slug,
@@ -378,12 +448,12 @@ impl Checker<'_> {
         let new_path = format!("/tag/{slug}/");
         let old_paths = redirectable(old_paths, &new_path);
         if self.tag_slugs.insert(slug.clone()) {
-            self.plan.tags.push((fields, old_paths));
-        } else if let Some((_, paths)) = self
+            self.plan.tags.push((fields, old_paths, changed));
+        } else if let Some((_, paths, _)) = self
             .plan
             .tags
             .iter_mut()
-            .find(|(t, _)| t.slug.as_str() == slug)
+            .find(|(t, _, _)| t.slug.as_str() == slug)
         {
             // A category and a tag of the same slug are one tag here, reached from both.
             for path in old_paths {
@@ -528,6 +598,7 @@ impl Checker<'_> {
                 times: planned.times,
                 old_paths: redirectable(incoming.old_paths, &new_path),
                 local: incoming.local,
+                history: History::Starts,
                 prepared: kept.then_some(prepared),
             });
         }
@@ -602,7 +673,42 @@ fn redirectable(old_paths: Vec<String>, new_path: &str) -> Vec<String> {
     kept
 }
 
+/// An image's record from an export, checked: the stem names its files, so it must be
+/// one Quire makes.
+fn media_record(doc: MediaDoc) -> Result<(NewMedia, NaiveDateTime), String> {
+    let stem_ok = !doc.stem.is_empty()
+        && doc.stem.len() <= 64
+        && doc
+            .stem
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !stem_ok || !matches!(doc.extension.as_str(), "jpg" | "png" | "webp") {
+        return Err("not an image Quire stored".into());
+    }
+    let created_at = parse_date(&doc.created_at).ok_or("created_at is not a date")?;
+    Ok((
+        NewMedia {
+            stem: doc.stem,
+            extension: doc.extension,
+            original_name: doc.original_name.chars().take(300).collect(),
+            width: doc.width.max(1),
+            height: doc.height.max(1),
+            bytes: doc.bytes.max(0),
+            variants: doc.variants,
+            crops: doc.crops,
+            alt: doc.alt.chars().take(300).collect(),
+            uploaded_by: None,
+        },
+        created_at,
+    ))
+}
+
 fn settings_of(doc: SettingsDoc, now: NaiveDateTime) -> Result<SiteSettings, String> {
+    let changed = doc
+        .updated_at
+        .as_deref()
+        .and_then(parse_date)
+        .unwrap_or(now);
     let input = SettingsInput {
         title: doc.title,
         description: doc.description,
@@ -620,7 +726,7 @@ fn settings_of(doc: SettingsDoc, now: NaiveDateTime) -> Result<SiteSettings, Str
             .map(|i| (i.label, i.url))
             .collect(),
     };
-    settings::parse(&input, now).map_err(|e| e.to_string())
+    settings::parse(&input, changed).map_err(|e| e.to_string())
 }
 
 fn author_record(author: AuthorDoc) -> Result<UserRecord, String> {
@@ -739,6 +845,7 @@ fn write(
     let report = &mut plan.report;
     let (settings, authors, tag_plan, redirect_plan) =
         (&plan.settings, &plan.authors, &plan.tags, &plan.redirects);
+    let (media_plan, gone_plan) = (&plan.media, &plan.gone);
 
     // First: everything posts refer to. An import changes what readers see anywhere, so
     // each batch counts as a change to the whole site.
@@ -748,8 +855,8 @@ fn write(
                 settings::save_row(tx.conn, settings)?;
             }
             let mut author_ids = HashMap::new();
-            for (record, old_paths) in authors {
-                let id = match users::save_imported(tx.conn, record, now)? {
+            for (record, old_paths, changed) in authors {
+                let id = match users::save_imported(tx.conn, record, changed.unwrap_or(now))? {
                     users::Imported::Existing(id) => {
                         report.left_alone.push(record.email.clone());
                         id
@@ -767,8 +874,8 @@ fn write(
                     redirects::save_imported(tx.conn, from, &to, 301, now)?;
                 }
             }
-            for (fields, old_paths) in tag_plan {
-                tags::save_imported(tx.conn, fields, now)?;
+            for (fields, old_paths, changed) in tag_plan {
+                tags::save_imported(tx.conn, fields, changed.unwrap_or(now))?;
                 let to = format!("/tag/{}/", fields.slug);
                 for from in old_paths {
                     redirects::save_imported(tx.conn, from, &to, 301, now)?;
@@ -782,6 +889,12 @@ fn write(
                     target.code,
                     now,
                 )?;
+            }
+            for (record, created_at) in media_plan {
+                crate::domain::media::save_imported(tx.conn, record, *created_at)?;
+            }
+            for (path, at) in gone_plan {
+                crate::domain::gone::mark(tx.conn, path, *at)?;
             }
             tx.touch(Touched::Site);
             Ok(author_ids)
@@ -802,7 +915,8 @@ fn write(
                     // A file that names no author brings the post in with none.
                     let authors = resolve_authors(tx.conn, &post.authors, &author_ids)?;
                     prepared.authors = (!authors.is_empty()).then_some(authors);
-                    let id = posts::write::import(tx, &prepared, post.status, post.times)?;
+                    let id =
+                        posts::write::import(tx, &prepared, post.status, post.times, post.history)?;
                     let cover = match &prepared.cover {
                         Cover::Address(address) => Some(address.as_str()),
                         _ => None,
@@ -845,6 +959,95 @@ fn write(
     if !reread_posts.is_empty() {
         reread(source, reread_posts, now, &mut write_batch)?;
     }
+    write_revisions(db, &actor, &plan.revisions, &author_ids, now)
+}
+
+/// Earlier versions of posts, after the posts they belong to.
+fn write_revisions(
+    db: &Db,
+    actor: &Actor,
+    revisions: &[(RevisionDoc, NaiveDateTime)],
+    author_ids: &HashMap<String, i64>,
+    now: NaiveDateTime,
+) -> Result<(), ImportError> {
+    for chunk in revisions.chunks(BATCH) {
+        db.with_connection(|conn| {
+            write::transaction(conn, actor, now, |tx| {
+                for (doc, at) in chunk {
+                    let Some(post) = posts::by_slug_any(tx.conn, &doc.post)? else {
+                        continue;
+                    };
+                    let author = match &doc.author {
+                        Some(slug) => match author_ids.get(slug) {
+                            Some(id) => Some(*id),
+                            None => users::by_slug(tx.conn, slug)?.map(|u| u.id),
+                        },
+                        None => None,
+                    };
+                    crate::domain::revisions::save_imported(
+                        tx.conn,
+                        post,
+                        author,
+                        &doc.title,
+                        &doc.markdown,
+                        *at,
+                    )?;
+                }
+                Ok(())
+            })
+            .map_err(ImportError::from)
+        })?;
+    }
+    Ok(())
+}
+
+/// Copies an archive's image files into the media library's folder, and keeps only the
+/// image records whose files are there.
+fn settle_media_files(
+    plan: &mut Plan,
+    from: Option<&Path>,
+    into: Option<&Path>,
+) -> Result<(), ImportError> {
+    if plan.media.is_empty() {
+        return Ok(());
+    }
+    let Some(into) = into else {
+        plan.report.warnings.push(format!(
+            "{} images of the media library were not imported: no media folder to put them in",
+            plan.media.len()
+        ));
+        plan.media.clear();
+        return Ok(());
+    };
+    let copy_error = |e: std::io::Error| ImportError::Read {
+        path: into.display().to_string(),
+        message: e.to_string(),
+    };
+    std::fs::create_dir_all(into).map_err(copy_error)?;
+    if let Some(from) = from
+        && let Ok(entries) = std::fs::read_dir(from)
+    {
+        let stems: HashSet<&str> = plan.media.iter().map(|(m, _)| m.stem.as_str()).collect();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Only the files of the records imported: `{stem}.ext`, `{stem}-640.webp`…
+            let stem = name.split(['.', '-']).next().unwrap_or_default();
+            let target = into.join(&name);
+            if stems.contains(stem) && entry.path().is_file() && !target.exists() {
+                std::fs::copy(entry.path(), &target).map_err(copy_error)?;
+            }
+        }
+    }
+    let before = plan.media.len();
+    plan.media
+        .retain(|(m, _)| into.join(format!("{}.{}", m.stem, m.extension)).is_file());
+    let missing = before - plan.media.len();
+    if missing > 0 {
+        plan.report.warnings.push(format!(
+            "{missing} images of the media library were not imported: their files are not there"
+        ));
+    }
+    plan.report.media = plan.media.len();
     Ok(())
 }
 

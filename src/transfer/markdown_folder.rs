@@ -279,6 +279,7 @@ impl MarkdownFolder {
                 description: String::new(),
                 meta_title: None,
                 meta_description: None,
+                updated_at: None,
             })
             .collect();
         let author = string(field(&matter, &["author"])).map(|a| slugify(&a));

@@ -3,6 +3,7 @@
 //! Each format has a reader turning it into a stream of [`source::Item`]s; one pipeline
 //! ([`import`]) checks and writes them through the domain's use cases.
 
+pub mod archive;
 pub mod export;
 pub mod format;
 mod ghost;

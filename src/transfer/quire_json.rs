@@ -6,6 +6,8 @@ use super::source::{Incoming, Item, Labelled, Sink, Source};
 
 pub struct QuireFile {
     document: Document,
+    /// An archive's media files, beside its `site.json`.
+    media: Option<std::path::PathBuf>,
 }
 
 impl QuireFile {
@@ -30,13 +32,30 @@ impl QuireFile {
                 document.version
             )));
         }
-        Ok(QuireFile { document })
+        Ok(QuireFile {
+            document,
+            media: None,
+        })
+    }
+
+    /// The same, with the media library's files in `folder`.
+    pub fn with_media(self, folder: std::path::PathBuf) -> QuireFile {
+        QuireFile {
+            media: Some(folder),
+            ..self
+        }
     }
 }
 
 impl Source for QuireFile {
+    fn media_files(&self) -> Option<&std::path::Path> {
+        self.media.as_deref()
+    }
+
     fn format(&self) -> String {
-        if self.document.format == format::CORPUS {
+        if self.media.is_some() {
+            "Quire archive".into()
+        } else if self.document.format == format::CORPUS {
             "Quire corpus file".into()
         } else {
             "Quire export".into()
@@ -63,6 +82,18 @@ impl Source for QuireFile {
         for (i, redirect) in document.redirects.iter().enumerate() {
             let label = format!("redirects[{i}] '{}'", redirect.from);
             sink(Item::Redirect(Labelled::new(redirect.clone(), label)))?;
+        }
+        for (i, media) in document.media.iter().enumerate() {
+            let label = format!("media[{i}] '{}'", media.stem);
+            sink(Item::Media(Labelled::new(media.clone(), label)))?;
+        }
+        for (i, gone) in document.gone.iter().enumerate() {
+            let label = format!("gone[{i}] '{}'", gone.path);
+            sink(Item::Gone(Labelled::new(gone.clone(), label)))?;
+        }
+        for (i, revision) in document.revisions.iter().enumerate() {
+            let label = format!("revisions[{i}] of '{}'", revision.post);
+            sink(Item::Revision(Labelled::new(revision.clone(), label)))?;
         }
         Ok(())
     }

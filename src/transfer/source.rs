@@ -9,7 +9,9 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 
-use super::format::{AuthorDoc, PostDoc, RedirectDoc, SettingsDoc, TagDoc};
+use super::format::{
+    AuthorDoc, GoneDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc, TagDoc,
+};
 use super::import::ImportError;
 
 /// One thing found in a file.
@@ -20,6 +22,12 @@ pub enum Item {
     Tag(Labelled<TagDoc>),
     Post(Box<Incoming>),
     Redirect(Labelled<RedirectDoc>),
+    /// An image of the media library (an archive carries its files).
+    Media(Labelled<MediaDoc>),
+    /// An address of content deleted for good.
+    Gone(Labelled<GoneDoc>),
+    /// An earlier version of a post, named by its slug.
+    Revision(Labelled<RevisionDoc>),
     /// Something the format holds that Quire does not import, counted by kind ("menu items").
     Ignored(&'static str),
     /// An item the reader could not use, with the reason.
@@ -88,11 +96,15 @@ pub trait Source {
     fn size(&self) -> u64 {
         0
     }
+    /// The folder holding the media library's files that came with it (an archive's).
+    fn media_files(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// The formats `quire import` reads, for the message about a file it does not.
-pub const FORMATS: &str = "a WordPress export (WXR), a Ghost JSON export, a Quire export or \
-     corpus file, or a folder of Markdown files";
+pub const FORMATS: &str = "a WordPress export (WXR), a Ghost JSON export, a Quire export, \
+     archive or corpus file, or a folder (or zip) of Markdown files";
 
 /// Opens `path` as whichever format its content is: a folder of Markdown files, a WordPress
 /// WXR file, a Ghost JSON export, or Quire's own JSON. The name of the file plays no part.
@@ -115,6 +127,7 @@ pub fn open(path: &Path, now: NaiveDateTime) -> Result<Box<dyn Source>, ImportEr
             message: e.to_string(),
         })?;
     match sniff(&head) {
+        Sniffed::Zip => super::archive::open_zip(path, now),
         Sniffed::Xml => Ok(Box::new(super::wordpress::Wxr::open(path, now)?)),
         Sniffed::Json => super::json_source(path),
         Sniffed::Unknown => Err(ImportError::Malformed {
@@ -125,6 +138,7 @@ pub fn open(path: &Path, now: NaiveDateTime) -> Result<Box<dyn Source>, ImportEr
 }
 
 enum Sniffed {
+    Zip,
     Xml,
     Json,
     Unknown,
@@ -132,6 +146,9 @@ enum Sniffed {
 
 /// The kind of file from its first bytes (after a byte order mark and white space).
 fn sniff(head: &[u8]) -> Sniffed {
+    if head.starts_with(b"PK\x03\x04") {
+        return Sniffed::Zip;
+    }
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     match head.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'<') => Sniffed::Xml,

@@ -359,6 +359,7 @@ impl Wxr {
                 website: String::new(),
                 role: "author".into(),
                 password_hash: None,
+                updated_at: None,
             },
             format!("author {n} '{login}'"),
         );
@@ -391,6 +392,7 @@ impl Wxr {
                 description,
                 meta_title: None,
                 meta_description: None,
+                updated_at: None,
             },
             format!("{kind} {n} '{}'", raw.slug.trim()),
         );
@@ -488,6 +490,7 @@ impl Wxr {
                     description: String::new(),
                     meta_title: None,
                     meta_description: None,
+                    updated_at: None,
                 });
             }
         }

@@ -346,6 +346,17 @@ fn export_and_import_from_the_command_line() {
     assert_eq!(doc.root_element().tag_name().name(), "rss");
     assert!(text.contains("<wp:author_email><![CDATA[ada@example.com]]>"));
     assert_clean_failure(&sandbox.run(&["export", "--format", "pdf", "x"]), 2, "wxr");
+    let archive = sandbox.dir.path().join("site.zip");
+    let exported = sandbox.run(&["export", "--format", "archive", archive.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let imported = sandbox.run(&["import", archive.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(String::from_utf8_lossy(&imported.stdout).contains("Format: Quire archive"));
+    assert_clean_failure(
+        &sandbox.run(&["export", "--format", "archive", "-"]),
+        1,
+        "give it a name",
+    );
     assert_clean_failure(
         &sandbox.run(&["import", "--media", "fetch", wxr.to_str().unwrap()]),
         1,

@@ -691,3 +691,142 @@ async fn a_site_moves_out_as_a_wordpress_export_and_back() {
         );
     }
 }
+
+static FEED_BUILT: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new("<lastBuildDate>[^<]*</lastBuildDate>").unwrap());
+/// The feed's own `<updated>`, the first in an Atom feed (entries keep theirs).
+static FEED_UPDATED: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new("<updated>[^<]*</updated>").unwrap());
+
+/// Every public address of a site: its sitemaps' pages, the sitemaps, feeds and robots.txt.
+async fn public_paths(app: &TestApp) -> Vec<String> {
+    let mut paths = vec![
+        "/sitemap.xml".to_string(),
+        "/robots.txt".into(),
+        "/rss/".into(),
+        "/atom.xml".into(),
+        "/feed.json".into(),
+    ];
+    let index = app.get("/sitemap.xml").await.text().await.unwrap();
+    let locations = |xml: &str| -> Vec<String> {
+        let doc = roxmltree::Document::parse(xml).unwrap();
+        doc.descendants()
+            .filter(|n| n.has_tag_name("loc"))
+            .filter_map(|n| n.text())
+            .map(|url| url.trim_start_matches(&app.base).to_string())
+            .collect()
+    };
+    for sitemap in locations(&index) {
+        let xml = app.get(&sitemap).await.text().await.unwrap();
+        paths.push(sitemap.clone());
+        paths.extend(locations(&xml));
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+#[tokio::test]
+async fn an_archive_moves_a_whole_site_with_its_images() {
+    let site = spawn_app().await;
+    site.db
+        .run_blocking(|conn| quire::content::fill_demo(conn, now()))
+        .unwrap();
+    // An image of the library, used in a post; a deleted address; an earlier version.
+    let owner = site
+        .signed_in_as("owner@example.com", quire::domain::users::Role::Owner)
+        .await;
+    let png = crate::media::picture(900, 600, image::ImageFormat::Png);
+    let uploaded = crate::media::upload(&site, &owner, "harbour.png", png, "A harbour").await;
+    assert_eq!(uploaded.status().as_u16(), 303);
+    let library = site.db.run_blocking(quire::domain::media::all).unwrap();
+    let image = library[0].url();
+    let post = site.seed(
+        SeedPost::published("with-a-picture", "With a picture")
+            .markdown(&format!("Look:\n\n![A harbour]({image})")),
+    );
+    let earlier = now() - chrono::Duration::days(3);
+    site.db
+        .run_blocking(move |conn| {
+            quire::domain::revisions::store(
+                conn,
+                post.id,
+                None,
+                "A first title",
+                "A first text.",
+                earlier,
+            )?;
+            quire::domain::gone::mark(conn, "/a-deleted-post/", earlier)
+        })
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("site.zip");
+    let media_dir = site.data_dir().join("media");
+    let db = site.db.clone();
+    let report = quire::transfer::archive::write_archive(
+        &site.db,
+        &media_dir,
+        std::fs::File::create(&zip).unwrap(),
+        |out| quire::transfer::export(&db, out, now()),
+    )
+    .unwrap();
+    assert_eq!((report.media, report.revisions > 1), (1, true));
+
+    let copy = spawn_app().await;
+    let options = Options {
+        media_dir: Some(copy.data_dir().join("media")),
+        ..Options::default()
+    };
+    let imported = import_with(&copy, &zip, options).unwrap();
+    assert_eq!(imported.format, "Quire archive");
+    assert_eq!((imported.media, imported.gone), (1, 1), "{imported:?}");
+    assert!(imported.skipped.is_empty(), "{:?}", imported.skipped);
+
+    // Every public address answers the same, byte for byte but for the site's own address.
+    let paths = public_paths(&site).await;
+    assert!(paths.len() > 20, "{paths:?}");
+    let mut compared = paths.clone();
+    compared.extend([image.clone(), "/a-deleted-post/".to_string()]);
+    for path in compared {
+        let (a, b) = (site.get(&path).await, copy.get(&path).await);
+        assert_eq!(a.status(), b.status(), "GET {path}");
+        let a = a.bytes().await.unwrap();
+        let b = b.bytes().await.unwrap();
+        if path.starts_with("/media/") {
+            assert_eq!(a, b, "{path}: the same image");
+            continue;
+        }
+        // The copy changed when it was imported, and its feeds say so; nothing else differs.
+        let settled = |body: &[u8], base: &str| {
+            let text = String::from_utf8_lossy(body).replace(base, "");
+            let text = FEED_BUILT.replace_all(&text, "").into_owned();
+            FEED_UPDATED.replace(&text, "").into_owned()
+        };
+        let (a, b) = (settled(&a, &site.base), settled(&b, &copy.base));
+        let first_difference = a
+            .lines()
+            .zip(b.lines())
+            .find(|(x, y)| x != y)
+            .map(|(x, y)| format!("\n  site: {x}\n  copy: {y}"))
+            .unwrap_or_default();
+        assert!(
+            a == b,
+            "GET {path} differs between the site and its copy:{first_difference}"
+        );
+    }
+    assert_eq!(copy.get("/a-deleted-post/").await.status().as_u16(), 410);
+
+    // The earlier version came along.
+    let titles: Vec<String> = copy
+        .db
+        .run_blocking(|conn| {
+            let id = quire::domain::posts::by_slug_any(conn, "with-a-picture")?.unwrap();
+            quire::domain::revisions::of_post(conn, id)
+        })
+        .unwrap()
+        .into_iter()
+        .map(|listed| listed.revision.title)
+        .collect();
+    assert!(titles.contains(&"A first title".to_string()), "{titles:?}");
+}

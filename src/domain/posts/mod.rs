@@ -155,6 +155,15 @@ pub fn records_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<R
 }
 
 /// Whether posts with these slugs exist, for validating imports against the site.
+/// The id of the post or page with `slug`, whatever its status (trash included).
+pub fn by_slug_any(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i64>> {
+    posts::table
+        .filter(posts::slug.eq(slug))
+        .select(posts::id)
+        .first(conn)
+        .optional()
+}
+
 pub fn existing_slugs(conn: &mut DbConn, slugs: &[String]) -> QueryResult<Vec<String>> {
     posts::table
         .filter(posts::slug.eq_any(slugs))

@@ -317,6 +317,7 @@ pub fn import(
     prepared: &Prepared,
     status: PostStatus,
     times: Timestamps,
+    history: History,
 ) -> Result<i64, WriteError> {
     let now = tx.now;
     let published_at = match status {
@@ -355,17 +356,27 @@ pub fn import(
         }
     };
     link(tx.conn, id, &resolved)?;
-    revisions::store(
-        tx.conn,
-        id,
-        tx.actor.id,
-        &prepared.title,
-        &prepared.markdown,
-        now,
-    )?;
+    if history == History::Starts {
+        revisions::store(
+            tx.conn,
+            id,
+            tx.actor.id,
+            &prepared.title,
+            &prepared.markdown,
+            now,
+        )?;
+    }
     tx.touch(Touched::Post(id));
     tx.touch(Touched::Listings);
     Ok(id)
+}
+
+/// Whether an imported text starts its post's history (kept as its first revision, so the
+/// first edit loses nothing), or the post's revisions come with it (a Quire export).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    Starts,
+    Comes,
 }
 
 /// Points a post at the media library's copies of its images (an import's, fetched from

@@ -19,7 +19,7 @@ use crate::domain::imports::{self, ImportRow, ImportStatus, NewImport};
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::transfer::job::unpack_zip;
+use crate::transfer::archive::unpack_zip;
 use crate::web::forms::Empty;
 use crate::web::respond::{layout, ok, private, see_other, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
