@@ -236,13 +236,14 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         );
         bar
     });
+    // While the file is checked there is no total yet: nothing to draw.
     let mut progress = |done: usize, total: usize| match &bar {
-        Some(bar) => {
+        Some(bar) if total > 0 => {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         }
         None if total > 0 => eprintln!("imported {done}/{total} posts"),
-        None => {}
+        _ => {}
     };
     let options = crate::transfer::Options {
         dry_run: args.dry_run,
@@ -261,7 +262,9 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     if options.media.remote && options.media.allow_hosts.is_empty() {
         anyhow::bail!("--media fetch needs the old site's host: add --allow-host HOST");
     }
-    let report = crate::transfer::import(&db, &args.file, options, now(), &mut progress)?;
+    // A zip is unpacked where uploads are (its images' jobs may run after this command).
+    let file = unpacked_if_zip(&args.file, &config.data_dir)?;
+    let report = crate::transfer::import(&db, &file, options, now(), &mut progress)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -293,7 +296,29 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A zip of the export and the media library's files, written beside the target first.
+/// Writes `target` through a file beside it, renamed into place once whole: a failed export
+/// never leaves half a file.
+fn write_beside<T>(
+    target: &std::path::Path,
+    write: impl FnOnce(std::fs::File) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let partial = target.with_extension("partial");
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    match write(file) {
+        Ok(value) => {
+            std::fs::rename(&partial, target)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+            Ok(value)
+        }
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(error)
+        }
+    }
+}
+
+/// A zip of the export and the media library's files.
 fn export_archive(
     db: &Db,
     media_dir: &std::path::Path,
@@ -302,21 +327,11 @@ fn export_archive(
     if target.as_os_str() == "-" {
         anyhow::bail!("an archive is a zip file: give it a name, such as site.zip");
     }
-    let partial = target.with_extension("partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    let outcome = crate::transfer::archive::write_archive(db, media_dir, file, |out| {
-        crate::transfer::export(db, out, now())
-    });
-    let report = match outcome {
-        Ok(report) => report,
-        Err(error) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(error);
-        }
-    };
-    std::fs::rename(&partial, target)
-        .with_context(|| format!("cannot write {}", target.display()))?;
+    let report = write_beside(target, |file| {
+        crate::transfer::archive::write_archive(db, media_dir, file, |out| {
+            crate::transfer::export(db, out, now())
+        })
+    })?;
     println!(
         "Exported {} posts, {} people, {} tags, {} redirects, {} images and {} revisions to {}.",
         report.posts,
@@ -328,6 +343,23 @@ fn export_archive(
         target.display()
     );
     Ok(())
+}
+
+/// `file` itself, or when it is a zip, the folder under `imports/` it is unpacked into.
+fn unpacked_if_zip(file: &std::path::Path, data_dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let is_zip = std::fs::File::open(file)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == *b"PK\x03\x04";
+    if !is_zip {
+        return Ok(file.to_path_buf());
+    }
+    let name = format!("zip-{}", now().format("%Y%m%d-%H%M%S%f"));
+    let folder = data_dir.join("imports").join("uploads").join(name);
+    crate::transfer::archive::unpack_zip(file, &folder)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<()> {
@@ -348,23 +380,13 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
         write(&db, &mut out)?;
         return Ok(());
     }
-    // Write beside the target and rename, so a failed export never leaves half a file.
     let target = &args.file;
-    let partial = target.with_extension("partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    let outcome = write(&db, &mut out);
-    drop(out);
-    let report = match outcome {
-        Ok(report) => report,
-        Err(error) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(error);
-        }
-    };
-    std::fs::rename(&partial, target)
-        .with_context(|| format!("cannot write {}", target.display()))?;
+    let report = write_beside(target, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        let report = write(&db, &mut out)?;
+        std::io::Write::flush(&mut out)?;
+        Ok(report)
+    })?;
     println!(
         "Exported {} posts, {} people, {} tags and {} redirects to {}.",
         report.posts,

@@ -55,20 +55,8 @@ impl Media {
 
     /// Every file name stored for this image.
     pub fn file_names(&self) -> Vec<String> {
-        let mut names = vec![
-            format!("{}.{}", self.stem, self.extension),
-            format!("{}.webp", self.stem),
-        ];
-        for width in self.variant_widths() {
-            names.push(format!("{}-{width}.webp", self.stem));
-            names.push(format!("{}-{width}.{}", self.stem, self.extension));
-        }
-        for url in self.crop_urls() {
-            names.push(url.trim_start_matches("/media/").to_string());
-        }
-        names.sort();
-        names.dedup();
-        names
+        let crops: Vec<String> = serde_json::from_str(&self.crops).unwrap_or_default();
+        file_names_of(&self.stem, &self.extension, &self.variant_widths(), &crops)
     }
 
     /// `srcset` values for the original format and for WebP, widest last.
@@ -171,6 +159,22 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Media>> {
         .select(Media::as_select())
         .first(conn)
         .optional()
+}
+
+/// The names of an image's files: the original, its WebP copy, each width's variants and
+/// each crop.
+pub fn file_names_of(stem: &str, extension: &str, widths: &[u32], crops: &[String]) -> Vec<String> {
+    let mut names = vec![format!("{stem}.{extension}"), format!("{stem}.webp")];
+    for width in widths {
+        names.push(format!("{stem}-{width}.webp"));
+        names.push(format!("{stem}-{width}.{extension}"));
+    }
+    for crop in crops {
+        names.push(format!("{stem}-{crop}.{extension}"));
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Every image in the library, oldest first (for an export).

@@ -148,6 +148,10 @@ impl Target {
         } else {
             to.to_string()
         };
+        // `/a/..//elsewhere` resolves to `//elsewhere`, another site: not a path here.
+        if to_path.starts_with("//") {
+            errors.push(("to_path", RedirectError::BadTo));
+        }
         if errors.is_empty() && from_path == to_path {
             errors.push(("to_path", RedirectError::ToItself));
         }
@@ -395,6 +399,11 @@ pub fn save_imported(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_that_resolves_to_another_site_is_refused() {
+        assert!(Target::parse("/x/", "/a/..//evil.example/", "301").is_err());
+    }
 
     #[test]
     fn targets_are_paths_here_or_web_addresses() {

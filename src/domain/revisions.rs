@@ -37,13 +37,7 @@ pub fn store(
     markdown: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let newest: Option<(String, String)> = post_revisions::table
-        .filter(post_revisions::post_id.eq(post_id))
-        .order(post_revisions::id.desc())
-        .select((post_revisions::title, post_revisions::markdown))
-        .first(conn)
-        .optional()?;
-    if newest.is_some_and(|(t, m)| t == title && m == markdown) {
+    if is_newest(conn, post_id, title, markdown)? {
         return Ok(());
     }
     diesel::insert_into(post_revisions::table)
@@ -71,6 +65,17 @@ pub fn store(
         .execute(conn)?;
     }
     Ok(())
+}
+
+/// Whether `title` and `markdown` are what the post's newest revision holds.
+fn is_newest(conn: &mut DbConn, post_id: i64, title: &str, markdown: &str) -> QueryResult<bool> {
+    let newest: Option<(String, String)> = post_revisions::table
+        .filter(post_revisions::post_id.eq(post_id))
+        .order(post_revisions::id.desc())
+        .select((post_revisions::title, post_revisions::markdown))
+        .first(conn)
+        .optional()?;
+    Ok(newest.is_some_and(|(t, m)| t == title && m == markdown))
 }
 
 /// A post's revisions, newest first.
@@ -152,14 +157,7 @@ pub fn save_imported(
     ))
     .get_result(conn)?;
     // Nor when it is what the post already says last (a site's own copy of it).
-    let newest: Option<(String, String)> = post_revisions::table
-        .filter(post_revisions::post_id.eq(post_id))
-        .order(post_revisions::id.desc())
-        .select((post_revisions::title, post_revisions::markdown))
-        .first(conn)
-        .optional()?;
-    let same_as_newest = newest.is_some_and(|(t, m)| t == title && m == markdown);
-    if !known && !same_as_newest {
+    if !known && !is_newest(conn, post_id, title, markdown)? {
         diesel::insert_into(post_revisions::table)
             .values((
                 post_revisions::post_id.eq(post_id),

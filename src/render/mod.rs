@@ -1,7 +1,7 @@
 //! Turns an author's Markdown into what a page shows: sanitised HTML, a table of contents,
 //! reading time and an excerpt. Runs when content is saved, never when a page is read.
 
-mod depth;
+pub mod depth;
 mod highlight;
 mod markdown;
 mod safe_html;

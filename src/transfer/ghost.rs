@@ -69,9 +69,13 @@ impl GhostExport {
     }
 }
 
+/// Ghost 4 and later write their own address as this placeholder in exports.
+const GHOST_URL: &str = "__GHOST_URL__";
+
 fn text(value: &Value, key: &str) -> String {
     match value.get(key) {
-        Some(Value::String(s)) => s.trim().to_string(),
+        // Addresses on the old site become paths here (`/content/images/…`).
+        Some(Value::String(s)) => s.trim().replace(GHOST_URL, ""),
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     }
@@ -498,6 +502,8 @@ mod tests {
         assert_eq!(date(&post, "d").as_deref(), Some("2015-03-01T21:08:20Z"));
         assert_eq!(date(&post, "e").as_deref(), Some("2022-07-11T21:08:03Z"));
         assert_eq!(date(&post, "f").as_deref(), Some("2017-07-14T02:40:00Z"));
+        let ghost5 = json!({"feature_image": "__GHOST_URL__/content/images/a.jpg"});
+        assert_eq!(text(&ghost5, "feature_image"), "/content/images/a.jpg");
     }
 
     #[test]

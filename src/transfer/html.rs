@@ -42,6 +42,13 @@ static CONVERTER: LazyLock<HtmlToMarkdown> = LazyLock::new(|| {
 /// header cells, several paragraphs in a cell, spans), and a table that reads the same
 /// matters more than one that edits as pipes.
 pub fn to_markdown(html: &str) -> String {
+    // The converter walks the document recursively: HTML nested deeper than any post may
+    // be (or with more elements) is kept as it is, for the editor's checks to refuse with
+    // their reason, rather than risk the stack.
+    let shape = crate::render::depth::shape(html);
+    if shape.depth > crate::render::MAX_DEPTH || shape.elements > crate::render::MAX_ELEMENTS {
+        return html.to_string();
+    }
     let mut tables = Vec::new();
     let html = TABLE.replace_all(html, |c: &Captures| {
         // No blank line inside, or the Markdown renderer would end the HTML block there.
@@ -314,5 +321,11 @@ mod tests {
         assert!(md.contains("let x = 1;"), "{md}");
         assert!(md.contains("(https://player.test/9)"), "{md}");
         assert!(!md.contains("alert"), "{md}");
+    }
+
+    #[test]
+    fn html_nested_too_deep_is_left_alone_not_walked() {
+        let html = "<div>".repeat(20_000);
+        assert_eq!(to_markdown(&html), html);
     }
 }

@@ -192,8 +192,8 @@ impl ImportReport {
     }
 }
 
-/// Imports `path`, whatever its format, into the site. `progress` hears `(posts done,
-/// posts in all)`: checked in the first pass, written in the second.
+/// Imports `path`, whatever its format, into the site. `progress` hears `(posts checked,
+/// 0)` in the first pass, then `(posts written, posts in all)` in the second.
 pub fn import(
     db: &Db,
     path: &Path,
@@ -202,7 +202,8 @@ pub fn import(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportReport, ImportError> {
     let mut source = source::open(path, now)?;
-    let mut plan = db.with_connection(|conn| check(conn, source.as_mut(), &options, now))?;
+    let mut plan =
+        db.with_connection(|conn| check(conn, source.as_mut(), &options, now, &mut *progress))?;
     if options.dry_run {
         return Ok(plan.report);
     }
@@ -286,6 +287,7 @@ fn check(
     source: &mut dyn Source,
     options: &Options,
     now: NaiveDateTime,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Plan, ImportError> {
     let mut checker = Checker {
         conn,
@@ -318,7 +320,15 @@ fn check(
         keeping: true,
         keep_up_to: options.keep_rendered.unwrap_or(KEEP_RENDERED_UP_TO),
     };
-    source.read(&mut |item| checker.take(item))?;
+    // While checking, `progress` hears the posts checked so far, with no total yet.
+    source.read(&mut |item| {
+        let before = checker.plan.posts.len();
+        checker.take(item)?;
+        if checker.plan.posts.len() != before {
+            progress(checker.plan.posts.len(), 0);
+        }
+        Ok(())
+    })?;
     checker.render_pending()?;
     checker.count_existing()?;
     // Posts whose revisions the file carries take their history from it.
@@ -663,10 +673,17 @@ impl Checker<'_> {
 fn redirectable(old_paths: Vec<String>, new_path: &str) -> Vec<String> {
     let mut kept: Vec<String> = Vec::new();
     for path in old_paths {
-        if let Some(path) = redirects::old_address(&path)
-            && path != new_path
-            && !kept.contains(&path)
-        {
+        let Some(path) = redirects::old_address(&path) else {
+            continue;
+        };
+        // A request for `/archives/123` is first sent to `/archives/123/` (one address per
+        // page): the redirect must wait there.
+        let path = if path.contains('?') {
+            path
+        } else {
+            crate::web::canonical::canonical_path(&path).unwrap_or(path)
+        };
+        if path != new_path && !kept.contains(&path) {
             kept.push(path);
         }
     }
@@ -1024,17 +1041,20 @@ fn settle_media_files(
         message: e.to_string(),
     };
     std::fs::create_dir_all(into).map_err(copy_error)?;
-    if let Some(from) = from
-        && let Ok(entries) = std::fs::read_dir(from)
-    {
-        let stems: HashSet<&str> = plan.media.iter().map(|(m, _)| m.stem.as_str()).collect();
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            // Only the files of the records imported: `{stem}.ext`, `{stem}-640.webp`…
-            let stem = name.split(['.', '-']).next().unwrap_or_default();
-            let target = into.join(&name);
-            if stems.contains(stem) && entry.path().is_file() && !target.exists() {
-                std::fs::copy(entry.path(), &target).map_err(copy_error)?;
+    if let Some(from) = from {
+        // Only the files each record names (`{stem}.jpg`, `{stem}-640.webp`…): nothing else
+        // in the archive reaches the public media folder.
+        for (record, _) in &plan.media {
+            for name in crate::domain::media::file_names_of(
+                &record.stem,
+                &record.extension,
+                &record.variants,
+                &record.crops,
+            ) {
+                let (source, target) = (from.join(&name), into.join(&name));
+                if source.is_file() && !target.exists() {
+                    std::fs::copy(&source, &target).map_err(copy_error)?;
+                }
             }
         }
     }
@@ -1122,4 +1142,24 @@ fn resolve_authors(
         }
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirectable;
+
+    #[test]
+    fn old_addresses_are_kept_in_the_form_requests_reach() {
+        let kept = redirectable(
+            vec![
+                "/Archives/123".into(),
+                "/?p=5".into(),
+                "/same/".into(),
+                "not a path".into(),
+                "/?p=5".into(),
+            ],
+            "/same/",
+        );
+        assert_eq!(kept, ["/archives/123/", "/?p=5"]);
+    }
 }

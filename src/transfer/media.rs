@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use crate::clock::now;
 use crate::db::Db;
@@ -176,10 +177,9 @@ fn origin(
     if address.starts_with('/') || address.starts_with('#') || address.contains('\\') {
         return Ok(None);
     }
-    let decoded = url::form_urlencoded::parse(format!("x={address}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let decoded = percent_encoding::percent_decode_str(address)
+        .decode_utf8_lossy()
+        .into_owned();
     let root = Path::new(&local.root)
         .canonicalize()
         .map_err(|e| e.to_string())?;
@@ -206,17 +206,22 @@ fn is_public(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || a == 0
                 || a >= 240
-                || (a == 100 && (64..128).contains(&b)))
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0))
         }
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => is_public(IpAddr::V4(v4)),
             None => {
                 let first = v6.segments()[0];
+                // Also NAT64 (64:ff9b::/96) and 6to4 (2002::/16), which lead to IPv4.
                 !(v6.is_loopback()
                     || v6.is_unspecified()
                     || v6.is_multicast()
                     || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80)
+                    || (first & 0xffc0) == 0xfe80
+                    || first == 0x2002
+                    || (first == 0x64 && v6.segments()[1] == 0xff9b))
             }
         },
     }
@@ -246,6 +251,8 @@ impl reqwest::dns::Resolve for PublicOnly {
 
 fn client(policy: &MediaPolicy) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
+        // A proxy would resolve names itself, past the address check.
+        .no_proxy()
         .dns_resolver(Arc::new(PublicOnly {
             allowed: policy.allow_hosts.clone(),
         }))
@@ -408,9 +415,26 @@ fn bring_in(
     let Some(origin) = origin(address, job.local.as_ref(), &job.policy)? else {
         return Ok(None);
     };
-    let known_as = match &origin {
-        Origin::File(path) => path.display().to_string(),
-        Origin::Web(url) => url.to_string(),
+    // An image is known again by its old address, or (a file, which each upload unpacks
+    // somewhere new) by its path in the folder and its content.
+    let (known_as, read) = match origin {
+        Origin::File(path) => {
+            let bytes = read_file(&path, store.max_bytes)?;
+            let root = job
+                .local
+                .as_ref()
+                .map(|l| PathBuf::from(&l.root))
+                .unwrap_or_default();
+            let root = root.canonicalize().unwrap_or(root);
+            let relative = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let digest = hex::encode(sha2::Sha256::digest(&bytes));
+            (format!("{relative} #{}", &digest[..12]), Some(bytes))
+        }
+        Origin::Web(url) => (url.to_string(), None),
     };
     let name = known_as.clone();
     let existing = db
@@ -419,10 +443,11 @@ fn bring_in(
     if let Some(existing) = existing {
         return Ok(Some((existing.url(), existing.stem, false)));
     }
-    let bytes = match origin {
-        Origin::File(path) => read_file(&path, store.max_bytes)?,
-        Origin::Web(url) => {
+    let bytes = match read {
+        Some(bytes) => bytes,
+        None => {
             let client = web.ok_or("fetching is off")?;
+            let url = url::Url::parse(&known_as).map_err(|e| e.to_string())?;
             block_on(fetch(client, &url, &job.policy, store.max_bytes))??
         }
     };

@@ -115,9 +115,7 @@ pub fn open(path: &Path, now: NaiveDateTime) -> Result<Box<dyn Source>, ImportEr
         message: e.to_string(),
     })?;
     if metadata.is_dir() {
-        return Ok(Box::new(super::markdown_folder::MarkdownFolder::open(
-            path, now,
-        )?));
+        return super::archive::open_folder(path, now);
     }
     let mut head = Vec::with_capacity(4096);
     std::fs::File::open(path)

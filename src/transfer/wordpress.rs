@@ -21,6 +21,11 @@ use super::import::ImportError;
 use super::source::{Incoming, Item, Labelled, Sink, Source};
 use crate::render::slugify;
 
+/// A WordPress export nests a handful of levels; anything deeper is not one.
+const MAX_NESTING: usize = 64;
+/// The most text one element may hold (a post is at most 2 MB; HTML is wordier).
+const MAX_TEXT: usize = 32 << 20;
+
 /// Where a WordPress site served its RSS feed; Quire's is at `/rss/`.
 const FEED: &str = "/feed/";
 
@@ -96,6 +101,12 @@ fn walk(
         let ns = namespace(&resolved);
         match event {
             Event::Start(start) => {
+                if stack.len() >= MAX_NESTING {
+                    return Err(malformed(
+                        at,
+                        format!("elements nest more than {MAX_NESTING} deep"),
+                    ));
+                }
                 let name = start.local_name().as_ref().to_string();
                 if !saw_root {
                     check_root(&name).map_err(|m| malformed(at, m))?;
@@ -165,6 +176,12 @@ fn walk(
                 return Ok(());
             }
             Event::DocType(_) | Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+        }
+        if text.len() > MAX_TEXT {
+            return Err(malformed(
+                at,
+                format!("one element holds more than {} MB of text", MAX_TEXT >> 20),
+            ));
         }
         buf.clear();
     }
@@ -420,8 +437,10 @@ impl Wxr {
         }
         let kind = raw.kind.trim().to_string();
         let mut warnings = Vec::new();
+        let protected =
+            !raw.password.trim().is_empty() && matches!(raw.status.trim(), "publish" | "future");
         let (status, deleted_at) = match raw.status.trim() {
-            "publish" if !raw.password.trim().is_empty() => {
+            _ if protected => {
                 warnings.push(
                     "was protected by a password, which Quire does not have: imported as a draft"
                         .to_string(),

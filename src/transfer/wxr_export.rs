@@ -171,6 +171,10 @@ pub fn export_wxr(
                 ("_yoast_wpseo_metadesc", record.meta_description.clone()),
                 ("_yoast_wpseo_canonical", record.canonical_url.clone()),
                 (
+                    "_yoast_wpseo_meta-robots-noindex",
+                    record.noindex.then(|| "1".to_string()),
+                ),
+                (
                     "_thumbnail_id",
                     record.feature_image.as_ref().map(|_| cover_id.to_string()),
                 ),

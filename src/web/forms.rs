@@ -187,3 +187,28 @@ impl NewAccountForm {
         crate::domain::accounts::parse_new_account(&self.email, &self.display_name, &self.password)
     }
 }
+
+/// Checks the CSRF token of a multipart form, which must come first (the form puts it before
+/// the file, so a large upload is refused before it is read).
+pub async fn check_multipart_token(
+    session: &actix_session::Session,
+    payload: &mut actix_multipart::Multipart,
+) -> crate::error::AppResult<()> {
+    use futures_util::TryStreamExt;
+    let bad =
+        |_| crate::error::AppError::BadRequest("The upload could not be read; try again.".into());
+    let token = match payload.try_next().await.map_err(bad)? {
+        Some(mut field) if field.name() == Some(crate::auth::csrf::FIELD) => {
+            let mut token = Vec::new();
+            while let Some(chunk) = field.try_next().await.map_err(bad)? {
+                if token.len() + chunk.len() > 256 {
+                    break;
+                }
+                token.extend_from_slice(&chunk);
+            }
+            Some(String::from_utf8_lossy(&token).into_owned())
+        }
+        _ => None,
+    };
+    crate::auth::csrf::check(session, token.as_deref())
+}

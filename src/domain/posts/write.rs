@@ -379,6 +379,26 @@ pub enum History {
     Comes,
 }
 
+/// `old` replaced by `new` where it stands as a whole address — a Markdown link's
+/// `(old)`, `(old "title")` or `(<old>)`, an HTML `src="old"` — and nowhere else, so
+/// `cat.jpg` does not change `wildcat.jpg`.
+fn replace_address(text: &str, old: &str, new: &str) -> String {
+    let mut out = text.to_string();
+    for (before, after) in [
+        ("(", ")"),
+        ("(", " "),
+        ("(<", ">"),
+        ("src=\"", "\""),
+        ("src='", "'"),
+    ] {
+        out = out.replace(
+            &format!("{before}{old}{after}"),
+            &format!("{before}{new}{after}"),
+        );
+    }
+    out
+}
+
 /// Points a post at the media library's copies of its images (an import's, fetched from
 /// the old site): each `(old, new)` address in `replaced` is changed in its text, and
 /// `cover` (a library image's stem) becomes its cover. Saved like an edit, so the text as
@@ -394,7 +414,7 @@ pub fn relink_images(
     let current = editing::open(conn, post_id)?.ok_or(WriteError::NotFound)?;
     let mut input = current.to_input();
     for (old, new) in replaced {
-        input.markdown = input.markdown.replace(old.as_str(), new);
+        input.markdown = replace_address(&input.markdown, old, new);
     }
     if let Some(stem) = cover {
         input.cover = super::input::Cover::Library(stem);
@@ -812,5 +832,19 @@ fn verb(before: Option<PostStatus>, after: PostStatus) -> &'static str {
         (_, PostStatus::Draft) => "unpublished",
         (_, PostStatus::Scheduled) => "scheduled",
         (_, PostStatus::Published) => "published",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_address;
+
+    #[test]
+    fn an_address_is_replaced_only_where_it_stands_whole() {
+        let text = "![Cat](cat.jpg) ![Wild](wildcat.jpg) <img src=\"cat.jpg\"> ![T](cat.jpg \"t\")";
+        assert_eq!(
+            replace_address(text, "cat.jpg", "/media/x.jpg"),
+            "![Cat](/media/x.jpg) ![Wild](wildcat.jpg) <img src=\"/media/x.jpg\"> ![T](/media/x.jpg \"t\")"
+        );
     }
 }

@@ -20,7 +20,7 @@ use crate::domain::settings;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::transfer::archive::unpack_zip;
-use crate::web::forms::Empty;
+use crate::web::forms::{Empty, check_multipart_token};
 use crate::web::respond::{layout, ok, private, see_other, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
@@ -192,20 +192,7 @@ fn upload_folder(state: &AppState) -> PathBuf {
 /// Reads the form, streaming the file to disk (never into memory) up to the limit.
 async fn read_upload(me: &Staff, mut payload: Multipart, folder: &Path) -> AppResult<Upload> {
     let bad = |_| AppError::BadRequest("The upload could not be read; try again.".into());
-    let token = match payload.try_next().await.map_err(bad)? {
-        Some(mut field) if field.name() == Some(csrf::FIELD) => {
-            let mut token = Vec::new();
-            while let Some(chunk) = field.try_next().await.map_err(bad)? {
-                if token.len() + chunk.len() > 256 {
-                    break;
-                }
-                token.extend_from_slice(&chunk);
-            }
-            Some(String::from_utf8_lossy(&token).into_owned())
-        }
-        _ => None,
-    };
-    csrf::check(me.session(), token.as_deref())?;
+    check_multipart_token(me.session(), &mut payload).await?;
     let mut upload = Upload {
         file_name: String::new(),
         stored: None,

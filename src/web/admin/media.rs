@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::images::{self, MediaError};
 use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
-use crate::web::forms::Empty;
+use crate::web::forms::{Empty, check_multipart_token};
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param};
 use crate::web::respond::{layout, ok, private, see_other, set_notice, take_notice, use_case};
@@ -162,20 +162,7 @@ struct Upload {
 /// puts it there), so a forged upload is refused before its file is read.
 async fn read_upload(session: &Session, mut payload: Multipart, limit: usize) -> AppResult<Upload> {
     let bad = |_| AppError::BadRequest("The upload could not be read; try again.".into());
-    let token = match payload.try_next().await.map_err(bad)? {
-        Some(mut field) if field.name() == Some(csrf::FIELD) => {
-            let mut token = Vec::new();
-            while let Some(chunk) = field.try_next().await.map_err(bad)? {
-                if token.len() + chunk.len() > 256 {
-                    break;
-                }
-                token.extend_from_slice(&chunk);
-            }
-            Some(String::from_utf8_lossy(&token).into_owned())
-        }
-        _ => None,
-    };
-    csrf::check(session, token.as_deref())?;
+    check_multipart_token(session, &mut payload).await?;
     let mut upload = Upload::default();
     while let Some(mut field) = payload.try_next().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();

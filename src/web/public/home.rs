@@ -43,10 +43,10 @@ pub async fn show_home(
     if !query.is_empty() {
         let found = state
             .db
-            .run(move |conn| redirects::find_for_request(conn, "/", &query))
+            .run(move |conn| redirects::find(conn, &format!("/?{query}")))
             .await?;
-        if let Some((redirect, by_query)) = found.filter(|(_, by_query)| *by_query) {
-            return Ok(redirect_response(&request, &redirect, by_query));
+        if let Some(redirect) = found {
+            return Ok(redirect_response(&request, &redirect, true));
         }
     }
     home_page(&state, 1).await
