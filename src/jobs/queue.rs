@@ -269,6 +269,15 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<JobRow>> {
         .optional()
 }
 
+/// The job with idempotency key `key`, if any.
+pub fn by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<JobRow>> {
+    jobs::table
+        .filter(jobs::idempotency_key.eq(key))
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Queues a failed job again with all its attempts; false if it is not failed.
 pub fn requeue(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = diesel::update(

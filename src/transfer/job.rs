@@ -13,7 +13,8 @@ use crate::jobs::queue;
 
 /// Runs an import job: marks it running, imports (keeping its progress and the job's lease
 /// up to date), and records the report or why it failed. A refused file is an outcome, not
-/// a failure of the job: trying again would be refused the same way.
+/// a failure of the job: trying again would be refused the same way. The database failing
+/// is one: the job is tried again.
 pub fn run(
     db: &Db,
     job: RunImport,
@@ -50,15 +51,21 @@ pub fn run(
             queue::extend_lease(conn, &key, now() + lease)
         });
     };
-    let outcome = import(
+    let outcome = match import(
         db,
         Path::new(&row.stored_path),
         options,
         now(),
         &mut progress,
-    )
-    .map(|report| (report.format.clone(), report.to_text()))
-    .map_err(|e| e.to_string());
+    ) {
+        Ok(report) => Ok((report.format.clone(), report.to_text())),
+        // The database failing is no fault of the file: the job tries again later (and
+        // the import, matched by slug, picks up where it was).
+        Err(super::ImportError::Database(error)) => {
+            return Err(JobError::Retry(error.to_string()));
+        }
+        Err(refused) => Err(refused.to_string()),
+    };
     db.run_blocking(move |conn| imports::finish(conn, id, outcome, now()))
         .map_err(|e| JobError::Retry(e.to_string()))?;
     Ok(())

@@ -182,3 +182,43 @@ async fn a_zip_of_markdown_imports_and_bad_uploads_are_refused() {
     let response = editor.get(app.url("/admin/import")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_import_whose_job_gave_up_says_so_and_stops_reloading() {
+    // No workers: the job is taken and failed here, as if every attempt had.
+    let app = spawn_app_with(|config| config.job_workers = 0).await;
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    let response = upload(
+        &app,
+        &owner,
+        "export.xml",
+        std::fs::read(WXR).unwrap(),
+        true,
+    )
+    .await;
+    let run = location(&response);
+    let waiting = owner.get(app.url(&run)).send().await.unwrap();
+    assert!(
+        waiting.headers().contains_key("refresh"),
+        "waiting: it reloads"
+    );
+    app.db
+        .run_blocking(|conn| {
+            let claimed = quire::jobs::queue::claim(
+                conn,
+                &["import"],
+                "test",
+                chrono::Duration::minutes(1),
+                now(),
+            )?
+            .expect("the import's job");
+            let failed = quire::jobs::queue::Finish::Failed("the database went away".into());
+            quire::jobs::queue::finish(conn, &claimed, "test", &failed, now())
+        })
+        .unwrap();
+    let response = owner.get(app.url(&run)).send().await.unwrap();
+    assert!(!response.headers().contains_key("refresh"));
+    let page = parse_html(&response.text().await.unwrap());
+    assert!(text_of(&page, "#import-status").starts_with("Refused"));
+    assert!(text_of(&page, "#import-error").contains("the database went away"));
+}

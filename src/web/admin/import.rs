@@ -18,6 +18,7 @@ use crate::clock::now;
 use crate::domain::imports::{self, ImportRow, ImportStatus, NewImport};
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
+use crate::jobs::{JobStatus, queue};
 use crate::state::AppState;
 use crate::transfer::archive::unpack_zip;
 use crate::web::forms::{Empty, check_multipart_token};
@@ -324,7 +325,18 @@ async fn open_run(state: &AppState, me: &Staff, id: i64) -> AppResult<(ImportRow
     state
         .db
         .run(move |conn| {
-            let row = imports::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let mut row = imports::find(conn, id)?.ok_or(AppError::NotFound)?;
+            // A run whose job gave up (every attempt failed) says so, rather than running on.
+            if matches!(row.status, ImportStatus::Queued | ImportStatus::Running)
+                && let Some(job) = queue::by_key(conn, &format!("import:{id}"))?
+                && job.status == JobStatus::Failed
+            {
+                row.status = ImportStatus::Failed;
+                row.error = Some(format!(
+                    "The import could not run: {}",
+                    job.last_error.unwrap_or_default()
+                ));
+            }
             Ok::<_, AppError>((row, settings::current(conn, now())?.timezone))
         })
         .await
