@@ -202,8 +202,7 @@ pub fn import(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportReport, ImportError> {
     let mut source = source::open(path, now)?;
-    let mut plan =
-        db.with_connection(|conn| check(conn, source.as_mut(), &options, now, &mut *progress))?;
+    let mut plan = check(db, source.as_mut(), &options, now, &mut *progress)?;
     if options.dry_run {
         return Ok(plan.report);
     }
@@ -264,7 +263,8 @@ struct Plan {
 
 /// The first pass: every item checked, nothing written.
 struct Checker<'a> {
-    conn: &'a mut DbConn,
+    /// Asked a connection for each lookup, not holding one while the file is read.
+    db: &'a Db,
     now: NaiveDateTime,
     strict: bool,
     plan: Plan,
@@ -283,14 +283,14 @@ struct Checker<'a> {
 }
 
 fn check(
-    conn: &mut DbConn,
+    db: &Db,
     source: &mut dyn Source,
     options: &Options,
     now: NaiveDateTime,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Plan, ImportError> {
     let mut checker = Checker {
-        conn,
+        db,
         now,
         strict: options.strict,
         plan: Plan {
@@ -622,7 +622,10 @@ impl Checker<'_> {
         if let Some(known) = self.site_authors.get(slug) {
             return Ok(*known);
         }
-        let known = users::by_slug(self.conn, slug)?.is_some();
+        let known = self
+            .db
+            .with_connection(|conn| users::by_slug(conn, slug).map_err(ImportError::from))?
+            .is_some();
         self.site_authors.insert(slug.to_string(), known);
         Ok(known)
     }
@@ -634,7 +637,10 @@ impl Checker<'_> {
         if let Some(known) = self.site_tags.get(slug) {
             return Ok(*known);
         }
-        let known = tags::by_slug(self.conn, slug)?.is_some();
+        let known = self
+            .db
+            .with_connection(|conn| tags::by_slug(conn, slug).map_err(ImportError::from))?
+            .is_some();
         self.site_tags.insert(slug.to_string(), known);
         Ok(known)
     }
@@ -644,7 +650,11 @@ impl Checker<'_> {
         let report = &mut self.plan.report;
         for chunk in self.plan.posts.chunks(500) {
             let slugs: Vec<String> = chunk.iter().map(|p| p.slug.clone()).collect();
-            let existing: HashSet<String> = posts::existing_slugs(self.conn, &slugs)?
+            let existing: HashSet<String> = self
+                .db
+                .with_connection(|conn| {
+                    posts::existing_slugs(conn, &slugs).map_err(ImportError::from)
+                })?
                 .into_iter()
                 .collect();
             for post in chunk {
