@@ -167,6 +167,8 @@ fn post_page_template(c: &mut Criterion) {
         .block_on(quire::web::public::post::find_post(
             &state,
             "the-anatomy-of-a-fast-web-page".into(),
+            1,
+            None,
         ))
         .unwrap_or_else(|_| panic!("the demo post exists"));
     c.bench_function("post page template", |b| {

@@ -333,13 +333,14 @@ fn export_archive(
         })
     })?;
     println!(
-        "Exported {} posts, {} people, {} tags, {} redirects, {} images and {} revisions to {}.",
+        "Exported {} posts, {} people, {} tags, {} redirects, {} images, {} revisions and {} comments to {}.",
         report.posts,
         report.authors,
         report.tags,
         report.redirects,
         report.media,
         report.revisions,
+        report.comments,
         target.display()
     );
     Ok(())
@@ -388,11 +389,12 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
         Ok(report)
     })?;
     println!(
-        "Exported {} posts, {} people, {} tags and {} redirects to {}.",
+        "Exported {} posts, {} people, {} tags, {} redirects and {} comments to {}.",
         report.posts,
         report.authors,
         report.tags,
         report.redirects,
+        report.comments,
         target.display()
     );
     Ok(())

@@ -503,3 +503,133 @@ async fn the_owner_writes_previews_publishes_schedules_and_unpublishes() {
     assert_eq!(app.get("/tables-and-code/").await.status(), 404);
     client.close().await.unwrap();
 }
+
+/// A member comments, then replies to a comment, in a browser with or without JavaScript.
+async fn member_holds_a_conversation(javascript: bool) {
+    let app = spawn_app().await;
+    app.update_settings(|s| s.comments.first_needs_approval = false);
+    let post = app.seed(helpers::SeedPost::published("talk", "Let us talk").hours_ago(1));
+    let staff = app.user_with_password(
+        "staff@example.com",
+        quire::domain::users::Role::Editor,
+        helpers::PASSWORD,
+    );
+    let prepared = quire::domain::comments::write::prepare("Welcome, *readers*.").unwrap();
+    let actor = quire::domain::write::Actor::of(&staff);
+    let first = app
+        .db
+        .run_blocking(move |conn| {
+            quire::domain::comments::write::post(
+                conn,
+                &actor,
+                &quire::domain::comments::write::NewComment {
+                    post_id: post.id,
+                    parent_id: None,
+                    text: String::new(),
+                },
+                &prepared,
+                now(),
+            )
+        })
+        .unwrap()
+        .id;
+    app.user_with_password(
+        "member@example.com",
+        quire::domain::users::Role::Member,
+        helpers::PASSWORD,
+    );
+    let args: &[&str] = if javascript {
+        &[]
+    } else {
+        &["--blink-settings=scriptEnabled=false"]
+    };
+    let (_driver, client) = browser(1200, args).await;
+    let type_into = |css: &'static str, text: &'static str| {
+        let client = client.clone();
+        async move {
+            let field = client.find(Locator::Css(css)).await.unwrap();
+            field.send_keys(text).await.unwrap();
+        }
+    };
+    let press = |css: String| {
+        let client = client.clone();
+        async move {
+            client
+                .find(Locator::Css(&css))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+    };
+
+    // Anonymous: the page invites to sign in, and brings the reader back to the form.
+    client.goto(&app.url("/talk/")).await.unwrap();
+    press("#respond a".into()).await;
+    arrive(&client, "/account/login", "Sign in").await;
+    type_into("#f-email", "member@example.com").await;
+    type_into("#f-password", helpers::PASSWORD).await;
+    press("form.form button[type=submit]".into()).await;
+    arrive(&client, "/talk/", "Let us talk").await;
+
+    type_into("#f-text", "My **first** thought.").await;
+    press(".comment-form button[type=submit]".into()).await;
+    arrive(&client, "/talk/", "Let us talk").await;
+    let notice = client
+        .find(Locator::Css(".comments .notice"))
+        .await
+        .unwrap();
+    assert_eq!(notice.text().await.unwrap(), "Your comment is published.");
+    let texts = client
+        .find_all(Locator::Css(".comment__text"))
+        .await
+        .unwrap();
+    assert_eq!(texts.len(), 2);
+    assert_eq!(texts[1].text().await.unwrap(), "My first thought.");
+
+    // Reply to the first comment on its own page, and land under it.
+    press(format!(
+        "#comment-{first} .comment__actions a[href$='/reply']"
+    ))
+    .await;
+    arrive(&client, &format!("/comments/{first}/reply"), "Reply to").await;
+    let quoted = client.find(Locator::Css(".comment-quote")).await.unwrap();
+    assert!(quoted.text().await.unwrap().contains("Welcome"));
+    // Past the flood interval, so this is not refused as a second comment in a row.
+    app.db
+        .run_blocking(|conn| {
+            use diesel::prelude::*;
+            diesel::update(quire::db::schema::comments::table)
+                .set(
+                    quire::db::schema::comments::created_at
+                        .eq(now() - chrono::Duration::minutes(1)),
+                )
+                .execute(conn)
+        })
+        .unwrap();
+    type_into("#f-text", "A reply.").await;
+    press(".comment-form button[type=submit]".into()).await;
+    arrive(&client, "/talk/", "Let us talk").await;
+    let nested = client
+        .find_all(Locator::Css(&format!(
+            "#comment-{first} > ol.comment-list--replies > li.comment .comment__text"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(nested.len(), 1);
+    assert_eq!(nested[0].text().await.unwrap(), "A reply.");
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn a_member_comments_and_replies_with_javascript() {
+    member_holds_a_conversation(true).await;
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn a_member_comments_and_replies_without_javascript() {
+    member_holds_a_conversation(false).await;
+}

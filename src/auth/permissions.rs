@@ -26,10 +26,12 @@ pub enum Permission {
     TransferOwnership,
     /// See the job queue, retry and discard jobs.
     ManageJobs,
+    /// Approve, hold and remove readers' comments; bar members from commenting.
+    ModerateComments,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::UseAdmin,
         Permission::WriteDrafts,
         Permission::PublishOwn,
@@ -43,6 +45,7 @@ impl Permission {
         Permission::ViewAuditLog,
         Permission::TransferOwnership,
         Permission::ManageJobs,
+        Permission::ModerateComments,
     ];
 }
 
@@ -54,7 +57,13 @@ impl Role {
             Role::Admin => permission != TransferOwnership,
             Role::Editor => matches!(
                 permission,
-                UseAdmin | WriteDrafts | PublishOwn | EditAnyPost | ManageTags | UploadMedia
+                UseAdmin
+                    | WriteDrafts
+                    | PublishOwn
+                    | EditAnyPost
+                    | ManageTags
+                    | UploadMedia
+                    | ModerateComments
             ),
             Role::Author => matches!(
                 permission,
@@ -96,36 +105,37 @@ mod tests {
     #[test]
     fn the_matrix_as_documented() {
         // Rows: roles; columns: Permission::ALL in order. Mirrors the README's table.
-        let expected: [(Role, [bool; 13]); 6] = [
-            (Role::Owner, [true; 13]),
+        let expected: [(Role, [bool; 14]); 6] = [
+            (Role::Owner, [true; 14]),
             (
                 Role::Admin,
                 [
                     true, true, true, true, true, true, true, true, true, true, true, false, true,
+                    true,
                 ],
             ),
             (
                 Role::Editor,
                 [
                     true, true, true, true, true, true, false, false, false, false, false, false,
-                    false,
+                    false, true,
                 ],
             ),
             (
                 Role::Author,
                 [
                     true, true, true, false, false, true, false, false, false, false, false, false,
-                    false,
+                    false, false,
                 ],
             ),
             (
                 Role::Contributor,
                 [
                     true, true, false, false, false, true, false, false, false, false, false,
-                    false, false,
+                    false, false, false,
                 ],
             ),
-            (Role::Member, [false; 13]),
+            (Role::Member, [false; 14]),
         ];
         for (role, row) in expected {
             for (permission, allowed) in Permission::ALL.into_iter().zip(row) {

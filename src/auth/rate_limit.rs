@@ -1,5 +1,5 @@
 //! Rate limits on the forms attackers hammer: signing in, every other place a password is
-//! checked, signing up, password resets and confirmation resends.
+//! checked, signing up, password resets and confirmation resends, and comments.
 //!
 //! Every attempt counts against the client's address. Attempts that name an account count
 //! against it too, keyed on the normalised address (or the account's id), never on the
@@ -9,7 +9,7 @@
 //!   stopped after a few guesses without locking the real owner out from their own address,
 //!   and a botnet spreading guesses over many addresses still meets the ceiling;
 //! - where mail is sent (sign-up, reset, resend), per account whatever the address, since
-//!   what is being limited is mail to that mailbox.
+//!   what is being limited is mail to that mailbox; comments are counted the same way.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -31,6 +31,8 @@ pub enum Action {
     Signup,
     Reset,
     Resend,
+    /// Posting a comment: per address, and per account whatever the address.
+    Comment,
 }
 
 impl Action {

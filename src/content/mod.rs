@@ -295,6 +295,7 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
                 feed_items: 20,
                 icon_url: None,
                 social: Vec::new(),
+                comments: Default::default(),
             },
         )?;
 

@@ -120,6 +120,7 @@ diesel::table! {
         noindex -> Bool,
         version -> Integer,
         deleted_at -> Nullable<Timestamp>,
+        comments_open -> Bool,
     }
 }
 
@@ -171,6 +172,45 @@ diesel::table! {
         feed_items -> Integer,
         icon_url -> Nullable<Text>,
         social -> Text,
+        comments -> Text,
+    }
+}
+
+diesel::table! {
+    /// Comments under posts and pages (see `domain::comments`).
+    comments (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        thread_id -> Nullable<BigInt>,
+        depth -> Integer,
+        user_id -> Nullable<BigInt>,
+        author_name -> Text,
+        author_email -> Text,
+        author_url -> Text,
+        staff -> Bool,
+        status -> Text,
+        reports -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        markdown -> Text,
+        html -> Text,
+    }
+}
+
+diesel::table! {
+    comment_reports (comment_id, user_id) {
+        comment_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_bans (user_id) {
+        user_id -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -234,6 +274,8 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(imports -> users (created_by));
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(comments -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(post_authors -> posts (post_id));
 diesel::joinable!(post_authors -> users (user_id));
@@ -256,6 +298,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     imports,
     post_revisions,
+    comments,
+    comment_reports,
+    comment_bans,
     gone_paths,
     audit_log,
     media,

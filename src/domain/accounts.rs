@@ -326,6 +326,7 @@ pub fn delete_account(conn: &mut DbConn, me: &User, now: NaiveDateTime) -> Resul
                     .into(),
             ));
         }
+        crate::domain::comments::write::erase_author(tx, me.id)?;
         users::delete(tx.conn, me.id)?;
         if me.role.is_staff() {
             tx.touch(Touched::Author(me.id));

@@ -22,6 +22,7 @@ stored_as_text! {
         Media => "image",
         Job => "job",
         Import => "import",
+        Comment => "comment",
     }
 }
 

@@ -33,6 +33,8 @@ pub enum Touched {
     Tag(i64),
     /// A member of staff as readers see them: bylines and their author page.
     Author(i64),
+    /// The conversation under one post or page: only that post's own pages show it.
+    Conversation(i64),
 }
 
 stored_as_text! {
@@ -43,6 +45,7 @@ stored_as_text! {
         Post => "post",
         Tag => "tag",
         Author => "author",
+        Conversation => "conversation",
     }
 }
 
@@ -54,6 +57,7 @@ impl Touched {
             Touched::Post(id) => (Scope::Post, Some(id)),
             Touched::Tag(id) => (Scope::Tag, Some(id)),
             Touched::Author(id) => (Scope::Author, Some(id)),
+            Touched::Conversation(id) => (Scope::Conversation, Some(id)),
         }
     }
 
@@ -62,6 +66,7 @@ impl Touched {
             (Scope::Post, Some(id)) => Touched::Post(id),
             (Scope::Tag, Some(id)) => Touched::Tag(id),
             (Scope::Author, Some(id)) => Touched::Author(id),
+            (Scope::Conversation, Some(id)) => Touched::Conversation(id),
             (Scope::Listings, _) => Touched::Listings,
             // A row that names no object counts as touching everything.
             _ => Touched::Site,
@@ -360,6 +365,7 @@ mod tests {
             Touched::Post(3),
             Touched::Tag(4),
             Touched::Author(5),
+            Touched::Conversation(6),
         ] {
             let (scope, id) = touched.row();
             assert_eq!(Touched::from_row(scope, id), touched);

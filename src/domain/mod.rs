@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod changes;
+pub mod comments;
 pub mod gone;
 pub mod imports;
 pub mod input;

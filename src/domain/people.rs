@@ -290,6 +290,7 @@ pub fn remove(
     write::transaction(conn, actor, now, |tx| {
         let person = users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
         may_manage(actor, &person)?;
+        crate::domain::comments::write::erase_author(tx, id)?;
         users::remove(tx.conn, id, heir)?;
         let summary = format!("{} ({})", person.display_name, person.email);
         tx.audit("removed", (Object::User, Some(id)), &summary)?;

@@ -280,6 +280,7 @@ pub fn parse(input: &SettingsInput, now: NaiveDateTime) -> Result<SiteSettings, 
         feed_items,
         icon_url,
         social,
+        comments: Default::default(),
     })
 }
 
@@ -319,6 +320,8 @@ pub struct SiteSettings {
     /// The site's icon (absolute URL or site path); Quire's own when empty.
     pub icon_url: Option<String>,
     pub social: Vec<SocialLink>,
+    /// Who may comment and the moderation rules (saved on their own page).
+    pub comments: crate::domain::comments::CommentSettings,
 }
 
 #[derive(Queryable, Selectable)]
@@ -336,6 +339,7 @@ struct Row {
     feed_items: i32,
     icon_url: Option<String>,
     social: String,
+    comments: String,
 }
 
 impl From<Row> for SiteSettings {
@@ -355,6 +359,7 @@ impl From<Row> for SiteSettings {
             feed_items: i64::from(row.feed_items.clamp(1, 100)),
             icon_url: row.icon_url.filter(|u| !u.trim().is_empty()),
             social: serde_json::from_str(&row.social).unwrap_or_default(),
+            comments: serde_json::from_str(&row.comments).unwrap_or_default(),
         }
     }
 }
@@ -377,6 +382,7 @@ impl SiteSettings {
             feed_items: 20,
             icon_url: None,
             social: Vec::new(),
+            comments: Default::default(),
         }
     }
 }

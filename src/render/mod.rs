@@ -1,6 +1,7 @@
 //! Turns an author's Markdown into what a page shows: sanitised HTML, a table of contents,
 //! reading time and an excerpt. Runs when content is saved, never when a page is read.
 
+mod comment;
 pub mod depth;
 mod highlight;
 mod markdown;
@@ -8,6 +9,7 @@ mod safe_html;
 mod slug;
 mod text;
 
+pub use comment::{RenderedComment, render_comment};
 pub use highlight::syntax_css;
 pub use markdown::{MAX_DEPTH, MAX_ELEMENTS, MAX_FOOTNOTES, MAX_HEADINGS, RenderError};
 pub use safe_html::{ImageSize, SafeHtml};

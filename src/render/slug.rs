@@ -11,6 +11,7 @@ const RESERVED: &[&str] = &[
     "assets",
     "atom.xml",
     "author",
+    "comments",
     "feed.json",
     "healthz",
     "media",

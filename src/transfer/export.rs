@@ -6,11 +6,12 @@ use std::io::Write;
 use chrono::NaiveDateTime;
 
 use super::format::{
-    self, AuthorDoc, GoneDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc, TagDoc,
+    self, AuthorDoc, CommentDoc, GoneDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc,
+    TagDoc,
 };
 use super::format_date;
 use crate::db::Db;
-use crate::domain::{gone, media, posts, redirects, revisions, settings, tags, users};
+use crate::domain::{comments, gone, media, posts, redirects, revisions, settings, tags, users};
 use crate::error::AppError;
 
 const CHUNK: i64 = 500;
@@ -24,6 +25,7 @@ pub struct ExportReport {
     pub redirects: usize,
     pub media: usize,
     pub revisions: usize,
+    pub comments: usize,
 }
 
 pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Result<ExportReport> {
@@ -146,6 +148,7 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
                 meta_description: record.meta_description,
                 canonical_url: record.canonical_url,
                 noindex: record.noindex,
+                comments_open: record.comments_open,
                 deleted_at: record.deleted_at.map(format_date),
             };
             if report.posts > 0 {
@@ -175,6 +178,34 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             }
             serde_json::to_writer(&mut *out, &doc)?;
             report.revisions += 1;
+        }
+    }
+    // Comments after the posts they are under, each after the one it answers.
+    out.write_all(b"],\"comments\":[")?;
+    let mut after = 0;
+    loop {
+        let chunk = db.run_blocking(|conn| comments::exported_after(conn, after, CHUNK))?;
+        let Some((last, _)) = chunk.last() else { break };
+        after = last.id;
+        for (comment, post) in chunk {
+            let doc = CommentDoc {
+                id: comment.id.to_string(),
+                post,
+                parent: comment.parent_id.map(|p| p.to_string()),
+                author_name: comment.author_name,
+                author_email: comment.author_email,
+                author_url: comment.author_url,
+                markdown: comment.markdown,
+                status: comment.status.to_string(),
+                created_at: format_date(comment.created_at),
+                edited_at: comment.edited_at.map(format_date),
+                staff: comment.staff,
+            };
+            if report.comments > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &doc)?;
+            report.comments += 1;
         }
     }
     out.write_all(b"]}\n")?;

@@ -35,6 +35,9 @@ pub struct Document {
     /// Earlier versions of posts' titles and texts, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revisions: Vec<RevisionDoc>,
+    /// Readers' comments, each after the one it replies to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<CommentDoc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,9 +148,47 @@ pub struct PostDoc {
     pub canonical_url: Option<String>,
     #[serde(default)]
     pub noindex: bool,
+    /// Whether readers may comment on it.
+    #[serde(default = "default_true")]
+    pub comments_open: bool,
     /// Set for a post in the trash.
     #[serde(default)]
     pub deleted_at: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A reader's comment under a post or page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentDoc {
+    /// Its id in the file, which replies name as their parent.
+    pub id: String,
+    /// The slug of the post it is under.
+    pub post: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    pub author_name: String,
+    /// Matched to an account of the site with this address, if there is one.
+    #[serde(default)]
+    pub author_email: String,
+    #[serde(default)]
+    pub author_url: String,
+    pub markdown: String,
+    /// pending, approved, spam, trash or deleted.
+    #[serde(default = "default_comment_status")]
+    pub status: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
+    /// Written by a member of the publication's staff.
+    #[serde(default)]
+    pub staff: bool,
+}
+
+fn default_comment_status() -> String {
+    "approved".into()
 }
 
 fn default_kind() -> String {

@@ -302,6 +302,7 @@ impl Source for GhostExport {
                 meta_description: either("meta_description").or_else(|| either("og_description")),
                 canonical_url: either("canonical_url"),
                 noindex: false,
+                comments_open: true,
                 deleted_at: None,
             };
             let mut incoming = Incoming::new(doc, label);

@@ -78,6 +78,52 @@ pub struct GalleryImage {
     pub alt: String,
 }
 
+/// What a comment's HTML keeps on its way to Markdown: the tags of the comments' safe
+/// subset (and their older spellings), links by their address alone. Anything else is
+/// unwrapped to its text, so the Markdown says only what a comment may say.
+static COMMENT_CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::empty();
+    builder
+        .tags(std::collections::HashSet::from([
+            "p",
+            "br",
+            "em",
+            "i",
+            "strong",
+            "b",
+            "del",
+            "s",
+            "strike",
+            "a",
+            "code",
+            "pre",
+            "blockquote",
+            "ul",
+            "ol",
+            "li",
+        ]))
+        .tag_attributes(std::collections::HashMap::from([(
+            "a",
+            std::collections::HashSet::from(["href"]),
+        )]))
+        .url_schemes(std::collections::HashSet::from(["http", "https", "mailto"]))
+        .link_rel(None);
+    builder
+});
+
+/// A WordPress comment (text with line breaks and a little HTML, shown through wpautop), or
+/// a comment's HTML from any export, as comment Markdown.
+pub fn comment_to_markdown(content: &str) -> String {
+    let clean = COMMENT_CLEANER.clean(&autop(content.trim())).to_string();
+    // Preformatted text is a code block in Markdown only with its <code> inside.
+    let clean = clean
+        .replace("<pre><code>", "<pre>")
+        .replace("</code></pre>", "</pre>")
+        .replace("<pre>", "<pre><code>")
+        .replace("</pre>", "</code></pre>");
+    to_markdown(&clean)
+}
+
 /// A WordPress post's content as Markdown. `attachment` finds a gallery's images by id.
 pub fn wordpress_to_markdown(
     content: &str,

@@ -21,12 +21,15 @@ use std::path::Path;
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
-use super::format::{AuthorDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc, TagDoc};
+use super::format::{
+    AuthorDoc, CommentDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc, TagDoc,
+};
 use super::media::{ImportMedia, LocalFiles, MediaPolicy, worth_a_job};
 use super::parse_date;
 use super::source::{self, Incoming, Item, Labelled, Source};
 use crate::db::{Db, DbConn};
 use crate::domain::changes::Touched;
+use crate::domain::comments;
 use crate::domain::input::FieldErrors;
 use crate::domain::media::NewMedia;
 use crate::domain::posts::input::{self, Cover, Intent, PostInput, Prepared};
@@ -124,6 +127,8 @@ pub struct ImportReport {
     pub media: usize,
     pub revisions: usize,
     pub gone: usize,
+    /// Readers' comments.
+    pub comments: usize,
     /// People in the file who already had an account here, left as they are.
     pub left_alone: Vec<String>,
     /// Owners in the file, brought in as administrators: the site has one owner.
@@ -162,6 +167,9 @@ impl ImportReport {
                 "Also {} images of the media library, {} earlier versions of posts and {} addresses of deleted content.\n",
                 self.media, self.revisions, self.gone
             ));
+        }
+        if self.comments > 0 {
+            out.push_str(&format!("{verb} {} comments.\n", self.comments));
         }
         if !self.by_status.is_empty() {
             let statuses: Vec<String> = self
@@ -258,7 +266,16 @@ struct Plan {
     media: Vec<(NewMedia, NaiveDateTime)>,
     gone: Vec<(String, NaiveDateTime)>,
     revisions: Vec<(RevisionDoc, NaiveDateTime)>,
+    comments: Vec<PlannedComment>,
     report: ImportReport,
+}
+
+/// A comment checked and ready to write once its post is in.
+struct PlannedComment {
+    doc: CommentDoc,
+    status: comments::Status,
+    created_at: NaiveDateTime,
+    edited_at: Option<NaiveDateTime>,
 }
 
 /// The first pass: every item checked, nothing written.
@@ -302,6 +319,7 @@ fn check(
             media: Vec::new(),
             gone: Vec::new(),
             revisions: Vec::new(),
+            comments: Vec::new(),
             report: ImportReport {
                 format: source.format(),
                 dry_run: options.dry_run,
@@ -351,6 +369,7 @@ fn check(
     plan.report.media = plan.media.len();
     plan.report.revisions = plan.revisions.len();
     plan.report.gone = plan.gone.len();
+    plan.report.comments = plan.comments.len();
     plan.report.redirects = plan.redirects.len()
         + plan.authors.iter().map(|(_, p, _)| p.len()).sum::<usize>()
         + plan.tags.iter().map(|(_, p, _)| p.len()).sum::<usize>()
@@ -409,8 +428,50 @@ impl Checker<'_> {
                     _ => self.skip(&item.label, "not a revision Quire can keep".into())?,
                 }
             }
+            Item::Comment(item) => match self.comment(item.doc) {
+                Ok(planned) => self.plan.comments.push(planned),
+                Err(problem) => self.skip(&item.label, problem)?,
+            },
         }
         Ok(())
+    }
+
+    /// A comment is kept as it was said: the length limit of new comments does not apply,
+    /// but it must be under a post of the file, dated, and free of control characters.
+    fn comment(&self, mut doc: CommentDoc) -> Result<PlannedComment, String> {
+        if !self.post_slugs.contains(&doc.post) {
+            return Err(format!(
+                "is under '{}', which the file does not have",
+                doc.post
+            ));
+        }
+        let status = comments::Status::parse(doc.status.trim())
+            .ok_or_else(|| format!("has the unknown status '{}'", doc.status))?;
+        let created_at = parse_date(&doc.created_at).ok_or("has no date")?;
+        let edited_at = doc.edited_at.as_deref().and_then(parse_date);
+        if doc.markdown.len() > MAX_COMMENT_BYTES {
+            return Err(format!("is longer than {} KB", MAX_COMMENT_BYTES / 1024));
+        }
+        let mut errors = FieldErrors::default();
+        doc.markdown = errors.body("markdown", "The comment", &doc.markdown, MAX_COMMENT_BYTES);
+        doc.author_name = errors.text("author_name", "The name", &doc.author_name, 200);
+        if let Some((_, problem)) = errors.iter().next() {
+            return Err(problem.to_string());
+        }
+        if doc.author_name.is_empty() {
+            doc.author_name = "Anonymous".into();
+        }
+        doc.author_url = doc.author_url.trim().chars().take(500).collect();
+        doc.author_email = doc.author_email.trim().chars().take(320).collect();
+        if status != comments::Status::Deleted && doc.markdown.trim().is_empty() {
+            return Err("says nothing".into());
+        }
+        Ok(PlannedComment {
+            doc,
+            status,
+            created_at,
+            edited_at,
+        })
     }
 
     fn author(&mut self, author: Labelled<AuthorDoc>) -> Result<(), ImportError> {
@@ -836,6 +897,7 @@ fn plan_post(post: PostDoc, now: NaiveDateTime) -> Result<Planned, String> {
         authors: None,
         featured: post.featured,
         noindex: post.noindex,
+        comments_open: post.comments_open,
         publish_at: published_at,
         meta_title: post.meta_title.unwrap_or_default(),
         meta_description: post.meta_description.unwrap_or_default(),
@@ -986,7 +1048,82 @@ fn write(
     if !reread_posts.is_empty() {
         reread(source, reread_posts, now, &mut write_batch)?;
     }
-    write_revisions(db, &actor, &plan.revisions, &author_ids, now)
+    write_revisions(db, &actor, &plan.revisions, &author_ids, now)?;
+    write_comments(db, &actor, &mut plan.comments, now)
+}
+
+/// The longest comment an import keeps.
+const MAX_COMMENT_BYTES: usize = 64 * 1024;
+
+/// Readers' comments, after the posts they are under: each thread in order of time, so a
+/// reply finds its parent written before it. A comment already here (same post, author,
+/// time and text: an import run again) is not written twice.
+fn write_comments(
+    db: &Db,
+    actor: &Actor,
+    planned: &mut [PlannedComment],
+    now: NaiveDateTime,
+) -> Result<(), ImportError> {
+    planned.sort_by(|a, b| {
+        (a.doc.post.as_str(), a.created_at).cmp(&(b.doc.post.as_str(), b.created_at))
+    });
+    // The file's id of each comment written, with where it sits.
+    let mut written: HashMap<String, comments::write::Placed> = HashMap::new();
+    for chunk in planned.chunks(BATCH) {
+        // Rendering is done before the transaction, never under the write lock.
+        let rendered: Vec<crate::render::RenderedComment> = chunk
+            .iter()
+            .map(|c| crate::render::render_comment(&c.doc.markdown))
+            .collect();
+        db.with_connection(|conn| {
+            write::transaction(conn, actor, now, |tx| {
+                let mut post_ids: HashMap<&str, Option<i64>> = HashMap::new();
+                for (planned, rendered) in chunk.iter().zip(&rendered) {
+                    let doc = &planned.doc;
+                    let post_id = match post_ids.get(doc.post.as_str()) {
+                        Some(id) => *id,
+                        None => {
+                            let id = posts::by_slug_any(tx.conn, &doc.post)?;
+                            post_ids.insert(&doc.post, id);
+                            id
+                        }
+                    };
+                    let Some(post_id) = post_id else {
+                        continue;
+                    };
+                    let parent = doc
+                        .parent
+                        .as_ref()
+                        .and_then(|p| written.get(p))
+                        .filter(|p| p.post_id == post_id)
+                        .copied();
+                    let placed = comments::write::save_imported(
+                        tx.conn,
+                        &comments::write::Imported {
+                            post_id,
+                            parent,
+                            author_name: &doc.author_name,
+                            author_email: &doc.author_email,
+                            author_url: &doc.author_url,
+                            staff: doc.staff,
+                            status: planned.status,
+                            created_at: planned.created_at,
+                            edited_at: planned.edited_at,
+                            markdown: &doc.markdown,
+                            html: rendered.html.as_str(),
+                        },
+                    )?;
+                    if !doc.id.is_empty() {
+                        written.insert(doc.id.clone(), placed);
+                    }
+                    tx.touch(Touched::Conversation(post_id));
+                }
+                Ok(())
+            })
+            .map_err(ImportError::from)
+        })?;
+    }
+    Ok(())
 }
 
 /// Earlier versions of posts, after the posts they belong to.

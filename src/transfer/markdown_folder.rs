@@ -310,6 +310,8 @@ impl MarkdownFolder {
             meta_description: None,
             canonical_url: string(field(&matter, &["canonical_url", "canonical"])),
             noindex: false,
+            // Jekyll and Hugo themes read `comments: false` as "no comments here".
+            comments_open: !matches!(field(&matter, &["comments"]), Some(Value::Bool(false))),
             deleted_at: None,
         };
         let mut incoming = Incoming::new(doc, label);

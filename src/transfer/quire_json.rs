@@ -95,6 +95,12 @@ impl Source for QuireFile {
             let label = format!("revisions[{i}] of '{}'", revision.post);
             sink(Item::Revision(Labelled::new(revision.clone(), label)))?;
         }
+        for (i, comment) in document.comments.iter().enumerate() {
+            let label = format!("comments[{i}] on '{}'", comment.post);
+            let mut item = Labelled::new(comment.clone(), label);
+            item.old_paths.clear();
+            sink(Item::Comment(item))?;
+        }
         Ok(())
     }
 }

@@ -10,7 +10,8 @@ use std::path::Path;
 use chrono::NaiveDateTime;
 
 use super::format::{
-    AuthorDoc, GoneDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc, TagDoc,
+    AuthorDoc, CommentDoc, GoneDoc, MediaDoc, PostDoc, RedirectDoc, RevisionDoc, SettingsDoc,
+    TagDoc,
 };
 use super::import::ImportError;
 
@@ -28,6 +29,8 @@ pub enum Item {
     Gone(Labelled<GoneDoc>),
     /// An earlier version of a post, named by its slug.
     Revision(Labelled<RevisionDoc>),
+    /// A reader's comment, after the post it is under and the comment it answers.
+    Comment(Labelled<CommentDoc>),
     /// Something the format holds that Quire does not import, counted by kind ("menu items").
     Ignored(&'static str),
     /// An item the reader could not use, with the reason.

@@ -15,7 +15,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use super::format::{AuthorDoc, PostDoc, RedirectDoc, TagDoc};
+use super::format::{AuthorDoc, CommentDoc, PostDoc, RedirectDoc, TagDoc};
 use super::html::{self, GalleryImage};
 use super::import::ImportError;
 use super::source::{Incoming, Item, Labelled, Sink, Source};
@@ -274,7 +274,16 @@ impl Wxr {
 /// One `<wp:comment>`'s kind, for counting.
 #[derive(Default)]
 struct Comment {
+    id: String,
+    author: String,
+    email: String,
+    url: String,
+    date_gmt: String,
+    date: String,
+    content: String,
+    approved: String,
     kind: String,
+    parent: String,
 }
 
 /// The fields of an `<item>` as they are read.
@@ -296,6 +305,7 @@ struct RawItem {
     categories: Vec<(String, String, String)>,
     meta: Vec<(String, String)>,
     comments: Vec<Comment>,
+    comment_status: String,
 }
 
 #[derive(Default)]
@@ -426,7 +436,26 @@ impl Wxr {
         Item::Tag(item)
     }
 
-    fn item(&self, raw: RawItem, n: usize, logins: &HashMap<String, String>) -> Item {
+    /// A post or page and its comments, or what else the item is.
+    fn item(&self, mut raw: RawItem, n: usize, logins: &HashMap<String, String>) -> Vec<Item> {
+        let comments = std::mem::take(&mut raw.comments);
+        let post = self.post(raw, n, logins);
+        let Item::Post(incoming) = &post else {
+            return vec![post];
+        };
+        let slug = incoming.doc.slug.clone();
+        let label = incoming.label.clone();
+        let mut items = vec![post];
+        items.extend(
+            comments
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| comment(c, &slug, &format!("comment {} of {label}", i + 1))),
+        );
+        items
+    }
+
+    fn post(&self, raw: RawItem, n: usize, logins: &HashMap<String, String>) -> Item {
         let label = format!("item {n} (id {})", raw.id.trim());
         match raw.kind.trim() {
             "post" | "page" => {}
@@ -536,22 +565,6 @@ impl Wxr {
                 None
             }
         };
-        let comments = raw.comments.len();
-        let pings = raw
-            .comments
-            .iter()
-            .filter(|c| matches!(c.kind.as_str(), "pingback" | "trackback"))
-            .count();
-        if comments > 0 {
-            let plural = |n: usize, one: &str, many: &str| {
-                format!("{n} {}", if n == 1 { one } else { many })
-            };
-            warnings.push(format!(
-                "has {} and {}, which are not imported",
-                plural(comments - pings, "comment", "comments"),
-                plural(pings, "pingback or trackback", "pingbacks or trackbacks"),
-            ));
-        }
         let markdown = html::wordpress_to_markdown(&raw.content, &|id| self.attachment(id));
         let excerpt = raw.excerpt.trim();
         let doc = PostDoc {
@@ -574,6 +587,7 @@ impl Wxr {
             meta_description: meta("_yoast_wpseo_metadesc"),
             canonical_url: meta("_yoast_wpseo_canonical"),
             noindex: meta("_yoast_wpseo_meta-robots-noindex").as_deref() == Some("1"),
+            comments_open: raw.comment_status.trim() != "closed",
             deleted_at,
         };
         let mut incoming = Incoming::new(doc, label);
@@ -593,6 +607,51 @@ impl Wxr {
         }
         Item::Post(Box::new(incoming))
     }
+}
+
+/// A WordPress comment as Quire keeps it. Pingbacks and trackbacks are notices from other
+/// sites, not conversation: they are counted and left out.
+fn comment(raw: Comment, post: &str, label: &str) -> Item {
+    if matches!(raw.kind.trim(), "pingback" | "trackback") {
+        return Item::Ignored("pingbacks and trackbacks");
+    }
+    let status = match raw.approved.trim() {
+        "1" | "approve" | "approved" => "approved",
+        "0" | "hold" | "" => "pending",
+        "spam" => "spam",
+        "trash" | "post-trashed" => "trash",
+        other => {
+            return Item::Unreadable {
+                label: label.to_string(),
+                reason: format!("unknown comment status '{other}'"),
+            };
+        }
+    };
+    let Some(created_at) = wp_date(&raw.date_gmt).or_else(|| wp_date(&raw.date)) else {
+        return Item::Unreadable {
+            label: label.to_string(),
+            reason: "a comment without a date".into(),
+        };
+    };
+    let parent = raw.parent.trim();
+    let mut item = Labelled::new(
+        CommentDoc {
+            id: raw.id.trim().to_string(),
+            post: post.to_string(),
+            parent: (!parent.is_empty() && parent != "0").then(|| parent.to_string()),
+            author_name: raw.author.trim().to_string(),
+            author_email: raw.email.trim().to_string(),
+            author_url: raw.url.trim().to_string(),
+            markdown: html::comment_to_markdown(&raw.content),
+            status: status.into(),
+            created_at,
+            edited_at: None,
+            staff: false,
+        },
+        label,
+    );
+    item.old_paths.clear();
+    Item::Comment(item)
 }
 
 /// A Yoast title template with its variables filled in as far as they can be: the post's
@@ -672,6 +731,15 @@ impl Source for Wxr {
                     sink(Item::Ignored("other terms (menus, formats)"))?;
                 }
                 (Ns::Wp, "comment_type") if in_comment => comment.kind = text(),
+                (Ns::Wp, "comment_id") if in_comment => comment.id = text(),
+                (Ns::Wp, "comment_author") if in_comment => comment.author = text(),
+                (Ns::Wp, "comment_author_email") if in_comment => comment.email = text(),
+                (Ns::Wp, "comment_author_url") if in_comment => comment.url = text(),
+                (Ns::Wp, "comment_date") if in_comment => comment.date = text(),
+                (Ns::Wp, "comment_date_gmt") if in_comment => comment.date_gmt = text(),
+                (Ns::Wp, "comment_content") if in_comment => comment.content = c.text,
+                (Ns::Wp, "comment_approved") if in_comment => comment.approved = text(),
+                (Ns::Wp, "comment_parent") if in_comment => comment.parent = text(),
                 (Ns::Wp, "comment") if in_item => item.comments.push(std::mem::take(&mut comment)),
                 _ if in_comment => {}
                 (Ns::Wp, "meta_key") => meta.0 = text(),
@@ -690,6 +758,7 @@ impl Source for Wxr {
                 (Ns::Wp, "post_type") if in_item => item.kind = text(),
                 (Ns::Wp, "post_password") if in_item => item.password = text(),
                 (Ns::Wp, "is_sticky") if in_item => item.sticky = text() == "1",
+                (Ns::Wp, "comment_status") if in_item => item.comment_status = text(),
                 (Ns::None, "category") if in_item => {
                     let attribute = |name: &str| {
                         c.attributes
@@ -707,7 +776,9 @@ impl Source for Wxr {
                 (Ns::None, "item") => {
                     items += 1;
                     let raw = std::mem::take(&mut item);
-                    sink(this.item(raw, items, &logins))?;
+                    for found in this.item(raw, items, &logins) {
+                        sink(found)?;
+                    }
                 }
                 (Ns::None, "channel") => {
                     let mut feed = Labelled::new(

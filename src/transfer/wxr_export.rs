@@ -1,7 +1,7 @@
 //! `quire export --format wxr`: the site as a WordPress export (WXR 1.2), which WordPress's
 //! own importer reads, so moving on from Quire is as easy as moving in. Posts and pages in
 //! every status, their authors, tags (as WordPress tags), excerpts, featured (as sticky)
-//! and covers (as attachments with `_thumbnail_id`, by their full address). The text is
+//! covers (as attachments with `_thumbnail_id`, by their full address) and comments. The text is
 //! the HTML Quire renders, which is what WordPress stores. Posts are written in chunks, so
 //! memory stays flat however large the site.
 
@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use super::export::ExportReport;
 use crate::db::Db;
 use crate::domain::posts::{self, PostStatus};
-use crate::domain::{settings, tags, users};
+use crate::domain::{comments, settings, tags, users};
 use crate::error::AppError;
 
 const CHUNK: i64 = 200;
@@ -114,6 +114,8 @@ pub fn export_wxr(
         } = db.run_blocking(|conn| posts::records_after(conn, after, CHUNK))?;
         let Some(last) = records.last() else { break };
         after = last.id;
+        let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+        let conversations = db.run_blocking(|conn| comments::of_posts(conn, &ids))?;
         for record in records {
             let html = crate::render::render(&record.markdown)
                 .map(|r| r.html.as_str().to_string())
@@ -140,7 +142,7 @@ pub fn export_wxr(
                  <content:encoded>{}</content:encoded><excerpt:encoded>{}</excerpt:encoded>\
                  <wp:post_id>{}</wp:post_id><wp:post_date>{}</wp:post_date><wp:post_date_gmt>{}</wp:post_date_gmt>\
                  <wp:post_modified_gmt>{}</wp:post_modified_gmt>\
-                 <wp:comment_status>closed</wp:comment_status><wp:ping_status>closed</wp:ping_status>\
+                 <wp:comment_status>{}</wp:comment_status><wp:ping_status>closed</wp:ping_status>\
                  <wp:post_name>{}</wp:post_name><wp:status>{status}</wp:status><wp:post_parent>0</wp:post_parent>\
                  <wp:menu_order>0</wp:menu_order><wp:post_type>{kind}</wp:post_type><wp:post_password></wp:post_password>\
                  <wp:is_sticky>{}</wp:is_sticky>",
@@ -155,6 +157,11 @@ pub fn export_wxr(
                 wp_date(date),
                 wp_date(date),
                 wp_date(record.updated_at),
+                if record.comments_open {
+                    "open"
+                } else {
+                    "closed"
+                },
                 cdata(&record.slug),
                 u8::from(record.featured),
             )?;
@@ -187,6 +194,32 @@ pub fn export_wxr(
                         cdata(&value)
                     )?;
                 }
+            }
+            for comment in conversations.get(&record.id).into_iter().flatten() {
+                let approved = match comment.status {
+                    comments::Status::Approved => "1",
+                    comments::Status::Pending => "0",
+                    comments::Status::Spam => "spam",
+                    _ => "trash",
+                };
+                write!(
+                    out,
+                    "<wp:comment><wp:comment_id>{}</wp:comment_id><wp:comment_author>{}</wp:comment_author>\
+                     <wp:comment_author_email>{}</wp:comment_author_email><wp:comment_author_url>{}</wp:comment_author_url>\
+                     <wp:comment_date>{}</wp:comment_date><wp:comment_date_gmt>{}</wp:comment_date_gmt>\
+                     <wp:comment_content>{}</wp:comment_content><wp:comment_approved>{approved}</wp:comment_approved>\
+                     <wp:comment_type>comment</wp:comment_type><wp:comment_parent>{}</wp:comment_parent>\
+                     <wp:comment_user_id>0</wp:comment_user_id></wp:comment>",
+                    comment.id,
+                    cdata(&comment.author_name),
+                    text(&comment.author_email),
+                    text(&comment.author_url),
+                    wp_date(comment.created_at),
+                    wp_date(comment.created_at),
+                    cdata(&comment.html),
+                    comment.parent_id.unwrap_or(0),
+                )?;
+                report.comments += 1;
             }
             writeln!(out, "</item>")?;
             // The cover, as the attachment WordPress expects, by its full address.

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod canonical;
 pub mod conditional;
+pub mod conversation;
 pub mod error_pages;
 pub mod forms;
 pub mod health;
@@ -30,6 +31,7 @@ use crate::error::{AppError, AppResult};
 /// whole first segment counts.
 const OWN_SECTIONS: &[&str] = &[
     "static", "media", "admin", "account", "api", "healthz", "readyz", "metrics", "search",
+    "comments",
 ];
 
 /// Whether `path` is in one of the site's own sections (see `OWN_SECTIONS`).
@@ -113,6 +115,33 @@ pub fn routes(
         "/author/{slug}/page/{n}/",
         read().to(author::show_author_page),
     )
+    .route("/comments", web::post().to(public::comments::create))
+    .route("/comments/{id}", read().to(public::comments::show))
+    .route(
+        "/comments/{id}/reply",
+        read().to(public::comments::reply_form),
+    )
+    .route(
+        "/comments/{id}/edit",
+        read().to(public::comments::edit_form),
+    )
+    .route(
+        "/comments/{id}/edit",
+        web::post().to(public::comments::save_edit),
+    )
+    .route(
+        "/comments/{id}/delete",
+        read().to(public::comments::confirm_delete),
+    )
+    .route(
+        "/comments/{id}/delete",
+        web::post().to(public::comments::delete),
+    )
+    .route(
+        "/comments/{id}/report",
+        web::post().to(public::comments::report),
+    )
+    .route("/{slug}/comments/{n}/", read().to(post::show_comments_page))
     .route("/{slug}/", read().to(post::show_post))
     .default_service(web::to(not_found));
 }
@@ -177,8 +206,8 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
     use admin::{
-        audit, dashboard, import, jobs, media, people, posts, redirects, revisions, settings,
-        setup, staff, tags,
+        audit, comments, dashboard, import, jobs, media, people, posts, redirects, revisions,
+        settings, setup, staff, tags,
     };
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
@@ -226,6 +255,21 @@ fn administration(cfg: &mut web::ServiceConfig) {
             web::post().to(revisions::restore_revision),
         )
         .route("/admin/audit", read().to(audit::show_audit_log))
+        .route("/admin/comments", read().to(comments::show_queue))
+        .route(
+            "/admin/comments/moderate",
+            web::post().to(comments::moderate),
+        )
+        .route("/admin/comments/bar", web::post().to(comments::bar))
+        .route(
+            "/admin/comments/settings",
+            read().to(comments::show_settings),
+        )
+        .route(
+            "/admin/comments/settings",
+            web::post().to(comments::save_settings),
+        )
+        .route("/admin/comments/{id}", read().to(comments::show_comment))
         .route("/admin/tags", read().to(tags::list_tags))
         .route("/admin/tags", web::post().to(tags::create_tag))
         .route("/admin/tags/{id}", read().to(tags::edit_tag))

@@ -6,12 +6,14 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use crate::domain::changes::Touched;
+use crate::domain::comments::{Conversation, Status, Viewer, rules};
 use crate::domain::media::{self, Media};
 use crate::domain::posts::{AuthorLink, Post, PostLink, TagLink};
 use crate::domain::settings::SiteSettings;
 use crate::error::AppResult;
 use crate::render::{SafeHtml, TocEntry};
 use crate::state::AppState;
+use crate::web::conversation::{self, CommentsSection, page_url};
 use crate::web::seo::{self, jsonld};
 use crate::web::views::{
     ArticleMeta, DateView, ImageMeta, Layout, Link, PublicPage, absolute, links,
@@ -36,6 +38,9 @@ pub struct PostPage {
     reading_minutes: i32,
     older: Option<Link>,
     newer: Option<Link>,
+    comments: Option<CommentsSection>,
+    /// A one-time message for the signed-in reader (after commenting).
+    notice: Option<String>,
 }
 
 impl PostPage {
@@ -76,6 +81,19 @@ pub struct Found {
     pub changed: NaiveDateTime,
     /// The cover's library record, when the cover comes from the library.
     pub cover: Option<Media>,
+    /// The page of the conversation shown, and who reads it (none in a preview).
+    pub conversation: Option<Discussion>,
+}
+
+/// A page of the conversation under a post, as one reader sees it.
+#[derive(Clone)]
+pub struct Discussion {
+    pub comments: std::sync::Arc<Conversation>,
+    pub viewer: Viewer,
+    /// The signed-in reader's form token.
+    pub csrf: Option<String>,
+    pub notice: Option<String>,
+    pub now: NaiveDateTime,
 }
 
 impl Found {
@@ -96,6 +114,7 @@ impl Found {
             newer: None,
             changed: now,
             cover: None,
+            conversation: None,
         }
     }
 
@@ -113,6 +132,7 @@ impl Found {
             .chain(&self.newer)
             .map(|p| Touched::Post(p.id));
         std::iter::once(Touched::Post(self.post.id))
+            .chain([Touched::Conversation(self.post.id)])
             .chain(neighbours)
             .chain(self.authors.iter().map(|a| Touched::Author(a.id)))
             .chain(self.tags.iter().map(|t| Touched::Tag(t.id)))
@@ -145,6 +165,7 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         older,
         newer,
         cover,
+        conversation,
         ..
     } = found;
     let base_url = &state.config.base_url;
@@ -158,14 +179,26 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         &settings,
         &state.assets,
         base_url,
-        &format!("/{}/", post.slug),
+        &conversation.as_ref().map_or_else(
+            || page_url(&post.slug, 1),
+            |d| page_url(&post.slug, d.comments.page),
+        ),
         Some(&post.title),
         description,
     );
+    let comment_page = conversation.as_ref().map_or(1, |d| d.comments.page);
+    if comment_page > 1 {
+        layout.title = format!("{} – comments, page {comment_page}", post.title);
+    }
     if let Some(meta_title) = post.meta_title.as_deref().filter(|t| !t.trim().is_empty()) {
         layout.title = meta_title.trim().to_string();
     }
-    if let Some(canonical) = post.canonical_url.as_deref().filter(|c| !c.is_empty()) {
+    // A later page of comments is its own page, canonical to itself.
+    if let Some(canonical) = post
+        .canonical_url
+        .as_deref()
+        .filter(|c| !c.is_empty() && comment_page == 1)
+    {
         layout.canonical = canonical.to_string();
     }
     layout.noindex |= post.noindex;
@@ -240,6 +273,11 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
                 name: &t.label,
                 url: absolute(base_url, &t.url),
             }),
+            comment_count: conversation.as_ref().map(|d| d.comments.approved),
+            comments: conversation
+                .as_ref()
+                .map(|d| comments_ld(&d.comments, &layout.canonical, tz))
+                .unwrap_or_default(),
         },
         is_post,
     ));
@@ -250,6 +288,30 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         .filter(|at| post.updated_at - *at > chrono::Duration::days(1))
         .map(|_| modified);
     let toc = post.table_of_contents();
+    let notice = conversation.as_ref().and_then(|d| d.notice.clone());
+    let comments = conversation.and_then(|d| {
+        let closed = rules::closed_because(
+            &settings.comments,
+            post.comments_open,
+            post.published_at,
+            d.now,
+        );
+        // A page shows a conversation only when it takes comments or has some.
+        (is_post || closed.is_none() || d.comments.approved > 0).then(|| {
+            conversation::section(
+                &d.comments,
+                &conversation::Context {
+                    slug: &post.slug,
+                    viewer: d.viewer,
+                    tz,
+                    now: d.now,
+                    closed,
+                    csrf: d.csrf.clone(),
+                    post_id: post.id,
+                },
+            )
+        })
+    });
     PostPage {
         layout,
         is_page: !is_post,
@@ -268,7 +330,29 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         newer: newer.map(post_link),
         title: post.title.clone(),
         content: SafeHtml::from_stored(post.html),
+        comments,
+        notice,
     }
+}
+
+/// The approved comments on the page, for structured data.
+fn comments_ld(
+    conversation: &Conversation,
+    canonical: &str,
+    tz: chrono_tz::Tz,
+) -> Vec<jsonld::CommentLd> {
+    conversation
+        .comments
+        .iter()
+        .filter(|c| c.status == Status::Approved)
+        .map(|c| jsonld::CommentLd {
+            id: format!("{canonical}#comment-{}", c.id),
+            text: crate::render::render_comment(&c.markdown).plain_text,
+            author: c.author_name.clone(),
+            author_url: Some(c.author_url.clone()).filter(|u| u.starts_with("http")),
+            created: DateView::new(c.created_at, tz).iso,
+        })
+        .collect()
 }
 
 fn post_link(link: PostLink) -> Link {

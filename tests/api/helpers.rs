@@ -373,7 +373,14 @@ impl TestApp {
                 let mut current = settings::current(conn, now())?;
                 change(&mut current);
                 current.updated_at = now();
-                settings::update(conn, &Actor::command_line(), &current, now())
+                settings::update(conn, &Actor::command_line(), &current, now())?;
+                // The comment settings are saved on their own page.
+                quire::domain::comments::write::save_settings(
+                    conn,
+                    &Actor::command_line(),
+                    &current.comments,
+                    now(),
+                )
             })
             .expect("save settings");
     }

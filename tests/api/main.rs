@@ -6,6 +6,7 @@ mod admin;
 mod attacks;
 mod cache;
 mod cli;
+mod comments;
 mod control_chars;
 mod editor;
 mod helpers;

@@ -33,6 +33,17 @@ fn counts(app: &TestApp) -> (i64, i64) {
         .unwrap()
 }
 
+fn comment_count(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    app.db
+        .run_blocking(|conn| {
+            quire::db::schema::comments::table
+                .count()
+                .get_result::<i64>(conn)
+        })
+        .unwrap()
+}
+
 fn statuses(report: &ImportReport) -> Vec<(String, usize)> {
     report
         .by_status
@@ -84,7 +95,9 @@ async fn the_wordpress_theme_unit_test_moves_in_whole() {
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     let said = |needle: &str| report.warnings.iter().any(|w| w.contains(needle));
     assert!(said("was protected by a password"), "{:?}", report.warnings);
-    assert!(said("has 20 comments"), "{:?}", report.warnings);
+    // Comments come too, threaded; pingbacks and trackbacks are notices, not conversation.
+    assert_eq!(report.comments, 29);
+    assert_eq!(report.ignored.get("pingbacks and trackbacks"), Some(&4));
     assert!(said("has no title"), "{:?}", report.warnings);
     assert!(
         said("at most 20: the first 20 are kept"),
@@ -96,6 +109,15 @@ async fn the_wordpress_theme_unit_test_moves_in_whole() {
     // definition lists, quotes, headings.
     let post = app.page("/template-comments/", 200).await;
     assert_eq!(text_of(&post, "h1"), "Template: Comments");
+    // 19 approved comments (one waits), replies nested under the comments they answer.
+    assert_eq!(text_of(&post, "#comments-heading"), "19 comments");
+    assert_eq!(select(&post, "li.comment").len(), 19);
+    assert!(!select(&post, "li.comment > ol.comment-list--replies > li.comment").is_empty());
+    assert!(
+        select(&post, ".comment__text")
+            .iter()
+            .all(|c| !c.inner_html().contains("&lt;p&gt;"))
+    );
     assert_eq!(select(&post, ".content > ul > li").len(), 7);
     assert!(select(&post, ".content ul br").is_empty());
     assert_eq!(text_of(&post, ".byline a"), "Theme Buster");
@@ -165,6 +187,8 @@ async fn the_wordpress_theme_unit_test_moves_in_whole() {
     assert_eq!(counts(&app), before);
     let reread = app.page("/template-comments/", 200).await;
     assert_eq!(select(&reread, ".content > ul > li").len(), 7);
+    assert_eq!(comment_count(&app), 29, "no comment twice");
+    assert_eq!(select(&reread, "li.comment").len(), 19);
     assert_redirect(&app, "/?p=1148", "/template-comments/").await;
 }
 
@@ -829,4 +853,65 @@ async fn an_archive_moves_a_whole_site_with_its_images() {
         .map(|listed| listed.revision.title)
         .collect();
     assert!(titles.contains(&"A first title".to_string()), "{titles:?}");
+}
+
+#[tokio::test]
+async fn comments_move_out_and_back_with_their_threads() {
+    let site = spawn_app().await;
+    import(&site, &data("wordpress-theme-unit-test.xml"));
+    let texts = |doc: &scraper::Html| -> Vec<(usize, String)> {
+        // Each comment's text with how deep it sits.
+        select(doc, "li.comment")
+            .iter()
+            .map(|li| {
+                let depth = li
+                    .ancestors()
+                    .filter(|a| a.value().as_element().is_some_and(|e| e.name() == "li"))
+                    .count();
+                let text = li
+                    .select(&scraper::Selector::parse(".comment__text").unwrap())
+                    .next()
+                    .map(|t| t.text().collect::<String>())
+                    .unwrap_or_default();
+                (depth, text.trim().to_string())
+            })
+            .collect()
+    };
+    let original = texts(&site.page("/template-comments/", 200).await);
+    assert_eq!(original.len(), 19);
+
+    // Quire's own format carries every comment with its thread and status.
+    let mut json = Vec::new();
+    let exported = quire::transfer::export(&site.db, &mut json, now()).unwrap();
+    assert_eq!(exported.comments, 29);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.json");
+    std::fs::write(&path, &json).unwrap();
+    let copy = spawn_app().await;
+    let report = import(&copy, &path);
+    assert_eq!(report.comments, 29);
+    assert_eq!(comment_count(&copy), 29);
+    assert_eq!(
+        texts(&copy.page("/template-comments/", 200).await),
+        original
+    );
+
+    // A WordPress export carries them too, for WordPress's importer or ours.
+    let mut wxr = Vec::new();
+    let exported = quire::transfer::wxr_export::export_wxr(
+        &site.db,
+        &mut wxr,
+        "https://blog.example.com",
+        now(),
+    )
+    .unwrap();
+    assert_eq!(exported.comments, 29);
+    let path = dir.path().join("site.xml");
+    std::fs::write(&path, &wxr).unwrap();
+    let third = spawn_app().await;
+    assert_eq!(import(&third, &path).comments, 29);
+    assert_eq!(
+        texts(&third.page("/template-comments/", 200).await),
+        original
+    );
 }

@@ -58,6 +58,8 @@ pub struct PostInput {
     pub authors: Option<Vec<i64>>,
     pub featured: bool,
     pub noindex: bool,
+    /// Whether readers may comment on it.
+    pub comments_open: bool,
     /// In UTC; `None` when no date was given.
     pub publish_at: Option<NaiveDateTime>,
     pub meta_title: String,
@@ -81,6 +83,7 @@ impl PostInput {
             authors: None,
             featured: false,
             noindex: false,
+            comments_open: true,
             publish_at: None,
             meta_title: String::new(),
             meta_description: String::new(),
@@ -105,6 +108,7 @@ pub struct Prepared {
     pub authors: Option<Vec<i64>>,
     pub featured: bool,
     pub noindex: bool,
+    pub comments_open: bool,
     pub publish_at: Option<NaiveDateTime>,
     pub meta_title: Option<String>,
     pub meta_description: Option<String>,
@@ -188,6 +192,7 @@ pub fn prepare(input: PostInput) -> Result<Prepared, FieldErrors> {
         authors: input.authors,
         featured: input.featured,
         noindex: input.noindex,
+        comments_open: input.comments_open,
         publish_at: input.publish_at,
         meta_title,
         meta_description,

@@ -60,6 +60,8 @@ pub struct Post {
     pub meta_description: Option<String>,
     pub canonical_url: Option<String>,
     pub noindex: bool,
+    /// Whether readers may comment (the site's rules permitting).
+    pub comments_open: bool,
 }
 
 impl Post {
@@ -129,6 +131,7 @@ pub struct PostRecord {
     pub canonical_url: Option<String>,
     pub noindex: bool,
     pub deleted_at: Option<NaiveDateTime>,
+    pub comments_open: bool,
 }
 
 /// A chunk of post records with each one's authors and tags.
@@ -245,6 +248,7 @@ pub(super) struct PostRow<'a> {
     canonical_url: Option<&'a str>,
     noindex: bool,
     deleted_at: Option<NaiveDateTime>,
+    comments_open: bool,
 }
 
 /// When a post was written, last changed and (if it is in the trash) deleted.
@@ -299,6 +303,7 @@ impl<'a> PostRow<'a> {
             canonical_url: prepared.canonical_url.as_deref(),
             noindex: prepared.noindex,
             deleted_at: times.deleted_at,
+            comments_open: prepared.comments_open,
         }
     }
 }

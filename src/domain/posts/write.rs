@@ -526,6 +526,7 @@ pub fn preview(
         canonical_url: prepared.canonical_url.clone(),
         // A preview is never for search engines.
         noindex: true,
+        comments_open: prepared.comments_open,
     };
     Ok(Preview {
         post,

@@ -22,8 +22,8 @@ struct Export {
     exported_at: String,
     account: AccountData,
     sessions: Vec<SessionData>,
-    /// Quire keeps no comments or likes yet; the keys are here so the format stays stable.
-    comments: Vec<()>,
+    comments: Vec<CommentData>,
+    /// Quire keeps no likes yet; the key is here so the format stays stable.
     likes: Vec<()>,
 }
 
@@ -38,6 +38,15 @@ struct AccountData {
     website: String,
     created_at: String,
     updated_at: String,
+}
+
+#[derive(Serialize)]
+struct CommentData {
+    post: String,
+    markdown: String,
+    status: String,
+    created_at: String,
+    edited_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -56,9 +65,14 @@ fn iso(at: chrono::NaiveDateTime) -> String {
 /// Everything Quire holds about the signed-in person, as a JSON download.
 pub async fn export(state: web::Data<AppState>, me: SignedIn) -> AppResult<HttpResponse> {
     let id = me.user.id;
-    let rows = state
+    let (rows, comments) = state
         .db
-        .run(move |conn| sessions::of_user(conn, id, now()))
+        .run(move |conn| {
+            Ok::<_, AppError>((
+                sessions::of_user(conn, id, now())?,
+                crate::domain::comments::by_author(conn, id)?,
+            ))
+        })
         .await?;
     let user = &me.user;
     let export = Export {
@@ -84,7 +98,16 @@ pub async fn export(state: web::Data<AppState>, me: SignedIn) -> AppResult<HttpR
                 expires_at: iso(row.expires_at.min(row.idle_expires_at)),
             })
             .collect(),
-        comments: Vec::new(),
+        comments: comments
+            .into_iter()
+            .map(|(comment, post)| CommentData {
+                post: format!("/{post}/"),
+                markdown: comment.markdown,
+                status: comment.status.to_string(),
+                created_at: iso(comment.created_at),
+                edited_at: comment.edited_at.map(iso),
+            })
+            .collect(),
         likes: Vec::new(),
     };
     let body = serde_json::to_string_pretty(&export).map_err(AppError::internal)?;

@@ -72,6 +72,7 @@ fn link_to(object: Object, id: Option<i64>) -> Option<String> {
         Object::Media => Some(format!("/admin/media/{id}")),
         Object::Job => Some("/admin/jobs".into()),
         Object::Import => Some(format!("/admin/import/{id}")),
+        Object::Comment => Some(format!("/admin/comments/{id}")),
     }
 }
 

@@ -6,6 +6,7 @@ use askama::Template;
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
+use crate::domain::comments::{self, Queue, Status};
 use crate::domain::users::{self, Role};
 use crate::domain::{audit, posts, settings};
 use crate::error::{AppError, AppResult};
@@ -32,6 +33,10 @@ struct Dashboard {
     can_view_audit: bool,
     can_manage_jobs: bool,
     failed_jobs: i64,
+    can_moderate: bool,
+    /// Comments waiting for a moderator, and reported ones.
+    waiting_comments: i64,
+    reported_comments: i64,
     activity: Vec<EntryView>,
 }
 
@@ -39,28 +44,45 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
     let can = |permission| staff.role().can(permission);
     let can_view_audit = can(Permission::ViewAuditLog);
     let can_manage_jobs = can(Permission::ManageJobs);
-    let ((published, scheduled, drafts), members, everyone, (activity, settings), failed_jobs) =
-        state
-            .db
-            .run(move |conn| {
-                let activity = if can_view_audit {
-                    audit::recent(conn, 10)?
+    let can_moderate = can(Permission::ModerateComments);
+    let (
+        (published, scheduled, drafts),
+        members,
+        everyone,
+        (activity, settings),
+        failed_jobs,
+        (waiting_comments, reported_comments),
+    ) = state
+        .db
+        .run(move |conn| {
+            let activity = if can_view_audit {
+                audit::recent(conn, 10)?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>((
+                posts::status_counts(conn, now())?,
+                users::count_by_role(conn, Role::Member)?,
+                users::count(conn)?,
+                (activity, settings::current(conn, now())?),
+                if can_manage_jobs {
+                    crate::jobs::queue::counts(conn)?.2
                 } else {
-                    Vec::new()
-                };
-                Ok::<_, AppError>((
-                    posts::status_counts(conn, now())?,
-                    users::count_by_role(conn, Role::Member)?,
-                    users::count(conn)?,
-                    (activity, settings::current(conn, now())?),
-                    if can_manage_jobs {
-                        crate::jobs::queue::counts(conn)?.2
-                    } else {
-                        0
-                    },
-                ))
-            })
-            .await?;
+                    0
+                },
+                if can_moderate {
+                    let counts = comments::queue_counts(conn, &Default::default())?;
+                    let count = |q| counts.iter().find(|(k, _)| *k == q).map_or(0, |c| c.1);
+                    (
+                        count(Queue::Status(Status::Pending)),
+                        count(Queue::Reported),
+                    )
+                } else {
+                    (0, 0)
+                },
+            ))
+        })
+        .await?;
     let page = Dashboard {
         layout: layout(&state, "/admin", "Admin").await?,
         name: staff.user().display_name.clone(),
@@ -77,6 +99,9 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
         can_view_audit,
         can_manage_jobs,
         failed_jobs,
+        can_moderate,
+        waiting_comments,
+        reported_comments,
         activity: activity
             .into_iter()
             .map(|e| EntryView::new(e, settings.timezone))

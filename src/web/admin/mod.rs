@@ -2,6 +2,7 @@
 //! may use the admin) and asks for the permission its action needs.
 
 pub mod audit;
+pub mod comments;
 pub mod confirm;
 pub mod dashboard;
 pub mod import;

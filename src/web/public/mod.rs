@@ -2,6 +2,7 @@
 
 pub mod author;
 pub mod collection;
+pub mod comments;
 pub mod home;
 pub mod post;
 pub mod search;

@@ -216,6 +216,36 @@ pub struct Article<'a> {
     pub word_count: i32,
     /// The primary tag, shown between home and the post in the breadcrumb trail.
     pub section: Option<Crumb<'a>>,
+    /// Approved comments on the whole post (none in a preview).
+    pub comment_count: Option<i64>,
+    /// The comments on this page of the conversation.
+    pub comments: Vec<CommentLd>,
+}
+
+/// A reader's comment as structured data.
+pub struct CommentLd {
+    pub id: String,
+    pub text: String,
+    pub author: String,
+    pub author_url: Option<String>,
+    pub created: String,
+}
+
+impl CommentLd {
+    fn node(&self) -> Value {
+        let mut author = json!({ "@type": "Person", "name": self.author });
+        if let Some(url) = &self.author_url {
+            author["url"] = json!(url);
+        }
+        json!({
+            "@type": "Comment",
+            "@id": self.id,
+            "url": self.id,
+            "text": self.text,
+            "author": author,
+            "dateCreated": self.created,
+        })
+    }
 }
 
 /// Longest headline search engines accept.
@@ -267,6 +297,18 @@ pub fn article(site: &Site, article: &Article, is_post: bool) -> JsonLd {
     }
     if !article.keywords.is_empty() {
         posting["keywords"] = json!(article.keywords);
+    }
+    if let Some(count) = article.comment_count {
+        posting["commentCount"] = json!(count);
+    }
+    if !article.comments.is_empty() {
+        posting["comment"] = json!(
+            article
+                .comments
+                .iter()
+                .map(CommentLd::node)
+                .collect::<Vec<_>>()
+        );
     }
     let people: Vec<Value> = article
         .authors

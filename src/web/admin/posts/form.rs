@@ -67,6 +67,8 @@ pub struct EditorForm {
     meta_description: String,
     canonical_url: String,
     noindex: Option<String>,
+    /// Ticked: readers may not comment (unticked, the default, leaves it to the site).
+    close_comments: Option<String>,
     author_1: String,
     author_2: String,
     author_3: String,
@@ -133,6 +135,7 @@ impl EditorForm {
             meta_description: post.meta_description.clone().unwrap_or_default(),
             canonical_url: post.canonical_url.clone().unwrap_or_default(),
             noindex: post.noindex.then(|| "on".into()),
+            close_comments: (!post.comments_open).then(|| "on".into()),
             ..EditorForm::default()
         };
         form.set_authors(&opened.author_ids);
@@ -227,6 +230,9 @@ impl EditorForm {
             text("tags", "Tags", &self.tags, 2000)
                 .hint("Separated by commas, the primary tag first. New names create new tags."),
             Field::new("featured", "Featured", "checkbox").checked(self.featured.is_some()),
+            Field::new("close_comments", "Close comments", "checkbox")
+                .checked(self.close_comments.is_some())
+                .hint("Comments already there stay; readers cannot add new ones."),
             Field::new("publish_at", "Publication date and time", "datetime-local")
                 .value(&self.publish_at)
                 .hint("In the site's time zone. Empty: now, on publishing; a future time schedules the post.")
@@ -339,6 +345,7 @@ impl EditorForm {
             authors,
             featured: self.featured.is_some(),
             noindex: self.noindex.is_some(),
+            comments_open: self.close_comments.is_none(),
             publish_at,
             meta_title: self.meta_title.clone(),
             meta_description: self.meta_description.clone(),

@@ -1,0 +1,390 @@
+//! Readers' comments: posting, replying, editing and deleting one's own, reporting, and the
+//! later pages of a conversation. Every action is a plain form (POST with a CSRF token) that
+//! returns to the comment it concerns; a refused text comes back in its form with the reason.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::csrf::{self, CsrfForm};
+use crate::auth::identity::SignedIn;
+use crate::auth::rate_limit::{AccountKey, Action};
+use crate::clock::now;
+use crate::domain::comments::write::{self as comment_write, NewComment};
+use crate::domain::comments::{self, Comment, Status, rules};
+use crate::domain::write::WriteError;
+use crate::error::{AppError, AppResult};
+use crate::render::SafeHtml;
+use crate::state::AppState;
+use crate::web::account::client_ip;
+use crate::web::conversation::page_url;
+use crate::web::forms::{Empty, Field};
+use crate::web::respond::{invalid, layout, ok, see_other, set_notice, use_case};
+use crate::web::views::Layout;
+
+/// A comment's form on a page of its own: a reply, an edit, or a refused comment again.
+#[derive(Template)]
+#[template(path = "public/comment_form.html")]
+struct CommentFormPage {
+    layout: Layout,
+    heading: String,
+    /// The comment answered or changed, shown above the form.
+    quoted: Option<Quoted>,
+    action: String,
+    csrf: String,
+    post_id: String,
+    parent_id: String,
+    field: Field,
+    submit: &'static str,
+    back: String,
+}
+
+struct Quoted {
+    author: String,
+    html: SafeHtml,
+}
+
+fn text_field(text: &str, error: Option<String>) -> Field {
+    Field::new("text", "Your comment", "textarea")
+        .value(text)
+        .required()
+        .max(rules::MAX_CHARS)
+        .hint("Markdown works: *emphasis*, **strong**, `code`, [links](https://…), > quotes and lists.")
+        .error(error)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CommentInput {
+    post_id: String,
+    parent_id: String,
+    text: String,
+}
+
+/// The post a comment is under: its slug, for links back.
+async fn slug_of(state: &AppState, post_id: i64) -> AppResult<String> {
+    state
+        .db
+        .run(move |conn| crate::domain::posts::by_id(conn, post_id).map(|p| p.slug))
+        .await
+        .map_err(|e| match e {
+            AppError::Unavailable | AppError::Internal(_) => e,
+            _ => AppError::NotFound,
+        })
+}
+
+/// Where a comment is read: its page of the conversation, at its anchor.
+async fn permalink(state: &AppState, comment: Comment) -> AppResult<String> {
+    let site = std::sync::Arc::clone(&state.site);
+    let id = comment.id;
+    let (slug, page) = state
+        .db
+        .run(move |conn| {
+            let order = site.current(conn, now())?.settings.comments.order;
+            let slug = crate::domain::posts::by_id(conn, comment.post_id)?.slug;
+            let page = comments::page_of(conn, &comment, order)?;
+            Ok::<_, AppError>((slug, page))
+        })
+        .await?;
+    Ok(format!("{}#comment-{id}", page_url(&slug, page)))
+}
+
+fn parse_id(raw: &str) -> Option<i64> {
+    raw.trim().parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+async fn find(state: &AppState, id: i64) -> AppResult<Comment> {
+    state
+        .db
+        .run(move |conn| comments::by_id(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    state: &AppState,
+    me: &SignedIn,
+    heading: &str,
+    action: String,
+    post_id: i64,
+    parent: Option<&Comment>,
+    text: &str,
+    error: Option<String>,
+    submit: &'static str,
+) -> AppResult<CommentFormPage> {
+    let slug = slug_of(state, post_id).await?;
+    Ok(CommentFormPage {
+        layout: layout(state, &action, heading).await?,
+        heading: heading.to_string(),
+        quoted: parent.map(|c| Quoted {
+            author: c.author_name.clone(),
+            html: SafeHtml::from_stored(c.html.clone()),
+        }),
+        action,
+        csrf: csrf::token(&me.session)?,
+        post_id: post_id.to_string(),
+        parent_id: parent.map(|p| p.id.to_string()).unwrap_or_default(),
+        field: text_field(text, error),
+        submit,
+        back: match parent {
+            Some(p) => format!("/comments/{}", p.id),
+            None => format!("/{slug}/#respond"),
+        },
+    })
+}
+
+/// Posts a comment (or a reply) and returns to it.
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: SignedIn,
+    CsrfForm(input): CsrfForm<CommentInput>,
+) -> AppResult<HttpResponse> {
+    let post_id = parse_id(&input.post_id).ok_or(AppError::NotFound)?;
+    let parent_id = match input.parent_id.trim() {
+        "" => None,
+        raw => Some(parse_id(raw).ok_or(AppError::NotFound)?),
+    };
+    state.limits.check(
+        Action::Comment,
+        client_ip(&req),
+        Some(&AccountKey::user(me.user.id)),
+    )?;
+    let new = NewComment {
+        post_id,
+        parent_id,
+        text: input.text.clone(),
+    };
+    let actor = me.actor();
+    let posted = match comment_write::prepare(&new.text) {
+        Ok(prepared) => {
+            use_case(&state, move |conn, head| {
+                comment_write::post(conn, &actor, &new, &prepared, head.now)
+            })
+            .await?
+        }
+        Err(errors) => Err(WriteError::Invalid(errors)),
+    };
+    match posted {
+        Ok(posted) => {
+            let comment = find(&state, posted.id).await?;
+            let notice = match (posted.status, posted.held_because) {
+                (Status::Approved, _) => "Your comment is published.".to_string(),
+                (Status::Pending, Some(why)) => format!(
+                    "Thank you. Your comment waits for a moderator ({why}); only you see it until then."
+                ),
+                _ => "Thank you. Your comment waits for a moderator; only you see it until then."
+                    .to_string(),
+            };
+            set_notice(&me.session, &notice);
+            Ok(see_other(&permalink(&state, comment).await?))
+        }
+        Err(WriteError::Invalid(errors)) => {
+            let parent = match parent_id {
+                Some(id) => Some(find(&state, id).await?),
+                None => None,
+            };
+            let page = form_page(
+                &state,
+                &me,
+                if parent.is_some() {
+                    "Reply"
+                } else {
+                    "Your comment"
+                },
+                "/comments".into(),
+                post_id,
+                parent.as_ref(),
+                &input.text,
+                errors.get("text"),
+                "Post comment",
+            )
+            .await?;
+            invalid(&page)
+        }
+        Err(refused) => Err(refused.into()),
+    }
+}
+
+/// A reply's form, under the comment it answers.
+pub async fn reply_form(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let parent = find(&state, id.into_inner()).await?;
+    if parent.status != Status::Approved {
+        return Err(AppError::NotFound);
+    }
+    let heading = format!("Reply to {}", parent.author_name);
+    let page = form_page(
+        &state,
+        &me,
+        &heading,
+        "/comments".into(),
+        parent.post_id,
+        Some(&parent),
+        "",
+        None,
+        "Post reply",
+    )
+    .await?;
+    ok(&page)
+}
+
+/// Sends a reader to a comment wherever it is in its conversation.
+pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    let comment = find(&state, id.into_inner()).await?;
+    if !matches!(comment.status, Status::Approved | Status::Deleted) {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other(&permalink(&state, comment).await?))
+}
+
+async fn own_comment(state: &AppState, me: &SignedIn, id: i64) -> AppResult<Comment> {
+    let comment = find(state, id).await?;
+    if comment.user_id != Some(me.user.id) || comment.status == Status::Deleted {
+        return Err(AppError::NotFound);
+    }
+    Ok(comment)
+}
+
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let comment = own_comment(&state, &me, id.into_inner()).await?;
+    let error = (!comment.editable_by(me.user.id, now())).then(|| {
+        format!(
+            "A comment can be edited for {} minutes after it is posted; this one can only be deleted now.",
+            rules::EDIT_MINUTES
+        )
+    });
+    let page = form_page(
+        &state,
+        &me,
+        "Edit your comment",
+        format!("/comments/{}/edit", comment.id),
+        comment.post_id,
+        None,
+        &comment.markdown,
+        error,
+        "Save",
+    )
+    .await?;
+    ok(&page)
+}
+
+pub async fn save_edit(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+    CsrfForm(input): CsrfForm<CommentInput>,
+) -> AppResult<HttpResponse> {
+    let comment = own_comment(&state, &me, id.into_inner()).await?;
+    let (actor, comment_id) = (me.actor(), comment.id);
+    let saved = match comment_write::prepare(&input.text) {
+        Ok(prepared) => {
+            use_case(&state, move |conn, head| {
+                comment_write::edit(conn, &actor, comment_id, &prepared, head.now)
+            })
+            .await?
+        }
+        Err(errors) => Err(WriteError::Invalid(errors)),
+    };
+    match saved {
+        Ok(status) => {
+            set_notice(
+                &me.session,
+                if status == Status::Approved {
+                    "Your comment is saved."
+                } else {
+                    "Your comment is saved and waits for a moderator."
+                },
+            );
+            let comment = find(&state, comment_id).await?;
+            Ok(see_other(&permalink(&state, comment).await?))
+        }
+        Err(WriteError::Invalid(errors)) => {
+            let page = form_page(
+                &state,
+                &me,
+                "Edit your comment",
+                format!("/comments/{comment_id}/edit"),
+                comment.post_id,
+                None,
+                &input.text,
+                errors.get("text"),
+                "Save",
+            )
+            .await?;
+            invalid(&page)
+        }
+        Err(refused) => Err(refused.into()),
+    }
+}
+
+/// Asks before deleting one's own comment.
+#[derive(Template)]
+#[template(path = "public/comment_delete.html")]
+struct DeletePage {
+    layout: Layout,
+    csrf: String,
+    id: i64,
+    html: SafeHtml,
+    back: String,
+}
+
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let comment = own_comment(&state, &me, id.into_inner()).await?;
+    let path = format!("/comments/{}/delete", comment.id);
+    ok(&DeletePage {
+        layout: layout(&state, &path, "Delete your comment?").await?,
+        csrf: csrf::token(&me.session)?,
+        id: comment.id,
+        html: SafeHtml::from_stored(comment.html.clone()),
+        back: format!("/comments/{}", comment.id),
+    })
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let comment = own_comment(&state, &me, id.into_inner()).await?;
+    let (actor, comment_id, post_id) = (me.actor(), comment.id, comment.post_id);
+    use_case(&state, move |conn, head| {
+        comment_write::delete_own(conn, &actor, comment_id, head.now)
+    })
+    .await??;
+    set_notice(&me.session, "Your comment is deleted.");
+    let slug = slug_of(&state, post_id).await?;
+    Ok(see_other(&format!("/{slug}/#comments")))
+}
+
+pub async fn report(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let comment = find(&state, id.into_inner()).await?;
+    let (actor, comment_id) = (me.actor(), comment.id);
+    use_case(&state, move |conn, head| {
+        comment_write::report(conn, &actor, comment_id, head.now)
+    })
+    .await??;
+    set_notice(
+        &me.session,
+        "Thank you for the report: a moderator will read the comment.",
+    );
+    Ok(see_other(&permalink(&state, comment).await?))
+}
