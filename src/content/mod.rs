@@ -83,7 +83,7 @@ const DEMO_AUTHORS: &[(&str, &str, Role, &str)] = &[
         "Writes about editing, feeds and the habits of small publications.",
     ),
     (
-        "priya@example.com",
+        "priya@example.net",
         "Priya Raman",
         Role::Author,
         "Builds fast websites and measures them honestly.",
@@ -330,6 +330,7 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
             let written = page.publish_at.unwrap_or(now);
             posts::write::create(tx.conn, &actor, page, written)?;
         }
+        demo_conversation(tx.conn, now)?;
         let conn = &mut *tx.conn;
         // An old address kept alive, as a site that moved from elsewhere would have.
         redirects::create_unchecked(
@@ -341,4 +342,90 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
         )?;
         Ok(true)
     })
+}
+
+/// The post the demo's conversation is under.
+const DEMO_CONVERSATION_POST: &str = "editing-is-a-conversation";
+
+/// A conversation under one demo post: (author, email, website, index of the comment it
+/// answers, staff, text), in order. Shows threads, a staff reply and Markdown in comments.
+const DEMO_CONVERSATION: &[(&str, &str, &str, Option<usize>, bool, &str)] = &[
+    (
+        "Ada Brennan",
+        "ada.brennan@example.net",
+        "https://ada.example/",
+        None,
+        false,
+        "The point about reading drafts *aloud* changed how I edit. I catch twice as many \
+         clumsy sentences that way.",
+    ),
+    (
+        "Kofi Mensah",
+        "kofi@example.net",
+        "",
+        Some(0),
+        false,
+        "Same here. I also print the last draft: mistakes hide on screens.",
+    ),
+    (
+        "Maya Okafor",
+        "maya@example.com",
+        "",
+        Some(1),
+        true,
+        "We do both for long pieces. For short ones, reading aloud is enough; printing \
+         everything would use a forest.",
+    ),
+    (
+        "Sam Whitfield",
+        "sam@example.net",
+        "",
+        None,
+        false,
+        "How do you handle a writer who disagrees with an edit? Our small team argues \
+         about commas more than anything else.\n\n> Editing is a conversation\n\nGood \
+         title, but who gets the last word?",
+    ),
+    (
+        "Maya Okafor",
+        "maya@example.com",
+        "",
+        Some(3),
+        true,
+        "The writer, almost always: their name is on it. We explain the edit once, then let \
+         it go. Our [style guide](/a-style-guide-writers-actually-read/) settles the commas.",
+    ),
+];
+
+/// Writes the demo conversation, approved, as an import would.
+fn demo_conversation(conn: &mut DbConn, now: NaiveDateTime) -> Result<(), WriteError> {
+    use crate::domain::comments::{Status, write as comments};
+    let Some(post_id) = posts::by_slug_any(conn, DEMO_CONVERSATION_POST)? else {
+        return Ok(());
+    };
+    let published = posts::by_id(conn, post_id)?.published_at.unwrap_or(now);
+    let mut placed: Vec<comments::Placed> = Vec::new();
+    for (i, (name, email, website, parent, staff, text)) in DEMO_CONVERSATION.iter().enumerate()
+    {
+        let at = (published + chrono::Duration::hours(3 * (i as i64 + 1))).min(now);
+        let html = crate::render::render_comment(text).html;
+        let written = comments::save_imported(
+            conn,
+            &comments::Imported {
+                post_id,
+                parent: parent.map(|p| placed[p]),
+                author_name: name,
+                author_email: email,
+                author_url: website,
+                staff: *staff,
+                status: Status::Approved,
+                created_at: at,
+                edited_at: None,
+                markdown: text,
+                html: html.as_str(),
+            },
+        )?;
+        placed.push(written);
+    }
+    Ok(())
 }

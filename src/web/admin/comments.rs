@@ -427,14 +427,14 @@ impl SettingsForm {
                 .value(&self.order)
                 .error(errors.get("order")),
             Field::new("close_after_days", "Close comments after (days)", "number")
-                .value(&self.close_after_days)
+                .value(numeric(&self.close_after_days))
                 .hint("Posts published longer ago than this take no new comments. 0 keeps them open.")
                 .error(errors.get("close_after_days")),
             Field::new("first_needs_approval", "A member's first comment waits for approval", "checkbox")
                 .checked(self.first_needs_approval.is_some())
                 .hint("Once one of their comments is approved, later ones go live at once."),
             Field::new("max_links", "Hold comments with more links than", "number")
-                .value(&self.max_links)
+                .value(numeric(&self.max_links))
                 .error(errors.get("max_links")),
             Field::new("hold_words", "Hold comments containing", "textarea")
                 .value(&self.hold_words)
@@ -445,6 +445,16 @@ impl SettingsForm {
                 .hint("One word or phrase a line, as above.")
                 .error(errors.get("block_words")),
         ]
+    }
+}
+
+/// What a number field can show again: a number input holds numbers only (its message says
+/// what was wrong).
+fn numeric(raw: &str) -> &str {
+    if raw.trim().parse::<i64>().is_ok() {
+        raw.trim()
+    } else {
+        ""
     }
 }
 
