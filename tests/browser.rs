@@ -619,6 +619,46 @@ async fn member_holds_a_conversation(javascript: bool) {
         .unwrap();
     assert_eq!(nested.len(), 1);
     assert_eq!(nested[0].text().await.unwrap(), "A reply.");
+
+    // Like the post: in place with JavaScript, through the page again without.
+    press("#likes button".into()).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let count = match client.find(Locator::Css("#likes .like-count")).await {
+            Ok(count) => count.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let pressed = match client.find(Locator::Css("#likes button")).await {
+            Ok(button) => button.attr("aria-pressed").await.unwrap_or_default(),
+            Err(_) => None,
+        };
+        if count == "1 like" && pressed.as_deref() == Some("true") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the like shows: {count} {pressed:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.db
+            .run_blocking(move |conn| quire::domain::likes::count(conn, post.id))
+            .unwrap(),
+        1
+    );
+    // The plain form comes back to the like; the script never leaves the page.
+    let fragment = client
+        .current_url()
+        .await
+        .unwrap()
+        .fragment()
+        .map(str::to_string);
+    assert_eq!(
+        fragment.as_deref() == Some("likes"),
+        !javascript,
+        "{fragment:?}"
+    );
     client.close().await.unwrap();
 }
 

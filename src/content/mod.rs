@@ -347,9 +347,19 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
 /// The post the demo's conversation is under.
 const DEMO_CONVERSATION_POST: &str = "editing-is-a-conversation";
 
+/// (author, email, website, index of the comment it answers, staff, text)
+type DemoComment = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<usize>,
+    bool,
+    &'static str,
+);
+
 /// A conversation under one demo post: (author, email, website, index of the comment it
 /// answers, staff, text), in order. Shows threads, a staff reply and Markdown in comments.
-const DEMO_CONVERSATION: &[(&str, &str, &str, Option<usize>, bool, &str)] = &[
+const DEMO_CONVERSATION: &[DemoComment] = &[
     (
         "Ada Brennan",
         "ada.brennan@example.net",
@@ -405,8 +415,7 @@ fn demo_conversation(conn: &mut DbConn, now: NaiveDateTime) -> Result<(), WriteE
     };
     let published = posts::by_id(conn, post_id)?.published_at.unwrap_or(now);
     let mut placed: Vec<comments::Placed> = Vec::new();
-    for (i, (name, email, website, parent, staff, text)) in DEMO_CONVERSATION.iter().enumerate()
-    {
+    for (i, (name, email, website, parent, staff, text)) in DEMO_CONVERSATION.iter().enumerate() {
         let at = (published + chrono::Duration::hours(3 * (i as i64 + 1))).min(now);
         let html = crate::render::render_comment(text).html;
         let written = comments::save_imported(

@@ -200,6 +200,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_likes (post_id, user_id) {
+        post_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     comment_reports (comment_id, user_id) {
         comment_id -> BigInt,
         user_id -> BigInt,
@@ -276,6 +284,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(imports -> users (created_by));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> users (user_id));
+diesel::joinable!(post_likes -> posts (post_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(post_authors -> posts (post_id));
 diesel::joinable!(post_authors -> users (user_id));
@@ -301,6 +310,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     comment_reports,
     comment_bans,
+    post_likes,
     gone_paths,
     audit_log,
     media,

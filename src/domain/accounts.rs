@@ -327,6 +327,7 @@ pub fn delete_account(conn: &mut DbConn, me: &User, now: NaiveDateTime) -> Resul
             ));
         }
         crate::domain::comments::write::erase_author(tx, me.id)?;
+        crate::domain::likes::forget_member(tx, me.id)?;
         users::delete(tx.conn, me.id)?;
         if me.role.is_staff() {
             tx.touch(Touched::Author(me.id));

@@ -8,6 +8,7 @@ pub mod comments;
 pub mod gone;
 pub mod imports;
 pub mod input;
+pub mod likes;
 pub mod media;
 pub mod people;
 pub mod posts;

@@ -291,6 +291,7 @@ pub fn remove(
         let person = users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
         may_manage(actor, &person)?;
         crate::domain::comments::write::erase_author(tx, id)?;
+        crate::domain::likes::forget_member(tx, id)?;
         users::remove(tx.conn, id, heir)?;
         let summary = format!("{} ({})", person.display_name, person.email);
         tx.audit("removed", (Object::User, Some(id)), &summary)?;

@@ -14,6 +14,7 @@ const RESERVED: &[&str] = &[
     "comments",
     "feed.json",
     "healthz",
+    "likes",
     "media",
     "metrics",
     "page",

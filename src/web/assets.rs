@@ -18,14 +18,15 @@ pub struct Assets {
     pub favicon: String,
     /// The editor's optional helpers (slug suggestion, character counts).
     pub editor_js: String,
-    /// Keeps comments' "days ago" current on cached pages.
-    pub comments_js: String,
+    /// A post page's enhancements: comments' "days ago" kept current on cached pages, the
+    /// like button toggled in place.
+    pub post_js: String,
 }
 
 const SITE_CSS: &[u8] = include_bytes!("../../static/css/site.css");
 const FAVICON: &[u8] = include_bytes!("../../static/img/favicon.svg");
 const EDITOR_JS: &[u8] = include_bytes!("../../static/js/editor.js");
-const COMMENTS_JS: &[u8] = include_bytes!("../../static/js/comments.js");
+const POST_JS: &[u8] = include_bytes!("../../static/js/post.js");
 
 impl Assets {
     /// Writes every asset under `data_dir/static` by its fingerprinted name.
@@ -38,7 +39,7 @@ impl Assets {
             syntax_css: write_fingerprinted(&dir, "syntax", "css", syntax.as_bytes())?,
             favicon: write_fingerprinted(&dir, "favicon", "svg", FAVICON)?,
             editor_js: write_fingerprinted(&dir, "editor", "js", EDITOR_JS)?,
-            comments_js: write_fingerprinted(&dir, "comments", "js", COMMENTS_JS)?,
+            post_js: write_fingerprinted(&dir, "post", "js", POST_JS)?,
             dir,
         })
     }

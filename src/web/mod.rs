@@ -31,7 +31,7 @@ use crate::error::{AppError, AppResult};
 /// whole first segment counts.
 const OWN_SECTIONS: &[&str] = &[
     "static", "media", "admin", "account", "api", "healthz", "readyz", "metrics", "search",
-    "comments",
+    "comments", "likes",
 ];
 
 /// Whether `path` is in one of the site's own sections (see `OWN_SECTIONS`).
@@ -141,6 +141,8 @@ pub fn routes(
         "/comments/{id}/report",
         web::post().to(public::comments::report),
     )
+    .route("/likes/{post_id}", web::post().to(public::likes::set))
+    .route("/likes/{post_id}", read().to(public::likes::back_to_post))
     .route("/{slug}/comments/{n}/", read().to(post::show_comments_page))
     .route("/{slug}/", read().to(post::show_post))
     .default_service(web::to(not_found));

@@ -39,6 +39,10 @@ pub struct PostPage {
     older: Option<Link>,
     newer: Option<Link>,
     comments: Option<CommentsSection>,
+    likes: Option<LikeButton>,
+    /// Whether the page's small script has anything to do (times to keep current, a like
+    /// button to toggle): pages without either load no script.
+    enhanced: bool,
     /// A one-time message for the signed-in reader (after commenting).
     notice: Option<String>,
 }
@@ -52,6 +56,25 @@ impl PostPage {
 impl PublicPage for PostPage {
     fn layout(&self) -> &Layout {
         &self.layout
+    }
+}
+
+/// The like button, with the count: a form for a signed-in reader, a way to sign in for
+/// others.
+pub struct LikeButton {
+    post_id: i64,
+    count: i64,
+    mine: bool,
+    csrf: Option<String>,
+    sign_in: Option<String>,
+}
+
+impl LikeButton {
+    fn count_text(&self) -> String {
+        match self.count {
+            1 => "1 like".into(),
+            n => format!("{n} likes"),
+        }
     }
 }
 
@@ -94,6 +117,7 @@ pub struct Discussion {
     pub csrf: Option<String>,
     pub notice: Option<String>,
     pub now: NaiveDateTime,
+    pub likes: crate::domain::likes::Likes,
 }
 
 impl Found {
@@ -289,6 +313,21 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         .map(|_| modified);
     let toc = post.table_of_contents();
     let notice = conversation.as_ref().and_then(|d| d.notice.clone());
+    let likes = conversation.as_ref().map(|d| LikeButton {
+        post_id: post.id,
+        count: d.likes.count,
+        mine: d.likes.mine,
+        csrf: d.viewer.user_id.and(d.csrf.clone()),
+        sign_in: d.viewer.user_id.is_none().then(|| {
+            format!(
+                "/account/login?next={}",
+                percent_encoding::utf8_percent_encode(
+                    &format!("/{}/#likes", post.slug),
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            )
+        }),
+    });
     let comments = conversation.and_then(|d| {
         let closed = rules::closed_because(
             &settings.comments,
@@ -330,7 +369,10 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         newer: newer.map(post_link),
         title: post.title.clone(),
         content: SafeHtml::from_stored(post.html),
+        enhanced: comments.as_ref().is_some_and(|c| !c.items.is_empty())
+            || likes.as_ref().is_some_and(|l| l.csrf.is_some()),
         comments,
+        likes,
         notice,
     }
 }

@@ -220,6 +220,8 @@ pub struct CardView {
     pub featured: bool,
     pub authors: Vec<Link>,
     pub tags: Vec<Link>,
+    pub likes: i64,
+    pub comments: i64,
 }
 
 impl CardView {
@@ -236,6 +238,8 @@ impl CardView {
                 featured: card.featured,
                 authors: links(listing.authors.get(&card.id)),
                 tags: links(listing.tags.get(&card.id)),
+                likes: listing.likes.get(&card.id).copied().unwrap_or(0),
+                comments: listing.comments.get(&card.id).copied().unwrap_or(0),
             })
             .collect()
     }

@@ -651,11 +651,16 @@ async fn only_moderators_reach_the_queue() {
 #[tokio::test]
 async fn a_comment_refreshes_its_post_and_leaves_the_others_cached() {
     let app = spawn_app().await;
+    let bees = app.tag("bees", "Bees");
     let a = app.seed(SeedPost::published("post-a", "A").hours_ago(2));
-    app.seed(SeedPost::published("post-b", "B").hours_ago(1));
+    app.seed(
+        SeedPost::published("post-b", "B")
+            .hours_ago(1)
+            .tags(&[&bees]),
+    );
     let staff = app.user_with_password("staff@example.com", Role::Editor, PASSWORD);
     let cache = app.cache.as_ref().unwrap();
-    for path in ["/post-a/", "/post-b/", "/"] {
+    for path in ["/post-a/", "/post-b/", "/", "/tag/bees/"] {
         app.get(path).await;
         assert!(cache.holds(path), "{path} is cached");
     }
@@ -665,12 +670,18 @@ async fn a_comment_refreshes_its_post_and_leaves_the_others_cached() {
         !cache.holds("/post-a/"),
         "the post commented on is made again"
     );
+    assert!(
+        !cache.holds("/"),
+        "so is the home page, whose card counts its comments"
+    );
     assert!(cache.holds("/post-b/"), "its neighbour stays");
-    assert!(cache.holds("/"), "the home page stays");
+    assert!(cache.holds("/tag/bees/"), "a list without it stays");
     assert_eq!(
         cache.stats.invalidations.load(Ordering::Relaxed),
-        before + 1
+        before + 2
     );
+    let home = app.page("/", 200).await;
+    assert_eq!(text_of(&home, ".card__comments"), "1 comment");
     let doc = app.page("/post-a/", 200).await;
     assert!(text_of(&doc, ".comment__text").contains("Fresh words"));
     // A signed-in reader's page is their own and says so.

@@ -15,6 +15,7 @@ mod http;
 mod import_page;
 mod instances;
 mod jobs;
+mod likes;
 mod mail;
 mod media;
 mod migrations;

@@ -130,6 +130,18 @@ pub fn approved_count(conn: &mut DbConn, post_id: i64) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// How many approved comments each of these posts has (those with none are left out).
+pub fn approved_counts(conn: &mut DbConn, post_ids: &[i64]) -> QueryResult<HashMap<i64, i64>> {
+    Ok(comments::table
+        .filter(comments::post_id.eq_any(post_ids))
+        .filter(comments::status.eq(Status::Approved))
+        .group_by(comments::post_id)
+        .select((comments::post_id, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Page `page` (from 1) of a post's conversation as `viewer` sees it; `None` past the last.
 pub fn conversation(
     conn: &mut DbConn,

@@ -205,6 +205,9 @@ pub struct Listing {
     pub has_more: bool,
     pub authors: HashMap<i64, Vec<AuthorLink>>,
     pub tags: HashMap<i64, Vec<TagLink>>,
+    /// Likes and approved comments, by post (those with none are left out).
+    pub likes: HashMap<i64, i64>,
+    pub comments: HashMap<i64, i64>,
 }
 
 impl Listing {
@@ -213,9 +216,19 @@ impl Listing {
         Ok(Listing {
             authors: authors_of(conn, &ids)?,
             tags: tags_of(conn, &ids)?,
+            likes: crate::domain::likes::counts(conn, &ids)?,
+            comments: crate::domain::comments::approved_counts(conn, &ids)?,
             cards,
             has_more,
         })
+    }
+
+    /// What a page showing this listing shows: the lists, and each card's counts.
+    pub fn shows(&self) -> Vec<crate::domain::changes::Touched> {
+        use crate::domain::changes::Touched;
+        std::iter::once(Touched::Listings)
+            .chain(self.cards.iter().map(|c| Touched::Conversation(c.id)))
+            .collect()
     }
 }
 

@@ -23,8 +23,7 @@ struct Export {
     account: AccountData,
     sessions: Vec<SessionData>,
     comments: Vec<CommentData>,
-    /// Quire keeps no likes yet; the key is here so the format stays stable.
-    likes: Vec<()>,
+    likes: Vec<LikeData>,
 }
 
 #[derive(Serialize)]
@@ -50,6 +49,12 @@ struct CommentData {
 }
 
 #[derive(Serialize)]
+struct LikeData {
+    post: String,
+    liked_at: String,
+}
+
+#[derive(Serialize)]
 struct SessionData {
     device: String,
     started_at: String,
@@ -65,12 +70,13 @@ fn iso(at: chrono::NaiveDateTime) -> String {
 /// Everything Quire holds about the signed-in person, as a JSON download.
 pub async fn export(state: web::Data<AppState>, me: SignedIn) -> AppResult<HttpResponse> {
     let id = me.user.id;
-    let (rows, comments) = state
+    let (rows, comments, likes) = state
         .db
         .run(move |conn| {
             Ok::<_, AppError>((
                 sessions::of_user(conn, id, now())?,
                 crate::domain::comments::by_author(conn, id)?,
+                crate::domain::likes::liked_by(conn, id)?,
             ))
         })
         .await?;
@@ -108,7 +114,13 @@ pub async fn export(state: web::Data<AppState>, me: SignedIn) -> AppResult<HttpR
                 edited_at: comment.edited_at.map(iso),
             })
             .collect(),
-        likes: Vec::new(),
+        likes: likes
+            .into_iter()
+            .map(|(slug, at)| LikeData {
+                post: format!("/{slug}/"),
+                liked_at: iso(at),
+            })
+            .collect(),
     };
     let body = serde_json::to_string_pretty(&export).map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()

@@ -7,7 +7,6 @@ use actix_web::{HttpResponse, web};
 use super::collection::{Collection, CollectionKind, CollectionPage};
 use super::{moved_permanently, page_response, plausible_slug};
 use crate::clock::now;
-use crate::domain::changes::Touched;
 use crate::domain::posts::Scope;
 use crate::domain::{posts, users};
 use crate::error::{AppError, AppResult};
@@ -64,5 +63,5 @@ async fn author_page(state: &AppState, slug: String, page: i64) -> AppResult<Htt
         website,
     };
     let page = CollectionPage::new(state, &site.settings, collection, &listing, page);
-    page_response(&page, site.last_change, vec![Touched::Listings])
+    page_response(&page, site.last_change, listing.shows())
 }

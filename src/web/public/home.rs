@@ -7,7 +7,6 @@ use askama::Template;
 
 use super::{moved_permanently, page_response};
 use crate::clock::now;
-use crate::domain::changes::Touched;
 use crate::domain::posts::{self, Scope};
 use crate::domain::redirects;
 use crate::error::{AppError, AppResult};
@@ -99,5 +98,5 @@ async fn home_page(state: &AppState, page: i64) -> AppResult<HttpResponse> {
         cards: CardView::list(&listing, settings.timezone),
         pagination: Pagination::by_path("/", page, listing.has_more),
     };
-    page_response(&home, site.last_change, vec![Touched::Listings])
+    page_response(&home, site.last_change, listing.shows())
 }

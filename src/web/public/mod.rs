@@ -4,6 +4,7 @@ pub mod author;
 pub mod collection;
 pub mod comments;
 pub mod home;
+pub mod likes;
 pub mod post;
 pub mod search;
 pub mod tag;

@@ -18,6 +18,7 @@ use crate::auth::identity::SignedIn;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
 use crate::domain::comments::{self, Viewer};
+use crate::domain::likes;
 use crate::domain::posts::{self, SlugLookup};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -119,6 +120,7 @@ pub async fn find_post(
             let conversation =
                 comments::conversation(conn, post.id, site.settings.comments.order, page, viewer)?
                     .ok_or(AppError::NotFound)?;
+            let likes = likes::of(conn, post.id, viewer.user_id)?;
             let (csrf, notice) = match personal {
                 Some(p) => (Some(p.csrf), p.notice),
                 None => (None, None),
@@ -133,6 +135,7 @@ pub async fn find_post(
                 older,
                 newer,
                 conversation: Some(Discussion {
+                    likes,
                     comments: Arc::new(conversation),
                     viewer,
                     csrf,

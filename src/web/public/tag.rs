@@ -7,7 +7,6 @@ use actix_web::{HttpResponse, web};
 use super::collection::{Collection, CollectionKind, CollectionPage};
 use super::{moved_permanently, page_response, plausible_slug};
 use crate::clock::now;
-use crate::domain::changes::Touched;
 use crate::domain::posts::Scope;
 use crate::domain::{gone, posts, tags};
 use crate::error::{AppError, AppResult};
@@ -68,5 +67,5 @@ async fn tag_page(state: &AppState, slug: String, page: i64) -> AppResult<HttpRe
         meta_description: tag.meta_description,
     };
     let page = CollectionPage::new(state, &site.settings, collection, &listing, page);
-    page_response(&page, site.last_change, vec![Touched::Listings])
+    page_response(&page, site.last_change, listing.shows())
 }
