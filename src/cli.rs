@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -73,6 +73,11 @@ pub struct ImportArgs {
     /// address is fetched from only when named here itself.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_hosts: Vec<String>,
+    /// The old site's address (https://old.example), for images the file names by a path
+    /// on it, as a Ghost export does (`/content/images/…`). With --media fetch, its host is
+    /// allowed too.
+    #[arg(long = "old-url", value_name = "URL")]
+    pub old_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -227,23 +232,69 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     let config = load_config()?;
     db::run_migrations(&config.database_url)?;
     let db = Db::connect(&config.database_url)?;
+    let old_host = match args.old_url.as_deref() {
+        Some(raw) => match url::Url::parse(raw.trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+                url.host_str().map(|h| h.to_ascii_lowercase())
+            }
+            _ => anyhow::bail!("--old-url needs a full address such as https://old.example"),
+        },
+        None => None,
+    };
     let started = Instant::now();
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} posts ({eta} left)")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    // While the file is checked there is no total yet: nothing to draw.
-    let mut progress = |done: usize, total: usize| match &bar {
-        Some(bar) if total > 0 => {
-            bar.set_length(total as u64);
+    let terminal = std::io::stderr().is_terminal();
+    let style = |template: &str| {
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    };
+    // Checking: bytes of the file read (when the format can tell) and posts found; then
+    // writing: posts written out of all. Each with the time left.
+    let bar = terminal.then(|| indicatif::ProgressBar::new(0));
+    let mut writing = false;
+    let mut last_line = Instant::now();
+    let mut progress = |progress: crate::transfer::Progress| match (&bar, progress) {
+        (Some(bar), crate::transfer::Progress::Checking { posts, bytes, of }) if of > 0 => {
+            bar.set_message(posts.to_string());
+            if bar.length() != Some(of) {
+                bar.set_style(style(
+                    "checking {bar:40} {bytes}/{total_bytes} ({msg} posts, {eta} left)",
+                ));
+                bar.set_length(of);
+            }
+            bar.set_position(bytes);
+        }
+        (Some(bar), crate::transfer::Progress::Checking { posts, .. }) => {
+            bar.set_style(style("checking {msg} posts"));
+            bar.set_message(posts.to_string());
+            bar.tick();
+        }
+        (Some(bar), crate::transfer::Progress::Writing { done, of }) => {
+            if !writing {
+                writing = true;
+                bar.set_style(style("writing {bar:40} {pos}/{len} posts ({eta} left)"));
+                bar.set_length(of as u64);
+            }
             bar.set_position(done as u64);
         }
-        None if total > 0 => eprintln!("imported {done}/{total} posts"),
-        _ => {}
+        // Plain lines: at most one every two seconds while checking.
+        (None, crate::transfer::Progress::Checking { posts, bytes, of }) => {
+            if last_line.elapsed() >= Duration::from_secs(2) {
+                last_line = Instant::now();
+                match of {
+                    0 => eprintln!("checked {posts} posts"),
+                    of => eprintln!(
+                        "checked {posts} posts, {} of {} MB",
+                        bytes >> 20,
+                        of.max(1 << 20) >> 20
+                    ),
+                }
+            }
+        }
+        (None, crate::transfer::Progress::Writing { done, of }) => {
+            if of > 0 {
+                eprintln!("imported {done}/{of} posts")
+            }
+        }
     };
     let options = crate::transfer::Options {
         dry_run: args.dry_run,
@@ -256,11 +307,15 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
                 .allow_hosts
                 .iter()
                 .map(|h| h.trim().to_ascii_lowercase())
+                .chain(old_host.clone())
                 .collect(),
+            old_url: args.old_url.clone(),
         },
     };
     if options.media.remote && options.media.allow_hosts.is_empty() {
-        anyhow::bail!("--media fetch needs the old site's host: add --allow-host HOST");
+        anyhow::bail!(
+            "--media fetch needs the old site: add --old-url URL or --allow-host HOST"
+        );
     }
     // A zip is unpacked where uploads are (its images' jobs may run after this command).
     let file = unpacked_if_zip(&args.file, &config.data_dir)?;

@@ -29,12 +29,15 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("QUIRE_LOG_FORMAT", "pretty"),
     ("QUIRE_PAGE_CACHE", "64MB"),
     ("QUIRE_UPLOAD_LIMIT", "10MB"),
+    ("QUIRE_IMPORT_LIMIT", "1GB"),
     ("QUIRE_IMAGE_MAX_PIXELS", "50M"),
     ("QUIRE_IMAGE_JOBS", "1"),
     ("QUIRE_JOB_WORKERS", "2"),
 ];
 
 pub const DEFAULT_UPLOAD_LIMIT: usize = 10 << 20;
+/// A big WordPress export; larger sites import with `quire import` on the server.
+const DEFAULT_IMPORT_LIMIT: usize = 1 << 30;
 const MAX_UPLOAD_LIMIT: usize = 100 << 20;
 
 impl Config {
@@ -146,6 +149,8 @@ pub struct Config {
     pub page_cache: Option<usize>,
     /// The largest image upload accepted, in bytes.
     pub upload_limit: usize,
+    /// The largest file the admin's Import page takes, in bytes (the command line has none).
+    pub import_limit: usize,
     /// The most pixels an uploaded picture may have.
     pub image_limit: crate::images::PixelLimit,
     /// How many pictures may be processed at once (each takes a few times its decoded
@@ -286,6 +291,15 @@ impl Config {
             None => Some(DEFAULT_PAGE_CACHE),
         };
 
+        let import_limit = match get("QUIRE_IMPORT_LIMIT") {
+            Some(raw) => parse_size(&raw)
+                .and_then(|size| {
+                    size.ok_or_else(|| "the Import page cannot be turned off this way".to_string())
+                })
+                .map_err(|m| invalid("QUIRE_IMPORT_LIMIT", m))?,
+            None => DEFAULT_IMPORT_LIMIT,
+        };
+
         let upload_limit = match get("QUIRE_UPLOAD_LIMIT") {
             Some(raw) => parse_size(&raw)
                 .and_then(|size| size.ok_or_else(|| "uploads cannot be turned off".to_string()))
@@ -349,6 +363,7 @@ impl Config {
             log_format,
             page_cache,
             upload_limit,
+            import_limit,
             image_limit,
             image_jobs,
             job_workers,

@@ -277,6 +277,47 @@ pub fn invite(
     })
 }
 
+/// Invites someone whose account has no password yet (an author brought in by an import)
+/// to choose one: the same mailed invitation as a new colleague's, for the account as it is.
+pub fn invite_existing(
+    conn: &mut DbConn,
+    head: &Letterhead,
+    actor: &Actor,
+    id: i64,
+) -> Result<User, WriteError> {
+    write::transaction(conn, actor, head.now, |tx| {
+        let person = users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        may_manage(actor, &person)?;
+        if person.role == Role::Member {
+            actor.require(Permission::ManageMembers, "invite members")?;
+        } else {
+            actor.require(Permission::ManageStaff, "invite staff")?;
+        }
+        if users::password_hash(tx.conn, id)?.is_some() {
+            return Err(WriteError::Forbidden(
+                "This person has a password already; they can reset it from the sign-in page."
+                    .into(),
+            ));
+        }
+        let token = tokens::issue(tx.conn, id, Purpose::Invite, "", tx.now)?;
+        let what = if person.role == Role::Member {
+            "a member"
+        } else {
+            person.role.as_str()
+        };
+        tx.mail(&messages::invitation(
+            head,
+            &person.email,
+            &actor.name,
+            what,
+            &token,
+        ))?;
+        let summary = format!("{} ({}) to choose a password", person.display_name, person.email);
+        tx.audit("invited", (Object::User, Some(id)), &summary)?;
+        Ok(person)
+    })
+}
+
 /// Removes someone's account, crediting their posts to the actor.
 pub fn remove(
     conn: &mut DbConn,

@@ -123,6 +123,9 @@ impl Source for Unpacked {
     fn size(&self) -> u64 {
         self.source.size()
     }
+    fn bytes_read(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicU64>> {
+        self.source.bytes_read()
+    }
     fn media_files(&self) -> Option<&Path> {
         self.source.media_files()
     }

@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
@@ -200,14 +201,23 @@ impl ImportReport {
     }
 }
 
-/// Imports `path`, whatever its format, into the site. `progress` hears `(posts checked,
-/// 0)` in the first pass, then `(posts written, posts in all)` in the second.
+/// How far an import has got, for a progress bar or the admin's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The first pass: posts checked so far, and bytes of the source read out of its size
+    /// (both 0 when the source cannot tell).
+    Checking { posts: usize, bytes: u64, of: u64 },
+    /// The second pass: posts written out of those to write.
+    Writing { done: usize, of: usize },
+}
+
+/// Imports `path`, whatever its format, into the site; `progress` hears how far it is.
 pub fn import(
     db: &Db,
     path: &Path,
     options: Options,
     now: NaiveDateTime,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ImportError> {
     let mut source = source::open(path, now)?;
     let mut plan = check(db, source.as_mut(), &options, now, &mut *progress)?;
@@ -304,7 +314,7 @@ fn check(
     source: &mut dyn Source,
     options: &Options,
     now: NaiveDateTime,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<Plan, ImportError> {
     let mut checker = Checker {
         db,
@@ -338,12 +348,17 @@ fn check(
         keeping: true,
         keep_up_to: options.keep_rendered.unwrap_or(KEEP_RENDERED_UP_TO),
     };
-    // While checking, `progress` hears the posts checked so far, with no total yet.
+    // While checking, `progress` hears the posts checked and the bytes read so far.
+    let (read, size) = (source.bytes_read(), source.size());
     source.read(&mut |item| {
         let before = checker.plan.posts.len();
         checker.take(item)?;
         if checker.plan.posts.len() != before {
-            progress(checker.plan.posts.len(), 0);
+            progress(Progress::Checking {
+                posts: checker.plan.posts.len(),
+                bytes: read.as_ref().map_or(0, |r| r.load(Ordering::Relaxed)),
+                of: if read.is_some() { size } else { 0 },
+            });
         }
         Ok(())
     })?;
@@ -928,7 +943,7 @@ fn write(
     plan: &mut Plan,
     media: &MediaPolicy,
     now: NaiveDateTime,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<(), ImportError> {
     let actor = Actor::command_line();
     let report = &mut plan.report;
@@ -992,7 +1007,7 @@ fn write(
     })?;
 
     let total = plan.posts.len();
-    progress(0, total);
+    progress(Progress::Writing { done: 0, of: total });
     let mut done = 0;
     let mut write_batch = |batch: &mut [Accepted]| -> Result<(), ImportError> {
         db.with_connection(|conn| {
@@ -1032,7 +1047,7 @@ fn write(
             .map_err(ImportError::from)
         })?;
         done += batch.len();
-        progress(done, total);
+        progress(Progress::Writing { done, of: total });
         Ok(())
     };
     // The posts kept from the check come first; the rest are read again, a batch at a time.

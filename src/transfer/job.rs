@@ -43,7 +43,12 @@ pub fn run(
         media_dir: Some(media_dir.to_path_buf()),
     };
     let key = key.to_string();
-    let mut progress = |done: usize, total: usize| {
+    let mut progress = |progress: super::Progress| {
+        // The page shows posts: checked so far while checking, then written out of all.
+        let (done, total) = match progress {
+            super::Progress::Checking { posts, .. } => (posts, 0),
+            super::Progress::Writing { done, of } => (done, of),
+        };
         let key = key.clone();
         // Progress is for people watching; a failure to note it does not stop the import.
         let _ = db.run_blocking(move |conn| {

@@ -37,6 +37,24 @@ pub struct MediaPolicy {
     pub remote: bool,
     /// Hosts (or addresses) images may be fetched from, lower case.
     pub allow_hosts: Vec<String>,
+    /// The old site's address: images named by a path on it (a Ghost export's
+    /// `/content/images/…`) are fetched from there.
+    #[serde(default)]
+    pub old_url: Option<String>,
+}
+
+impl MediaPolicy {
+    /// A path on the old site (`/content/images/a.png`) as an address there.
+    fn on_old_site(&self, address: &str) -> Option<url::Url> {
+        if !self.remote || !address.starts_with('/') || address.starts_with("//") {
+            return None;
+        }
+        if address.starts_with("/media/") {
+            return None;
+        }
+        let base = url::Url::parse(self.old_url.as_deref()?).ok()?;
+        base.join(address).ok()
+    }
 }
 
 /// Where a post's relative image paths are read from (a Markdown folder's).
@@ -144,7 +162,9 @@ pub fn worth_a_job(
     {
         return true;
     }
-    policy.remote && (references.iter().any(|(a, _)| remote(a)) || cover.is_some_and(remote))
+    let fetchable = |address: &str| remote(address) || policy.on_old_site(address).is_some();
+    policy.remote
+        && (references.iter().any(|(a, _)| fetchable(a)) || cover.is_some_and(fetchable))
 }
 
 /// Where an image comes from.
@@ -170,6 +190,10 @@ fn origin(
             }
             _ => Ok(None),
         };
+    }
+    if let Some(url) = policy.on_old_site(address) {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        return Ok(policy.allow_hosts.contains(&host).then_some(Origin::Web(url)));
     }
     let Some(local) = local else {
         return Ok(None);

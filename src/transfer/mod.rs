@@ -18,7 +18,7 @@ mod wordpress;
 pub mod wxr_export;
 
 pub use export::export;
-pub use import::{ImportError, ImportReport, Options, import};
+pub use import::{ImportError, ImportReport, Options, Progress, import};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 

@@ -95,9 +95,13 @@ pub trait Source {
     fn format(&self) -> String;
     /// Sends every item to `sink`, in file order: settings, people and tags before posts.
     fn read(&mut self, sink: &mut Sink<'_>) -> Result<(), ImportError>;
-    /// Bytes the source reads in a pass, and how far it is, for progress.
+    /// Bytes the source reads in a pass (0 when it cannot tell), for progress.
     fn size(&self) -> u64 {
         0
+    }
+    /// How many of those bytes the pass under way has read, kept current while it reads.
+    fn bytes_read(&self) -> Option<std::sync::Arc<std::sync::atomic::AtomicU64>> {
+        None
     }
     /// The folder holding the media library's files that came with it (an archive's).
     fn media_files(&self) -> Option<&Path> {

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{NaiveDateTime, SecondsFormat};
 use quick_xml::NsReader;
@@ -74,6 +76,7 @@ struct Closed<'a> {
 /// innermost element's text is kept, so memory is one item's largest field.
 fn walk(
     path: &Path,
+    read: &AtomicU64,
     mut on_close: impl FnMut(Closed<'_>) -> Result<(), ImportError>,
 ) -> Result<(), ImportError> {
     let shown = path.display().to_string();
@@ -95,6 +98,7 @@ fn walk(
     };
     loop {
         let at = reader.buffer_position();
+        read.store(at, Ordering::Relaxed);
         let (resolved, event) = reader
             .read_resolved_event_into(&mut buf)
             .map_err(|e| malformed(at, e.to_string()))?;
@@ -223,6 +227,8 @@ pub struct Wxr {
     now: NaiveDateTime,
     version: String,
     attachments: HashMap<String, Attachment>,
+    /// Bytes the pass under way has read.
+    read: Arc<AtomicU64>,
 }
 
 impl Wxr {
@@ -233,7 +239,8 @@ impl Wxr {
         let mut attachments = HashMap::new();
         let mut current = (String::new(), String::new(), String::new(), false);
         let mut meta = (String::new(), String::new());
-        walk(path, |closed| {
+        let read = Arc::new(AtomicU64::new(0));
+        walk(path, &read, |closed| {
             let in_item = closed.within.iter().any(|n| n == "item");
             match (closed.ns, closed.name) {
                 (Ns::Wp, "wxr_version") => version = closed.text.trim().to_string(),
@@ -267,11 +274,12 @@ impl Wxr {
             now,
             version,
             attachments,
+            read,
         })
     }
 }
 
-/// One `<wp:comment>`'s kind, for counting.
+/// One `<wp:comment>` as it is read.
 #[derive(Default)]
 struct Comment {
     id: String,
@@ -683,7 +691,12 @@ impl Source for Wxr {
         self.size
     }
 
+    fn bytes_read(&self) -> Option<Arc<AtomicU64>> {
+        Some(Arc::clone(&self.read))
+    }
+
     fn read(&mut self, sink: &mut Sink<'_>) -> Result<(), ImportError> {
+        self.read.store(0, Ordering::Relaxed);
         let this = &*self;
         let mut author = RawAuthor::default();
         let mut term = RawTerm::default();
@@ -693,7 +706,7 @@ impl Source for Wxr {
         let mut logins: HashMap<String, String> = HashMap::new();
         let mut category_names: HashMap<String, String> = HashMap::new();
         let (mut authors, mut terms, mut items) = (0usize, 0usize, 0usize);
-        walk(&this.path, |c| {
+        walk(&this.path, &this.read, |c| {
             let in_item = c.within.iter().any(|n| n == "item");
             let in_comment = c.within.iter().any(|n| n == "comment");
             let text = || c.text.trim().to_string();

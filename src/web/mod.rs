@@ -288,6 +288,10 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route("/admin/people/{id}", read().to(people::show_person))
         .route("/admin/people/{id}", web::post().to(people::save_person))
         .route(
+            "/admin/people/{id}/invite",
+            web::post().to(people::invite_person),
+        )
+        .route(
             "/admin/people/{id}/delete",
             read().to(people::confirm_remove_person),
         )
@@ -342,7 +346,8 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route("/admin/import", read().to(import::show_import))
         .service(
             web::resource("/admin/import")
-                .app_data(web::PayloadConfig::new(import::UPLOAD_LIMIT))
+                // The page counts the file against QUIRE_IMPORT_LIMIT as it streams to disk.
+                .app_data(web::PayloadConfig::new(usize::MAX))
                 .route(web::post().to(import::upload_import)),
         )
         .route("/admin/import/{id}", read().to(import::show_run))

@@ -219,6 +219,34 @@ async fn an_import_whose_job_gave_up_says_so_and_stops_reloading() {
     let response = owner.get(app.url(&run)).send().await.unwrap();
     assert!(!response.headers().contains_key("refresh"));
     let page = parse_html(&response.text().await.unwrap());
-    assert!(text_of(&page, "#import-status").starts_with("Refused"));
+    assert!(text_of(&page, "#import-status").starts_with("Stopped"));
     assert!(text_of(&page, "#import-error").contains("the database went away"));
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_and_not_kept() {
+    let app = spawn_app_with(|config| config.import_limit = 1 << 20).await;
+    let before = post_count(&app);
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    let page = parse_html(
+        &owner
+            .get(app.url("/admin/import"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(text_of(&page, "main").contains("1 MB"), "the page says the limit");
+    let response = upload(&app, &owner, "big.xml", vec![b'x'; (1 << 20) + 1], true).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let page = parse_html(&response.text().await.unwrap());
+    assert!(text_of(&page, "[role=alert]").contains("larger than 1 MB"));
+    let uploads = app.data_dir().join("imports").join("uploads");
+    let kept = std::fs::read_dir(&uploads)
+        .map(|dir| dir.count())
+        .unwrap_or(0);
+    assert_eq!(kept, 0, "nothing of the upload stays on disk");
+    assert_eq!(post_count(&app), before);
 }

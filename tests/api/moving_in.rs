@@ -14,7 +14,7 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn import_with(app: &TestApp, path: &Path, options: Options) -> Result<ImportReport, String> {
-    quire::transfer::import(&app.db, path, options, now(), &mut |_, _| {})
+    quire::transfer::import(&app.db, path, options, now(), &mut |_| {})
         .map_err(|e| e.to_string())
 }
 
@@ -165,6 +165,14 @@ async fn the_wordpress_theme_unit_test_moves_in_whole() {
     )
     .await;
     assert_redirect(&app, "/?page_id=2", "/about/").await;
+    // Pages are flat here: a child page's nested address leads to it.
+    assert_redirect(&app, "/level-1/level-2/level-3/", "/level-3/").await;
+    assert_redirect(&app, "/about/page-with-comments/", "/page-with-comments/").await;
+    // A page whose comments were closed takes none (and, having none, shows no section).
+    let closed = app.page("/page-with-comments-disabled/", 200).await;
+    assert!(select(&closed, "#comments").is_empty());
+    let open = app.page("/page-with-comments/", 200).await;
+    assert_eq!(text_of(&open, "#comments-heading"), "3 comments");
     assert_redirect(&app, "/category/classic/", "/tag/classic/").await;
     assert_redirect(&app, "/feed/", "/rss/").await;
     assert_eq!(app.get("/?p=1148&x=1").await.status().as_u16(), 200);
@@ -515,7 +523,15 @@ async fn old_site() -> (String, actix_web::dev::ServerHandle) {
     let port = listener.local_addr().unwrap().port();
     let server = HttpServer::new(move || {
         let png = png.clone();
+        let ghost_png = png.clone();
         App::new()
+            .route(
+                "/content/images/2020/01/img.png",
+                web::get().to(move || {
+                    let png = ghost_png.clone();
+                    async move { HttpResponse::Ok().content_type("image/png").body(png) }
+                }),
+            )
             .route(
                 "/img.png",
                 web::get().to(move || {
@@ -576,6 +592,7 @@ async fn images_on_the_old_site_are_fetched_only_from_the_hosts_named() {
         media: quire::transfer::media::MediaPolicy {
             remote: true,
             allow_hosts: vec![host.to_string()],
+            old_url: None,
         },
         ..Options::default()
     };
@@ -914,4 +931,120 @@ async fn comments_move_out_and_back_with_their_threads() {
         texts(&third.page("/template-comments/", 200).await),
         original
     );
+}
+
+#[tokio::test]
+async fn authors_brought_in_without_a_password_are_invited_on_demand() {
+    use diesel::prelude::*;
+    use quire::db::schema::users;
+    let app = spawn_app().await;
+    import(&app, &data("wordpress-theme-unit-test.xml"));
+    let (id, email): (i64, String) = app
+        .db
+        .run_blocking(|conn| {
+            users::table
+                .filter(users::password_hash.is_null())
+                .order(users::id)
+                .select((users::id, users::email))
+                .first(conn)
+        })
+        .unwrap();
+    let owner = app
+        .signed_in_as("owner@example.com", quire::domain::users::Role::Owner)
+        .await;
+    let person = format!("/admin/people/{id}");
+    let invite = format!("{person}/invite");
+    let response = app.submit(&owner, &person, &invite, &[]).await;
+    assert_eq!(response.status(), 303);
+    let page = parse_html(
+        &owner
+            .get(app.url(&person))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(text_of(&page, ".notice").contains(&email));
+
+    // The invitation sets a password on the account the import made, posts and all.
+    let link = app.mailed_link(&email, "/account/invite");
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let author = browser();
+    let response = app
+        .submit(
+            &author,
+            &link,
+            "/account/invite",
+            &[
+                ("token", &token),
+                ("display_name", "Theme Buster"),
+                ("password", "a writer's long secret"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        app.sign_in(&browser(), &email, "a writer's long secret")
+            .await
+            .status(),
+        303
+    );
+    // Once it has one, the page offers no invitation, and a forged one is refused.
+    let page = parse_html(
+        &owner
+            .get(app.url(&person))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(select(&page, &format!("form[action='{invite}']")).is_empty());
+    let response = app.submit(&owner, &person, &invite, &[]).await;
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn a_ghost_exports_images_are_fetched_from_the_old_site_named() {
+    let app = spawn_app_with(|config| config.job_workers = 0).await;
+    let (old, server) = old_site().await;
+    let ghost = serde_json::json!({"db": [{"meta": {"version": "5.80.0"}, "data": {"posts": [{
+        "id": "1", "title": "Ghostly", "slug": "ghostly", "type": "post", "status": "published",
+        "published_at": "2020-01-01T10:00:00.000Z",
+        "html": "<p>Before.</p><p><img src=\"__GHOST_URL__/content/images/2020/01/img.png\" alt=\"A pier\"></p>",
+        "feature_image": "__GHOST_URL__/content/images/2020/01/img.png"
+    }]}}]});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ghost.json");
+    std::fs::write(&path, ghost.to_string()).unwrap();
+    let host = url::Url::parse(&old).unwrap().host_str().unwrap().to_string();
+    let report = import_with(
+        &app,
+        &path,
+        Options {
+            media: quire::transfer::media::MediaPolicy {
+                remote: true,
+                allow_hosts: vec![host],
+                old_url: Some(old.clone()),
+            },
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.posts, 1);
+    let (db, store_here) = (app.db.clone(), store(&app));
+    let done = tokio::task::spawn_blocking(move || quire::transfer::media::drain(&db, &store_here))
+        .await
+        .unwrap()
+        .unwrap();
+    server.stop(true).await;
+    assert_eq!((done.stored, done.failed.len()), (1, 0), "{done:?}");
+    let page = app.page("/ghostly/", 200).await;
+    assert!(attr_of(&page, ".content img", "src").starts_with("/media/"));
+    assert_eq!(attr_of(&page, ".content img", "alt"), "A pier");
+    assert!(attr_of(&page, ".post__cover img", "src").starts_with("/media/"));
+    assert_eq!(media_count(&app), 1);
 }

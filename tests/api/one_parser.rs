@@ -68,7 +68,7 @@ fn import_says(app: &TestApp, key: &str, value: Value) -> String {
         strict: true,
         ..Default::default()
     };
-    quire::transfer::import(&app.db, &path, strict, now(), &mut |_, _| {})
+    quire::transfer::import(&app.db, &path, strict, now(), &mut |_| {})
         .expect_err(key)
         .to_string()
 }

@@ -41,7 +41,7 @@ fn import(app: &TestApp, path: &std::path::Path) -> Result<quire::transfer::Impo
         strict: true,
         ..Default::default()
     };
-    quire::transfer::import(&app.db, path, strict, now(), &mut |_, _| {}).map_err(|e| e.to_string())
+    quire::transfer::import(&app.db, path, strict, now(), &mut |_| {}).map_err(|e| e.to_string())
 }
 
 fn export(app: &TestApp) -> Value {

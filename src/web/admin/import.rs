@@ -25,8 +25,6 @@ use crate::web::forms::{Empty, check_multipart_token};
 use crate::web::respond::{layout, ok, private, see_other, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
-/// The largest file the page takes (a big WordPress export; the CLI has no limit).
-pub const UPLOAD_LIMIT: usize = 1 << 30;
 const RECENT: i64 = 20;
 /// While an import runs, its page asks to be loaded again this often.
 const REFRESH_SECONDS: u32 = 2;
@@ -77,6 +75,7 @@ impl ImportView {
             ImportStatus::Running => "Running",
             ImportStatus::Done if row.dry_run => "Checked",
             ImportStatus::Done => "Imported",
+            // The file's fault, recorded by the run: it was refused.
             ImportStatus::Failed => "Refused",
         };
         ImportView {
@@ -157,7 +156,7 @@ async fn import_page(
         notice: take_notice(me.session()),
         problem,
         csrf: csrf::token(me.session())?,
-        limit_mb: UPLOAD_LIMIT >> 20,
+        limit_mb: state.config.import_limit >> 20,
         imports: rows
             .into_iter()
             .map(|row| ImportView::new(row, settings.timezone))
@@ -191,7 +190,12 @@ fn upload_folder(state: &AppState) -> PathBuf {
 }
 
 /// Reads the form, streaming the file to disk (never into memory) up to the limit.
-async fn read_upload(me: &Staff, mut payload: Multipart, folder: &Path) -> AppResult<Upload> {
+async fn read_upload(
+    me: &Staff,
+    mut payload: Multipart,
+    folder: &Path,
+    limit: usize,
+) -> AppResult<Upload> {
     let bad = |_| AppError::BadRequest("The upload could not be read; try again.".into());
     check_multipart_token(me.session(), &mut payload).await?;
     let mut upload = Upload {
@@ -221,7 +225,7 @@ async fn read_upload(me: &Staff, mut payload: Multipart, folder: &Path) -> AppRe
                 let mut written = 0usize;
                 while let Some(chunk) = field.try_next().await.map_err(bad)? {
                     written += chunk.len();
-                    if written > UPLOAD_LIMIT {
+                    if written > limit {
                         upload.too_large = true;
                         while field.try_next().await.map_err(bad)?.is_some() {}
                         break;
@@ -267,7 +271,8 @@ pub async fn upload_import(
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageSettings)?;
     let folder = upload_folder(&state);
-    let upload = read_upload(&me, payload, &folder).await?;
+    let limit = state.config.import_limit;
+    let upload = read_upload(&me, payload, &folder, limit).await?;
     let refuse = |problem: String, status: StatusCode| {
         let (state, me, folder) = (state.clone(), &me, folder.clone());
         async move {
@@ -278,7 +283,7 @@ pub async fn upload_import(
     if upload.too_large {
         let problem = format!(
             "The file is larger than {} MB; import it with `quire import` on the server instead.",
-            UPLOAD_LIMIT >> 20
+            limit >> 20
         );
         return refuse(problem, StatusCode::PAYLOAD_TOO_LARGE).await;
     }
@@ -320,24 +325,31 @@ pub async fn upload_import(
     Ok(see_other(&format!("/admin/import/{id}")))
 }
 
-async fn open_run(state: &AppState, me: &Staff, id: i64) -> AppResult<(ImportRow, chrono_tz::Tz)> {
+/// An import, its site's time zone, and whether its job gave up before the run finished.
+async fn open_run(
+    state: &AppState,
+    me: &Staff,
+    id: i64,
+) -> AppResult<(ImportRow, chrono_tz::Tz, bool)> {
     me.require(Permission::ManageSettings)?;
     state
         .db
         .run(move |conn| {
             let mut row = imports::find(conn, id)?.ok_or(AppError::NotFound)?;
+            let mut gave_up = false;
             // A run whose job gave up (every attempt failed) says so, rather than running on.
             if matches!(row.status, ImportStatus::Queued | ImportStatus::Running)
                 && let Some(job) = queue::by_key(conn, &format!("import:{id}"))?
                 && job.status == JobStatus::Failed
             {
                 row.status = ImportStatus::Failed;
+                gave_up = true;
                 row.error = Some(format!(
                     "The import could not run: {}",
                     job.last_error.unwrap_or_default()
                 ));
             }
-            Ok::<_, AppError>((row, settings::current(conn, now())?.timezone))
+            Ok::<_, AppError>((row, settings::current(conn, now())?.timezone, gave_up))
         })
         .await
 }
@@ -347,8 +359,11 @@ pub async fn show_run(
     me: Staff,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (row, tz) = open_run(&state, &me, *id).await?;
-    let run = ImportView::new(row, tz);
+    let (row, tz, gave_up) = open_run(&state, &me, *id).await?;
+    let mut run = ImportView::new(row, tz);
+    if gave_up {
+        run.status = "Stopped";
+    }
     let refresh = run.running;
     let page = RunPage {
         layout: layout(&state, &format!("/admin/import/{}", run.id), "Import").await?,
@@ -373,7 +388,7 @@ pub async fn run_checked(
     id: web::Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let (row, _) = open_run(&state, &me, *id).await?;
+    let (row, _, _) = open_run(&state, &me, *id).await?;
     if !(row.dry_run && row.status == ImportStatus::Done) {
         return Err(AppError::BadRequest(
             "Only a finished check can be imported.".into(),

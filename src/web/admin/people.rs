@@ -67,6 +67,8 @@ struct PersonPage {
     post_count: i64,
     can_remove: bool,
     can_receive_ownership: bool,
+    /// The account has no password yet (brought in by an import): it can be invited.
+    can_invite: bool,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -153,12 +155,13 @@ async fn person_page(
     errors: &Errors,
 ) -> AppResult<PersonPage> {
     let (id, tz_now) = (person.id, now());
-    let (post_count, settings) = state
+    let (post_count, settings, has_password) = state
         .db
         .run(move |conn| {
             Ok::<_, AppError>((
                 posts::count_by_author(conn, id)?,
                 crate::domain::settings::current(conn, tz_now)?,
+                crate::domain::users::password_hash(conn, id)?.is_some(),
             ))
         })
         .await?;
@@ -172,6 +175,7 @@ async fn person_page(
         joined: DateView::new(person.created_at, settings.timezone),
         post_count,
         can_remove: manageable.is_ok(),
+        can_invite: manageable.is_ok() && !has_password,
         fixed: manageable.err().map(|refusal| refusal.to_string()),
         can_receive_ownership: me.role().can(Permission::TransferOwnership)
             && person.role == Role::Admin
@@ -220,6 +224,29 @@ async fn open_removable(state: &AppState, me: &Staff, id: i64) -> AppResult<User
     let person = open_person(state, me, id).await?;
     people::may_manage(&me.actor(), &person)?;
     Ok(person)
+}
+
+/// Mails an invitation to choose a password to someone whose account has none.
+pub async fn invite_person(
+    state: web::Data<AppState>,
+    me: Staff,
+    id: web::Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
+    let person = open_person(&state, &me, id.into_inner()).await?;
+    let (actor, id) = (me.actor(), person.id);
+    let invited = use_case(&state, move |conn, head| {
+        people::invite_existing(conn, head, &actor, id)
+    })
+    .await??;
+    set_notice(
+        me.session(),
+        &format!(
+            "An invitation to choose a password is on its way to {}.",
+            invited.email
+        ),
+    );
+    Ok(see_other(&format!("/admin/people/{id}")))
 }
 
 pub async fn confirm_remove_person(
