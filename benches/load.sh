@@ -8,7 +8,8 @@
 # saves one post page as a static file the same server serves, then measures each URL with wrk
 # (2 threads, 64 connections, 10 s after a 3 s warm-up): the static file, the post (cached),
 # the home page, a tag page, the sitemap index, the RSS feed, and the post again with the page
-# cache off. Prints requests/s, p50, p99, bytes per response, each row's ratio to the static
+# cache off; then a post with 200 comments (threaded), cached and not, and a post as a
+# signed-in member sees it (never cached: made for them). Prints requests/s, p50, p99, bytes per response, each row's ratio to the static
 # file, Quire's peak RSS, and how long a restart on the existing database takes to serve.
 # Everything stays on 127.0.0.1 and stops by itself.
 set -euo pipefail
@@ -48,6 +49,30 @@ python3 "$corpus_generator" --posts "$posts" --out "$work/corpus.json" >/dev/nul
 "$quire" import "$work/corpus.json" 2>/dev/null | tail -1 >&2
 rm -f "$work/corpus.json"
 
+# A post with a long conversation: 200 comments, every fourth a reply to the one before.
+python3 - "$work/conversation.json" <<'PY'
+import json, sys
+body = "A comment with *some* emphasis, a [link](https://example.com/) and enough words to " \
+       "read like a real reader's thought about the post above it. " * 2
+comments = []
+for i in range(200):
+    comments.append({
+        "id": str(i + 1), "post": "a-long-conversation",
+        "parent": str(i) if i % 4 == 3 else None,
+        "author_name": f"Reader {i % 37}", "author_email": f"reader{i % 37}@example.com",
+        "markdown": body, "status": "approved",
+        "created_at": f"2026-01-{1 + i // 24:02d}T{i % 24:02d}:00:00Z",
+    })
+json.dump({"format": "quire-export", "version": 1, "posts": [{
+    "slug": "a-long-conversation", "title": "A long conversation",
+    "markdown": "The post readers keep talking about.\n\n" + "A paragraph of the post. " * 80,
+    "published_at": "2025-12-31T12:00:00Z"}], "comments": comments}, open(sys.argv[1], "w"))
+PY
+"$quire" import "$work/conversation.json" 2>/dev/null | tail -1 >&2
+# A member, for the signed-in view.
+QUIRE_PASSWORD="bench member password" "$quire" create-user --email member@example.com \
+  --name Member --role member >/dev/null
+
 start_server() { # extra environment assignments
   env "$@" "$quire" serve >"$work/server.log" 2>&1 &
   server=$!
@@ -71,11 +96,13 @@ curl -fs -o "$work/data/static/bench-post.html" "$base$post"
 
 results="$work/results"
 : >"$results"
-measure() { # label path
-  local label="$1" path="$2" out bytes
-  wrk -t2 -c64 -d3s "$base$path" >/dev/null 2>&1
-  out=$(wrk -t2 -c64 -d"${duration}s" --latency "$base$path")
-  bytes=$(curl -fs -o /dev/null -w '%{size_download}' "$base$path")
+measure() { # label path [cookie]
+  local label="$1" path="$2" cookie="${3:-}" out bytes
+  local header=()
+  [ -n "$cookie" ] && header=(-H "Cookie: $cookie")
+  wrk -t2 -c64 -d3s "${header[@]}" "$base$path" >/dev/null 2>&1
+  out=$(wrk -t2 -c64 -d"${duration}s" --latency "${header[@]}" "$base$path")
+  bytes=$(curl -fs -o /dev/null -w '%{size_download}' ${cookie:+-H "Cookie: $cookie"} "$base$path")
   echo "$out" | awk -v label="$label" -v path="$path" -v bytes="$bytes" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /^ +50%/ { p50 = ms($2) }
@@ -100,6 +127,17 @@ measure "home page" "/"
 measure "tag page" "$tag"
 measure "sitemap index" "/sitemap.xml"
 measure "RSS feed" "/rss/"
+measure "post + 200 comments" "/a-long-conversation/"
+# Signed in: the login form's token, then the session cookie it sets.
+jar="$work/cookies"
+token=$(curl -fs -c "$jar" "$base/account/login" | grep -o 'name="csrf_token" value="[^"]*"' | sed 's/.*value="//; s/"$//')
+curl -fs -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf_token=$token" \
+  --data-urlencode "email=member@example.com" --data-urlencode "password=bench member password" \
+  -H "Origin: $base" "$base/account/login"
+session=$(awk '$6 == "quire_session" { print "quire_session=" $7 }' "$jar")
+[ -n "$session" ] || { echo "could not sign the member in" >&2; exit 1; }
+measure "post, signed in" "$post" "$session"
+measure "post + 200, signed in" "/a-long-conversation/" "$session"
 peak_kb=$(cat "$work/rss")
 stop_server
 
@@ -107,6 +145,7 @@ start_server QUIRE_PAGE_CACHE=off
 measure "post, cache off" "$post"
 measure "home page, cache off" "/"
 measure "tag page, cache off" "$tag"
+measure "post + 200, cache off" "/a-long-conversation/"
 stop_server
 
 echo

@@ -313,9 +313,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         },
     };
     if options.media.remote && options.media.allow_hosts.is_empty() {
-        anyhow::bail!(
-            "--media fetch needs the old site: add --old-url URL or --allow-host HOST"
-        );
+        anyhow::bail!("--media fetch needs the old site: add --old-url URL or --allow-host HOST");
     }
     // A zip is unpacked where uploads are (its images' jobs may run after this command).
     let file = unpacked_if_zip(&args.file, &config.data_dir)?;

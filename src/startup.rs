@@ -1,6 +1,7 @@
 //! Building the application: state from configuration, and the server around the routes.
 //! `main` and the tests share these, so tests exercise the real thing.
 
+use crate::domain::comments::notify::{self, CommentNotice};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -86,6 +87,11 @@ fn job_kinds(state: &AppState) -> anyhow::Result<Registry> {
     let lease = state.config.job_lease;
     let (media_db, store) = (state.db.clone(), state.config.media_store());
     let media_dir = state.config.media_dir();
+    let (notice_db, secret, base_url) = (
+        state.db.clone(),
+        state.config.secret_key.clone(),
+        state.config.base_url.clone(),
+    );
     Ok(Registry::default()
         .with(move |mail: Mail, key: &str| mailer.deliver(mail, key))
         .with(move |_: Housekeeping, _: &str| housekeeping::tidy(&db))
@@ -98,6 +104,17 @@ fn job_kinds(state: &AppState) -> anyhow::Result<Registry> {
                 tracing::warn!(post = job.post, %address, %reason, "an imported image was not brought in");
             }
             Ok(())
+        })
+        .with(move |notice: CommentNotice, _: &str| {
+            let head = |conn: &mut crate::db::DbConn| {
+                let now = crate::clock::now();
+                Ok(crate::mail::Letterhead {
+                    site: crate::domain::settings::current(conn, now)?.title,
+                    base_url: base_url.clone(),
+                    now,
+                })
+            };
+            notify::run(&notice_db, &head, &secret, &notice)
         }))
 }
 

@@ -526,6 +526,7 @@ async fn member_holds_a_conversation(javascript: bool) {
                     post_id: post.id,
                     parent_id: None,
                     text: String::new(),
+                    notify_replies: false,
                 },
                 &prepared,
                 now(),

@@ -7,4 +7,5 @@ pub mod password;
 pub mod permissions;
 pub mod rate_limit;
 pub mod session_store;
+pub mod signed;
 pub mod tokens;

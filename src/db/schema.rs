@@ -196,6 +196,14 @@ diesel::table! {
         edited_at -> Nullable<Timestamp>,
         markdown -> Text,
         html -> Text,
+        notify_replies -> Bool,
+    }
+}
+
+diesel::table! {
+    mail_opt_outs (user_id, kind) {
+        user_id -> BigInt,
+        kind -> Text,
     }
 }
 
@@ -311,6 +319,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comment_reports,
     comment_bans,
     post_likes,
+    mail_opt_outs,
     gone_paths,
     audit_log,
     media,

@@ -312,7 +312,10 @@ pub fn invite_existing(
             what,
             &token,
         ))?;
-        let summary = format!("{} ({}) to choose a password", person.display_name, person.email);
+        let summary = format!(
+            "{} ({}) to choose a password",
+            person.display_name, person.email
+        );
         tx.audit("invited", (Object::User, Some(id)), &summary)?;
         Ok(person)
     })

@@ -5,6 +5,7 @@ use super::{Letterhead, Mail};
 pub fn confirm_account(head: &Letterhead, to: &str, token: &str) -> Mail {
     let Letterhead { site, base_url, .. } = head;
     Mail {
+        headers: Vec::new(),
         to: to.into(),
         subject: format!("Confirm your account at {site}"),
         body: format!(
@@ -20,6 +21,7 @@ pub fn confirm_account(head: &Letterhead, to: &str, token: &str) -> Mail {
 pub fn signup_attempt_on_existing(head: &Letterhead, to: &str) -> Mail {
     let Letterhead { site, base_url, .. } = head;
     Mail {
+        headers: Vec::new(),
         to: to.into(),
         subject: format!("Someone tried to sign up at {site} with your address"),
         body: format!(
@@ -34,6 +36,7 @@ pub fn signup_attempt_on_existing(head: &Letterhead, to: &str) -> Mail {
 pub fn reset_password(head: &Letterhead, to: &str, token: &str) -> Mail {
     let Letterhead { site, base_url, .. } = head;
     Mail {
+        headers: Vec::new(),
         to: to.into(),
         subject: format!("Reset your password at {site}"),
         body: format!(
@@ -48,6 +51,7 @@ pub fn reset_password(head: &Letterhead, to: &str, token: &str) -> Mail {
 pub fn invitation(head: &Letterhead, to: &str, inviter: &str, role: &str, token: &str) -> Mail {
     let Letterhead { site, base_url, .. } = head;
     Mail {
+        headers: Vec::new(),
         to: to.into(),
         subject: format!("{inviter} invited you to {site}"),
         body: format!(
@@ -60,6 +64,7 @@ pub fn invitation(head: &Letterhead, to: &str, inviter: &str, role: &str, token:
 pub fn confirm_new_email(head: &Letterhead, to: &str, token: &str) -> Mail {
     let Letterhead { site, base_url, .. } = head;
     Mail {
+        headers: Vec::new(),
         to: to.into(),
         subject: format!("Confirm your new email address at {site}"),
         body: format!(
@@ -73,6 +78,7 @@ pub fn confirm_new_email(head: &Letterhead, to: &str, token: &str) -> Mail {
 pub fn email_change_requested(head: &Letterhead, to: &str, new_email: &str) -> Mail {
     let site = &head.site;
     Mail {
+        headers: Vec::new(),
         to: to.into(),
         subject: format!("Your email address at {site} is being changed"),
         body: format!(
@@ -88,6 +94,7 @@ pub fn email_change_requested(head: &Letterhead, to: &str, new_email: &str) -> M
 pub fn email_changed_by_staff(head: &Letterhead, to: &str, new_email: &str, by: &str) -> Mail {
     let site = &head.site;
     Mail {
+        headers: Vec::new(),
         to: to.into(),
         subject: format!("Your email address at {site} was changed"),
         body: format!(

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::{SmtpTransport, Transport};
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,9 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// Extra headers (`List-Unsubscribe` on notifications).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
 }
 
 impl Job for Mail {
@@ -46,6 +50,7 @@ pub struct Queued {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    pub headers: Vec<(String, String)>,
     pub created_at: NaiveDateTime,
     pub attempts: i32,
     /// When it was handed to the SMTP server (or to the log, without one).
@@ -65,6 +70,7 @@ pub fn outbox(conn: &mut DbConn) -> QueryResult<Vec<Queued>> {
                 recipient: mail.to,
                 subject: mail.subject,
                 body: mail.body,
+                headers: mail.headers,
                 created_at: job.created_at,
                 attempts: job.attempts,
                 sent_at: job.finished_at.filter(|_| job.status == JobStatus::Done),
@@ -119,12 +125,18 @@ impl Mailer {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '.' })
             .collect();
-        let message = lettre::Message::builder()
+        let mut message = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&mail.subject)
             .message_id(Some(format!("<{id}@{domain}>")))
-            .header(ContentType::TEXT_PLAIN)
+            .header(ContentType::TEXT_PLAIN);
+        for (name, value) in &mail.headers {
+            let name = HeaderName::new_from_ascii(name.clone())
+                .map_err(|e| JobError::Permanent(format!("bad header name: {e}")))?;
+            message = message.raw_header(HeaderValue::new(name, value.clone()));
+        }
+        let message = message
             .body(mail.body)
             .map_err(|e| JobError::Permanent(e.to_string()))?;
         transport.send(&message).map(drop).map_err(|e| {

@@ -163,8 +163,7 @@ pub fn worth_a_job(
         return true;
     }
     let fetchable = |address: &str| remote(address) || policy.on_old_site(address).is_some();
-    policy.remote
-        && (references.iter().any(|(a, _)| fetchable(a)) || cover.is_some_and(fetchable))
+    policy.remote && (references.iter().any(|(a, _)| fetchable(a)) || cover.is_some_and(fetchable))
 }
 
 /// Where an image comes from.
@@ -193,7 +192,10 @@ fn origin(
     }
     if let Some(url) = policy.on_old_site(address) {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        return Ok(policy.allow_hosts.contains(&host).then_some(Origin::Web(url)));
+        return Ok(policy
+            .allow_hosts
+            .contains(&host)
+            .then_some(Origin::Web(url)));
     }
     let Some(local) = local else {
         return Ok(None);

@@ -304,6 +304,7 @@ mod tests {
             edited_at: None,
             markdown: format!("text {id}"),
             html: format!("<p>text {id}</p>"),
+            notify_replies: false,
         }
     }
 

@@ -116,6 +116,14 @@ pub fn routes(
         read().to(author::show_author_page),
     )
     .route("/comments", web::post().to(public::comments::create))
+    .route(
+        "/comments/unsubscribe",
+        read().to(public::comments::confirm_unsubscribe),
+    )
+    .route(
+        "/comments/unsubscribe",
+        web::post().to(public::comments::unsubscribe),
+    )
     .route("/comments/{id}", read().to(public::comments::show))
     .route(
         "/comments/{id}/reply",
@@ -174,6 +182,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
         web::post().to(reset::set_new_password),
     )
     .route("/account/email", web::post().to(profile::change_email))
+    .route("/account/alerts", web::post().to(profile::update_alerts))
     .route(
         "/account/email/confirm",
         read().to(profile::show_confirm_email),

@@ -25,6 +25,7 @@ fn comment_as(app: &TestApp, user: &User, post_id: i64, parent: Option<i64>, tex
                     post_id,
                     parent_id: parent,
                     text: String::new(),
+                    notify_replies: false,
                 },
                 &prepared,
                 now(),
@@ -688,4 +689,159 @@ async fn a_comment_refreshes_its_post_and_leaves_the_others_cached() {
     let member = app.signed_in_as("me@example.com", Role::Member).await;
     let response = member.get(app.url("/post-a/")).send().await.unwrap();
     assert_eq!(response.headers()["cache-control"], "private, no-cache");
+}
+
+/// Waits (up to 10 s) for the notice jobs to queue mail to `to` whose subject has `about`.
+async fn mail_to(app: &TestApp, to: &str, about: &str) -> quire::mail::Queued {
+    for _ in 0..100 {
+        if let Some(mail) = app
+            .outbox()
+            .into_iter()
+            .find(|m| m.recipient == to && m.subject.contains(about))
+        {
+            return mail;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail to {to} about {about:?}: {:?}", app.outbox());
+}
+
+/// Waits until every comment notice has run (its mail, if any, is then queued).
+async fn notices_done(app: &TestApp) {
+    for _ in 0..100 {
+        let jobs = app
+            .db
+            .run_blocking(|conn| quire::jobs::queue::of_kind(conn, "comment-notice"))
+            .unwrap();
+        if jobs
+            .iter()
+            .all(|j| j.status == quire::jobs::JobStatus::Done)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("comment notices did not run");
+}
+
+fn mails_to(app: &TestApp, to: &str, about: &str) -> usize {
+    app.outbox()
+        .into_iter()
+        .filter(|m| m.recipient == to && m.subject.contains(about))
+        .count()
+}
+
+#[tokio::test]
+async fn authors_hear_of_comments_and_commenters_of_replies_until_they_stop() {
+    let app = spawn_app().await;
+    app.update_settings(|s| s.comments.first_needs_approval = false);
+    let writer = app.user_with_password("writer@example.com", Role::Author, PASSWORD);
+    let post = app.seed(SeedPost::published("news", "News").authors(&[&writer]));
+    let ada = app.signed_in_as("ada@example.com", Role::Member).await;
+    let response = post_comment(&app, &ada, post.id, &[("text", "First!"), ("notify", "on")]).await;
+    let first: i64 = location(&response)
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let alert = mail_to(&app, "writer@example.com", "New comment on “News”").await;
+    assert!(alert.body.contains("> First!"), "{}", alert.body);
+
+    // A reply reaches the commenter, with a way out that needs no sign-in.
+    let bo = app.signed_in_as("bo@example.com", Role::Member).await;
+    let reply = [("text", "Second."), ("parent_id", &first.to_string()[..])];
+    assert_eq!(post_comment(&app, &bo, post.id, &reply).await.status(), 303);
+    let mail = mail_to(&app, "ada@example.com", "replied to your comment").await;
+    assert!(mail.body.contains("> Second."));
+    let unsubscribe = mail
+        .headers
+        .iter()
+        .find(|(name, _)| name == "List-Unsubscribe")
+        .map(|(_, value)| value.trim_matches(|c| c == '<' || c == '>').to_string())
+        .expect("a List-Unsubscribe header");
+    assert!(
+        mail.headers
+            .iter()
+            .any(|(n, v)| n == "List-Unsubscribe-Post" && v == "List-Unsubscribe=One-Click")
+    );
+    assert!(mail.body.contains(&unsubscribe));
+    let path = unsubscribe.strip_prefix(&app.base).unwrap().to_string();
+
+    // Opening the link asks first; the button (or a mail client's one-click POST) stops it.
+    let page = app.page(&path, 200).await;
+    assert!(text_of(&page, "main").contains("Stop the mail"));
+    let response = browser()
+        .post(app.url(&path))
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cy = app.signed_in_as("cy@example.com", Role::Member).await;
+    let again = [("text", "Third."), ("parent_id", &first.to_string()[..])];
+    assert_eq!(post_comment(&app, &cy, post.id, &again).await.status(), 303);
+    notices_done(&app).await;
+    assert_eq!(mails_to(&app, "ada@example.com", "replied"), 1, "no more");
+
+    // A token that was not signed here does nothing.
+    let forged = path
+        .replace("token=", "token=9")
+        .replace(&first.to_string(), "99");
+    assert_eq!(app.get(&forged).await.status(), 400);
+    let response = browser()
+        .post(app.url("/comments/unsubscribe?token=1.AAAA"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn authors_hear_of_waiting_comments_unless_they_turned_it_off() {
+    let app = spawn_app().await;
+    let writer = app.user_with_password("writer@example.com", Role::Author, PASSWORD);
+    let post = app.seed(SeedPost::published("held", "Held").authors(&[&writer]));
+    let member = app.signed_in_as("new@example.com", Role::Member).await;
+    assert_eq!(
+        post_comment(&app, &member, post.id, &[("text", "Hello")])
+            .await
+            .status(),
+        303
+    );
+    let mail = mail_to(&app, "writer@example.com", "waits for a moderator").await;
+    assert!(mail.body.contains("/admin/comments"));
+
+    // The writer turns it off from their account page.
+    let writer_browser = browser();
+    assert_eq!(
+        app.sign_in(&writer_browser, "writer@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let response = app
+        .submit(&writer_browser, "/account/", "/account/alerts", &[])
+        .await;
+    assert_eq!(response.status(), 303);
+    let page = parse_html(
+        &writer_browser
+            .get(app.url("/account/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(select(&page, "#f-comment_alerts[checked]").is_empty());
+    let other = app.signed_in_as("other@example.com", Role::Member).await;
+    assert_eq!(
+        post_comment(&app, &other, post.id, &[("text", "Hi")])
+            .await
+            .status(),
+        303
+    );
+    notices_done(&app).await;
+    assert_eq!(mails_to(&app, "writer@example.com", "waits"), 1);
 }

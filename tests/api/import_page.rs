@@ -238,7 +238,10 @@ async fn a_file_over_the_limit_is_refused_and_not_kept() {
             .await
             .unwrap(),
     );
-    assert!(text_of(&page, "main").contains("1 MB"), "the page says the limit");
+    assert!(
+        text_of(&page, "main").contains("1 MB"),
+        "the page says the limit"
+    );
     let response = upload(&app, &owner, "big.xml", vec![b'x'; (1 << 20) + 1], true).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let page = parse_html(&response.text().await.unwrap());

@@ -133,6 +133,7 @@ async fn an_edit_through_one_instance_is_served_fresh_by_the_other() {
 
 fn letter(n: usize) -> Mail {
     Mail {
+        headers: Vec::new(),
         to: format!("reader{n}@example.com"),
         subject: format!("Letter {n}"),
         body: "Hello.".into(),

@@ -151,6 +151,7 @@ async fn a_job_whose_worker_died_on_its_last_attempt_is_swept_to_failed() {
 
 fn mail_to(to: &str) -> Mail {
     Mail {
+        headers: Vec::new(),
         to: to.into(),
         subject: "Hello".into(),
         body: "A secret link: https://example.com/account/reset/new?token=SECRET".into(),

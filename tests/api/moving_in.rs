@@ -14,8 +14,7 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn import_with(app: &TestApp, path: &Path, options: Options) -> Result<ImportReport, String> {
-    quire::transfer::import(&app.db, path, options, now(), &mut |_| {})
-        .map_err(|e| e.to_string())
+    quire::transfer::import(&app.db, path, options, now(), &mut |_| {}).map_err(|e| e.to_string())
 }
 
 fn import(app: &TestApp, path: &Path) -> ImportReport {
@@ -1020,7 +1019,11 @@ async fn a_ghost_exports_images_are_fetched_from_the_old_site_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ghost.json");
     std::fs::write(&path, ghost.to_string()).unwrap();
-    let host = url::Url::parse(&old).unwrap().host_str().unwrap().to_string();
+    let host = url::Url::parse(&old)
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_string();
     let report = import_with(
         &app,
         &path,

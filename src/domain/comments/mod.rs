@@ -4,6 +4,7 @@
 //! (posting, editing, deleting, reporting, moderating), and this module what is read: a
 //! post's conversation a page of threads at a time, and the moderation queue.
 
+pub mod notify;
 pub mod rules;
 pub mod write;
 
@@ -61,6 +62,8 @@ pub struct Comment {
     pub edited_at: Option<NaiveDateTime>,
     pub markdown: String,
     pub html: String,
+    /// Its author asked to hear about replies to it.
+    pub notify_replies: bool,
 }
 
 impl Comment {

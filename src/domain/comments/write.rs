@@ -5,6 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
+use super::notify::{self, Event};
 use super::rules::{self, CommentSettings, Judged};
 use super::{Comment, Status};
 use crate::auth::permissions::Permission;
@@ -25,6 +26,8 @@ pub struct NewComment {
     pub post_id: i64,
     pub parent_id: Option<i64>,
     pub text: String,
+    /// Mail the author when someone replies.
+    pub notify_replies: bool,
 }
 
 /// The checked text of a comment, rendered (outside any transaction: see `prepare`).
@@ -228,6 +231,7 @@ pub fn post(
                 comments::updated_at.eq(now),
                 comments::markdown.eq(&prepared.markdown),
                 comments::html.eq(prepared.rendered.html.as_str()),
+                comments::notify_replies.eq(new.notify_replies),
             ))
             .returning(comments::id)
             .get_result(tx.conn)?;
@@ -236,8 +240,13 @@ pub fn post(
                 .set(comments::thread_id.eq(Some(id)))
                 .execute(tx.conn)?;
         }
-        if status == Status::Approved {
-            tx.touch(Touched::Conversation(new.post_id));
+        match status {
+            Status::Approved => {
+                tx.touch(Touched::Conversation(new.post_id));
+                notify::queue(tx, id, Event::Approved)?;
+            }
+            Status::Pending => notify::queue(tx, id, Event::Waiting)?,
+            _ => {}
         }
         Ok(Posted {
             id,
@@ -454,6 +463,9 @@ pub fn moderate(
                 && (status == Status::Approved || comment.status == Status::Approved)
             {
                 tx.touch(Touched::Conversation(comment.post_id));
+            }
+            if status == Status::Approved && comment.status != Status::Approved {
+                notify::queue(tx, comment.id, Event::Approved)?;
             }
             changed += 1;
         }

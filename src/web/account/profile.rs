@@ -30,6 +30,8 @@ pub struct AccountPage {
     notice: Option<String>,
     email: String,
     is_staff: bool,
+    /// Staff: whether they get mail about comments on their posts.
+    comment_alerts: bool,
     csrf: String,
     profile: Vec<Field>,
     email_form: Vec<Field>,
@@ -81,13 +83,14 @@ async fn account_page(
     submitted: Submitted,
 ) -> AppResult<AccountPage> {
     let user_id = me.user.id;
-    let (settings, rows) = state
+    let (settings, rows, comment_alerts) = state
         .db
         .run(move |conn| {
             let now = now();
             Ok::<_, AppError>((
                 settings::current(conn, now)?,
                 sessions::of_user(conn, user_id, now)?,
+                crate::domain::comments::notify::alerts_on(conn, user_id)?,
             ))
         })
         .await?;
@@ -104,6 +107,7 @@ async fn account_page(
         notice: take_notice(&me.session),
         email: me.user.email.clone(),
         is_staff: me.role() != Role::Member,
+        comment_alerts,
         csrf: csrf::token(&me.session)?,
         profile: vec![
             Field::display_name()
@@ -150,6 +154,34 @@ async fn account_page(
 
 pub async fn show_account(state: web::Data<AppState>, me: SignedIn) -> AppResult<HttpResponse> {
     ok(&account_page(&state, &me, Submitted::default()).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AlertsForm {
+    comment_alerts: Option<String>,
+}
+
+/// Staff turn mail about comments on their posts on or off.
+pub async fn update_alerts(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<AlertsForm>,
+) -> AppResult<HttpResponse> {
+    let (actor, on) = (me.actor(), form.comment_alerts.is_some());
+    use_case(&state, move |conn, head| {
+        crate::domain::comments::notify::set_alerts(conn, &actor, on, head.now)
+    })
+    .await??;
+    set_notice(
+        &me.session,
+        if on {
+            "You will get mail about comments on your posts."
+        } else {
+            "You will get no mail about comments on your posts."
+        },
+    );
+    Ok(see_other("/account/"))
 }
 
 pub async fn update_profile(

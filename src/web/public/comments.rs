@@ -11,7 +11,7 @@ use crate::auth::identity::SignedIn;
 use crate::auth::rate_limit::{AccountKey, Action};
 use crate::clock::now;
 use crate::domain::comments::write::{self as comment_write, NewComment};
-use crate::domain::comments::{self, Comment, Status, rules};
+use crate::domain::comments::{self, Comment, Status, notify, rules};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::render::SafeHtml;
@@ -35,6 +35,9 @@ struct CommentFormPage {
     post_id: String,
     parent_id: String,
     field: Field,
+    /// New comments and replies offer reply mail; an edit keeps what was chosen.
+    offer_notify: bool,
+    notify: bool,
     submit: &'static str,
     back: String,
 }
@@ -59,6 +62,8 @@ pub struct CommentInput {
     post_id: String,
     parent_id: String,
     text: String,
+    /// Ticked: mail me when someone replies.
+    notify: Option<String>,
 }
 
 /// The post a comment is under: its slug, for links back.
@@ -101,18 +106,35 @@ async fn find(state: &AppState, id: i64) -> AppResult<Comment> {
         .ok_or(AppError::NotFound)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a comment's form page shows besides its post: the heading, where it posts, the
+/// comment answered, what was typed and what was wrong with it.
+struct FormContent<'a> {
+    heading: &'a str,
+    action: String,
+    post_id: i64,
+    parent: Option<&'a Comment>,
+    text: &'a str,
+    /// `None` for an edit (reply mail is chosen when a comment is posted).
+    notify: Option<bool>,
+    error: Option<String>,
+    submit: &'static str,
+}
+
 async fn form_page(
     state: &AppState,
     me: &SignedIn,
-    heading: &str,
-    action: String,
-    post_id: i64,
-    parent: Option<&Comment>,
-    text: &str,
-    error: Option<String>,
-    submit: &'static str,
+    content: FormContent<'_>,
 ) -> AppResult<CommentFormPage> {
+    let FormContent {
+        heading,
+        action,
+        post_id,
+        parent,
+        text,
+        notify,
+        error,
+        submit,
+    } = content;
     let slug = slug_of(state, post_id).await?;
     Ok(CommentFormPage {
         layout: layout(state, &action, heading).await?,
@@ -126,6 +148,8 @@ async fn form_page(
         post_id: post_id.to_string(),
         parent_id: parent.map(|p| p.id.to_string()).unwrap_or_default(),
         field: text_field(text, error),
+        offer_notify: notify.is_some(),
+        notify: notify.unwrap_or(false),
         submit,
         back: match parent {
             Some(p) => format!("/comments/{}", p.id),
@@ -155,6 +179,7 @@ pub async fn create(
         post_id,
         parent_id,
         text: input.text.clone(),
+        notify_replies: input.notify.is_some(),
     };
     let actor = me.actor();
     let posted = match comment_write::prepare(&new.text) {
@@ -188,17 +213,20 @@ pub async fn create(
             let page = form_page(
                 &state,
                 &me,
-                if parent.is_some() {
-                    "Reply"
-                } else {
-                    "Your comment"
+                FormContent {
+                    heading: if parent.is_some() {
+                        "Reply"
+                    } else {
+                        "Your comment"
+                    },
+                    action: "/comments".into(),
+                    post_id,
+                    parent: parent.as_ref(),
+                    text: &input.text,
+                    notify: Some(input.notify.is_some()),
+                    error: errors.get("text"),
+                    submit: "Post comment",
                 },
-                "/comments".into(),
-                post_id,
-                parent.as_ref(),
-                &input.text,
-                errors.get("text"),
-                "Post comment",
             )
             .await?;
             invalid(&page)
@@ -221,13 +249,16 @@ pub async fn reply_form(
     let page = form_page(
         &state,
         &me,
-        &heading,
-        "/comments".into(),
-        parent.post_id,
-        Some(&parent),
-        "",
-        None,
-        "Post reply",
+        FormContent {
+            heading: &heading,
+            action: "/comments".into(),
+            post_id: parent.post_id,
+            parent: Some(&parent),
+            text: "",
+            notify: Some(false),
+            error: None,
+            submit: "Post reply",
+        },
     )
     .await?;
     ok(&page)
@@ -265,13 +296,16 @@ pub async fn edit_form(
     let page = form_page(
         &state,
         &me,
-        "Edit your comment",
-        format!("/comments/{}/edit", comment.id),
-        comment.post_id,
-        None,
-        &comment.markdown,
-        error,
-        "Save",
+        FormContent {
+            heading: "Edit your comment",
+            action: format!("/comments/{}/edit", comment.id),
+            post_id: comment.post_id,
+            parent: None,
+            text: &comment.markdown,
+            notify: None,
+            error,
+            submit: "Save",
+        },
     )
     .await?;
     ok(&page)
@@ -311,13 +345,16 @@ pub async fn save_edit(
             let page = form_page(
                 &state,
                 &me,
-                "Edit your comment",
-                format!("/comments/{comment_id}/edit"),
-                comment.post_id,
-                None,
-                &input.text,
-                errors.get("text"),
-                "Save",
+                FormContent {
+                    heading: "Edit your comment",
+                    action: format!("/comments/{comment_id}/edit"),
+                    post_id: comment.post_id,
+                    parent: None,
+                    text: &input.text,
+                    notify: None,
+                    error: errors.get("text"),
+                    submit: "Save",
+                },
             )
             .await?;
             invalid(&page)
@@ -387,4 +424,65 @@ pub async fn report(
         "Thank you for the report: a moderator will read the comment.",
     );
     Ok(see_other(&permalink(&state, comment).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UnsubscribeParams {
+    token: String,
+}
+
+/// The page a reply notification's link opens: one button, so that a mail scanner
+/// following links stops nothing; mail clients use the one-click POST instead.
+#[derive(Template)]
+#[template(path = "public/unsubscribe.html")]
+struct UnsubscribePage {
+    layout: Layout,
+    token: String,
+    done: bool,
+    post: Option<(String, String)>,
+}
+
+async fn unsubscribe_page(state: &AppState, token: &str, done: bool) -> AppResult<HttpResponse> {
+    let comment = notify::unsubscribed_comment(&state.config.secret_key, token)
+        .ok_or_else(|| AppError::BadRequest("This link is not one Quire sent.".into()))?;
+    let post = state
+        .db
+        .run(move |conn| {
+            let Some(comment) = comments::by_id(conn, comment)? else {
+                return Ok::<_, AppError>(None);
+            };
+            let post = crate::domain::posts::by_id(conn, comment.post_id)?;
+            Ok(Some((post.title, format!("/{}/", post.slug))))
+        })
+        .await?;
+    let page = UnsubscribePage {
+        layout: layout(state, "/comments/unsubscribe", "Replies by mail").await?,
+        token: token.to_string(),
+        done,
+        post,
+    };
+    ok(&page)
+}
+
+pub async fn confirm_unsubscribe(
+    state: web::Data<AppState>,
+    params: web::Query<UnsubscribeParams>,
+) -> AppResult<HttpResponse> {
+    unsubscribe_page(&state, &params.token, false).await
+}
+
+/// Stops reply mail for one comment. The signed token in the address is the authority: no
+/// session and no form token, so a mail client's one-click POST (RFC 8058) works too.
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    params: web::Query<UnsubscribeParams>,
+) -> AppResult<HttpResponse> {
+    let comment = notify::unsubscribed_comment(&state.config.secret_key, &params.token)
+        .ok_or_else(|| AppError::BadRequest("This link is not one Quire sent.".into()))?;
+    use_case(&state, move |conn, head| {
+        notify::stop_replies(conn, comment, head.now)
+    })
+    .await??;
+    unsubscribe_page(&state, &params.token, true).await
 }
