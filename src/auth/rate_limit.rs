@@ -31,6 +31,8 @@ pub enum Action {
     Signup,
     Reset,
     Resend,
+    /// Asking for a sign-in link by mail.
+    SignInLink,
     /// Posting a comment: per address, and per account whatever the address.
     Comment,
 }

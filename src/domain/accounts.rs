@@ -129,6 +129,41 @@ pub fn mail_link(
     })
 }
 
+/// Mails a sign-in link to the active account with this address (nothing, and the same
+/// answer, when there is none). `browser` is a hash of a secret the asking browser keeps:
+/// opened there, the link signs in at once; elsewhere it asks first.
+pub fn mail_sign_in_link(
+    conn: &mut DbConn,
+    head: &Letterhead,
+    email: &Email,
+    browser: &str,
+) -> Result<(), WriteError> {
+    write::transaction(conn, &Actor::visitor(), head.now, |tx| {
+        let Some((user, _)) = users::by_email(tx.conn, email)? else {
+            return Ok(());
+        };
+        if user.status != Status::Active {
+            return Ok(());
+        }
+        let token = tokens::issue(tx.conn, user.id, Purpose::SignIn, browser, tx.now)?;
+        tx.mail(&messages::sign_in_link(head, &user.email, &token))
+    })
+}
+
+/// Uses up a sign-in link: the active account it is for. `None` when the link is no good.
+pub fn redeem_sign_in_link(
+    conn: &mut DbConn,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<Option<User>, WriteError> {
+    write::transaction(conn, &Actor::visitor(), now, |tx| {
+        let Some(found) = tokens::redeem(tx.conn, token, Purpose::SignIn, now)? else {
+            return Ok(None);
+        };
+        Ok(users::by_id(tx.conn, found.user_id)?.filter(|u| u.status == Status::Active))
+    })
+}
+
 /// Sets the password a reset link is for, confirms a pending account (the link proves the
 /// mailbox) and ends every session of the account. `None` when the link is no good.
 pub fn reset_password(

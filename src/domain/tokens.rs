@@ -15,6 +15,7 @@ stored_as_text! {
         Reset => "reset",
         Invite => "invite",
         ChangeEmail => "email",
+        SignIn => "sign-in",
     }
 }
 
@@ -22,6 +23,7 @@ impl Purpose {
     /// How long a link stays valid.
     pub fn lifetime(self) -> Duration {
         match self {
+            Purpose::SignIn => Duration::minutes(15),
             Purpose::Reset => Duration::hours(1),
             Purpose::Confirm | Purpose::ChangeEmail => Duration::hours(24),
             Purpose::Invite => Duration::days(7),

@@ -48,6 +48,20 @@ pub fn reset_password(head: &Letterhead, to: &str, token: &str) -> Mail {
     }
 }
 
+pub fn sign_in_link(head: &Letterhead, to: &str, token: &str) -> Mail {
+    let Letterhead { site, base_url, .. } = head;
+    Mail {
+        headers: Vec::new(),
+        to: to.into(),
+        subject: format!("Your sign-in link for {site}"),
+        body: format!(
+            "To sign in to {site}, open this link within 15 minutes. It works once:\n\n\
+             {base_url}/account/login/link?token={token}\n\n\
+             If you did not ask for this, ignore this message; nobody can sign in without it.\n"
+        ),
+    }
+}
+
 pub fn invitation(head: &Letterhead, to: &str, inviter: &str, role: &str, token: &str) -> Mail {
     let Letterhead { site, base_url, .. } = head;
     Mail {

@@ -112,6 +112,38 @@ pub fn render_comment(markdown: &str) -> RenderedComment {
     }
 }
 
+/// The words of a comment's stored HTML (this module's output, so tags are well formed),
+/// for structured data: far cheaper than rendering its Markdown again on every page view.
+pub fn plain_text_of(html: &SafeHtml) -> String {
+    let mut text = String::with_capacity(html.as_str().len());
+    let mut in_tag = false;
+    for c in html.as_str().chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    // Punctuation after an inline tag reads without the space the tag left.
+    words
+        .join(" ")
+        .replace(" ,", ",")
+        .replace(" .", ".")
+        .replace(" !", "!")
+        .replace(" ?", "?")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +213,15 @@ mod tests {
             out.len()
         );
         assert!(out.contains("deep"));
+    }
+
+    #[test]
+    fn stored_html_reads_as_its_words() {
+        let rendered = render_comment("Hello *there*, friend `x` & <b>\n\n> quoted");
+        assert_eq!(
+            plain_text_of(&rendered.html),
+            "Hello there, friend x & <b> quoted"
+        );
     }
 
     #[test]

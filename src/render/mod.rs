@@ -9,7 +9,7 @@ mod safe_html;
 mod slug;
 mod text;
 
-pub use comment::{RenderedComment, render_comment};
+pub use comment::{RenderedComment, plain_text_of, render_comment};
 pub use highlight::syntax_css;
 pub use markdown::{MAX_DEPTH, MAX_ELEMENTS, MAX_FOOTNOTES, MAX_HEADINGS, RenderError};
 pub use safe_html::{ImageSize, SafeHtml};

@@ -173,6 +173,13 @@ fn accounts(cfg: &mut web::ServiceConfig) {
     .route("/account/confirm/resend", web::post().to(signup::resend))
     .route("/account/login", read().to(login::show_login))
     .route("/account/login", web::post().to(login::login))
+    .route(
+        "/account/login/link/new",
+        read().to(login::show_link_request),
+    )
+    .route("/account/login/link", web::post().to(login::request_link))
+    .route("/account/login/link", read().to(login::show_link))
+    .route("/account/login/link/use", web::post().to(login::use_link))
     .route("/account/logout", web::post().to(login::logout))
     .route("/account/reset", read().to(reset::show_request))
     .route("/account/reset", web::post().to(reset::request))

@@ -389,7 +389,7 @@ fn comments_ld(
         .filter(|c| c.status == Status::Approved)
         .map(|c| jsonld::CommentLd {
             id: format!("{canonical}#comment-{}", c.id),
-            text: crate::render::render_comment(&c.markdown).plain_text,
+            text: crate::render::plain_text_of(&SafeHtml::from_stored(c.html.clone())),
             author: c.author_name.clone(),
             author_url: Some(c.author_url.clone()).filter(|u| u.starts_with("http")),
             created: DateView::new(c.created_at, tz).iso,

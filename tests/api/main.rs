@@ -29,5 +29,6 @@ mod roles;
 mod search;
 mod security;
 mod seo;
+mod sign_in_link;
 mod transfer;
 mod urls;

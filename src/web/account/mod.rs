@@ -36,6 +36,10 @@ pub async fn link_expired(state: &AppState, purpose: Purpose) -> AppResult<HttpR
         ),
         Purpose::Invite => ("/account/invite", link("/account/login", "Sign in")),
         Purpose::ChangeEmail => ("/account/email/confirm", link("/account/", "Your account")),
+        Purpose::SignIn => (
+            "/account/login/link",
+            link("/account/login/link/new", "Ask for a new link"),
+        ),
     };
     let page = MessagePage {
         layout: layout(state, path, "Link expired").await?,
