@@ -24,6 +24,10 @@ pub enum AppError {
     /// Not signed in: answered with a redirect to the sign-in page, coming back after.
     #[error("Please sign in first")]
     SignInRequired { next: String },
+    /// The site asks staff for a second factor and this person has none yet: answered with
+    /// a redirect to setting it up.
+    #[error("Set up two-factor sign-in first")]
+    SecondFactorRequired,
     #[error("Too many attempts. Please wait {retry_after} seconds and try again.")]
     TooManyRequests { retry_after: u64 },
     #[error("The site is busy; please try again in a moment")]
@@ -45,7 +49,9 @@ impl ResponseError for AppError {
             AppError::Gone => StatusCode::GONE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::SignInRequired { .. } | AppError::SecondFactorRequired => {
+                StatusCode::SEE_OTHER
+            }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -63,6 +69,12 @@ impl ResponseError for AppError {
             }
             AppError::TooManyRequests { retry_after } => {
                 response.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            AppError::SecondFactorRequired => {
+                return response
+                    .insert_header(("Location", "/account/two-factor"))
+                    .insert_header(("Cache-Control", "no-store"))
+                    .finish();
             }
             AppError::SignInRequired { next } => {
                 let location = format!(

@@ -172,9 +172,29 @@ impl FromRequest for Staff {
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let signed_in = SignedIn::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let staff = Staff(signed_in.await?);
             staff.require(Permission::UseAdmin)?;
+            // Where the site asks staff for a second factor, none without one gets in.
+            if let Some(state) = state {
+                let (id, site) = (staff.user().id, std::sync::Arc::clone(&state.site));
+                let missing = state
+                    .db
+                    .run(move |conn| {
+                        let required = site
+                            .current(conn, crate::clock::now())?
+                            .settings
+                            .staff_two_factor;
+                        Ok::<_, AppError>(
+                            required && !crate::domain::two_factor::is_enabled(conn, id)?,
+                        )
+                    })
+                    .await?;
+                if missing {
+                    return Err(AppError::SecondFactorRequired.into());
+                }
+            }
             Ok(staff)
         })
     }

@@ -296,6 +296,7 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
                 icon_url: None,
                 social: Vec::new(),
                 comments: Default::default(),
+                staff_two_factor: false,
             },
         )?;
 

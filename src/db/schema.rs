@@ -173,6 +173,24 @@ diesel::table! {
         icon_url -> Nullable<Text>,
         social -> Text,
         comments -> Text,
+        staff_two_factor -> Bool,
+    }
+}
+
+diesel::table! {
+    two_factor (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -320,6 +338,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     comment_bans,
     post_likes,
     mail_opt_outs,
+    two_factor,
+    recovery_codes,
     gone_paths,
     audit_log,
     media,

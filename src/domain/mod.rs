@@ -19,5 +19,6 @@ pub mod settings;
 pub mod sitemap;
 pub mod tags;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 pub mod write;

@@ -96,6 +96,7 @@ pub struct SettingsInput {
     pub logo_url: String,
     pub icon_url: String,
     pub discourage_search: bool,
+    pub staff_two_factor: bool,
     /// (network key, address)
     pub social: Vec<(String, String)>,
     /// (label, address), in order.
@@ -114,6 +115,7 @@ impl SettingsInput {
             logo_url: s.logo_url.clone().unwrap_or_default(),
             icon_url: s.icon_url.clone().unwrap_or_default(),
             discourage_search: s.discourage_search,
+            staff_two_factor: s.staff_two_factor,
             social: s
                 .social
                 .iter()
@@ -276,6 +278,7 @@ pub fn parse(input: &SettingsInput, now: NaiveDateTime) -> Result<SiteSettings, 
         navigation,
         updated_at: now,
         discourage_search: input.discourage_search,
+        staff_two_factor: input.staff_two_factor,
         logo_url,
         feed_items,
         icon_url,
@@ -320,6 +323,8 @@ pub struct SiteSettings {
     /// The site's icon (absolute URL or site path); Quire's own when empty.
     pub icon_url: Option<String>,
     pub social: Vec<SocialLink>,
+    /// Staff must sign in with a second factor: without one they are sent to set it up.
+    pub staff_two_factor: bool,
     /// Who may comment and the moderation rules (saved on their own page).
     pub comments: crate::domain::comments::CommentSettings,
 }
@@ -340,6 +345,7 @@ struct Row {
     icon_url: Option<String>,
     social: String,
     comments: String,
+    staff_two_factor: bool,
 }
 
 impl From<Row> for SiteSettings {
@@ -360,6 +366,7 @@ impl From<Row> for SiteSettings {
             icon_url: row.icon_url.filter(|u| !u.trim().is_empty()),
             social: serde_json::from_str(&row.social).unwrap_or_default(),
             comments: serde_json::from_str(&row.comments).unwrap_or_default(),
+            staff_two_factor: row.staff_two_factor,
         }
     }
 }
@@ -383,6 +390,7 @@ impl SiteSettings {
             icon_url: None,
             social: Vec::new(),
             comments: Default::default(),
+            staff_two_factor: false,
         }
     }
 }
@@ -420,6 +428,7 @@ pub fn save_row(conn: &mut DbConn, settings: &SiteSettings) -> QueryResult<()> {
         site_settings::feed_items.eq(settings.feed_items as i32),
         site_settings::icon_url.eq(&settings.icon_url),
         site_settings::social.eq(&social),
+        site_settings::staff_two_factor.eq(settings.staff_two_factor),
     );
     let updated = diesel::update(site_settings::table.filter(site_settings::id.eq(1)))
         .set(values)

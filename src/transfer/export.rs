@@ -60,6 +60,7 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             posts_per_page: s.posts_per_page,
             navigation: s.navigation,
             discourage_search: s.discourage_search,
+            staff_two_factor: s.staff_two_factor,
             logo_url: s.logo_url,
             feed_items: s.feed_items,
             icon_url: s.icon_url,

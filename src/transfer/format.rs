@@ -51,6 +51,8 @@ pub struct SettingsDoc {
     #[serde(default)]
     pub discourage_search: bool,
     #[serde(default)]
+    pub staff_two_factor: bool,
+    #[serde(default)]
     pub logo_url: Option<String>,
     #[serde(default = "default_feed_items")]
     pub feed_items: i64,

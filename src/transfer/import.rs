@@ -822,6 +822,7 @@ fn settings_of(doc: SettingsDoc, now: NaiveDateTime) -> Result<SiteSettings, Str
         logo_url: doc.logo_url.unwrap_or_default(),
         icon_url: doc.icon_url.unwrap_or_default(),
         discourage_search: doc.discourage_search,
+        staff_two_factor: doc.staff_two_factor,
         social: doc.social.into_iter().map(|l| (l.network, l.url)).collect(),
         navigation: doc
             .navigation

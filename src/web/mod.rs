@@ -158,7 +158,7 @@ pub fn routes(
 
 /// Members' pages. Registered before the public `/{slug}/` route, which would match them.
 fn accounts(cfg: &mut web::ServiceConfig) {
-    use account::{data, invite, login, profile, reset, signup};
+    use account::{data, invite, login, profile, reset, signup, two_factor};
     cfg.route(
         "/account",
         read().to(|| async { respond::see_other("/account/") }),
@@ -180,6 +180,23 @@ fn accounts(cfg: &mut web::ServiceConfig) {
     .route("/account/login/link", web::post().to(login::request_link))
     .route("/account/login/link", read().to(login::show_link))
     .route("/account/login/link/use", web::post().to(login::use_link))
+    .route(
+        "/account/login/two-factor",
+        read().to(two_factor::show_step),
+    )
+    .route(
+        "/account/login/two-factor",
+        web::post().to(two_factor::step),
+    )
+    .route("/account/two-factor", read().to(two_factor::show))
+    .route(
+        "/account/two-factor/enable",
+        web::post().to(two_factor::enable),
+    )
+    .route(
+        "/account/two-factor/disable",
+        web::post().to(two_factor::disable),
+    )
     .route("/account/logout", web::post().to(login::logout))
     .route("/account/reset", read().to(reset::show_request))
     .route("/account/reset", web::post().to(reset::request))

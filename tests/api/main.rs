@@ -31,4 +31,5 @@ mod security;
 mod seo;
 mod sign_in_link;
 mod transfer;
+mod two_factor;
 mod urls;

@@ -6,12 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::csrf::{self, CsrfForm};
-use crate::auth::identity::{safe_next, sign_in, sign_out};
+use crate::auth::identity::{safe_next, sign_out};
 use crate::auth::password::verify_off_thread;
 use crate::auth::rate_limit::Action;
 use crate::clock::now;
 use crate::domain::tokens::{self, Purpose};
-use crate::domain::users::{self, Email, Role, Status};
+use crate::domain::users::{self, Email, Status};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::forms::{Field, Hidden};
@@ -235,13 +235,8 @@ pub async fn use_link(
         return super::link_expired(&state, Purpose::SignIn).await;
     };
     let _ = session.remove(LINK_MARK);
-    sign_in(&session, &user, false, &crate::web::session::device(&req))?;
-    let home = if user.role() == Role::Member {
-        "/account/"
-    } else {
-        "/admin"
-    };
-    Ok(see_other(&next.unwrap_or_else(|| home.to_string())))
+    // A mailed link stands for the password: an account with a second factor is asked too.
+    super::two_factor::finish_sign_in(&state, &session, &req, user, false, next).await
 }
 
 pub async fn show_login(
@@ -295,19 +290,15 @@ pub async fn login(
         let problem = problem.map(str::to_string);
         return invalid(&login_page(layout, csrf::token(&session)?, &form, problem));
     };
-    sign_in(
+    super::two_factor::finish_sign_in(
+        &state,
         &session,
-        &user,
+        &req,
+        user,
         form.remember.is_some(),
-        &crate::web::session::device(&req),
-    )?;
-    let home = if user.role() == Role::Member {
-        "/account/"
-    } else {
-        "/admin"
-    };
-    let next = safe_next(form.next.as_deref()).unwrap_or_else(|| home.to_string());
-    Ok(see_other(&next))
+        safe_next(form.next.as_deref()),
+    )
+    .await
 }
 
 pub async fn logout(session: Session, CsrfForm(_): CsrfForm<Empty>) -> HttpResponse {

@@ -77,6 +77,7 @@ impl SettingsForm {
                 "logo_url" => input.logo_url = value,
                 "icon_url" => input.icon_url = value,
                 "discourage_search" => input.discourage_search = true,
+                "staff_two_factor" => input.staff_two_factor = true,
                 "action" => form.action = value,
                 other => {
                     if let Some(network) = other.strip_prefix("social_") {
@@ -180,6 +181,13 @@ async fn settings_page(
             .hint(
                 "For staging sites: every page says noindex and robots.txt disallows everything.",
             ),
+        Field::new(
+            "staff_two_factor",
+            "Staff must sign in with a second factor",
+            "checkbox",
+        )
+        .checked(input.staff_two_factor)
+        .hint("Staff without one are sent to set it up before they can use the admin."),
     ];
     let social = SOCIAL_NETWORKS
         .iter()
