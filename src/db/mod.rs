@@ -288,6 +288,21 @@ pub fn serialise_change_records(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
+/// PostgreSQL only: makes one person's writes of a kind take turns until the transaction
+/// ends (a check then an insert, such as "the same comment again?", cannot interleave with
+/// a second request's). SQLite's writers take turns anyway.
+pub fn one_at_a_time_for(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgresql(pg) => pg
+            .batch_execute(&format!(
+                "SELECT 1 FROM users WHERE id = {} FOR UPDATE",
+                user_id
+            ))
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
 /// How a claim's subquery locks the row it picks: PostgreSQL skips rows other workers are
 /// claiming at that moment; SQLite's writers take turns, so it needs nothing.
 pub fn skip_locked(conn: &mut DbConn) -> &'static str {

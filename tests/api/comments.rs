@@ -566,7 +566,7 @@ async fn members_edit_for_a_while_delete_and_report() {
     let doc = app.page("/mine/", 200).await;
     assert_eq!(
         text_of(&doc, &format!("#comment-{id} > article")),
-        "This comment was deleted."
+        "This comment was removed."
     );
     assert_eq!(
         select(&doc, &format!("#comment-{id} li#comment-{reply}")).len(),
@@ -844,4 +844,86 @@ async fn authors_hear_of_waiting_comments_unless_they_turned_it_off() {
     );
     notices_done(&app).await;
     assert_eq!(mails_to(&app, "writer@example.com", "waits"), 1);
+}
+
+#[tokio::test]
+async fn removing_a_thread_s_first_comment_keeps_its_replies_and_hides_it() {
+    let app = spawn_app().await;
+    let post = app.seed(SeedPost::published("kept", "Kept"));
+    let draft = app.seed(SeedPost::published("secret-draft", "Draft").draft());
+    let staff = app.user_with_password("staff@example.com", Role::Editor, PASSWORD);
+    let top = comment_as(
+        &app,
+        &staff,
+        post.id,
+        None,
+        "The first word, later regretted",
+    );
+    let reply = comment_as(&app, &staff, post.id, Some(top), "A reply worth keeping");
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let response = app
+        .submit(
+            &editor,
+            "/account/",
+            "/admin/comments/moderate",
+            &[("ids", &top.to_string()), ("action", "trash")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let doc = app.page("/kept/", 200).await;
+    assert_eq!(
+        select(&doc, &format!("#comment-{top} li#comment-{reply}")).len(),
+        1,
+        "the reply stays, under a placeholder"
+    );
+    assert_eq!(
+        text_of(&doc, &format!("#comment-{top} > article")),
+        "This comment was removed."
+    );
+    assert!(!doc.html().contains("later regretted"));
+    assert_eq!(text_of(&doc, "#comments-heading"), "1 comment");
+
+    // What readers may not see is never quoted back, whoever asks.
+    let member = app.signed_in_as("nosy@example.com", Role::Member).await;
+    let response = post_comment(
+        &app,
+        &member,
+        post.id,
+        &[("text", " "), ("parent_id", &top.to_string())],
+    )
+    .await;
+    assert_eq!(response.status(), 422);
+    assert!(!response.text().await.unwrap().contains("later regretted"));
+    let response = member
+        .get(app.url(&format!("/comments/{top}/reply")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    // Nor are the addresses of posts readers cannot see.
+    assert_eq!(app.get(&format!("/likes/{}", draft.id)).await.status(), 404);
+    let response = post_comment(&app, &member, draft.id, &[("text", " ")]).await;
+    assert_eq!(response.status(), 404);
+    assert!(!response.text().await.unwrap().contains("secret-draft"));
+
+    // An editor moderates members, not the people they work with.
+    let owner = app
+        .db
+        .run_blocking(|conn| {
+            quire::db::schema::users::table
+                .filter(quire::db::schema::users::email.eq("staff@example.com"))
+                .select(quire::db::schema::users::id)
+                .first::<i64>(conn)
+        })
+        .unwrap();
+    let response = app
+        .submit(
+            &editor,
+            "/account/",
+            "/admin/comments/bar",
+            &[("user_id", &owner.to_string()), ("barred", "yes")],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
 }

@@ -104,23 +104,27 @@ pub struct Conversation {
 
 type Boxed<'a> = comments::BoxedQuery<'a, crate::db::MultiBackend>;
 
-/// The comments `viewer` may see on `post_id`.
-fn visible_to(post_id: i64, viewer: Viewer) -> Boxed<'static> {
+/// The comments `viewer` may see on `post_id`: with `placeholders`, also deleted ones
+/// (shown as such while replies hang from them).
+fn visible_to(post_id: i64, viewer: Viewer, placeholders: bool) -> Boxed<'static> {
     let query = comments::table
         .filter(comments::post_id.eq(post_id))
         .into_boxed();
+    let mut shown = vec![Status::Approved];
+    if placeholders {
+        shown.push(Status::Deleted);
+    }
     if viewer.moderator {
-        query.filter(comments::status.eq_any([Status::Approved, Status::Deleted, Status::Pending]))
+        shown.push(Status::Pending);
+        query.filter(comments::status.eq_any(shown))
     } else if let Some(user) = viewer.user_id {
         query.filter(
-            comments::status
-                .eq_any([Status::Approved, Status::Deleted])
-                .or(comments::status
-                    .eq(Status::Pending)
-                    .and(comments::user_id.eq(user))),
+            comments::status.eq_any(shown).or(comments::status
+                .eq(Status::Pending)
+                .and(comments::user_id.eq(user))),
         )
     } else {
-        query.filter(comments::status.eq_any([Status::Approved, Status::Deleted]))
+        query.filter(comments::status.eq_any(shown))
     }
 }
 
@@ -146,6 +150,11 @@ pub fn approved_counts(conn: &mut DbConn, post_ids: &[i64]) -> QueryResult<HashM
 }
 
 /// Page `page` (from 1) of a post's conversation as `viewer` sees it; `None` past the last.
+///
+/// A thread is on show while any comment in it is: threads are counted and paged by the
+/// comments the viewer sees, in the order they began, so a thread whose first comment was
+/// removed keeps its replies (under a placeholder) and a deleted comment alone takes no
+/// place.
 pub fn conversation(
     conn: &mut DbConn,
     post_id: i64,
@@ -154,33 +163,64 @@ pub fn conversation(
     viewer: Viewer,
 ) -> QueryResult<Option<Conversation>> {
     let approved = approved_count(conn, post_id)?;
-    let threads: i64 = visible_to(post_id, viewer)
-        .filter(comments::parent_id.is_null())
-        .count()
-        .get_result(conn)?;
+    let threads = visible_to(post_id, viewer, false)
+        .select(diesel::dsl::count(comments::thread_id).aggregate_distinct())
+        .get_result::<i64>(conn)?;
     let pages = ((threads + rules::THREADS_PER_PAGE - 1) / rules::THREADS_PER_PAGE).max(1);
     if page < 1 || page > pages {
         return Ok(None);
     }
-    let tops = visible_to(post_id, viewer)
-        .filter(comments::parent_id.is_null())
-        .select(comments::id);
+    let tops = visible_to(post_id, viewer, false)
+        .select(comments::thread_id)
+        .distinct();
     let tops = match order {
-        Order::Oldest => tops.order((comments::created_at.asc(), comments::id.asc())),
-        Order::Newest => tops.order((comments::created_at.desc(), comments::id.desc())),
+        Order::Oldest => tops.order(comments::thread_id.asc()),
+        Order::Newest => tops.order(comments::thread_id.desc()),
     };
     let top_ids: Vec<i64> = tops
         .limit(rules::THREADS_PER_PAGE)
         .offset((page - 1) * rules::THREADS_PER_PAGE)
-        .load(conn)?;
-    let mut loaded: Vec<Comment> = visible_to(post_id, viewer)
+        .load::<Option<i64>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut loaded: Vec<Comment> = visible_to(post_id, viewer, true)
         .filter(comments::thread_id.eq_any(&top_ids))
         .order((comments::created_at.asc(), comments::id.asc()))
         .select(Comment::as_select())
         .load(conn)?;
+    // A thread whose first comment is not on show (held, removed) keeps its place under a
+    // placeholder that says nothing of what it was.
+    let missing: Vec<i64> = top_ids
+        .iter()
+        .copied()
+        .filter(|id| !loaded.iter().any(|c| c.id == *id))
+        .collect();
+    if !missing.is_empty() {
+        for mut top in comments::table
+            .filter(comments::id.eq_any(&missing))
+            .select(Comment::as_select())
+            .load::<Comment>(conn)?
+        {
+            top.status = Status::Deleted;
+            top.markdown.clear();
+            top.html.clear();
+            top.author_name.clear();
+            top.author_email.clear();
+            top.author_url.clear();
+            loaded.push(top);
+        }
+    }
     // Threads in the page's order, each thread's comments oldest first.
     let rank: HashMap<i64, usize> = top_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    loaded.sort_by_key(|c| c.thread_id.and_then(|t| rank.get(&t).copied()));
+    loaded.sort_by_key(|c| {
+        (
+            c.thread_id.and_then(|t| rank.get(&t).copied()),
+            c.parent_id.is_some(),
+            c.created_at,
+            c.id,
+        )
+    });
     Ok(Some(Conversation {
         approved,
         pages,
@@ -189,33 +229,24 @@ pub fn conversation(
     }))
 }
 
-/// The page of its post's conversation a comment is on, as readers see it.
-pub fn page_of(conn: &mut DbConn, comment: &Comment, order: Order) -> QueryResult<i64> {
+/// The page of its post's conversation a comment is on, as `viewer` sees it.
+pub fn page_of(
+    conn: &mut DbConn,
+    comment: &Comment,
+    order: Order,
+    viewer: Viewer,
+) -> QueryResult<i64> {
     let Some(thread) = comment.thread_id else {
         return Ok(1);
     };
-    let Some(top) = by_id(conn, thread)? else {
-        return Ok(1);
-    };
-    let before =
-        visible_to(comment.post_id, Viewer::default()).filter(comments::parent_id.is_null());
+    let before = visible_to(comment.post_id, viewer, false);
     let before = match order {
-        Order::Oldest => before.filter(
-            comments::created_at
-                .lt(top.created_at)
-                .or(comments::created_at
-                    .eq(top.created_at)
-                    .and(comments::id.lt(top.id))),
-        ),
-        Order::Newest => before.filter(
-            comments::created_at
-                .gt(top.created_at)
-                .or(comments::created_at
-                    .eq(top.created_at)
-                    .and(comments::id.gt(top.id))),
-        ),
+        Order::Oldest => before.filter(comments::thread_id.lt(thread)),
+        Order::Newest => before.filter(comments::thread_id.gt(thread)),
     };
-    let before: i64 = before.count().get_result(conn)?;
+    let before = before
+        .select(diesel::dsl::count(comments::thread_id).aggregate_distinct())
+        .get_result::<i64>(conn)?;
     Ok(before / rules::THREADS_PER_PAGE + 1)
 }
 

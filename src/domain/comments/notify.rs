@@ -161,13 +161,16 @@ pub fn run(
                 .flatten()
             && parent.notify_replies
             && parent.status == Status::Approved
-            && parent.user_id.is_some()
             && parent.user_id != comment.user_id
-            && !parent.author_email.is_empty()
+            // The member's address now, not when they commented.
+            && let Some(email) = parent
+                .user_id
+                .map(|id| users::table.find(id).select(users::email).first::<String>(conn))
+                .transpose()?
         {
             letters.push((
                 format!("reply:{}", parent.id),
-                to_commenter(&head, secret, &parent, &comment, &title, &slug),
+                to_commenter(&head, secret, &email, &parent, &comment, &title, &slug),
             ));
         }
         write::transaction(conn, &Actor::command_line(), head.now, |tx| {
@@ -222,6 +225,7 @@ fn to_author(
 fn to_commenter(
     head: &Letterhead,
     secret: &[u8],
+    to: &str,
     parent: &Comment,
     reply: &Comment,
     title: &str,
@@ -230,7 +234,7 @@ fn to_commenter(
     let base = head.base_url.trim_end_matches('/');
     let stop = unsubscribe_link(base, secret, parent.id);
     Mail {
-        to: parent.author_email.clone(),
+        to: to.to_string(),
         subject: format!("{} replied to your comment on “{title}”", reply.author_name),
         body: format!(
             "{} replied to your comment on “{title}” ({base}/{slug}/):\n\n{}\n\n\

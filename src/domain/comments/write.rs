@@ -120,6 +120,8 @@ pub fn post(
         return Err(WriteError::Forbidden("Sign in to comment.".into()));
     };
     write::transaction(conn, actor, now, |tx| {
+        // A form sent twice at once: the second waits, then finds the first.
+        crate::db::one_at_a_time_for(tx.conn, user_id)?;
         let rules = comment_settings(tx.conn, now)?;
         let Some(post) = target(tx.conn, new.post_id, now)? else {
             return Err(WriteError::NotFound);
@@ -284,11 +286,17 @@ pub fn edit(
             ));
         }
         let rules = comment_settings(tx.conn, now)?;
+        let trusted: bool = diesel::select(diesel::dsl::exists(
+            comments::table
+                .filter(comments::user_id.eq(comment.user_id))
+                .filter(comments::status.eq(Status::Approved)),
+        ))
+        .get_result(tx.conn)?;
         let (judged, _) = rules::judge(
             &rules,
             &Judged {
                 staff: comment.staff,
-                trusted: comment.status == Status::Approved,
+                trusted,
                 links: prepared.rendered.links,
                 said: &[
                     &prepared.markdown,
@@ -298,6 +306,12 @@ pub fn edit(
                 ],
             },
         );
+        // A comment waiting for a moderator keeps waiting: an edit never approves it.
+        let judged = if comment.status == Status::Pending {
+            Status::Pending
+        } else {
+            judged
+        };
         diesel::update(comments::table.find(id))
             .set((
                 comments::markdown.eq(&prepared.markdown),
@@ -329,8 +343,11 @@ pub fn delete_own(
                 "Only its author can delete a comment.".into(),
             ));
         }
-        if comment.status == Status::Deleted {
-            return Ok(comment.post_id);
+        match comment.status {
+            Status::Deleted => return Ok(comment.post_id),
+            // What a moderator removed stays as they left it.
+            Status::Spam | Status::Trash => return Err(WriteError::NotFound),
+            Status::Approved | Status::Pending => {}
         }
         diesel::update(comments::table.find(id))
             .set((
@@ -430,6 +447,7 @@ pub fn moderate(
             .select(Comment::as_select())
             .load(tx.conn)?;
         let mut changed = 0;
+        let mut first_changed: Option<&Comment> = None;
         for comment in &found {
             let status = match action {
                 Moderation::Approve => Status::Approved,
@@ -468,19 +486,16 @@ pub fn moderate(
                 notify::queue(tx, comment.id, Event::Approved)?;
             }
             changed += 1;
+            first_changed.get_or_insert(comment);
         }
         if changed > 0 {
-            let summary = match changed {
-                1 => format!(
-                    "{} comment by {}",
-                    action.past_tense(),
-                    found[0].author_name
-                ),
-                n => format!("{} {n} comments", action.past_tense()),
+            let summary = match (changed, first_changed) {
+                (1, Some(c)) => format!("{} comment by {}", action.past_tense(), c.author_name),
+                (n, _) => format!("{} {n} comments", action.past_tense()),
             };
             tx.audit(
                 "moderated",
-                (Object::Comment, found.first().map(|c| c.id)),
+                (Object::Comment, first_changed.map(|c| c.id)),
                 &summary,
             )?;
         }
@@ -498,12 +513,17 @@ pub fn bar(
 ) -> Result<(), WriteError> {
     actor.require(Permission::ModerateComments, "bar members from commenting")?;
     write::transaction(conn, actor, now, |tx| {
-        let name: String = users::table
+        let (name, role): (String, String) = users::table
             .find(user_id)
-            .select(users::display_name)
+            .select((users::display_name, users::role))
             .first(tx.conn)
             .optional()?
             .ok_or(WriteError::NotFound)?;
+        if role != crate::domain::users::Role::Member.as_str() {
+            return Err(WriteError::Forbidden(
+                "Staff cannot be barred from commenting; change their role first.".into(),
+            ));
+        }
         if barred {
             diesel::sql_query(
                 "INSERT INTO comment_bans (user_id, created_at) VALUES ($1, $2) \
@@ -643,15 +663,23 @@ pub fn erase_author(tx: &mut write::Tx<'_>, user_id: i64) -> QueryResult<()> {
         .select(comments::post_id)
         .distinct()
         .load(tx.conn)?;
+    // What readers saw becomes a placeholder; what a moderator removed stays removed.
+    diesel::update(
+        comments::table
+            .filter(comments::user_id.eq(user_id))
+            .filter(comments::status.eq_any([Status::Approved, Status::Pending])),
+    )
+    .set(comments::status.eq(Status::Deleted))
+    .execute(tx.conn)?;
     diesel::update(comments::table.filter(comments::user_id.eq(user_id)))
         .set((
-            comments::status.eq(Status::Deleted),
             comments::markdown.eq(""),
             comments::html.eq(""),
             comments::author_name.eq(""),
             comments::author_email.eq(""),
             comments::author_url.eq(""),
             comments::user_id.eq(None::<i64>),
+            comments::notify_replies.eq(false),
             comments::updated_at.eq(tx.now),
         ))
         .execute(tx.conn)?;

@@ -674,6 +674,18 @@ fn group_by_post<T>(rows: Vec<(i64, T)>) -> HashMap<i64, Vec<T>> {
 }
 
 /// A post by id, whatever its status.
+/// The slug of a post or page readers can see now; `None` for drafts, scheduled posts not
+/// yet live, the trash, and ids that name nothing.
+pub fn live_slug(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<Option<String>> {
+    posts::table
+        .find(id)
+        .filter(published_posts())
+        .filter(posts::published_at.le(now))
+        .select(posts::slug)
+        .first(conn)
+        .optional()
+}
+
 pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Post> {
     posts::table.find(id).select(Post::as_select()).first(conn)
 }

@@ -288,6 +288,8 @@ pub async fn show_comment(
         .ok_or(AppError::NotFound)?;
     let queue = match comment.status {
         Status::Pending => "",
+        // A deleted comment is in no queue: its post's live ones are the nearest.
+        Status::Deleted => Status::Approved.as_str(),
         status => status.as_str(),
     };
     Ok(see_other(&query_url(

@@ -11,7 +11,7 @@ use crate::auth::identity::SignedIn;
 use crate::auth::rate_limit::{AccountKey, Action};
 use crate::clock::now;
 use crate::domain::comments::write::{self as comment_write, NewComment};
-use crate::domain::comments::{self, Comment, Status, notify, rules};
+use crate::domain::comments::{self, Comment, Status, Viewer, notify, rules};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::render::SafeHtml;
@@ -66,32 +66,43 @@ pub struct CommentInput {
     notify: Option<String>,
 }
 
-/// The post a comment is under: its slug, for links back.
+/// The slug of the live post a comment is under, for links back; 404 for a post readers
+/// cannot see (its slug is not for them either).
 async fn slug_of(state: &AppState, post_id: i64) -> AppResult<String> {
     state
         .db
-        .run(move |conn| crate::domain::posts::by_id(conn, post_id).map(|p| p.slug))
-        .await
-        .map_err(|e| match e {
-            AppError::Unavailable | AppError::Internal(_) => e,
-            _ => AppError::NotFound,
-        })
+        .run(move |conn| crate::domain::posts::live_slug(conn, post_id, now()))
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
-/// Where a comment is read: its page of the conversation, at its anchor.
-async fn permalink(state: &AppState, comment: Comment) -> AppResult<String> {
+/// Where a comment is read: its page of the conversation (as `viewer` sees it), at its
+/// anchor.
+async fn permalink(state: &AppState, comment: Comment, viewer: Viewer) -> AppResult<String> {
     let site = std::sync::Arc::clone(&state.site);
     let id = comment.id;
     let (slug, page) = state
         .db
         .run(move |conn| {
             let order = site.current(conn, now())?.settings.comments.order;
-            let slug = crate::domain::posts::by_id(conn, comment.post_id)?.slug;
-            let page = comments::page_of(conn, &comment, order)?;
+            let slug = crate::domain::posts::live_slug(conn, comment.post_id, now())?
+                .ok_or(AppError::NotFound)?;
+            let page = comments::page_of(conn, &comment, order, viewer)?;
             Ok::<_, AppError>((slug, page))
         })
         .await?;
     Ok(format!("{}#comment-{id}", page_url(&slug, page)))
+}
+
+/// How a signed-in reader sees a conversation: their own waiting comments, and everything
+/// waiting when they moderate.
+fn viewer_of(me: &SignedIn) -> Viewer {
+    Viewer {
+        user_id: Some(me.user.id),
+        moderator: me
+            .role()
+            .can(crate::auth::permissions::Permission::ModerateComments),
+    }
 }
 
 fn parse_id(raw: &str) -> Option<i64> {
@@ -203,11 +214,15 @@ pub async fn create(
                     .to_string(),
             };
             set_notice(&me.session, &notice);
-            Ok(see_other(&permalink(&state, comment).await?))
+            Ok(see_other(
+                &permalink(&state, comment, viewer_of(&me)).await?,
+            ))
         }
         Err(WriteError::Invalid(errors)) => {
+            // Only a live comment is quoted back: the form never shows what readers may not.
             let parent = match parent_id {
-                Some(id) => Some(find(&state, id).await?),
+                Some(id) => Some(find(&state, id).await?)
+                    .filter(|p| p.status == Status::Approved && p.post_id == post_id),
                 None => None,
             };
             let page = form_page(
@@ -270,12 +285,18 @@ pub async fn show(state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<H
     if !matches!(comment.status, Status::Approved | Status::Deleted) {
         return Err(AppError::NotFound);
     }
-    Ok(see_other(&permalink(&state, comment).await?))
+    Ok(see_other(
+        &permalink(&state, comment, Viewer::default()).await?,
+    ))
 }
 
 async fn own_comment(state: &AppState, me: &SignedIn, id: i64) -> AppResult<Comment> {
     let comment = find(state, id).await?;
-    if comment.user_id != Some(me.user.id) || comment.status == Status::Deleted {
+    // One's own comment as long as it is one's own to change: live or waiting, not
+    // deleted, and not what a moderator removed.
+    if comment.user_id != Some(me.user.id)
+        || !matches!(comment.status, Status::Approved | Status::Pending)
+    {
         return Err(AppError::NotFound);
     }
     Ok(comment)
@@ -339,7 +360,9 @@ pub async fn save_edit(
                 },
             );
             let comment = find(&state, comment_id).await?;
-            Ok(see_other(&permalink(&state, comment).await?))
+            Ok(see_other(
+                &permalink(&state, comment, viewer_of(&me)).await?,
+            ))
         }
         Err(WriteError::Invalid(errors)) => {
             let page = form_page(
@@ -423,7 +446,9 @@ pub async fn report(
         &me.session,
         "Thank you for the report: a moderator will read the comment.",
     );
-    Ok(see_other(&permalink(&state, comment).await?))
+    Ok(see_other(
+        &permalink(&state, comment, viewer_of(&me)).await?,
+    ))
 }
 
 #[derive(Deserialize, Default)]

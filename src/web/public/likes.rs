@@ -22,12 +22,9 @@ pub struct LikeForm {
 async fn post_address(state: &AppState, post_id: i64) -> AppResult<String> {
     let slug = state
         .db
-        .run(move |conn| crate::domain::posts::by_id(conn, post_id).map(|p| p.slug))
-        .await
-        .map_err(|e| match e {
-            AppError::Unavailable | AppError::Internal(_) => e,
-            _ => AppError::NotFound,
-        })?;
+        .run(move |conn| crate::domain::posts::live_slug(conn, post_id, crate::clock::now()))
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(format!("/{slug}/#likes"))
 }
 
