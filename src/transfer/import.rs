@@ -301,6 +301,9 @@ struct Checker<'a> {
     site_authors: HashMap<String, bool>,
     site_tags: HashMap<String, bool>,
     post_slugs: HashSet<String>,
+    /// The last post read: the slug the file gave it and the one it gets (a renamed
+    /// duplicate's comments, which follow it in a WordPress file, go under the new one).
+    last_post: Option<(String, String)>,
     /// Posts read but not yet rendered, with their labels and warnings.
     pending: Vec<(usize, Planned, Incoming)>,
     seq: usize,
@@ -342,6 +345,7 @@ fn check(
         site_authors: HashMap::new(),
         site_tags: HashMap::new(),
         post_slugs: HashSet::new(),
+        last_post: None,
         pending: Vec::new(),
         seq: 0,
         kept_bytes: 0,
@@ -443,7 +447,15 @@ impl Checker<'_> {
                     _ => self.skip(&item.label, "not a revision Quire can keep".into())?,
                 }
             }
-            Item::Comment(item) => match self.comment(item.doc) {
+            Item::Comment(mut item) => match self.comment({
+                // A comment right after a renamed post is that post's.
+                if let Some((wanted, slug)) = &self.last_post
+                    && item.doc.post == *wanted
+                {
+                    item.doc.post = slug.clone();
+                }
+                item.doc
+            }) {
                 Ok(planned) => self.plan.comments.push(planned),
                 Err(problem) => self.skip(&item.label, problem)?,
             },
@@ -589,8 +601,9 @@ impl Checker<'_> {
             incoming.warnings.push(format!(
                 "has the slug '{wanted}' of an earlier item: renamed '{slug}'"
             ));
-            incoming.doc.slug = slug;
+            incoming.doc.slug = slug.clone();
         }
+        self.last_post = Some((wanted.clone(), slug));
         if incoming.doc.tags.len() > input::MAX_TAGS {
             incoming.warnings.push(format!(
                 "has {} tags; a post here has at most {}: the first {} are kept",

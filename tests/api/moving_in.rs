@@ -1051,3 +1051,35 @@ async fn a_ghost_exports_images_are_fetched_from_the_old_site_named() {
     assert!(attr_of(&page, ".post__cover img", "src").starts_with("/media/"));
     assert_eq!(media_count(&app), 1);
 }
+
+#[tokio::test]
+async fn a_renamed_duplicate_keeps_its_own_comments() {
+    let app = spawn_app().await;
+    let item = |id: u32, words: &str| {
+        format!(
+            "<item><title>Contact {id}</title><content:encoded><![CDATA[<p>Page {id}</p>]]></content:encoded>\
+             <wp:post_id>{id}</wp:post_id><wp:post_date_gmt>2020-01-0{id} 10:00:00</wp:post_date_gmt>\
+             <wp:post_name>contact</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>\
+             <wp:comment><wp:comment_id>{id}0</wp:comment_id><wp:comment_author>Reader {id}</wp:comment_author>\
+             <wp:comment_date_gmt>2020-02-0{id} 10:00:00</wp:comment_date_gmt>\
+             <wp:comment_content><![CDATA[{words}]]></wp:comment_content>\
+             <wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent></wp:comment></item>"
+        )
+    };
+    let wxr = format!(
+        "<?xml version=\"1.0\"?><rss xmlns:wp=\"http://wordpress.org/export/1.2/\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><wp:wxr_version>1.2</wp:wxr_version>\
+         {}{}</channel></rss>",
+        item(1, "Said under the first"),
+        item(2, "Said under the second")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.xml");
+    std::fs::write(&path, wxr).unwrap();
+    let report = import(&app, &path);
+    assert_eq!(report.comments, 2);
+    let first = app.page("/contact/", 200).await;
+    assert_eq!(text_of(&first, ".comment__text"), "Said under the first");
+    let second = app.page("/contact-2/", 200).await;
+    assert_eq!(text_of(&second, ".comment__text"), "Said under the second");
+}
