@@ -72,6 +72,7 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         assets: Arc::new(assets),
         site: site::Shared::new(Arc::clone(&feed)),
+        live: crate::web::live::LiveHub::new(Arc::clone(&feed)),
         feed,
         page_cache,
         limits,

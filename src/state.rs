@@ -27,6 +27,8 @@ pub struct AppState {
     /// Processes uploaded pictures, a few at a time.
     pub images: crate::images::Processor,
     pub jobs: Arc<JobWorkers>,
+    /// Open post pages' live streams.
+    pub live: Arc<crate::web::live::LiveHub>,
 }
 
 /// This instance's job workers, once the server runs them.

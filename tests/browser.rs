@@ -674,3 +674,66 @@ async fn a_member_comments_and_replies_with_javascript() {
 async fn a_member_comments_and_replies_without_javascript() {
     member_holds_a_conversation(false).await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn a_new_comment_appears_in_an_open_page_without_reloading() {
+    let app = spawn_app().await;
+    let post = app.seed(helpers::SeedPost::published("live-talk", "Live talk").hours_ago(1));
+    let staff = app.user_with_password(
+        "staff@example.com",
+        quire::domain::users::Role::Editor,
+        helpers::PASSWORD,
+    );
+    let (_driver, client) = browser(1200, &[]).await;
+    client.goto(&app.url("/live-talk/")).await.unwrap();
+    // A mark that a reload would wipe.
+    client
+        .execute("window.quireMark = 'still here';", vec![])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let prepared = quire::domain::comments::write::prepare("Fresh from elsewhere").unwrap();
+    let actor = quire::domain::write::Actor::of(&staff);
+    app.db
+        .run_blocking(move |conn| {
+            quire::domain::comments::write::post(
+                conn,
+                &actor,
+                &quire::domain::comments::write::NewComment {
+                    post_id: post.id,
+                    parent_id: None,
+                    text: String::new(),
+                    notify_replies: false,
+                },
+                &prepared,
+                now(),
+            )
+        })
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let texts = client
+            .find_all(Locator::Css(".comment__text"))
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        for text in texts {
+            seen.push(text.text().await.unwrap_or_default());
+        }
+        if seen.iter().any(|t| t == "Fresh from elsewhere") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the comment never appeared: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mark = client
+        .execute("return window.quireMark;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(mark, json!("still here"), "the page did not reload");
+    client.close().await.unwrap();
+}

@@ -33,6 +33,8 @@ pub struct CommentsSection {
     pub pages: i64,
     /// This page's address, for forms that come back here.
     pub here: String,
+    /// The post, for the page's live stream.
+    pub post_id: i64,
 }
 
 pub struct CommentForm {
@@ -151,6 +153,7 @@ pub fn section(conversation: &Conversation, cx: &Context<'_>) -> CommentsSection
         page,
         pages: conversation.pages,
         here: page_url(cx.slug, page),
+        post_id: cx.post_id,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod error_pages;
 pub mod forms;
 pub mod health;
+pub mod live;
 pub mod page_cache;
 pub mod pager;
 pub mod pages;
@@ -116,6 +117,7 @@ pub fn routes(
         read().to(author::show_author_page),
     )
     .route("/comments", web::post().to(public::comments::create))
+    .route("/comments/live/{post_id}", read().to(live::stream))
     .route(
         "/comments/unsubscribe",
         read().to(public::comments::confirm_unsubscribe),

@@ -40,8 +40,8 @@ pub struct PostPage {
     newer: Option<Link>,
     comments: Option<CommentsSection>,
     likes: Option<LikeButton>,
-    /// Whether the page's small script has anything to do (times to keep current, a like
-    /// button to toggle): pages without either load no script.
+    /// Whether the page's small script has anything to do (a conversation to follow live,
+    /// times to keep current, a like button to toggle): pages without load no script.
     enhanced: bool,
     /// A one-time message for the signed-in reader (after commenting).
     notice: Option<String>,
@@ -369,8 +369,8 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         newer: newer.map(post_link),
         title: post.title.clone(),
         content: SafeHtml::from_stored(post.html),
-        enhanced: comments.as_ref().is_some_and(|c| !c.items.is_empty())
-            || likes.as_ref().is_some_and(|l| l.csrf.is_some()),
+        // Every page with a conversation follows it live; a preview has none.
+        enhanced: comments.is_some() || likes.as_ref().is_some_and(|l| l.csrf.is_some()),
         comments,
         likes,
         notice,

@@ -2,6 +2,8 @@
 // - "3 days ago" stays true on pages served from a cache: each comment's <time datetime>
 //   is read again against the reader's clock.
 // - The like button toggles in place instead of reloading the page.
+// - New comments and likes appear while the page is open: a live stream says the post's
+//   conversation changed, and the page fetches itself again and swaps them in.
 (function () {
   "use strict";
   var DAY = 86400000;
@@ -18,11 +20,49 @@
     var years = Math.floor(days / 365);
     return years === 1 ? "a year ago" : years + " years ago";
   }
-  var now = new Date();
-  document.querySelectorAll("time[data-ago]").forEach(function (el) {
-    var then = new Date(el.getAttribute("datetime"));
-    if (!isNaN(then.getTime())) el.textContent = ago(then, now);
-  });
+  function freshen(root) {
+    var now = new Date();
+    root.querySelectorAll("time[data-ago]").forEach(function (el) {
+      var then = new Date(el.getAttribute("datetime"));
+      if (!isNaN(then.getTime())) el.textContent = ago(then, now);
+    });
+  }
+  freshen(document);
+
+  var section = document.getElementById("comments");
+  var refreshing = false;
+  function refresh() {
+    if (refreshing) return;
+    refreshing = true;
+    // "no-cache": the page was cached for a minute; ask the server (a 304 when unchanged).
+    fetch(location.pathname, { credentials: "same-origin", cache: "no-cache" }).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      var next = fresh.getElementById("comments");
+      var current = document.getElementById("comments");
+      if (next && current) {
+        // Whatever the reader is typing stays where it is.
+        var typing = current.querySelector("#respond");
+        var text = typing && typing.querySelector("textarea");
+        if (text && text.value) next.querySelector("#respond").replaceWith(typing);
+        current.replaceWith(next);
+        freshen(next);
+      }
+      var count = fresh.querySelector("#likes .like-count");
+      var shown = document.querySelector("#likes .like-count");
+      if (count && shown) shown.textContent = count.textContent;
+    }).catch(function () {}).then(function () { refreshing = false; });
+  }
+  if (section && section.dataset.post && window.EventSource) {
+    var source = new EventSource("/comments/live/" + section.dataset.post);
+    source.addEventListener("conversation", refresh);
+    // Refused (too many streams) or gone: the page simply stays as it is.
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) source.close();
+    };
+  }
 
   function likes(n) {
     return n + (n === 1 ? " like" : " likes");

@@ -16,6 +16,7 @@ mod import_page;
 mod instances;
 mod jobs;
 mod likes;
+mod live;
 mod mail;
 mod media;
 mod migrations;
