@@ -77,12 +77,8 @@ impl ResponseError for AppError {
                     .finish();
             }
             AppError::SignInRequired { next } => {
-                let location = format!(
-                    "/account/login?next={}",
-                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-                );
                 return response
-                    .insert_header(("Location", location))
+                    .insert_header(("Location", crate::auth::identity::sign_in_url(next)))
                     .insert_header(("Cache-Control", "no-store"))
                     .finish();
             }

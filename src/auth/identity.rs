@@ -200,6 +200,24 @@ impl FromRequest for Staff {
     }
 }
 
+/// The sign-in page, coming back to `next` (a local path) afterwards.
+pub fn sign_in_url(next: &str) -> String {
+    format!(
+        "/account/login?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    )
+}
+
+/// Where someone lands after signing in with nowhere else to go: staff in the admin,
+/// members on their account page.
+pub fn landing(user: &User) -> &'static str {
+    if user.role().can(Permission::UseAdmin) {
+        "/admin"
+    } else {
+        "/account/"
+    }
+}
+
 /// Where to go after signing in: a local path only, never another site.
 pub fn safe_next(next: Option<&str>) -> Option<String> {
     let next = next?.trim();

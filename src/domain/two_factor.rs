@@ -183,10 +183,10 @@ pub fn verify(
     now: NaiveDateTime,
 ) -> Result<bool, WriteError> {
     write::transaction(conn, &Actor::visitor(), now, |tx| {
-        let Some((secret, last)) = two_factor::table
+        let Some(secret) = two_factor::table
             .find(user_id)
-            .select((two_factor::secret, two_factor::last_step))
-            .first::<(String, i64)>(tx.conn)
+            .select(two_factor::secret)
+            .first::<String>(tx.conn)
             .optional()?
         else {
             return Ok(false);
@@ -200,7 +200,6 @@ pub fn verify(
             )
             .set(two_factor::last_step.eq(step as i64))
             .execute(tx.conn)?;
-            let _ = last;
             return Ok(moved == 1);
         }
         let recovery = normalised_recovery(code);

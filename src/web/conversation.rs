@@ -138,15 +138,8 @@ pub fn section(conversation: &Conversation, cx: &Context<'_>) -> CommentsSection
             }),
             _ => None,
         },
-        sign_in: (open && !signed_in).then(|| {
-            format!(
-                "/account/login?next={}",
-                percent_encoding::utf8_percent_encode(
-                    &format!("/{}/#respond", cx.slug),
-                    percent_encoding::NON_ALPHANUMERIC
-                )
-            )
-        }),
+        sign_in: (open && !signed_in)
+            .then(|| crate::auth::identity::sign_in_url(&format!("/{}/#respond", cx.slug))),
         csrf: cx.csrf.clone(),
         newer_page: (page > 1).then(|| page_url(cx.slug, page - 1)),
         older_page: (page < conversation.pages).then(|| page_url(cx.slug, page + 1)),

@@ -318,15 +318,11 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         count: d.likes.count,
         mine: d.likes.mine,
         csrf: d.viewer.user_id.and(d.csrf.clone()),
-        sign_in: d.viewer.user_id.is_none().then(|| {
-            format!(
-                "/account/login?next={}",
-                percent_encoding::utf8_percent_encode(
-                    &format!("/{}/#likes", post.slug),
-                    percent_encoding::NON_ALPHANUMERIC
-                )
-            )
-        }),
+        sign_in: d
+            .viewer
+            .user_id
+            .is_none()
+            .then(|| crate::auth::identity::sign_in_url(&format!("/{}/#likes", post.slug))),
     });
     let comments = conversation.and_then(|d| {
         let closed = rules::closed_because(

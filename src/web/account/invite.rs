@@ -124,13 +124,5 @@ pub async fn accept_invite(
     };
     sign_in(&session, &user, false, &crate::web::session::device(&req))?;
     // Invited staff land in the admin; invited members on their account page.
-    let landing = if user
-        .role()
-        .can(crate::auth::permissions::Permission::UseAdmin)
-    {
-        "/admin"
-    } else {
-        "/account/"
-    };
-    Ok(see_other(landing))
+    Ok(see_other(crate::auth::identity::landing(&user)))
 }

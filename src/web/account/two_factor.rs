@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use super::verify_own_password;
 use crate::auth::csrf::{self, CsrfForm};
-use crate::auth::identity::{SignedIn, sign_in};
+use crate::auth::identity::{SignedIn, landing, sign_in};
 use crate::auth::rate_limit::{AccountKey, Action};
 use crate::clock::now;
 use crate::domain::two_factor;
-use crate::domain::users::{self, Role, User};
+use crate::domain::users::{self, User};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::render::SafeHtml;
@@ -210,12 +210,9 @@ pub async fn finish_sign_in(
         return Ok(see_other("/account/login/two-factor"));
     }
     sign_in(session, &user, remember, &crate::web::session::device(req))?;
-    let home = if user.role() == Role::Member {
-        "/account/"
-    } else {
-        "/admin"
-    };
-    Ok(see_other(&next.unwrap_or_else(|| home.to_string())))
+    Ok(see_other(
+        &next.unwrap_or_else(|| landing(&user).to_string()),
+    ))
 }
 
 type Pending = (i64, bool, Option<String>, i64);
@@ -289,10 +286,7 @@ pub async fn step(
         remember,
         &crate::web::session::device(&req),
     )?;
-    let home = if user.role() == Role::Member {
-        "/account/"
-    } else {
-        "/admin"
-    };
-    Ok(see_other(&next.unwrap_or_else(|| home.to_string())))
+    Ok(see_other(
+        &next.unwrap_or_else(|| landing(&user).to_string()),
+    ))
 }
