@@ -514,26 +514,7 @@ async fn member_holds_a_conversation(javascript: bool) {
         quire::domain::users::Role::Editor,
         helpers::PASSWORD,
     );
-    let prepared = quire::domain::comments::write::prepare("Welcome, *readers*.").unwrap();
-    let actor = quire::domain::write::Actor::of(&staff);
-    let first = app
-        .db
-        .run_blocking(move |conn| {
-            quire::domain::comments::write::post(
-                conn,
-                &actor,
-                &quire::domain::comments::write::NewComment {
-                    post_id: post.id,
-                    parent_id: None,
-                    text: String::new(),
-                    notify_replies: false,
-                },
-                &prepared,
-                now(),
-            )
-        })
-        .unwrap()
-        .id;
+    let first = staff_comment(&app, &staff, post.id, None, "Welcome, *readers*.");
     app.user_with_password(
         "member@example.com",
         quire::domain::users::Role::Member,
@@ -693,24 +674,7 @@ async fn a_new_comment_appears_in_an_open_page_without_reloading() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let prepared = quire::domain::comments::write::prepare("Fresh from elsewhere").unwrap();
-    let actor = quire::domain::write::Actor::of(&staff);
-    app.db
-        .run_blocking(move |conn| {
-            quire::domain::comments::write::post(
-                conn,
-                &actor,
-                &quire::domain::comments::write::NewComment {
-                    post_id: post.id,
-                    parent_id: None,
-                    text: String::new(),
-                    notify_replies: false,
-                },
-                &prepared,
-                now(),
-            )
-        })
-        .unwrap();
+    staff_comment(&app, &staff, post.id, None, "Fresh from elsewhere");
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let texts = client
@@ -735,5 +699,147 @@ async fn a_new_comment_appears_in_an_open_page_without_reloading() {
         .await
         .unwrap();
     assert_eq!(mark, json!("still here"), "the page did not reload");
+    client.close().await.unwrap();
+}
+
+/// Posts an approved comment as `staff` straight through the use case; its id.
+fn staff_comment(
+    app: &TestApp,
+    staff: &quire::domain::users::User,
+    post_id: i64,
+    parent_id: Option<i64>,
+    text: &str,
+) -> i64 {
+    let prepared = quire::domain::comments::write::prepare(text).unwrap();
+    let actor = quire::domain::write::Actor::of(staff);
+    app.db
+        .run_blocking(move |conn| {
+            quire::domain::comments::write::post(
+                conn,
+                &actor,
+                &quire::domain::comments::write::NewComment {
+                    post_id,
+                    parent_id,
+                    text: String::new(),
+                    notify_replies: false,
+                },
+                &prepared,
+                now(),
+            )
+        })
+        .unwrap()
+        .id
+}
+
+/// The axe accessibility engine's violations on the open page (rule: targets).
+async fn axe_violations(client: &Client, axe: &str) -> Vec<String> {
+    client.execute(axe, vec![]).await.unwrap();
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then(r => done(r.violations.map(v => v.id + ': ' +
+                 v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+/// axe (axe-core's `axe.min.js`, named by `AXE_JS`) finds nothing on a post with a long
+/// threaded conversation, in light and dark mode, nor on the guest and reply forms or the
+/// moderation queue.
+#[tokio::test]
+#[ignore = "needs chromium, chromedriver and axe-core (AXE_JS)"]
+async fn a_long_threaded_conversation_passes_axe() {
+    let path = std::env::var("AXE_JS").expect("AXE_JS names axe-core's axe.min.js");
+    let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let app = spawn_app().await;
+    app.update_settings(|s| s.comments.who = quire::domain::comments::Who::Guests);
+    let post = app.seed(helpers::SeedPost::published("long-talk", "A long talk").hours_ago(2));
+    let staff = app.user_with_password(
+        "staff@example.com",
+        quire::domain::users::Role::Editor,
+        helpers::PASSWORD,
+    );
+    // 55 threads (two pages), one of them a chain deeper than replies nest on the page.
+    let mut first = 0;
+    for thread in 0..55 {
+        let top = staff_comment(
+            &app,
+            &staff,
+            post.id,
+            None,
+            &format!("Thread {thread}: a [link](https://example.org/{thread}) and `code`."),
+        );
+        if thread == 0 {
+            first = top;
+            let mut parent = top;
+            for depth in 1..8 {
+                parent = staff_comment(
+                    &app,
+                    &staff,
+                    post.id,
+                    Some(parent),
+                    &format!("> quoted\n\nReply at depth {depth}"),
+                );
+            }
+        } else if thread % 5 == 0 {
+            staff_comment(&app, &staff, post.id, Some(top), "- one\n- two");
+        }
+    }
+    let pages = [
+        "/long-talk/".to_string(),
+        "/long-talk/comments/2/".to_string(),
+        format!("/comments/new?post_id={}", post.id),
+        format!("/comments/{first}/reply"),
+    ];
+    for args in [&[][..], &["--blink-settings=preferredColorScheme=0"][..]] {
+        let (_driver, client) = browser(1200, args).await;
+        for page in &pages {
+            client.goto(&app.url(page)).await.unwrap();
+            let found = axe_violations(&client, &axe).await;
+            assert!(found.is_empty(), "{page} {args:?}: {found:#?}");
+        }
+        client.close().await.unwrap();
+    }
+
+    // The moderation queue, signed in.
+    let (_driver, client) = browser(1200, &[]).await;
+    client.goto(&app.url("/account/login")).await.unwrap();
+    client
+        .find(Locator::Css("#f-email"))
+        .await
+        .unwrap()
+        .send_keys("staff@example.com")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#f-password"))
+        .await
+        .unwrap()
+        .send_keys(helpers::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.current_url().await.unwrap().path() == "/account/login" {
+        assert!(Instant::now() < deadline, "signing in did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client
+        .goto(&app.url("/admin/comments?queue=approved"))
+        .await
+        .unwrap();
+    let found = axe_violations(&client, &axe).await;
+    assert!(found.is_empty(), "the queue: {found:#?}");
     client.close().await.unwrap();
 }

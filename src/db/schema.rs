@@ -242,6 +242,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Guests' comments until their address is confirmed (see `domain::comments::guests`).
+    guest_comments (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        author_name -> Text,
+        author_email -> Text,
+        author_url -> Text,
+        markdown -> Text,
+        html -> Text,
+        notify_replies -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     comment_bans (user_id) {
         user_id -> BigInt,
         created_at -> Timestamp,
@@ -336,6 +352,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     comment_reports,
     comment_bans,
+    guest_comments,
     post_likes,
     mail_opt_outs,
     two_factor,

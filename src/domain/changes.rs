@@ -35,6 +35,9 @@ pub enum Touched {
     Author(i64),
     /// The conversation under one post or page: only that post's own pages show it.
     Conversation(i64),
+    /// The comments moderators see (a new comment waiting, one moderated): no page shows
+    /// it; open moderation queues follow it.
+    Moderation,
 }
 
 stored_as_text! {
@@ -46,6 +49,7 @@ stored_as_text! {
         Tag => "tag",
         Author => "author",
         Conversation => "conversation",
+        Moderation => "moderation",
     }
 }
 
@@ -58,6 +62,7 @@ impl Touched {
             Touched::Tag(id) => (Scope::Tag, Some(id)),
             Touched::Author(id) => (Scope::Author, Some(id)),
             Touched::Conversation(id) => (Scope::Conversation, Some(id)),
+            Touched::Moderation => (Scope::Moderation, None),
         }
     }
 
@@ -68,6 +73,7 @@ impl Touched {
             (Scope::Author, Some(id)) => Touched::Author(id),
             (Scope::Conversation, Some(id)) => Touched::Conversation(id),
             (Scope::Listings, _) => Touched::Listings,
+            (Scope::Moderation, _) => Touched::Moderation,
             // A row that names no object counts as touching everything.
             _ => Touched::Site,
         }

@@ -21,12 +21,15 @@ pub struct Assets {
     /// A post page's enhancements: comments' "days ago" kept current on cached pages, the
     /// like button toggled in place.
     pub post_js: String,
+    /// The moderation queue's live updates.
+    pub moderation_js: String,
 }
 
 const SITE_CSS: &[u8] = include_bytes!("../../static/css/site.css");
 const FAVICON: &[u8] = include_bytes!("../../static/img/favicon.svg");
 const EDITOR_JS: &[u8] = include_bytes!("../../static/js/editor.js");
 const POST_JS: &[u8] = include_bytes!("../../static/js/post.js");
+const MODERATION_JS: &[u8] = include_bytes!("../../static/js/moderation.js");
 
 impl Assets {
     /// Writes every asset under `data_dir/static` by its fingerprinted name.
@@ -40,6 +43,7 @@ impl Assets {
             favicon: write_fingerprinted(&dir, "favicon", "svg", FAVICON)?,
             editor_js: write_fingerprinted(&dir, "editor", "js", EDITOR_JS)?,
             post_js: write_fingerprinted(&dir, "post", "js", POST_JS)?,
+            moderation_js: write_fingerprinted(&dir, "moderation", "js", MODERATION_JS)?,
             dir,
         })
     }

@@ -25,6 +25,8 @@ pub struct CommentsSection {
     pub form: Option<CommentForm>,
     /// Where an anonymous reader signs in to comment.
     pub sign_in: Option<String>,
+    /// Where a guest comments with their email address, where guests may.
+    pub guest: Option<String>,
     /// The signed-in reader's form token (for reports and moderation).
     pub csrf: Option<String>,
     pub newer_page: Option<String>,
@@ -115,6 +117,8 @@ pub struct Context<'a> {
     pub closed: Option<&'static str>,
     pub csrf: Option<String>,
     pub post_id: i64,
+    /// The site takes comments from guests who confirm their address.
+    pub guests: bool,
 }
 
 pub fn section(conversation: &Conversation, cx: &Context<'_>) -> CommentsSection {
@@ -140,6 +144,8 @@ pub fn section(conversation: &Conversation, cx: &Context<'_>) -> CommentsSection
         },
         sign_in: (open && !signed_in)
             .then(|| crate::auth::identity::sign_in_url(&format!("/{}/#respond", cx.slug))),
+        guest: (open && !signed_in && cx.guests)
+            .then(|| format!("/comments/new?post_id={}", cx.post_id)),
         csrf: cx.csrf.clone(),
         newer_page: (page > 1).then(|| page_url(cx.slug, page - 1)),
         older_page: (page < conversation.pages).then(|| page_url(cx.slug, page + 1)),
@@ -311,6 +317,7 @@ mod tests {
             tz: Tz::UTC,
             now: at(100),
             closed: None,
+            guests: false,
             csrf: None,
             post_id: 1,
         }

@@ -1,7 +1,8 @@
-//! Live updates for open post pages: a Server-Sent Events stream per post at
-//! `/comments/live/{post_id}`. Each instance hears every change through its feed (the changes table,
-//! woken by NOTIFY on PostgreSQL), so a comment approved or a like given anywhere reaches
-//! the pages open on every instance. The event says only that the post's conversation
+//! Live updates for open post pages and moderation queues: a Server-Sent Events stream
+//! per post at `/comments/live/{post_id}`, and one for the queue at `/admin/comments/live`.
+//! Each instance hears every change through its feed (the changes table, woken by NOTIFY
+//! on PostgreSQL), so a comment approved or a like given anywhere reaches the pages open on
+//! every instance. The event says only that the post's conversation
 //! changed; the page's script then fetches the page again and swaps in its comments and
 //! likes, so nothing a reader may not see travels on the stream.
 //!
@@ -18,8 +19,10 @@ use std::time::Duration;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use tokio::sync::broadcast;
 
+use crate::auth::permissions::Permission;
 use crate::domain::changes::{Batch, Feed, Listener, Touched};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -36,6 +39,8 @@ pub struct LiveHub {
     open: Mutex<(usize, HashMap<IpAddr, usize>)>,
     /// Everything changed (settings, a feed reset): every open page hears it.
     everything: broadcast::Sender<()>,
+    /// The moderation queue changed: open queues in the admin hear it.
+    moderation: broadcast::Sender<()>,
 }
 
 impl LiveHub {
@@ -45,6 +50,7 @@ impl LiveHub {
             posts: Mutex::new(HashMap::new()),
             open: Mutex::new((0, HashMap::new())),
             everything: broadcast::channel(16).0,
+            moderation: broadcast::channel(16).0,
         });
         let listener: std::sync::Weak<dyn Listener> =
             Arc::downgrade(&hub) as std::sync::Weak<dyn Listener>;
@@ -94,6 +100,9 @@ impl Listener for LiveHub {
             let _ = self.everything.send(());
             return;
         }
+        if batch.touched.contains(&Touched::Moderation) {
+            let _ = self.moderation.send(());
+        }
         let mut posts = self.posts.lock().unwrap_or_else(|e| e.into_inner());
         // Channels nobody listens to any more are dropped as changes pass.
         posts.retain(|_, sender| sender.receiver_count() > 0);
@@ -134,6 +143,27 @@ fn event(id: i64, post: i64) -> Bytes {
     ))
 }
 
+fn queue_event(id: i64) -> Bytes {
+    Bytes::from(format!("id: {id}\nevent: queue\ndata: {{}}\n\n"))
+}
+
+fn refused() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header(("Retry-After", "60"))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .body("Too many live streams are open; the page works without one.")
+}
+
+/// Whether a reconnecting stream missed changes while it was away (`Last-Event-ID` older
+/// than what this instance has seen).
+fn missed(req: &HttpRequest, seen: i64) -> bool {
+    req.headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .is_some_and(|last| last < seen)
+}
+
 /// `/comments/live/{post_id}`: the stream of a post's changes.
 pub async fn stream(
     state: web::Data<AppState>,
@@ -155,39 +185,65 @@ pub async fn stream(
     }
     let hub = Arc::clone(&state.live);
     let Some(admitted) = hub.admit(crate::web::account::client_ip(&req)) else {
-        return Ok(HttpResponse::ServiceUnavailable()
-            .insert_header(("Retry-After", "60"))
-            .insert_header((CACHE_CONTROL, "no-store"))
-            .body("Too many live streams are open; the page works without one."));
+        return Ok(refused());
     };
     let seen = hub.feed.seen();
     // Back after a break: tell the page at once if anything changed meanwhile.
-    let missed = req
-        .headers()
-        .get("Last-Event-ID")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .is_some_and(|last| last < seen);
-    let hello = Bytes::from(format!(
-        "retry: 3000\n: {} live\n\n{}",
-        post,
-        if missed {
+    let hello = format!(
+        "retry: 3000\n: {post} live\n\n{}",
+        if missed(&req, seen) {
             String::from_utf8_lossy(&event(seen, post)).into_owned()
         } else {
             String::new()
         }
-    ));
-    let state = (
-        Some(hello),
-        hub.channel(post),
-        hub.everything.subscribe(),
-        admitted,
     );
-    let body = futures_util::stream::unfold(
-        state,
-        move |(hello, mut one, mut all, admitted)| async move {
+    Ok(respond(admitted, hello, hub.channel(post), move |id| {
+        event(id, post)
+    }))
+}
+
+/// `/admin/comments/live`: the moderation queue's changes, for moderators' open queues.
+pub async fn queue_stream(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: crate::auth::identity::Staff,
+) -> AppResult<HttpResponse> {
+    staff.require(Permission::ModerateComments)?;
+    let hub = Arc::clone(&state.live);
+    let Some(admitted) = hub.admit(crate::web::account::client_ip(&req)) else {
+        return Ok(refused());
+    };
+    let seen = hub.feed.seen();
+    let hello = format!(
+        "retry: 3000\n: queue live\n\n{}",
+        if missed(&req, seen) {
+            String::from_utf8_lossy(&queue_event(seen)).into_owned()
+        } else {
+            String::new()
+        }
+    );
+    Ok(respond(
+        admitted,
+        hello,
+        hub.moderation.subscribe(),
+        queue_event,
+    ))
+}
+
+/// The event stream: `hello` first, then an event (made by `event` from the newest change
+/// id) whenever `one` or everything changes, and a keep-alive comment when idle.
+fn respond(
+    admitted: Admitted,
+    hello: String,
+    one: broadcast::Receiver<()>,
+    event: impl Fn(i64) -> Bytes + 'static,
+) -> HttpResponse {
+    let all = admitted.hub.everything.subscribe();
+    let state = (Some(Bytes::from(hello)), one, all, admitted);
+    let changes =
+        futures_util::stream::unfold(state, |(hello, mut one, mut all, admitted)| async move {
             if let Some(hello) = hello {
-                return Some((Ok::<_, std::io::Error>(hello), (None, one, all, admitted)));
+                return Some((Ok(hello), (None, one, all, admitted)));
             }
             // Fell behind (Lagged): one event says the same as several.
             let heard = tokio::select! {
@@ -203,15 +259,16 @@ pub async fn stream(
             if !heard {
                 return None;
             }
-            let id = admitted.hub.feed.seen();
-            Some((Ok(event(id, post)), (None, one, all, admitted)))
-        },
-    );
-    Ok(HttpResponse::Ok()
+            Some((Err(admitted.hub.feed.seen()), (None, one, all, admitted)))
+        });
+    // `Err(id)` is a change: it becomes this stream's event.
+    let body = changes
+        .map(move |out: Result<Bytes, i64>| Ok::<_, std::io::Error>(out.unwrap_or_else(&event)));
+    HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/event-stream"))
         .insert_header((CACHE_CONTROL, "no-store"))
         // Compression would hold events back in its buffer.
         .insert_header((CONTENT_ENCODING, "identity"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(body))
+        .streaming(body)
 }

@@ -117,6 +117,19 @@ pub fn routes(
         read().to(author::show_author_page),
     )
     .route("/comments", web::post().to(public::comments::create))
+    .route("/comments/new", read().to(public::guest_comments::new_form))
+    .route(
+        "/comments/guest",
+        web::post().to(public::guest_comments::create),
+    )
+    .route(
+        "/comments/confirm",
+        read().to(public::guest_comments::confirm_form),
+    )
+    .route(
+        "/comments/confirm",
+        web::post().to(public::guest_comments::confirm),
+    )
     .route("/comments/live/{post_id}", read().to(live::stream))
     .route(
         "/comments/unsubscribe",
@@ -293,6 +306,10 @@ fn administration(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/audit", read().to(audit::show_audit_log))
         .route("/admin/comments", read().to(comments::show_queue))
+        .route(
+            "/admin/comments/live",
+            read().to(crate::web::live::queue_stream),
+        )
         .route(
             "/admin/comments/moderate",
             web::post().to(comments::moderate),

@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use crate::domain::changes::Touched;
-use crate::domain::comments::{Conversation, Status, Viewer, rules};
+use crate::domain::comments::{Conversation, Status, Viewer, Who, rules};
 use crate::domain::media::{self, Media};
 use crate::domain::posts::{AuthorLink, Post, PostLink, TagLink};
 use crate::domain::settings::SiteSettings;
@@ -343,6 +343,7 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
                     closed,
                     csrf: d.csrf.clone(),
                     post_id: post.id,
+                    guests: settings.comments.who == Who::Guests,
                 },
             )
         })

@@ -589,3 +589,26 @@ pub async fn form_controls(
     );
     controls
 }
+
+/// Reads the stream until `needle` shows up, or fails after `within`.
+pub async fn hear(
+    response: &mut reqwest::Response,
+    needle: &str,
+    within: std::time::Duration,
+) -> String {
+    let deadline = std::time::Instant::now() + within;
+    let mut heard = String::new();
+    while !heard.contains(needle) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(
+            !left.is_zero(),
+            "nothing like {needle:?} in time; heard {heard:?}"
+        );
+        match tokio::time::timeout(left, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => heard.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(other) => panic!("the stream ended: {other:?}; heard {heard:?}"),
+            Err(_) => panic!("nothing like {needle:?} in time; heard {heard:?}"),
+        }
+    }
+    heard
+}

@@ -1,7 +1,7 @@
 //! Live updates: an open post page's stream hears its conversation change, on this
 //! instance and on others, picks up after a break, and is bounded per address.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use quire::domain::comments::write::{self as comment_write, NewComment, prepare};
 use quire::domain::users::{Role, User};
@@ -28,25 +28,6 @@ fn approved_comment(app: &TestApp, user: &User, post_id: i64, text: &str) {
             )
         })
         .unwrap();
-}
-
-/// Reads the stream until `needle` shows up, or fails after `within`.
-async fn hear(response: &mut reqwest::Response, needle: &str, within: Duration) -> String {
-    let deadline = Instant::now() + within;
-    let mut heard = String::new();
-    while !heard.contains(needle) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(
-            !left.is_zero(),
-            "nothing like {needle:?} in time; heard {heard:?}"
-        );
-        match tokio::time::timeout(left, response.chunk()).await {
-            Ok(Ok(Some(chunk))) => heard.push_str(&String::from_utf8_lossy(&chunk)),
-            Ok(other) => panic!("the stream ended: {other:?}; heard {heard:?}"),
-            Err(_) => panic!("nothing like {needle:?} in time; heard {heard:?}"),
-        }
-    }
-    heard
 }
 
 async fn open(app: &TestApp, post_id: i64) -> reqwest::Response {

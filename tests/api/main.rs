@@ -9,6 +9,7 @@ mod cli;
 mod comments;
 mod control_chars;
 mod editor;
+mod guest_comments;
 mod helpers;
 mod history;
 mod http;

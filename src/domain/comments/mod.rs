@@ -4,6 +4,7 @@
 //! (posting, editing, deleting, reporting, moderating), and this module what is read: a
 //! post's conversation a page of threads at a time, and the moderation queue.
 
+pub mod guests;
 pub mod notify;
 pub mod rules;
 pub mod write;

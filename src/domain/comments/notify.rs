@@ -161,12 +161,8 @@ pub fn run(
                 .flatten()
             && parent.notify_replies
             && parent.status == Status::Approved
-            && parent.user_id != comment.user_id
-            // The member's address now, not when they commented.
-            && let Some(email) = parent
-                .user_id
-                .map(|id| users::table.find(id).select(users::email).first::<String>(conn))
-                .transpose()?
+            && !super::guests::same_author(&parent, &comment)
+            && let Some(email) = reply_address(conn, &parent)?
         {
             letters.push((
                 format!("reply:{}", parent.id),
@@ -186,6 +182,19 @@ pub fn run(
         })
     })
     .map_err(|e| JobError::Retry(e.to_string()))
+}
+
+/// Where replies to `parent` are mailed: a member's address now, not when they commented;
+/// a guest's confirmed address.
+fn reply_address(conn: &mut DbConn, parent: &Comment) -> QueryResult<Option<String>> {
+    match parent.user_id {
+        Some(id) => users::table
+            .find(id)
+            .select(users::email)
+            .first::<String>(conn)
+            .optional(),
+        None => Ok(Some(parent.author_email.clone()).filter(|e| !e.is_empty())),
+    }
 }
 
 fn to_author(

@@ -16,6 +16,8 @@ pub enum Who {
     /// Signed-in members (and staff).
     #[default]
     Members,
+    /// Members, and guests who confirm their email address by a mailed link.
+    Guests,
 }
 
 /// The order threads are shown in.
@@ -93,6 +95,7 @@ impl SettingsInput {
             who: match settings.who {
                 Who::Nobody => "nobody",
                 Who::Members => "members",
+                Who::Guests => "guests",
             }
             .into(),
             order: match settings.order {
@@ -115,6 +118,7 @@ pub fn parse_settings(input: &SettingsInput) -> Result<CommentSettings, FieldErr
     let who = match input.who.trim() {
         "nobody" => Who::Nobody,
         "members" => Who::Members,
+        "guests" => Who::Guests,
         _ => {
             errors.add("who", "Choose who may comment from the list.");
             Who::Members

@@ -104,8 +104,120 @@ fn target(conn: &mut DbConn, post_id: i64, now: NaiveDateTime) -> QueryResult<Op
     }))
 }
 
-fn comment_settings(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<CommentSettings> {
+pub(super) fn comment_settings(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> QueryResult<CommentSettings> {
     Ok(settings::current(conn, now)?.comments)
+}
+
+/// Refuses a comment on a post readers cannot see or that takes no comments now.
+pub(super) fn check_open(
+    tx: &mut write::Tx<'_>,
+    rules: &CommentSettings,
+    post_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
+    let Some(post) = target(tx.conn, post_id, now)? else {
+        return Err(WriteError::NotFound);
+    };
+    if !post.live {
+        return Err(WriteError::NotFound);
+    }
+    if let Some(reason) = rules::closed_because(rules, post.kind_open, post.published_at, now) {
+        return Err(WriteError::invalid("text", reason));
+    }
+    Ok(())
+}
+
+/// Where a reply to `parent_id` goes: its parent, thread and depth (a top-level comment
+/// has none and depth 0). Only a live comment on the same post can be answered.
+pub(super) fn place(
+    tx: &mut write::Tx<'_>,
+    post_id: i64,
+    parent_id: Option<i64>,
+) -> Result<(Option<i64>, Option<i64>, i32), WriteError> {
+    let Some(parent_id) = parent_id else {
+        return Ok((None, None, 0));
+    };
+    let parent = super::by_id(tx.conn, parent_id)?
+        .filter(|p| p.post_id == post_id && p.status == Status::Approved)
+        .ok_or_else(|| {
+            WriteError::invalid("text", "The comment you reply to is not there any more.")
+        })?;
+    if parent.depth + 1 > rules::MAX_DEPTH {
+        return Err(WriteError::invalid(
+            "text",
+            "This conversation is as deep as replies go; reply further up instead.",
+        ));
+    }
+    Ok((Some(parent.id), parent.thread_id, parent.depth + 1))
+}
+
+/// A comment being written into the conversation, judged already.
+pub(super) struct Row<'a> {
+    pub post_id: i64,
+    pub place: (Option<i64>, Option<i64>, i32),
+    pub user_id: Option<i64>,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub website: &'a str,
+    pub staff: bool,
+    pub status: Status,
+    pub markdown: &'a str,
+    pub html: &'a str,
+    pub notify_replies: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// Writes a judged comment, tells the caches and moderators, and queues its notices.
+pub(super) fn insert(tx: &mut write::Tx<'_>, row: &Row<'_>) -> Result<i64, WriteError> {
+    let (parent_id, thread_id, depth) = row.place;
+    let id: i64 = diesel::insert_into(comments::table)
+        .values((
+            comments::post_id.eq(row.post_id),
+            comments::parent_id.eq(parent_id),
+            comments::thread_id.eq(thread_id),
+            comments::depth.eq(depth),
+            comments::user_id.eq(row.user_id),
+            comments::author_name.eq(row.name),
+            comments::author_email.eq(row.email),
+            comments::author_url.eq(row.website),
+            comments::staff.eq(row.staff),
+            comments::status.eq(row.status),
+            comments::created_at.eq(row.created_at),
+            comments::updated_at.eq(row.created_at),
+            comments::markdown.eq(row.markdown),
+            comments::html.eq(row.html),
+            comments::notify_replies.eq(row.notify_replies),
+        ))
+        .returning(comments::id)
+        .get_result(tx.conn)?;
+    if thread_id.is_none() {
+        diesel::update(comments::table.find(id))
+            .set(comments::thread_id.eq(Some(id)))
+            .execute(tx.conn)?;
+    }
+    tx.touch(Touched::Moderation);
+    match row.status {
+        Status::Approved => {
+            tx.touch(Touched::Conversation(row.post_id));
+            notify::queue(tx, id, Event::Approved)?;
+        }
+        Status::Pending => notify::queue(tx, id, Event::Waiting)?,
+        _ => {}
+    }
+    Ok(id)
+}
+
+pub(super) fn flooded() -> WriteError {
+    WriteError::invalid(
+        "text",
+        format!(
+            "You commented a moment ago. Wait {} seconds between comments, then send this one again.",
+            rules::FLOOD_SECONDS
+        ),
+    )
 }
 
 /// Posts a signed-in person's comment, judged by the site's rules.
@@ -123,16 +235,7 @@ pub fn post(
         // A form sent twice at once: the second waits, then finds the first.
         crate::db::one_at_a_time_for(tx.conn, user_id)?;
         let rules = comment_settings(tx.conn, now)?;
-        let Some(post) = target(tx.conn, new.post_id, now)? else {
-            return Err(WriteError::NotFound);
-        };
-        if !post.live {
-            return Err(WriteError::NotFound);
-        }
-        if let Some(reason) = rules::closed_because(&rules, post.kind_open, post.published_at, now)
-        {
-            return Err(WriteError::invalid("text", reason));
-        }
+        check_open(tx, &rules, new.post_id, now)?;
         let (name, email, website, status) = users::table
             .find(user_id)
             .select((
@@ -150,26 +253,7 @@ pub fn post(
                 "Your account may not comment on this site.".into(),
             ));
         }
-        let (parent_id, thread_id, depth) = match new.parent_id {
-            None => (None, None, 0),
-            Some(parent_id) => {
-                let parent = super::by_id(tx.conn, parent_id)?
-                    .filter(|p| p.post_id == new.post_id && p.status == Status::Approved)
-                    .ok_or_else(|| {
-                        WriteError::invalid(
-                            "text",
-                            "The comment you reply to is not there any more.",
-                        )
-                    })?;
-                if parent.depth + 1 > rules::MAX_DEPTH {
-                    return Err(WriteError::invalid(
-                        "text",
-                        "This conversation is as deep as replies go; reply further up instead.",
-                    ));
-                }
-                (Some(parent.id), parent.thread_id, parent.depth + 1)
-            }
-        };
+        let place = place(tx, new.post_id, new.parent_id)?;
         // The same text from the same person in the same place: a form sent twice.
         let recent: Vec<Comment> = comments::table
             .filter(comments::user_id.eq(user_id))
@@ -179,7 +263,7 @@ pub fn post(
             .select(Comment::as_select())
             .load(tx.conn)?;
         if let Some(same) = recent.iter().find(|c| {
-            c.post_id == new.post_id && c.parent_id == parent_id && c.markdown == prepared.markdown
+            c.post_id == new.post_id && c.parent_id == place.0 && c.markdown == prepared.markdown
         }) {
             return Ok(Posted {
                 id: same.id,
@@ -193,13 +277,7 @@ pub fn post(
                 .first()
                 .is_some_and(|c| now - c.created_at < Duration::seconds(rules::FLOOD_SECONDS))
         {
-            return Err(WriteError::invalid(
-                "text",
-                format!(
-                    "You commented a moment ago. Wait {} seconds between comments, then send this one again.",
-                    rules::FLOOD_SECONDS
-                ),
-            ));
+            return Err(flooded());
         }
         let trusted: bool = diesel::select(diesel::dsl::exists(
             comments::table
@@ -217,39 +295,23 @@ pub fn post(
                 said: &[&prepared.markdown, &name, &email, &website],
             },
         );
-        let id: i64 = diesel::insert_into(comments::table)
-            .values((
-                comments::post_id.eq(new.post_id),
-                comments::parent_id.eq(parent_id),
-                comments::thread_id.eq(thread_id),
-                comments::depth.eq(depth),
-                comments::user_id.eq(Some(user_id)),
-                comments::author_name.eq(&name),
-                comments::author_email.eq(&email),
-                comments::author_url.eq(&website),
-                comments::staff.eq(staff),
-                comments::status.eq(status),
-                comments::created_at.eq(now),
-                comments::updated_at.eq(now),
-                comments::markdown.eq(&prepared.markdown),
-                comments::html.eq(prepared.rendered.html.as_str()),
-                comments::notify_replies.eq(new.notify_replies),
-            ))
-            .returning(comments::id)
-            .get_result(tx.conn)?;
-        if thread_id.is_none() {
-            diesel::update(comments::table.find(id))
-                .set(comments::thread_id.eq(Some(id)))
-                .execute(tx.conn)?;
-        }
-        match status {
-            Status::Approved => {
-                tx.touch(Touched::Conversation(new.post_id));
-                notify::queue(tx, id, Event::Approved)?;
-            }
-            Status::Pending => notify::queue(tx, id, Event::Waiting)?,
-            _ => {}
-        }
+        let id = insert(
+            tx,
+            &Row {
+                post_id: new.post_id,
+                place,
+                user_id: Some(user_id),
+                name: &name,
+                email: &email,
+                website: &website,
+                staff,
+                status,
+                markdown: &prepared.markdown,
+                html: prepared.rendered.html.as_str(),
+                notify_replies: new.notify_replies,
+                created_at: now,
+            },
+        )?;
         Ok(Posted {
             id,
             status,
@@ -324,6 +386,7 @@ pub fn edit(
         if comment.status == Status::Approved || judged == Status::Approved {
             tx.touch(Touched::Conversation(comment.post_id));
         }
+        tx.touch(Touched::Moderation);
         Ok(judged)
     })
 }
@@ -360,6 +423,7 @@ pub fn delete_own(
         if comment.status == Status::Approved {
             tx.touch(Touched::Conversation(comment.post_id));
         }
+        tx.touch(Touched::Moderation);
         Ok(comment.post_id)
     })
 }
@@ -391,6 +455,7 @@ pub fn report(
             diesel::update(comments::table.find(id))
                 .set(comments::reports.eq(comments::reports + 1))
                 .execute(tx.conn)?;
+            tx.touch(Touched::Moderation);
         }
         Ok(())
     })
@@ -489,6 +554,7 @@ pub fn moderate(
             first_changed.get_or_insert(comment);
         }
         if changed > 0 {
+            tx.touch(Touched::Moderation);
             let summary = match (changed, first_changed) {
                 (1, Some(c)) => format!("{} comment by {}", action.past_tense(), c.author_name),
                 (n, _) => format!("{} {n} comments", action.past_tense()),
@@ -686,5 +752,6 @@ pub fn erase_author(tx: &mut write::Tx<'_>, user_id: i64) -> QueryResult<()> {
     for post_id in live_under {
         tx.touch(Touched::Conversation(post_id));
     }
+    tx.touch(Touched::Moderation);
     Ok(())
 }

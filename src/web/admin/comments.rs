@@ -420,6 +420,10 @@ impl SettingsForm {
             Field::new("who", "Who may comment", "select")
                 .options([
                     ("members", "Signed-in members"),
+                    (
+                        "guests",
+                        "Members, and guests who confirm their email address",
+                    ),
                     ("nobody", "Nobody (comments closed everywhere)"),
                 ])
                 .value(&self.who)

@@ -2,6 +2,7 @@
 //! later pages of a conversation. Every action is a plain form (POST with a CSRF token) that
 //! returns to the comment it concerns; a refused text comes back in its form with the reason.
 
+use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -10,8 +11,10 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::SignedIn;
 use crate::auth::rate_limit::{AccountKey, Action};
 use crate::clock::now;
+use crate::domain::comments::guests::GuestInput;
 use crate::domain::comments::write::{self as comment_write, NewComment};
-use crate::domain::comments::{self, Comment, Status, Viewer, notify, rules};
+use crate::domain::comments::{self, Comment, Status, Viewer, Who, notify, rules};
+use crate::domain::input::FieldErrors;
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::render::SafeHtml;
@@ -25,7 +28,7 @@ use crate::web::views::Layout;
 /// A comment's form on a page of its own: a reply, an edit, or a refused comment again.
 #[derive(Template)]
 #[template(path = "public/comment_form.html")]
-struct CommentFormPage {
+pub(super) struct CommentFormPage {
     layout: Layout,
     heading: String,
     /// The comment answered or changed, shown above the form.
@@ -35,11 +38,47 @@ struct CommentFormPage {
     post_id: String,
     parent_id: String,
     field: Field,
+    /// A guest's name, address and website, when no one is signed in.
+    guest: Option<GuestFields>,
     /// New comments and replies offer reply mail; an edit keeps what was chosen.
     offer_notify: bool,
     notify: bool,
     submit: &'static str,
     back: String,
+}
+
+/// What a guest tells about themselves; the text field follows.
+pub(super) struct GuestFields {
+    pub name: Field,
+    pub email: Field,
+    pub website: Field,
+}
+
+impl GuestFields {
+    pub(super) fn new(input: &GuestInput, errors: &FieldErrors) -> GuestFields {
+        GuestFields {
+            name: Field::display_name()
+                .value(&input.name)
+                .error(errors.get("display_name")),
+            email: Field::email("email", "Email")
+                .value(&input.email)
+                .hint("Never shown. We mail a link to it that publishes your comment.")
+                .error(errors.get("email")),
+            website: Field::new("website", "Website (optional)", "url")
+                .value(&input.website)
+                .autocomplete("url")
+                .max(500)
+                .error(errors.get("website")),
+        }
+    }
+}
+
+impl CommentFormPage {
+    fn guest_error(&self) -> bool {
+        self.guest.as_ref().is_some_and(|g| {
+            g.name.error.is_some() || g.email.error.is_some() || g.website.error.is_some()
+        })
+    }
 }
 
 struct Quoted {
@@ -68,7 +107,7 @@ pub struct CommentInput {
 
 /// The slug of the live post a comment is under, for links back; 404 for a post readers
 /// cannot see (its slug is not for them either).
-async fn slug_of(state: &AppState, post_id: i64) -> AppResult<String> {
+pub(super) async fn slug_of(state: &AppState, post_id: i64) -> AppResult<String> {
     state
         .db
         .run(move |conn| crate::domain::posts::live_slug(conn, post_id, now()))
@@ -78,7 +117,11 @@ async fn slug_of(state: &AppState, post_id: i64) -> AppResult<String> {
 
 /// Where a comment is read: its page of the conversation (as `viewer` sees it), at its
 /// anchor.
-async fn permalink(state: &AppState, comment: Comment, viewer: Viewer) -> AppResult<String> {
+pub(super) async fn permalink(
+    state: &AppState,
+    comment: Comment,
+    viewer: Viewer,
+) -> AppResult<String> {
     let site = std::sync::Arc::clone(&state.site);
     let id = comment.id;
     let (slug, page) = state
@@ -105,11 +148,11 @@ fn viewer_of(me: &SignedIn) -> Viewer {
     }
 }
 
-fn parse_id(raw: &str) -> Option<i64> {
+pub(super) fn parse_id(raw: &str) -> Option<i64> {
     raw.trim().parse::<i64>().ok().filter(|id| *id > 0)
 }
 
-async fn find(state: &AppState, id: i64) -> AppResult<Comment> {
+pub(super) async fn find(state: &AppState, id: i64) -> AppResult<Comment> {
     state
         .db
         .run(move |conn| comments::by_id(conn, id))
@@ -119,21 +162,23 @@ async fn find(state: &AppState, id: i64) -> AppResult<Comment> {
 
 /// What a comment's form page shows besides its post: the heading, where it posts, the
 /// comment answered, what was typed and what was wrong with it.
-struct FormContent<'a> {
-    heading: &'a str,
-    action: String,
-    post_id: i64,
-    parent: Option<&'a Comment>,
-    text: &'a str,
+pub(super) struct FormContent<'a> {
+    pub heading: &'a str,
+    pub action: String,
+    pub post_id: i64,
+    pub parent: Option<&'a Comment>,
+    pub text: &'a str,
     /// `None` for an edit (reply mail is chosen when a comment is posted).
-    notify: Option<bool>,
-    error: Option<String>,
-    submit: &'static str,
+    pub notify: Option<bool>,
+    pub error: Option<String>,
+    pub submit: &'static str,
+    /// For a guest: who they say they are.
+    pub guest: Option<GuestFields>,
 }
 
-async fn form_page(
+pub(super) async fn form_page(
     state: &AppState,
-    me: &SignedIn,
+    session: &Session,
     content: FormContent<'_>,
 ) -> AppResult<CommentFormPage> {
     let FormContent {
@@ -145,6 +190,7 @@ async fn form_page(
         notify,
         error,
         submit,
+        guest,
     } = content;
     let slug = slug_of(state, post_id).await?;
     Ok(CommentFormPage {
@@ -155,10 +201,11 @@ async fn form_page(
             html: SafeHtml::from_stored(c.html.clone()),
         }),
         action,
-        csrf: csrf::token(&me.session)?,
+        csrf: csrf::token(session)?,
         post_id: post_id.to_string(),
         parent_id: parent.map(|p| p.id.to_string()).unwrap_or_default(),
         field: text_field(text, error),
+        guest,
         offer_notify: notify.is_some(),
         notify: notify.unwrap_or(false),
         submit,
@@ -227,7 +274,7 @@ pub async fn create(
             };
             let page = form_page(
                 &state,
-                &me,
+                &me.session,
                 FormContent {
                     heading: if parent.is_some() {
                         "Reply"
@@ -241,6 +288,7 @@ pub async fn create(
                     notify: Some(input.notify.is_some()),
                     error: errors.get("text"),
                     submit: "Post comment",
+                    guest: None,
                 },
             )
             .await?;
@@ -250,33 +298,64 @@ pub async fn create(
     }
 }
 
-/// A reply's form, under the comment it answers.
+/// A reply's form, under the comment it answers: a member's, or a guest's where guests
+/// may comment (anyone else is asked to sign in first).
 pub async fn reply_form(
     state: web::Data<AppState>,
-    me: SignedIn,
+    req: HttpRequest,
+    me: Option<SignedIn>,
+    session: Session,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let parent = find(&state, id.into_inner()).await?;
     if parent.status != Status::Approved {
         return Err(AppError::NotFound);
     }
+    let guest = match &me {
+        Some(_) => None,
+        None if guests_welcome(&state).await? => Some(GuestFields::new(
+            &GuestInput::default(),
+            &FieldErrors::default(),
+        )),
+        None => {
+            return Err(AppError::SignInRequired {
+                next: req.path().to_string(),
+            });
+        }
+    };
     let heading = format!("Reply to {}", parent.author_name);
     let page = form_page(
         &state,
-        &me,
+        &session,
         FormContent {
             heading: &heading,
-            action: "/comments".into(),
+            action: if guest.is_some() {
+                "/comments/guest".into()
+            } else {
+                "/comments".into()
+            },
             post_id: parent.post_id,
             parent: Some(&parent),
             text: "",
             notify: Some(false),
             error: None,
             submit: "Post reply",
+            guest,
         },
     )
     .await?;
     ok(&page)
+}
+
+/// Whether the site takes comments from guests who confirm their address.
+pub(super) async fn guests_welcome(state: &AppState) -> AppResult<bool> {
+    let site = std::sync::Arc::clone(&state.site);
+    state
+        .db
+        .run(move |conn| {
+            Ok::<_, AppError>(site.current(conn, now())?.settings.comments.who == Who::Guests)
+        })
+        .await
 }
 
 /// Sends a reader to a comment wherever it is in its conversation.
@@ -316,7 +395,7 @@ pub async fn edit_form(
     });
     let page = form_page(
         &state,
-        &me,
+        &me.session,
         FormContent {
             heading: "Edit your comment",
             action: format!("/comments/{}/edit", comment.id),
@@ -326,6 +405,7 @@ pub async fn edit_form(
             notify: None,
             error,
             submit: "Save",
+            guest: None,
         },
     )
     .await?;
@@ -367,7 +447,7 @@ pub async fn save_edit(
         Err(WriteError::Invalid(errors)) => {
             let page = form_page(
                 &state,
-                &me,
+                &me.session,
                 FormContent {
                     heading: "Edit your comment",
                     action: format!("/comments/{comment_id}/edit"),
@@ -377,6 +457,7 @@ pub async fn save_edit(
                     notify: None,
                     error: errors.get("text"),
                     submit: "Save",
+                    guest: None,
                 },
             )
             .await?;

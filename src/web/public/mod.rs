@@ -3,6 +3,7 @@
 pub mod author;
 pub mod collection;
 pub mod comments;
+pub mod guest_comments;
 pub mod home;
 pub mod likes;
 pub mod post;
