@@ -303,6 +303,17 @@ pub fn one_at_a_time_for(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
     }
 }
 
+/// Like `one_at_a_time_for`, for something with no row of its own (a guest's mailbox):
+/// a transaction-scoped advisory lock on `key` on PostgreSQL; SQLite's writers take turns.
+pub fn one_at_a_time_for_key(conn: &mut DbConn, key: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgresql(pg) => pg
+            .batch_execute(&format!("SELECT pg_advisory_xact_lock({key})"))
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
 /// How a claim's subquery locks the row it picks: PostgreSQL skips rows other workers are
 /// claiming at that moment; SQLite's writers take turns, so it needs nothing.
 pub fn skip_locked(conn: &mut DbConn) -> &'static str {

@@ -47,13 +47,22 @@ pub fn tidy(db: &Db) -> Result<(), JobError> {
             changes::prune(conn, now - Duration::hours(KEEP_CHANGES))?,
             queue::purge(conn, now)?,
             queue::sweep_abandoned(conn, now)?,
+            crate::domain::comments::guests::prune(conn, now)?,
         ])
     });
     match tidied {
         Ok(counts) => {
             if counts.iter().any(|n| *n > 0) {
-                let [sessions, tokens, changes, jobs, abandoned] = counts;
-                tracing::info!(sessions, tokens, changes, jobs, abandoned, "tidied");
+                let [sessions, tokens, changes, jobs, abandoned, unconfirmed] = counts;
+                tracing::info!(
+                    sessions,
+                    tokens,
+                    changes,
+                    jobs,
+                    abandoned,
+                    unconfirmed,
+                    "tidied"
+                );
             }
             Ok(())
         }

@@ -38,6 +38,8 @@ pub struct Layout {
     /// Feed autodiscovery links.
     pub feeds: Vec<FeedLink>,
     pub json_ld: Option<JsonLd>,
+    /// On admin pages: the admin's frame, drawn instead of the public header and footer.
+    pub admin: Option<crate::web::admin::frame::AdminFrame>,
 }
 
 /// An image for social cards, with an absolute URL.
@@ -134,6 +136,7 @@ impl Layout {
             article: None,
             feeds: feed_links(base_url, "/", &settings.title),
             json_ld: None,
+            admin: None,
         }
     }
 }

@@ -304,3 +304,54 @@ async fn the_sign_in_page_keeps_its_form_accessible() {
     assert!(select(&doc, "#f-email[required]").len() == 1);
     assert_eq!(attr_of(&doc, "meta[name=robots]", "content"), "noindex");
 }
+
+#[tokio::test]
+async fn every_admin_page_has_the_frame_with_the_sections_the_role_may_use() {
+    let app = spawn_app().await;
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    let author = app.signed_in_as("author@example.com", Role::Author).await;
+    let sections = |doc: &scraper::Html| -> Vec<String> {
+        select(doc, ".admin-side nav[aria-label=Admin] a")
+            .iter()
+            .map(|a| a.text().collect::<String>())
+            .collect()
+    };
+    for (path, current) in [
+        ("/admin", "Dashboard"),
+        ("/admin/posts", "Posts"),
+        ("/admin/posts/new", "Posts"),
+        ("/admin/tags", "Tags"),
+        ("/admin/comments/settings", "Comments"),
+        ("/admin/settings", "Settings"),
+        ("/admin/audit", "Audit log"),
+    ] {
+        let response = owner.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let doc = parse_html(&response.text().await.unwrap());
+        assert_eq!(sections(&doc).len(), 13, "{path}");
+        assert_eq!(
+            text_of(&doc, ".admin-side a[aria-current=page]"),
+            current,
+            "{path}"
+        );
+        // The same sections fold into a menu on phones, with the way back and out.
+        assert_eq!(select(&doc, "details.admin-menu nav a").len(), 13);
+        assert_eq!(attr_of(&doc, ".admin-person a[href='/']", "href"), "/");
+        assert_eq!(
+            attr_of(&doc, ".admin-person form", "action"),
+            "/account/logout"
+        );
+        assert!(select(&doc, ".site-footer").is_empty(), "{path}");
+    }
+    let response = author.get(app.url("/admin/posts")).send().await.unwrap();
+    let doc = parse_html(&response.text().await.unwrap());
+    assert_eq!(
+        sections(&doc),
+        vec!["Dashboard", "Posts", "Pages", "Media"],
+        "an author sees only what they may use"
+    );
+    assert!(!text_of(&doc, ".admin-person a[href='/account/']").is_empty());
+    // Public pages keep the public frame.
+    let home = app.page("/", 200).await;
+    assert!(select(&home, ".admin-shell").is_empty());
+}

@@ -421,13 +421,14 @@ async fn the_moderation_queue_hears_new_and_moderated_comments() {
         .send()
         .await
         .unwrap();
-    assert_ne!(refused.status(), 200);
+    assert_eq!(refused.status(), 403);
     let anonymous = browser()
         .get(app.url("/admin/comments/live"))
         .send()
         .await
         .unwrap();
-    assert_ne!(anonymous.status(), 200);
+    assert_eq!(anonymous.status(), 303);
+    assert!(location(&anonymous).starts_with("/account/login"));
 
     let mut stream = moderator
         .get(app.url("/admin/comments/live"))
@@ -464,4 +465,51 @@ async fn the_moderation_queue_hears_new_and_moderated_comments() {
         "/admin/comments/live"
     );
     assert!(attr_of(&page, "script[src*=moderation]", "src").ends_with(".js"));
+}
+
+#[tokio::test]
+async fn one_mailbox_is_one_guest_however_it_is_capitalised_and_a_barred_member_stays_out() {
+    let app = spawn_app().await;
+    welcome_guests(&app, false);
+    let post = app.seed(SeedPost::published("caps", "Caps"));
+    let client = browser();
+    let first = [
+        ("display_name", "V"),
+        ("email", "Victim@example.org"),
+        ("text", "One"),
+    ];
+    assert_eq!(
+        send_guest(&app, &client, post.id, &first).await.status(),
+        200
+    );
+    let second = [
+        ("display_name", "V"),
+        ("email", "vICTIM@example.org"),
+        ("text", "Two"),
+    ];
+    let response = send_guest(&app, &client, post.id, &second).await;
+    assert_eq!(response.status(), 422, "the same mailbox a moment later");
+    assert_eq!(waiting_rows(&app), 1);
+
+    // A member barred from commenting cannot come back as a guest with their address.
+    let member = app.user_with_password("barred@example.com", Role::Member, PASSWORD);
+    let member_id = member.id;
+    app.db
+        .run_blocking(move |conn| {
+            diesel::insert_into(quire::db::schema::comment_bans::table)
+                .values((
+                    quire::db::schema::comment_bans::user_id.eq(member_id),
+                    quire::db::schema::comment_bans::created_at.eq(now()),
+                ))
+                .execute(conn)
+        })
+        .unwrap();
+    let barred = [
+        ("display_name", "B"),
+        ("email", "BARRED@example.com"),
+        ("text", "Back again"),
+    ];
+    let response = send_guest(&app, &browser(), post.id, &barred).await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(mails_to(&app, "barred@example.com"), 0);
 }

@@ -111,12 +111,16 @@ pub fn receive(
     (head, secret): (&Letterhead, &[u8]),
 ) -> Result<Received, WriteError> {
     let now = head.now;
-    let email = guest.email.as_str().to_string();
+    // One mailbox, however its name is capitalised: the limits below count per mailbox.
+    let email = guest.email.as_str().to_lowercase();
     write::transaction(conn, &Actor::visitor(), now, |tx| {
         let rules = comment_write::comment_settings(tx.conn, now)?;
         if rules.who != Who::Guests {
             return Err(WriteError::Forbidden("Sign in to comment.".into()));
         }
+        // Two forms sent at once from one mailbox: the second waits, then finds the first.
+        crate::db::one_at_a_time_for_key(tx.conn, mailbox_key(&email))?;
+        refuse_barred(tx.conn, &guest.email)?;
         comment_write::check_open(tx, &rules, new.post_id, now)?;
         let (parent_id, _, _) = comment_write::place(tx, new.post_id, new.parent_id)?;
         prune(tx.conn, now)?;
@@ -192,8 +196,27 @@ fn confirm_mail(head: &Letterhead, to: &str, title: &str, link: &str) -> Mail {
     }
 }
 
+/// A number naming a mailbox, for the row lock that puts its forms one after another.
+fn mailbox_key(email: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(email.as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().unwrap_or([0; 8]))
+}
+
+/// A member barred from commenting cannot come back as a guest with their own address.
+fn refuse_barred(conn: &mut DbConn, email: &Email) -> Result<(), WriteError> {
+    if let Some((user, _)) = crate::domain::users::by_email(conn, email)?
+        && super::is_barred(conn, user.id)?
+    {
+        return Err(WriteError::Forbidden(
+            "This address may not comment on this site.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Forgets comments whose link has expired.
-fn prune(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn prune(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(
         guest_comments::table
             .filter(guest_comments::created_at.lt(now - Duration::hours(CONFIRM_HOURS))),
@@ -243,6 +266,9 @@ pub fn confirm(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<Confirm
             ));
         }
         comment_write::check_open(tx, &rules, waiting.post_id, now)?;
+        if let Ok(email) = Email::parse(&waiting.author_email) {
+            refuse_barred(tx.conn, &email)?;
+        }
         let place = comment_write::place(tx, waiting.post_id, waiting.parent_id)?;
         let trusted: bool = diesel::select(diesel::dsl::exists(
             comments::table

@@ -1,6 +1,7 @@
 //! The audit log as owners and admins read it: newest first, filtered by person or by kind
 //! of object, a page at a time.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -12,7 +13,7 @@ use crate::domain::audit::{self, Filter, Object};
 use crate::domain::settings;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::respond::{layout, ok};
+use crate::web::respond::ok;
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 50;
@@ -131,7 +132,7 @@ pub async fn show_audit_log(
         format!("/admin/audit?{}", pairs.finish())
     };
     let page = AuditPage {
-        layout: layout(&state, "/admin/audit", "Audit log").await?,
+        layout: admin_layout(&state, &me, "/admin/audit", "Audit log").await?,
         actors: actors
             .into_iter()
             .map(|(id, name)| (id.to_string(), name))

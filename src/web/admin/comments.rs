@@ -2,6 +2,7 @@
 //! filtered by post or author, decisions on one comment or many at once, barring a member,
 //! and the comment settings.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -19,7 +20,7 @@ use crate::render::SafeHtml;
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param, query_url};
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{invalid, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 50;
@@ -244,7 +245,7 @@ pub async fn show_queue(
     };
     let here = here_with(key, post_param, author_param, page);
     ok(&QueuePage {
-        layout: layout(&state, "/admin/comments", "Comments").await?,
+        layout: admin_layout(&state, &me, "/admin/comments", "Comments").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         tabs,
@@ -481,7 +482,7 @@ async fn settings_page(
     errors: &Errors,
 ) -> AppResult<SettingsPage> {
     Ok(SettingsPage {
-        layout: layout(state, "/admin/comments/settings", "Comment settings").await?,
+        layout: admin_layout(state, me, "/admin/comments/settings", "Comment settings").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         fields: form.fields(errors),

@@ -1,6 +1,7 @@
 //! The page every destructive action passes through: what will happen, one button to do
 //! it, and a way back. The action itself is a POST, so a link or a prefetch never does it.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::HttpResponse;
 use askama::Template;
 
@@ -8,7 +9,7 @@ use crate::auth::csrf;
 use crate::auth::identity::Staff;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::web::respond::{layout, ok};
+use crate::web::respond::ok;
 use crate::web::views::Layout;
 
 #[derive(Template)]
@@ -37,7 +38,7 @@ pub struct Question {
 
 pub async fn ask(state: &AppState, me: &Staff, question: Question) -> AppResult<HttpResponse> {
     let page = ConfirmPage {
-        layout: layout(state, &question.action, &question.heading).await?,
+        layout: admin_layout(state, me, &question.action, &question.heading).await?,
         csrf: csrf::token(&me.0.session)?,
         heading: question.heading,
         explanation: question.explanation,

@@ -1,5 +1,6 @@
 //! The admin's front page: how the publication stands, and where to go next.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -12,7 +13,7 @@ use crate::domain::{audit, posts, settings};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::audit::EntryView;
-use crate::web::respond::{layout, ok};
+use crate::web::respond::ok;
 use crate::web::views::Layout;
 
 #[derive(Template)]
@@ -84,7 +85,7 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
         })
         .await?;
     let page = Dashboard {
-        layout: layout(&state, "/admin", "Admin").await?,
+        layout: admin_layout(&state, &staff, "/admin", "Dashboard").await?,
         name: staff.user().display_name.clone(),
         role: staff.role().as_str(),
         published,

@@ -2,6 +2,7 @@
 //! or a zip of a Markdown folder; it is checked first by default (a dry run), then imported
 //! by a job, with its progress on the page while it runs and its report when done.
 
+use crate::web::admin::frame::admin_layout;
 use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
@@ -22,7 +23,7 @@ use crate::jobs::{JobStatus, queue};
 use crate::state::AppState;
 use crate::transfer::archive::unpack_zip;
 use crate::web::forms::{Empty, check_multipart_token};
-use crate::web::respond::{layout, ok, private, see_other, take_notice, use_case};
+use crate::web::respond::{ok, private, see_other, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
 const RECENT: i64 = 20;
@@ -152,7 +153,7 @@ async fn import_page(
         })
         .await?;
     Ok(ImportPage {
-        layout: layout(state, "/admin/import", "Import").await?,
+        layout: admin_layout(state, me, "/admin/import", "Import").await?,
         notice: take_notice(me.session()),
         problem,
         csrf: csrf::token(me.session())?,
@@ -366,7 +367,7 @@ pub async fn show_run(
     }
     let refresh = run.running;
     let page = RunPage {
-        layout: layout(&state, &format!("/admin/import/{}", run.id), "Import").await?,
+        layout: admin_layout(&state, &me, &format!("/admin/import/{}", run.id), "Import").await?,
         csrf: csrf::token(me.session())?,
         run,
     };

@@ -3,6 +3,7 @@
 //! A job's payload is never shown (mail carries sign-in links): `jobs::describe` says what
 //! it is for.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -18,7 +19,7 @@ use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::Empty;
 use crate::web::pager::{Pagination, page_param, query_url};
-use crate::web::respond::{layout, ok, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 50;
@@ -137,7 +138,7 @@ pub async fn list_jobs(
     let (queued, running, failed) = counts;
     let filters = |status| [("status", status_name(status))];
     let view = JobsPage {
-        layout: layout(&state, "/admin/jobs", "Jobs").await?,
+        layout: admin_layout(&state, &me, "/admin/jobs", "Jobs").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         tabs: TABS

@@ -2,6 +2,7 @@
 //! and find them, edit their alt text, and delete them (with a warning when posts use them).
 //! Files live in the media directory under generated names and are served at `/media/`.
 
+use crate::web::admin::frame::admin_layout;
 use std::path::{Path, PathBuf};
 
 use actix_multipart::Multipart;
@@ -25,7 +26,7 @@ use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::{Empty, check_multipart_token};
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param};
-use crate::web::respond::{layout, ok, private, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{ok, private, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 const PER_PAGE: i64 = 40;
@@ -112,7 +113,7 @@ fn alt_field(alt: &str, errors: &Errors) -> Vec<Field> {
 
 async fn library_page(
     state: &AppState,
-    session: &Session,
+    me: &Staff,
     (text, page): (String, i64),
     alt: &str,
     errors: &Errors,
@@ -123,10 +124,10 @@ async fn library_page(
         .run(move |conn| media::page(conn, &query, page, PER_PAGE))
         .await?;
     Ok(LibraryPage {
-        layout: layout(state, "/admin/media", "Media").await?,
-        notice: take_notice(session),
+        layout: admin_layout(state, me, "/admin/media", "Media").await?,
+        notice: take_notice(me.session()),
         problem: (!errors.is_empty()).then(|| "The image was not added; see below.".into()),
-        csrf: csrf::token(session)?,
+        csrf: csrf::token(me.session())?,
         items: items.into_iter().map(ItemView::new).collect(),
         pagination: Pagination::by_query("/admin/media", &[("q", &text)], page, more),
         file_error: errors.get("file"),
@@ -145,7 +146,7 @@ pub async fn show_library(
     me.require(Permission::UploadMedia)?;
     let text = search_text(&params.q, 200).map_err(AppError::BadRequest)?;
     let page = page_param(&params.page)?;
-    ok(&library_page(&state, me.session(), (text, page), "", &Errors::default()).await?)
+    ok(&library_page(&state, &me, (text, page), "", &Errors::default()).await?)
 }
 
 /// What the upload form sent.
@@ -249,8 +250,7 @@ pub async fn upload(
             if let Err(problem) = outcome {
                 errors.add("file", problem);
             }
-            let page =
-                library_page(&state, me.session(), (String::new(), 1), &alt, &errors).await?;
+            let page = library_page(&state, &me, (String::new(), 1), &alt, &errors).await?;
             let status = if upload.too_large {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {
@@ -345,7 +345,7 @@ async fn item_page(
         .await?;
     let (original_srcset, webp_srcset) = item.srcsets();
     Ok(ItemPage {
-        layout: layout(state, &format!("/admin/media/{}", item.id), "Image").await?,
+        layout: admin_layout(state, me, &format!("/admin/media/{}", item.id), "Image").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         original_srcset,

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod comments;
 pub mod confirm;
 pub mod dashboard;
+pub mod frame;
 pub mod import;
 pub mod jobs;
 pub mod media;

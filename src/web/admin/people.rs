@@ -2,6 +2,7 @@
 //! address, role and status, remove them, or (the owner) hand the site over; and the members'
 //! list with search, pagination and adding a member by invitation.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -20,7 +21,7 @@ use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::{Empty, Errors, Field};
 use crate::web::pager::{Pagination, page_param};
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{invalid, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 50;
@@ -167,7 +168,13 @@ async fn person_page(
         .await?;
     let manageable = people::may_manage(&me.actor(), &person);
     Ok(PersonPage {
-        layout: layout(state, &format!("/admin/people/{id}"), &person.display_name).await?,
+        layout: admin_layout(
+            state,
+            me,
+            &format!("/admin/people/{id}"),
+            &person.display_name,
+        )
+        .await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         back: list_of(&person),
@@ -418,7 +425,7 @@ async fn members_page(
         })
         .await?;
     Ok(MembersPage {
-        layout: layout(state, "/admin/members", "Members").await?,
+        layout: admin_layout(state, me, "/admin/members", "Members").await?,
         notice: take_notice(&me.0.session),
         csrf: csrf::token(&me.0.session)?,
         members: members

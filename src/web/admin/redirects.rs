@@ -1,6 +1,7 @@
 //! Redirects in the admin: list, add, edit and delete 301 and 302 redirects. A redirect to
 //! itself, or one that would lead round in a loop, is refused with the reason.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -16,7 +17,7 @@ use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param};
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{invalid, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 const PER_PAGE: i64 = 100;
@@ -94,7 +95,7 @@ async fn redirects_page(
         .run(move |conn| redirects::page(conn, page, PER_PAGE))
         .await?;
     Ok(RedirectsPage {
-        layout: layout(state, "/admin/redirects", "Redirects").await?,
+        layout: admin_layout(state, me, "/admin/redirects", "Redirects").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         redirects,
@@ -167,7 +168,13 @@ async fn redirect_page(
     errors: &Errors,
 ) -> AppResult<RedirectPage> {
     Ok(RedirectPage {
-        layout: layout(state, &format!("/admin/redirects/{id}"), "Edit redirect").await?,
+        layout: admin_layout(
+            state,
+            me,
+            &format!("/admin/redirects/{id}"),
+            "Edit redirect",
+        )
+        .await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         id,

@@ -2,6 +2,7 @@
 //! navigation menu. The menu is edited without JavaScript: each row has its own move and
 //! remove buttons, and a blank row at the end adds an item.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -16,7 +17,7 @@ use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field};
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{invalid, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 #[derive(Template)]
@@ -225,7 +226,7 @@ async fn settings_page(
         });
     }
     Ok(SettingsPage {
-        layout: layout(state, "/admin/settings", "Settings").await?,
+        layout: admin_layout(state, me, "/admin/settings", "Settings").await?,
         notice: take_notice(me.session()),
         problem: (!errors.is_empty())
             .then(|| "Some settings need attention; see below.".to_string()),

@@ -1,5 +1,6 @@
 //! Staff: who they are, and inviting more.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -13,7 +14,7 @@ use crate::domain::write::WriteError;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field};
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{invalid, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 #[derive(Template)]
@@ -48,7 +49,7 @@ async fn staff_page(
 ) -> AppResult<StaffPage> {
     let staff = state.db.run(users::staff).await?;
     Ok(StaffPage {
-        layout: layout(state, "/admin/staff", "Staff").await?,
+        layout: admin_layout(state, me, "/admin/staff", "Staff").await?,
         notice: take_notice(&me.0.session),
         csrf: csrf::token(&me.0.session)?,
         staff,

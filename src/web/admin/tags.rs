@@ -1,6 +1,7 @@
 //! Tags in the admin: the list with post counts, creating and editing (name, slug,
 //! description, search engine fields), deleting, and merging one tag into another.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -17,7 +18,7 @@ use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param};
-use crate::web::respond::{invalid, layout, ok, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{invalid, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::Layout;
 
 const PER_PAGE: i64 = 100;
@@ -115,7 +116,7 @@ async fn tags_page(
         .run(move |conn| tags::counted(conn, page, PER_PAGE, now()))
         .await?;
     Ok(TagsPage {
-        layout: layout(state, "/admin/tags", "Tags").await?,
+        layout: admin_layout(state, me, "/admin/tags", "Tags").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         tags,
@@ -196,7 +197,7 @@ async fn tag_page(
         })
         .await?;
     Ok(TagPage {
-        layout: layout(state, &format!("/admin/tags/{id}"), "Edit tag").await?,
+        layout: admin_layout(state, me, &format!("/admin/tags/{id}"), "Edit tag").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         fields: form.fields(errors),

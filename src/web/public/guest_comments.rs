@@ -291,12 +291,13 @@ pub async fn confirm(
         }
         Ok(Confirmed::Posted {
             comment,
+            status,
             held_because,
-            ..
         }) => {
             let post_id = find(&state, comment).await?.post_id;
             back = Some(format!("/{}/", slug_of(&state, post_id).await?));
-            waits_message(held_because)
+            // Why a comment went to spam is not told: it would teach the block list.
+            waits_message(held_because.filter(|_| status == Status::Pending))
         }
         Ok(Confirmed::Used) => USED.into(),
         Err(WriteError::Invalid(errors)) => errors

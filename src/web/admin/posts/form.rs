@@ -2,6 +2,7 @@
 //! domain's `PostInput` (the local date and time, the buttons, the cover and author
 //! choosers are the web's; every rule about the post itself is `posts::input`'s).
 
+use crate::web::admin::frame::admin_layout;
 use askama::Template;
 use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
@@ -22,7 +23,7 @@ use crate::domain::users;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field};
-use crate::web::respond::{layout, take_notice};
+use crate::web::respond::take_notice;
 use crate::web::views::Layout;
 
 #[derive(Template)]
@@ -384,7 +385,7 @@ pub async fn editor_page(
     let problem =
         (!errors.is_empty()).then(|| "Some fields need attention; see below.".to_string());
     Ok(EditorPage {
-        layout: layout(state, &context.action, &context.heading).await?,
+        layout: admin_layout(state, me, &context.action, &context.heading).await?,
         heading: context.heading,
         notice: take_notice(me.session()),
         problem,

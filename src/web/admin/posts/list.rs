@@ -1,6 +1,7 @@
 //! The list of posts and of pages: by status, filtered by title, author and tag, in the
 //! order asked for, a page at a time.
 
+use crate::web::admin::frame::admin_layout;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -16,7 +17,7 @@ use crate::domain::{settings, tags, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::pager::{Pagination, page_param, query_url};
-use crate::web::respond::{layout, private, take_notice};
+use crate::web::respond::{private, take_notice};
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 30;
@@ -149,7 +150,7 @@ async fn list(
         ]
     };
     let page_view = ListPage {
-        layout: layout(state, base, heading).await?,
+        layout: admin_layout(state, me, base, heading).await?,
         heading,
         authors: staff
             .into_iter()
