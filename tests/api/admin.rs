@@ -311,7 +311,7 @@ async fn every_admin_page_has_the_frame_with_the_sections_the_role_may_use() {
     let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
     let author = app.signed_in_as("author@example.com", Role::Author).await;
     let sections = |doc: &scraper::Html| -> Vec<String> {
-        select(doc, ".admin-side nav[aria-label=Admin] a")
+        select(doc, ".admin-side nav[aria-label=Admin] li a")
             .iter()
             .map(|a| a.text().collect::<String>())
             .collect()
