@@ -21,6 +21,28 @@ pub struct Field {
     pub options: Vec<(String, String)>,
 }
 
+/// One line of a form's error summary: the problem, linking to its field.
+pub struct Problem {
+    pub anchor: String,
+    pub label: &'static str,
+    pub message: String,
+}
+
+/// The error summary at the top of a form: each field's problem, in the form's order, so
+/// a long form says at once what is wrong and where.
+pub fn problems<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Vec<Problem> {
+    fields
+        .into_iter()
+        .filter_map(|f| {
+            f.error.as_ref().map(|message| Problem {
+                anchor: format!("f-{}", f.name),
+                label: f.label,
+                message: message.clone(),
+            })
+        })
+        .collect()
+}
+
 impl Field {
     pub fn new(name: &'static str, label: &'static str, kind: &'static str) -> Field {
         Field {

@@ -45,6 +45,8 @@ pub struct PostPage {
     enhanced: bool,
     /// A one-time message for the signed-in reader (after commenting).
     notice: Option<String>,
+    /// The editor's address, for staff who may change the post.
+    edit_url: Option<String>,
 }
 
 impl PostPage {
@@ -116,6 +118,8 @@ pub struct Discussion {
     /// The signed-in reader's form token.
     pub csrf: Option<String>,
     pub notice: Option<String>,
+    /// Whether the reader may change the post (an "Edit" link to the admin's editor).
+    pub editable: bool,
     pub now: NaiveDateTime,
     pub likes: crate::domain::likes::Likes,
 }
@@ -313,6 +317,10 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         .map(|_| modified);
     let toc = post.table_of_contents();
     let notice = conversation.as_ref().and_then(|d| d.notice.clone());
+    let edit_url = conversation
+        .as_ref()
+        .filter(|d| d.editable)
+        .map(|_| format!("/admin/posts/{}", post.id));
     let likes = conversation.as_ref().map(|d| LikeButton {
         post_id: post.id,
         count: d.likes.count,
@@ -371,6 +379,7 @@ pub fn post_page(state: &AppState, found: Found) -> PostPage {
         comments,
         likes,
         notice,
+        edit_url,
     }
 }
 

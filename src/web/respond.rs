@@ -2,9 +2,9 @@
 //! notices, the layout of a private page, and running a use case.
 
 use actix_session::Session;
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, ContentType, LOCATION};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::auth::session_store::keys;
@@ -51,6 +51,19 @@ pub fn take_notice(session: &Session) -> Option<String> {
     session
         .remove_as::<String>(keys::FLASH)
         .and_then(Result::ok)
+}
+
+/// The header a page's own script sends when it fetches the page again in the background.
+pub const REFRESH_HEADER: &str = "x-quire-refresh";
+
+/// The one-time notice, unless this request is a background refresh: a refresh racing the
+/// page the notice was meant for must not use it up.
+pub fn take_notice_unless_refresh(req: &HttpRequest, session: &Session) -> Option<String> {
+    if req.headers().contains_key(REFRESH_HEADER) {
+        None
+    } else {
+        take_notice(session)
+    }
 }
 
 /// The site's layout for a private page at `path` (noindex, no feeds).

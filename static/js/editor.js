@@ -52,4 +52,41 @@
     field.addEventListener("input", update);
     update();
   });
+
+  // A form that came back with problems: the summary at its top takes the focus, so the
+  // first thing read is what is wrong; its links lead to the fields.
+  var summary = document.getElementById("form-problem");
+  if (summary) {
+    summary.focus();
+  }
+
+  // Leaving with unsaved changes asks first; Ctrl/Cmd+S saves (as the main button would).
+  var form = document.querySelector("form.form");
+  if (form) {
+    var dirty = false;
+    form.addEventListener("input", function () {
+      dirty = true;
+    });
+    form.addEventListener("submit", function (event) {
+      // A preview opens in another tab; the text here is still unsaved.
+      if (!event.submitter || event.submitter.value !== "preview") {
+        dirty = false;
+      }
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+    document.addEventListener("keydown", function (event) {
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "s") {
+        var save = form.querySelector("[data-save]");
+        if (save) {
+          event.preventDefault();
+          form.requestSubmit ? form.requestSubmit(save) : save.click();
+        }
+      }
+    });
+  }
 })();

@@ -27,7 +27,7 @@
       return;
     }
     busy = true;
-    fetch(location.href, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+    fetch(location.href, { credentials: "same-origin", cache: "no-store", headers: { "X-Quire-Refresh": "1" } }).then(function (response) {
       if (!response.ok) throw new Error(response.status);
       return response.text();
     }).then(function (html) {

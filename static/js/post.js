@@ -35,7 +35,8 @@
     if (refreshing) return;
     refreshing = true;
     // "no-cache": the page was cached for a minute; ask the server (a 304 when unchanged).
-    fetch(location.pathname, { credentials: "same-origin", cache: "no-cache" }).then(function (response) {
+    // The header keeps a one-time notice ("Your comment is published.") for the page itself.
+    fetch(location.pathname, { credentials: "same-origin", cache: "no-cache", headers: { "X-Quire-Refresh": "1" } }).then(function (response) {
       if (!response.ok) throw new Error(response.status);
       return response.text();
     }).then(function (html) {

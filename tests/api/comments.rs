@@ -96,6 +96,17 @@ async fn a_first_comment_waits_is_approved_and_then_is_in_the_page() {
     let id: i64 = to.rsplit('-').next().unwrap().parse().unwrap();
     assert_eq!(status_of(&app, id), Status::Pending);
 
+    // The page's own script refreshing it in the background leaves the notice for the page.
+    let refreshed = member
+        .get(app.url("/talk/"))
+        .header("X-Quire-Refresh", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200);
+    let refreshed = parse_html(&refreshed.text().await.unwrap());
+    assert!(select(&refreshed, ".notice").is_empty());
+
     // The member sees it, marked as waiting; readers do not.
     let mine = parse_html(
         &member

@@ -5,7 +5,11 @@
 use quire::domain::users::Role;
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, attr_of, location, parse_html, select, spawn_app, text_of};
+use std::sync::atomic::Ordering;
+
+use crate::helpers::{
+    SeedPost, TestApp, attr_of, location, parse_html, select, spawn_app, text_of,
+};
 
 /// The editor form's fields at `path` (hidden ones included, unchecked boxes left out).
 pub async fn editor_fields(
@@ -708,4 +712,172 @@ async fn editors_choose_and_order_the_authors_and_others_cannot() {
     assert!(!fields.iter().any(|(n, _)| n == "author_1"));
     let response = post(&app, &author, &own, &with(fields, &[("author_1", &a)])).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+/// The "Edit" link on a public post, for whoever may change it and nobody else.
+#[tokio::test]
+async fn staff_who_may_edit_a_post_see_an_edit_link_on_it_and_nobody_else_does() {
+    let app = spawn_app().await;
+    let writer = app.signed_in_as("writer@example.com", Role::Author).await;
+    let writer_user = app.user("writer@example.com");
+    let post = app.seed(SeedPost::published("mine", "Mine").authors(&[&writer_user]));
+    let page = app.seed(SeedPost::page("about", "About"));
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let other_author = app.signed_in_as("other@example.com", Role::Author).await;
+    let contributor = app
+        .signed_in_as("contrib@example.com", Role::Contributor)
+        .await;
+    let member = app.signed_in_as("member@example.com", Role::Member).await;
+
+    let edit_links = |client: reqwest::Client, path: &'static str| {
+        let app = &app;
+        async move {
+            let response = client.get(app.url(path)).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let doc = parse_html(&response.text().await.unwrap());
+            select(&doc, ".post__edit a")
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a.text().collect::<String>(),
+                        a.value().attr("href").unwrap()
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let to_post = format!("Edit post /admin/posts/{}", post.id);
+    assert_eq!(
+        edit_links(editor.clone(), "/mine/").await,
+        vec![to_post.clone()]
+    );
+    assert_eq!(edit_links(writer.clone(), "/mine/").await, vec![to_post]);
+    assert_eq!(
+        edit_links(editor.clone(), "/about/").await,
+        vec![format!("Edit page /admin/posts/{}", page.id)]
+    );
+    // Another author, a contributor (published posts are past them) and a member: no link.
+    assert!(edit_links(other_author, "/mine/").await.is_empty());
+    assert!(edit_links(contributor, "/mine/").await.is_empty());
+    assert!(edit_links(writer, "/about/").await.is_empty());
+    assert!(edit_links(member, "/mine/").await.is_empty());
+    // The link is followed to the editor.
+    let editor_page = editor
+        .get(app.url(&format!("/admin/posts/{}", post.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(editor_page.status(), StatusCode::OK);
+
+    // Anonymous readers, before and after staff looked, get the cached page without it.
+    let cache_hits = || {
+        app.cache
+            .as_ref()
+            .unwrap()
+            .stats
+            .hits
+            .load(Ordering::Relaxed)
+    };
+    let doc = app.page("/mine/", 200).await;
+    assert!(select(&doc, ".post__edit").is_empty());
+    let before = cache_hits();
+    let doc = app.page("/mine/", 200).await;
+    assert_eq!(cache_hits(), before + 1, "served from the page cache");
+    assert!(select(&doc, ".post__edit").is_empty());
+    assert_eq!(text_of(&doc, "h1"), "Mine");
+}
+
+/// A failed save lists each problem at the top, linked to its field; a saved live post
+/// links to its page, and offers one button to update it.
+#[tokio::test]
+async fn the_editor_sums_up_problems_and_links_to_the_live_post() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+
+    let fields = editor_fields(&app, &editor, "/admin/posts/new").await;
+    let refused = post(
+        &app,
+        &editor,
+        "/admin/posts/new",
+        &with(
+            fields,
+            &[
+                ("title", ""),
+                ("slug", "Not a slug!"),
+                ("canonical_url", "not a url"),
+                ("action", "save"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse_html(&refused.text().await.unwrap());
+    let links: Vec<String> = select(&doc, ".error-summary li a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert!(links.len() >= 2, "{links:?}");
+    for href in &links {
+        // Each link leads to a field of the form, which says what is wrong with it.
+        let id = href.trim_start_matches('#');
+        assert_eq!(
+            attr_of(&doc, &format!("#{id}"), "aria-invalid"),
+            "true",
+            "{href}"
+        );
+    }
+    assert!(links.contains(&"#f-slug".to_string()), "{links:?}");
+    assert_eq!(attr_of(&doc, ".error-summary", "role"), "alert");
+    assert!(text_of(&doc, ".error-summary h2").ends_with("fields need attention"));
+
+    // A draft: "Save draft" and "Publish or schedule", and no link to a page not out yet.
+    let path = write(&app, &editor, "Out soon", "out-soon", "save").await;
+    let page = parse_html(
+        &editor
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let buttons = |doc: &scraper::Html| -> Vec<String> {
+        select(doc, "form.form .buttons button")
+            .iter()
+            .map(|b| b.text().collect::<String>())
+            .collect()
+    };
+    assert_eq!(
+        buttons(&page),
+        vec!["Save draft", "Publish or schedule", "Preview"]
+    );
+    assert!(select(&page, ".editor__links a[href='/out-soon/']").is_empty());
+
+    // Published: the notice and the page link to the post; one button updates it.
+    let fields = editor_fields(&app, &editor, &path).await;
+    let published = post(
+        &app,
+        &editor,
+        &path,
+        &with(fields, &[("action", "publish")]),
+    )
+    .await;
+    assert_eq!(published.status(), StatusCode::SEE_OTHER);
+    let page = parse_html(
+        &editor
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(attr_of(&page, ".notice a", "href"), "/out-soon/");
+    assert_eq!(text_of(&page, ".notice a"), "View post");
+    assert_eq!(attr_of(&page, ".editor__links a", "href"), "/out-soon/");
+    assert_eq!(buttons(&page), vec!["Update", "Unpublish", "Preview"]);
+    assert_eq!(app.get("/out-soon/").await.status(), StatusCode::OK);
 }

@@ -493,6 +493,16 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no mail to {to} with a link to {path}"))
     }
 
+    /// The account with this address (which must exist).
+    pub fn user(&self, email: &str) -> User {
+        let email = Email::parse(email).unwrap();
+        self.db
+            .run_blocking(move |conn| users::by_email(conn, &email))
+            .unwrap()
+            .expect("the account exists")
+            .0
+    }
+
     /// An active account with a password, created directly in the database.
     pub fn user_with_password(&self, email: &str, role: Role, password: &str) -> User {
         let hash =

@@ -3,7 +3,7 @@
 //! and the comment settings.
 
 use crate::web::admin::frame::admin_layout;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -20,7 +20,9 @@ use crate::render::SafeHtml;
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param, query_url};
-use crate::web::respond::{invalid, ok, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{
+    invalid, ok, see_other, set_notice, take_notice, take_notice_unless_refresh, use_case,
+};
 use crate::web::views::{DateView, Layout};
 
 const PER_PAGE: i64 = 50;
@@ -122,6 +124,7 @@ fn optional_id(raw: &str) -> AppResult<Option<i64>> {
 }
 
 pub async fn show_queue(
+    req: HttpRequest,
     state: web::Data<AppState>,
     me: Staff,
     params: web::Query<QueueParams>,
@@ -246,7 +249,7 @@ pub async fn show_queue(
     let here = here_with(key, post_param, author_param, page);
     ok(&QueuePage {
         layout: admin_layout(&state, &me, "/admin/comments", "Comments").await?,
-        notice: take_notice(me.session()),
+        notice: take_notice_unless_refresh(&req, me.session()),
         csrf: csrf::token(me.session())?,
         tabs,
         rows,

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use actix_web::http::header::{CACHE_CONTROL, ContentType};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::{moved_permanently, page_response, plausible_slug};
@@ -20,21 +20,24 @@ use crate::clock::now;
 use crate::domain::comments::{self, Viewer};
 use crate::domain::likes;
 use crate::domain::posts::{self, SlugLookup};
+use crate::domain::users::Role;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::post_page::{Discussion, Found, library_cover, post_page};
-use crate::web::respond::take_notice;
+use crate::web::respond::take_notice_unless_refresh;
 
 pub async fn show_post(
+    req: HttpRequest,
     state: web::Data<AppState>,
     slug: web::Path<String>,
     reader: Option<SignedIn>,
 ) -> AppResult<HttpResponse> {
-    show(&state, slug.into_inner(), 1, reader).await
+    show(&req, &state, slug.into_inner(), 1, reader).await
 }
 
 /// A later page of a post's conversation: its own URL, canonical to itself.
 pub async fn show_comments_page(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     reader: Option<SignedIn>,
@@ -47,10 +50,11 @@ pub async fn show_comments_page(
     if page == 1 && plausible_slug(&slug) {
         return Ok(moved_permanently(&format!("/{slug}/")));
     }
-    show(&state, slug, page, reader).await
+    show(&req, &state, slug, page, reader).await
 }
 
 async fn show(
+    req: &HttpRequest,
     state: &AppState,
     slug: String,
     page: i64,
@@ -62,8 +66,9 @@ async fn show(
                 user_id: Some(me.user.id),
                 moderator: me.role().can(Permission::ModerateComments),
             },
+            role: me.role(),
             csrf: csrf::token(&me.session)?,
-            notice: take_notice(&me.session),
+            notice: take_notice_unless_refresh(req, &me.session),
         }),
         None => None,
     };
@@ -85,6 +90,7 @@ async fn show(
 /// What a signed-in reader's page adds.
 pub struct Personal {
     pub viewer: Viewer,
+    pub role: Role,
     pub csrf: String,
     pub notice: Option<String>,
 }
@@ -121,13 +127,19 @@ pub async fn find_post(
                 comments::conversation(conn, post.id, site.settings.comments.order, page, viewer)?
                     .ok_or(AppError::NotFound)?;
             let likes = likes::of(conn, post.id, viewer.user_id)?;
+            let authors = posts::authors_of_post(conn, post.id)?;
+            // A visible post is live, so only those who may change live posts get the link.
+            let editable = personal.as_ref().is_some_and(|p| {
+                let is_author = authors.iter().any(|a| Some(a.id) == viewer.user_id);
+                p.role.can_edit_post(is_author, true)
+            });
             let (csrf, notice) = match personal {
                 Some(p) => (Some(p.csrf), p.notice),
                 None => (None, None),
             };
             Ok(Found {
                 settings: site.settings.clone(),
-                authors: posts::authors_of_post(conn, post.id)?,
+                authors,
                 tags: posts::tags_of_post(conn, post.id)?,
                 changed: site.last_change,
                 cover: library_cover(conn, &post)?,
@@ -140,6 +152,7 @@ pub async fn find_post(
                     viewer,
                     csrf,
                     notice,
+                    editable,
                     now,
                 }),
             })

@@ -22,7 +22,7 @@ use crate::domain::posts::{PostKind, PostStatus};
 use crate::domain::users;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::forms::{Errors, Field};
+use crate::web::forms::{Errors, Field, Problem, problems};
 use crate::web::respond::take_notice;
 use crate::web::views::Layout;
 
@@ -33,6 +33,10 @@ pub struct EditorPage {
     heading: String,
     notice: Option<String>,
     pub problem: Option<String>,
+    /// Each field's problem, linked to the field, above the form.
+    problems: Vec<Problem>,
+    /// The public page, when the post is live.
+    live_url: Option<String>,
     /// The text someone else saved while this form was open.
     conflict: Option<String>,
     action: String,
@@ -368,6 +372,7 @@ pub struct EditorContext<'a> {
     status: &'static str,
     can_publish: bool,
     is_live: bool,
+    live_url: Option<String>,
     is_published: bool,
     trashed: bool,
     /// Whether the post has a cover from outside the library.
@@ -382,8 +387,23 @@ pub async fn editor_page(
     errors: &Errors,
     conflict: Option<String>,
 ) -> AppResult<EditorPage> {
-    let problem =
-        (!errors.is_empty()).then(|| "Some fields need attention; see below.".to_string());
+    let fields = context.form.fields(errors);
+    let cover_fields = {
+        let library = state.db.run(media::choices).await?;
+        context
+            .form
+            .cover_fields(&library, context.outside_cover, errors)
+    };
+    let author_fields = match me.role().can(Permission::EditAnyPost) {
+        true => context
+            .form
+            .author_fields(&staff_choices(state).await?, errors),
+        false => Vec::new(),
+    };
+    let problems = problems(fields.iter().chain(&cover_fields).chain(&author_fields));
+    // A problem no field shows (should one ever arise) is still said.
+    let problem = (!errors.is_empty() && problems.is_empty())
+        .then(|| "The post could not be saved; please check it.".to_string());
     Ok(EditorPage {
         layout: admin_layout(state, me, &context.action, &context.heading).await?,
         heading: context.heading,
@@ -394,19 +414,11 @@ pub async fn editor_page(
         version: context.version,
         kind: context.kind.as_str(),
         id: context.id,
-        fields: context.form.fields(errors),
-        cover_fields: {
-            let library = state.db.run(media::choices).await?;
-            context
-                .form
-                .cover_fields(&library, context.outside_cover, errors)
-        },
-        author_fields: match me.role().can(Permission::EditAnyPost) {
-            true => context
-                .form
-                .author_fields(&staff_choices(state).await?, errors),
-            false => Vec::new(),
-        },
+        fields,
+        cover_fields,
+        author_fields,
+        problems,
+        live_url: context.live_url,
         status: context.status,
         can_publish: context.can_publish,
         is_live: context.is_live,
@@ -437,6 +449,7 @@ pub fn unsaved<'a>(me: &Staff, kind: PostKind, form: &'a EditorForm) -> EditorCo
         status: "Draft (not saved yet)",
         can_publish: me.role().can_publish(true),
         is_live: false,
+        live_url: None,
         is_published: false,
         trashed: false,
         outside_cover: false,
@@ -462,6 +475,7 @@ pub fn saved<'a>(
         status: describe_status(post.status, post.published_at, post.deleted_at, now),
         can_publish: me.role().can_publish(is_author),
         is_live: post.is_live(now),
+        live_url: post.is_live(now).then(|| format!("/{}/", post.slug)),
         is_published: post.status() != PostStatus::Draft,
         trashed: post.deleted_at.is_some(),
         outside_cover: post
