@@ -12,7 +12,7 @@ use crate::clock::now;
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::domain::people;
-use crate::domain::users::{Email, Password, Role, parse_display_name};
+use crate::domain::users::{Email, Password, Role, UserError, parse_display_name};
 use crate::domain::write::Actor;
 use crate::{auth, startup, telemetry};
 
@@ -113,6 +113,10 @@ pub struct CreateUserArgs {
     /// (otherwise it is taken from QUIRE_PASSWORD).
     #[arg(long)]
     pub password_stdin: bool,
+    /// Accept a password the web would refuse as too common or equal to the address (its
+    /// length is still checked): for test and demo accounts only.
+    #[arg(long)]
+    pub allow_weak_password: bool,
 }
 
 /// Runs the parsed command; an `Err` is printed as one line and exits non-zero.
@@ -148,9 +152,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let base_url = state.config.base_url.clone();
     let address = listener.local_addr()?;
+    let awaiting_setup = state.db.run_blocking(crate::domain::users::setup_state)?
+        != crate::domain::users::Setup::Done;
     actix_web::rt::System::new().block_on(async move {
         let server = startup::run(listener, state)?;
         tracing::info!(%address, %base_url, ready_in = ?started.elapsed(), "Quire is serving");
+        if awaiting_setup {
+            let url = format!("{}/admin/setup", base_url.trim_end_matches('/'));
+            tracing::info!(%url, "Set up the site and its owner at {url}");
+        }
         server.await
     })?;
     Ok(())
@@ -174,7 +184,17 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
     let email = Email::parse(&args.email)?;
     let display_name = parse_display_name(&args.name)?;
     let role = Role::from_input(&args.role)?;
-    let password = Password::choose(read_password(args.password_stdin)?, email.as_str())?;
+    let typed = read_password(args.password_stdin)?;
+    let password = if args.allow_weak_password {
+        Password::parse(typed)?
+    } else {
+        Password::choose(typed, email.as_str()).map_err(|e| match e {
+            UserError::PasswordCommon | UserError::PasswordIsEmail => {
+                anyhow::anyhow!("{e} (--allow-weak-password accepts it for a test account)")
+            }
+            other => other.into(),
+        })?
+    };
 
     let db = open_database()?;
     let password_hash = auth::password::hash(&password)?;

@@ -42,7 +42,7 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
     }
     let db = Db::connect(&config.database_url)?;
     if db.run_blocking(|conn| content::first_run(conn, now()))? {
-        tracing::info!("new site: stored default settings and the welcome post");
+        tracing::info!("new site: stored default settings");
     }
     let assets = Assets::prepare(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot write static assets under QUIRE_DATA_DIR: {e}"))?;

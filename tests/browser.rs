@@ -385,7 +385,7 @@ async fn the_owner_writes_previews_publishes_schedules_and_unpublishes() {
         .click()
         .await
         .unwrap();
-    arrive(&client, "/admin", "Admin").await;
+    arrive(&client, "/admin", "Dashboard").await;
 
     // Write a post with a heading, a table and a code block.
     client.goto(&app.url("/admin/posts/new")).await.unwrap();

@@ -33,7 +33,8 @@ fn post_input(kind: PostKind, slug: &str, title: &str, markdown: &str) -> PostIn
     }
 }
 
-/// On a database that has never been set up, stores default settings and the welcome post.
+/// On a database that has never been set up, stores default settings and, unless an import
+/// came first, the welcome post.
 /// Returns whether it did anything. Runs in one transaction, so it happens exactly once even
 /// when several instances start together.
 pub fn first_run(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteError> {
@@ -53,7 +54,10 @@ pub fn first_run(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
         }
         settings::save_row(tx.conn, &SiteSettings::defaults(now))?;
         tx.touch(Touched::Site);
-        posts::write::create(tx.conn, &actor, welcome, now)?;
+        // A site imported before its first start has its own content to show.
+        if posts::count(tx.conn)? == 0 {
+            posts::write::create(tx.conn, &actor, welcome, now)?;
+        }
         Ok(true)
     })
 }

@@ -16,6 +16,7 @@ use crate::domain::accounts::user_error;
 use crate::domain::audit::Object;
 use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
+use crate::domain::settings;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Changes, Email, NewUser, Role, Status, User};
 use crate::domain::write::{self, Actor, Tx, WriteError};
@@ -380,26 +381,58 @@ pub fn hand_over(
     })
 }
 
-/// The site's first account: the owner, made at set-up (and only while there is none).
-pub fn create_owner(
+/// What the first-run setup asks for: the owner's account, the site's title and
+/// description, and whether to start with the demo publication.
+pub struct SetUp {
+    pub email: Email,
+    pub display_name: String,
+    pub password_hash: String,
+    pub title: String,
+    pub description: String,
+    pub demo: bool,
+}
+
+/// What setting up did: the owner, and whether the demo content went in (only into a site
+/// with nothing of its own yet).
+pub struct SetUpDone {
+    pub owner: User,
+    pub demo_added: bool,
+}
+
+/// The site's first account, the owner, with the site's title and description and, if
+/// asked, the demo content: all in one transaction, and only while there is no owner.
+pub fn set_up(
     conn: &mut DbConn,
-    email: Email,
-    display_name: String,
-    password_hash: String,
+    setup: SetUp,
     now: NaiveDateTime,
-) -> Result<User, WriteError> {
+) -> Result<SetUpDone, WriteError> {
     write::transaction(conn, &Actor::visitor(), now, |tx| {
         // Checked inside the transaction: two racing set-ups make one owner.
         if users::owner_exists(tx.conn)? {
             return Err(WriteError::NotFound);
         }
-        let owner = create_account(tx, email, display_name, Role::Owner, password_hash)?;
+        // Before the owner exists: the demo goes only into a site with no people yet.
+        let demo_added = setup.demo && crate::content::fill_demo(tx.conn, now)?;
+        let owner = create_account(
+            tx,
+            setup.email,
+            setup.display_name,
+            Role::Owner,
+            setup.password_hash,
+        )?;
         tx.audit(
             "set up the site as",
             (Object::User, Some(owner.id)),
             &owner.display_name,
         )?;
-        Ok(owner)
+        let mut settings =
+            settings::load(tx.conn)?.unwrap_or_else(|| settings::SiteSettings::defaults(now));
+        settings.title = setup.title;
+        settings.description = setup.description;
+        settings.updated_at = now;
+        settings::save_row(tx.conn, &settings)?;
+        tx.touch(Touched::Site);
+        Ok(SetUpDone { owner, demo_added })
     })
 }
 

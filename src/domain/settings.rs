@@ -183,6 +183,19 @@ pub fn nav_item_problem(label: &str, url: &str) -> Option<&'static str> {
     }
 }
 
+/// A site's title and description as typed (at set-up), checked as the settings page
+/// checks them.
+pub fn parse_title(
+    title: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> Result<(String, String), FieldErrors> {
+    let mut input = SettingsInput::of(&SiteSettings::defaults(now));
+    input.title = title.to_string();
+    input.description = description.to_string();
+    parse(&input, now).map(|s| (s.title, s.description))
+}
+
 /// The one parser for the settings, whoever sends them (the settings page, an import).
 pub fn parse(input: &SettingsInput, now: NaiveDateTime) -> Result<SiteSettings, FieldErrors> {
     let mut errors = FieldErrors::default();

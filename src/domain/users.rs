@@ -499,6 +499,28 @@ pub fn owner_exists(conn: &mut DbConn) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// Where a site stands with its first-run setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// It has an owner.
+    Done,
+    /// No owner, but accounts (imported, or made from the command line).
+    NoOwner,
+    /// Nobody at all: a sign-in form would lead nowhere.
+    NobodyYet,
+}
+
+pub fn setup_state(conn: &mut DbConn) -> QueryResult<Setup> {
+    if owner_exists(conn)? {
+        return Ok(Setup::Done);
+    }
+    Ok(if count(conn)? > 0 {
+        Setup::NoOwner
+    } else {
+        Setup::NobodyYet
+    })
+}
+
 /// Staff (everyone but members), most powerful first.
 pub fn staff(conn: &mut DbConn) -> QueryResult<Vec<User>> {
     let mut staff: Vec<User> = users::table

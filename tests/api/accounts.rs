@@ -734,6 +734,7 @@ async fn changing_the_email_waits_for_the_new_address_to_confirm() {
 #[tokio::test]
 async fn members_download_their_data_and_delete_their_account() {
     let app = spawn_app().await;
+    app.has_an_owner();
     let client = member(&app, "leaving@example.com").await;
     let export = client.get(app.url("/account/export")).send().await.unwrap();
     assert_eq!(export.status(), StatusCode::OK);
@@ -766,7 +767,11 @@ async fn members_download_their_data_and_delete_their_account() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(app.db.run_blocking(quire::domain::users::count).unwrap(), 0);
+    assert_eq!(
+        app.db.run_blocking(quire::domain::users::count).unwrap(),
+        1,
+        "only the owner is left"
+    );
     assert_eq!(
         account_page(&app, &client).await.status(),
         StatusCode::SEE_OTHER

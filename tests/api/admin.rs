@@ -8,8 +8,64 @@ use crate::helpers::{
     PASSWORD, TestApp, attr_of, browser, location, parse_html, select, spawn_app, text_of,
 };
 
+/// The setup form's fields with `changes` applied.
+fn setup_fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("title", "Field Notes"),
+        ("description", "Notes from the field."),
+        ("email", "owner@example.com"),
+        ("display_name", "Olive Owner"),
+        ("password", PASSWORD),
+        ("start", "empty"),
+    ];
+    for (name, value) in changes {
+        fields.retain(|(n, _)| n != name);
+        fields.push((name, value));
+    }
+    fields
+}
+
 #[tokio::test]
-async fn setup_creates_the_owner_once() {
+async fn a_new_site_leads_its_first_visitor_to_setup() {
+    let app = spawn_app().await;
+    let client = browser();
+    // The sign-in form would lead nowhere: the admin and sign-in lead to setup.
+    let login = client.get(app.url("/account/login")).send().await.unwrap();
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&login), "/admin/setup");
+    let admin = client.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(admin.status(), StatusCode::SEE_OTHER);
+    let to_login = location(&admin);
+    assert!(to_login.starts_with("/account/login"), "{to_login}");
+    let next = client.get(app.url(&to_login)).send().await.unwrap();
+    assert_eq!(location(&next), "/admin/setup");
+    let setup = app.page("/admin/setup", 200).await;
+    for name in [
+        "title",
+        "description",
+        "email",
+        "display_name",
+        "password",
+        "start",
+    ] {
+        assert_eq!(
+            select(&setup, &format!("form [name={name}]")).len(),
+            1,
+            "{name}"
+        );
+    }
+    // The welcome post says where to go.
+    let welcome = app.page("/welcome/", 200).await;
+    assert!(text_of(&welcome, ".content").contains("/admin/setup"));
+
+    // Once someone can sign in, the sign-in form is there again, pointing to setup.
+    app.user_with_password("member@example.com", Role::Member, PASSWORD);
+    let login = app.page("/account/login", 200).await;
+    assert_eq!(attr_of(&login, ".form-links a", "href"), "/admin/setup");
+}
+
+#[tokio::test]
+async fn setup_names_the_site_creates_the_owner_once_and_lists_next_steps() {
     let app = spawn_app().await;
     let client = browser();
     let bad = app
@@ -17,36 +73,94 @@ async fn setup_creates_the_owner_once() {
             &client,
             "/admin/setup",
             "/admin/setup",
-            &[
-                ("email", "owner@example.com"),
+            &setup_fields(&[
+                ("title", "  "),
+                ("email", "not an address"),
                 ("display_name", ""),
-                ("password", PASSWORD),
-            ],
+            ]),
         )
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse_html(&bad.text().await.unwrap());
+    for field in ["title", "email", "display_name"] {
+        assert_eq!(
+            attr_of(&doc, &format!("#f-{field}"), "aria-invalid"),
+            "true",
+            "{field}"
+        );
+    }
+    // What was typed stays; nothing was written.
+    assert_eq!(attr_of(&doc, "#f-email", "value"), "not an address");
+    assert_eq!(text_of(&doc, "#f-description"), "Notes from the field.");
+    assert_eq!(
+        client
+            .get(app.url("/account/login"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+
     let response = app
-        .submit(
-            &client,
-            "/admin/setup",
-            "/admin/setup",
-            &[
-                ("email", "owner@example.com"),
-                ("display_name", "Olive Owner"),
-                ("password", PASSWORD),
-            ],
-        )
+        .submit(&client, "/admin/setup", "/admin/setup", &setup_fields(&[]))
         .await;
     assert_eq!(location(&response), "/admin");
     let dashboard = client.get(app.url("/admin")).send().await.unwrap();
     assert_eq!(dashboard.status(), StatusCode::OK);
     let doc = parse_html(&dashboard.text().await.unwrap());
     assert!(text_of(&doc, "main").contains("Olive Owner"));
+    assert_eq!(text_of(&doc, ".notice"), "Your site is set up.");
     assert_eq!(
         text_of(&doc, ".stats div:first-child dd"),
         "1",
         "the welcome post is published"
     );
+    let steps: Vec<String> = select(&doc, ".next-steps a")
+        .iter()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    for href in [
+        "/admin/posts/new",
+        "/admin/import",
+        "/admin/staff",
+        "/admin/settings",
+    ] {
+        assert!(steps.iter().any(|s| s == href), "{href} in {steps:?}");
+    }
+    // The site has its name.
+    let home = app.page("/", 200).await;
+    assert_eq!(text_of(&home, "title"), "Field Notes");
+    assert!(text_of(&home, "main").contains("Welcome to Quire"));
+
+    // Trashing the welcome post ends the list.
+    let welcome = steps
+        .iter()
+        .find(|s| {
+            s.starts_with("/admin/posts/")
+                && s.trim_start_matches("/admin/posts/").parse::<i64>().is_ok()
+        })
+        .unwrap()
+        .clone();
+    let token = app.csrf_token(&client, &welcome).await;
+    let trashed = client
+        .post(app.url(&format!("{welcome}/trash")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(trashed.status(), StatusCode::SEE_OTHER);
+    let doc = parse_html(
+        &client
+            .get(app.url("/admin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(select(&doc, ".next-steps").is_empty());
 
     // Now that there is an owner, the page is gone, for anyone.
     assert_eq!(
@@ -59,18 +173,53 @@ async fn setup_creates_the_owner_once() {
         StatusCode::NOT_FOUND
     );
     let token = app.csrf_token(&client, "/account/").await;
+    let mut again = setup_fields(&[("email", "second@example.com")]);
+    again.push(("csrf_token", &token));
     let again = client
         .post(app.url("/admin/setup"))
-        .form(&[
-            ("email", "second@example.com"),
-            ("display_name", "Second"),
-            ("password", PASSWORD),
-            ("csrf_token", &token),
-        ])
+        .form(&again)
         .send()
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn setup_can_start_with_the_demo_publication() {
+    let app = spawn_app().await;
+    let client = browser();
+    let response = app
+        .submit(
+            &client,
+            "/admin/setup",
+            "/admin/setup",
+            &setup_fields(&[("start", "demo"), ("title", "My Margin")]),
+        )
+        .await;
+    assert_eq!(location(&response), "/admin");
+    // The demo's posts, tags and pages, under the name the owner chose.
+    let home = app.page("/", 200).await;
+    assert_eq!(text_of(&home, "title"), "My Margin");
+    assert!(select(&home, ".card").len() > 1);
+    app.page("/tag/guides/", 200).await;
+    app.page("/about/", 200).await;
+    let dashboard = parse_html(
+        &client
+            .get(app.url("/admin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(text_of(&dashboard, "main").contains("Olive Owner"));
+    assert!(
+        text_of(&dashboard, ".stats div:first-child dd")
+            .parse::<i64>()
+            .unwrap()
+            > 1
+    );
 }
 
 #[tokio::test]
@@ -294,6 +443,7 @@ async fn request(
 #[tokio::test]
 async fn the_sign_in_page_keeps_its_form_accessible() {
     let app = spawn_app().await;
+    app.has_an_owner();
     let doc = app.page("/account/login", 200).await;
     for input in select(&doc, "form input:not([type=hidden])") {
         let id = input.value().attr("id").expect("every control has an id");

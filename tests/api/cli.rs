@@ -252,55 +252,154 @@ fn migrate_applies_then_reports_up_to_date() {
     assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
 }
 
+/// `quire serve` running in a sandbox, logging JSON at info: its port, and its log lines
+/// up to "Quire is serving" (the rest are still to be read).
+struct Serving {
+    child: std::process::Child,
+    port: u16,
+    before_ready: Vec<serde_json::Value>,
+    lines: std::io::Lines<BufReader<std::process::ChildStderr>>,
+}
+
+impl Serving {
+    fn start(sandbox: &Sandbox, args: &[&str]) -> Serving {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = sandbox
+            .command(args)
+            .env("QUIRE_BIND", format!("127.0.0.1:{port}"))
+            .env("QUIRE_LOG_FORMAT", "json")
+            .env("QUIRE_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut before_ready = Vec::new();
+        while Instant::now() < deadline {
+            let Some(Ok(line)) = lines.next() else { break };
+            let event: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            let ready = event["message"] == "Quire is serving";
+            before_ready.push(event);
+            if ready {
+                break;
+            }
+        }
+        Serving {
+            child,
+            port,
+            before_ready,
+            lines,
+        }
+    }
+
+    fn ready(&self) -> bool {
+        self.before_ready
+            .iter()
+            .any(|e| e["message"] == "Quire is serving")
+    }
+
+    /// The status and body of a GET of `path`.
+    fn get(&self, path: &str) -> (u16, String) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let response = client
+                .get(format!("http://127.0.0.1:{}{path}", self.port))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        })
+    }
+
+    /// Stops the server; returns the next `n` log lines it had written.
+    fn stop(mut self, n: usize) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.lines.take(n).map_while(Result::ok).collect()
+    }
+}
+
 #[test]
 fn serve_logs_json_and_answers_requests() {
     let sandbox = Sandbox::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = sandbox
-        .command(&["serve", "--demo"])
-        .env("QUIRE_BIND", format!("127.0.0.1:{port}"))
-        .env("QUIRE_LOG_FORMAT", "json")
-        .env("QUIRE_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut serving = false;
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        let event: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        if event["message"] == "Quire is serving" {
-            serving = true;
-            break;
-        }
-    }
-    let outcome = std::panic::catch_unwind(|| {
-        assert!(serving, "the server said it was serving");
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async {
-            let response = reqwest::get(format!("http://127.0.0.1:{port}/"))
-                .await
-                .unwrap();
-            assert_eq!(response.status().as_u16(), 200);
-            let body = response.text().await.unwrap();
-            assert!(body.contains("The Margin"), "demo content is served");
-        });
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-    // The request above was logged as JSON with its request id.
-    let request_logged = lines
-        .take(50)
-        .map_while(Result::ok)
-        .any(|line| line.contains("request_id"));
+    let server = Serving::start(&sandbox, &["serve", "--demo"]);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert!(server.ready(), "the server said it was serving");
+        let (status, body) = server.get("/");
+        assert_eq!(status, 200);
+        assert!(body.contains("The Margin"), "demo content is served");
+    }));
+    let rest = server.stop(50);
     outcome.unwrap();
-    assert!(request_logged, "requests are logged with their id");
+    // The request above was logged as JSON with its request id.
+    assert!(
+        rest.iter().any(|line| line.contains("request_id")),
+        "requests are logged with their id"
+    );
+    // With nobody to sign in yet, the log says where to set the site up.
+    assert!(
+        rest.iter()
+            .any(|line| line.contains("/admin/setup") && line.contains("Set up the site")),
+        "the setup address is logged: {rest:?}"
+    );
+}
+
+#[test]
+fn a_site_imported_before_its_first_start_shows_no_welcome_post() {
+    let sandbox = Sandbox::new();
+    let file = corpus_file(sandbox.dir.path(), 3);
+    let imported = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let server = Serving::start(&sandbox, &["serve"]);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert!(server.ready(), "the server said it was serving");
+        assert_eq!(server.get("/post-0/").0, 200);
+        assert_eq!(server.get("/welcome/").0, 404);
+        // Imported authors, but no owner: the sign-in page points to setup.
+        let (status, body) = server.get("/account/login");
+        assert_eq!(status, 200);
+        assert!(body.contains("href=\"/admin/setup\""), "{body}");
+    }));
+    server.stop(0);
+    outcome.unwrap();
+    assert_eq!(exported_posts(&sandbox).as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn create_user_refuses_weak_passwords_unless_told_and_a_second_owner() {
+    let sandbox = Sandbox::new();
+    let weak = sandbox.run_with_stdin(&with_stdin(&CREATE), "password123\n");
+    assert_clean_failure(&weak, 1, "too common");
+    assert!(stderr(&weak).contains("--allow-weak-password"));
+    let same = sandbox.run_with_stdin(&with_stdin(&CREATE), "ada@example.com\n");
+    assert_clean_failure(&same, 1, "cannot be your email address");
+    assert_eq!(sandbox.user_count(), 0);
+    // Length is checked even when told.
+    let mut told = with_stdin(&CREATE);
+    told.push("--allow-weak-password");
+    let short = sandbox.run_with_stdin(&told, "pass\n");
+    assert_clean_failure(&short, 1, "at least 8 characters");
+    assert!(!stderr(&short).contains("--allow-weak-password"));
+    let accepted = sandbox.run_with_stdin(&told, "password123\n");
+    assert!(accepted.status.success(), "{}", stderr(&accepted));
+    assert_eq!(sandbox.user_count(), 1);
+
+    // One owner only: a second is refused, saying how ownership moves.
+    let mut second = with_stdin(&CREATE);
+    second[2] = "grace@example.com";
+    let refused = sandbox.run_with_stdin(&second, "a long password\n");
+    assert_clean_failure(&refused, 1, "has an owner already");
+    assert_eq!(sandbox.user_count(), 1);
 }
 
 #[test]

@@ -313,6 +313,7 @@ async fn bad_guest_input_is_refused_with_the_text_kept() {
 #[tokio::test]
 async fn where_only_members_comment_guests_are_sent_to_sign_in() {
     let app = spawn_app().await;
+    app.has_an_owner();
     let post = app.seed(SeedPost::published("members", "Members"));
     let doc = app.page("/members/", 200).await;
     assert!(select(&doc, "#respond a[href^='/comments/new']").is_empty());

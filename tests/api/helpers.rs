@@ -493,6 +493,12 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no mail to {to} with a link to {path}"))
     }
 
+    /// A site past its first-run setup: an owner exists (a site with nobody at all sends
+    /// its sign-in page to setup).
+    pub fn has_an_owner(&self) -> User {
+        self.user_with_password("owner@example.com", Role::Owner, PASSWORD)
+    }
+
     /// The account with this address (which must exist).
     pub fn user(&self, email: &str) -> User {
         let email = Email::parse(email).unwrap();

@@ -151,6 +151,7 @@ async fn login_bursts_are_limited_with_a_friendly_429() {
         config.rate_limit_account = quire::config::RateLimit::per_minutes(3, 10);
     })
     .await;
+    app.has_an_owner();
     let client = browser();
     for _ in 0..3 {
         let response = app
@@ -264,6 +265,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
 #[tokio::test]
 async fn https_sites_get_hsts_and_secure_cookies() {
     let app = spawn_app_with(|config| config.base_url = "https://quire.example".into()).await;
+    app.has_an_owner();
     let response = browser()
         .get(app.url("/account/login"))
         .send()

@@ -157,7 +157,6 @@ pub fn records_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<R
     })
 }
 
-/// Whether posts with these slugs exist, for validating imports against the site.
 /// The id of the post or page with `slug`, whatever its status (trash included).
 pub fn by_slug_any(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i64>> {
     posts::table
@@ -167,6 +166,17 @@ pub fn by_slug_any(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i64>> {
         .optional()
 }
 
+/// The id of the post or page with `slug`, unless it is in the trash.
+pub fn by_slug_kept(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i64>> {
+    posts::table
+        .filter(posts::slug.eq(slug))
+        .filter(posts::deleted_at.is_null())
+        .select(posts::id)
+        .first(conn)
+        .optional()
+}
+
+/// Whether posts with these slugs exist, for validating imports against the site.
 pub fn existing_slugs(conn: &mut DbConn, slugs: &[String]) -> QueryResult<Vec<String>> {
     posts::table
         .filter(posts::slug.eq_any(slugs))

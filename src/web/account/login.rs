@@ -244,6 +244,11 @@ pub async fn show_login(
     session: Session,
     query: web::Query<LoginQuery>,
 ) -> AppResult<HttpResponse> {
+    // A new site has nobody to sign in yet: its first visitor to the admin sets it up.
+    let setup = state.db.run(users::setup_state).await?;
+    if setup == users::Setup::NobodyYet {
+        return Ok(see_other("/admin/setup"));
+    }
     let form = LoginForm {
         next: query.into_inner().next,
         ..LoginForm::default()
@@ -251,6 +256,12 @@ pub async fn show_login(
     let layout = layout(&state, "/account/login", "Sign in").await?;
     let mut page = login_page(layout, csrf::token(&session)?, &form, None);
     page.notice = take_notice(&session);
+    if setup == users::Setup::NoOwner {
+        page.links.insert(
+            0,
+            link("/admin/setup", "This site has no owner yet: set it up"),
+        );
+    }
     ok(&page)
 }
 

@@ -13,7 +13,7 @@ use crate::domain::{audit, posts, settings};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::audit::EntryView;
-use crate::web::respond::ok;
+use crate::web::respond::{ok, take_notice};
 use crate::web::views::Layout;
 
 #[derive(Template)]
@@ -39,6 +39,10 @@ struct Dashboard {
     waiting_comments: i64,
     reported_comments: i64,
     activity: Vec<EntryView>,
+    notice: Option<String>,
+    /// While the welcome post is there, the site is new: the first things to do, with the
+    /// welcome post's id (deleting it ends the list).
+    next_steps: Option<i64>,
 }
 
 pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResult<HttpResponse> {
@@ -46,6 +50,7 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
     let can_view_audit = can(Permission::ViewAuditLog);
     let can_manage_jobs = can(Permission::ManageJobs);
     let can_moderate = can(Permission::ModerateComments);
+    let can_manage_settings = can(Permission::ManageSettings);
     let (
         (published, scheduled, drafts),
         members,
@@ -53,6 +58,7 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
         (activity, settings),
         failed_jobs,
         (waiting_comments, reported_comments),
+        next_steps,
     ) = state
         .db
         .run(move |conn| {
@@ -81,6 +87,11 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
                 } else {
                     (0, 0)
                 },
+                if can_manage_settings {
+                    posts::by_slug_kept(conn, crate::content::WELCOME_SLUG)?
+                } else {
+                    None
+                },
             ))
         })
         .await?;
@@ -96,7 +107,7 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
         can_manage_staff: can(Permission::ManageStaff),
         can_manage_members: can(Permission::ManageMembers),
         can_manage_tags: can(Permission::ManageTags),
-        can_manage_settings: can(Permission::ManageSettings),
+        can_manage_settings,
         can_view_audit,
         can_manage_jobs,
         failed_jobs,
@@ -107,6 +118,8 @@ pub async fn show_dashboard(state: web::Data<AppState>, staff: Staff) -> AppResu
             .into_iter()
             .map(|e| EntryView::new(e, settings.timezone))
             .collect(),
+        next_steps,
+        notice: take_notice(staff.session()),
     };
     ok(&page)
 }
