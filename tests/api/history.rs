@@ -55,11 +55,28 @@ async fn every_save_keeps_a_revision_that_can_be_compared_and_restored() {
         .collect();
     assert_eq!(links.len(), 2);
     let revision = html(&app, &editor, &links[0]).await;
+    // Side by side: the current line beside the revision's, the changed word marked.
+    let row = select(&revision, ".diff-table tbody tr")
+        .into_iter()
+        .find(|tr| {
+            tr.select(&scraper::Selector::parse("td.diff__removed").unwrap())
+                .next()
+                .is_some()
+        })
+        .expect("a changed row");
+    let cells: Vec<String> = row
+        .select(&scraper::Selector::parse("td").unwrap())
+        .map(|td| td.text().collect::<String>())
+        .collect();
     assert_eq!(
-        text_of(&revision, ".diff__removed"),
-        "−A rewritten paragraph."
+        cells,
+        vec![
+            "−Removed: A rewritten paragraph.",
+            "+Added: A second paragraph."
+        ]
     );
-    assert_eq!(text_of(&revision, ".diff__added"), "+A second paragraph.");
+    assert_eq!(text_of(&revision, "td.diff__removed del"), "rewritten");
+    assert_eq!(text_of(&revision, "td.diff__added ins"), "second");
 
     let action = select(&revision, "form.form")[0]
         .value()
@@ -267,4 +284,55 @@ async fn a_redirect_for_a_gone_address_is_followed() {
     assert_eq!(app.get("/old-news/").await.status(), StatusCode::GONE);
     app.redirect("/old-news/", "/new-news/", 301);
     crate::helpers::assert_redirect(&app, "/old-news/", "/new-news/").await;
+}
+
+/// The first edit of a post that was never edited here (a demo post, an imported one)
+/// keeps the text it replaces.
+#[tokio::test]
+async fn the_first_edit_of_a_demo_or_imported_post_keeps_its_original_text() {
+    let app = spawn_app().await;
+    app.db
+        .run_blocking(|conn| quire::content::fill_demo(conn, quire::clock::now()))
+        .unwrap();
+    let wxr = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/wordpress-theme-unit-test.xml");
+    quire::transfer::import(
+        &app.db,
+        &wxr,
+        quire::transfer::Options::default(),
+        quire::clock::now(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    for slug in ["editing-is-a-conversation", "markup-html-tags-and-formatting"] {
+        let id = app
+            .db
+            .run_blocking(move |conn| quire::domain::posts::by_slug_any(conn, slug))
+            .unwrap()
+            .unwrap();
+        let path = format!("/admin/posts/{id}");
+        // The text as the editor opens it, before anyone changed it.
+        let original = editor_fields(&app, &editor, &path)
+            .await
+            .into_iter()
+            .find(|(name, _)| name == "markdown")
+            .unwrap()
+            .1;
+        assert!(!original.trim().is_empty());
+        save_text(&app, &editor, &path, "Entirely new words.").await;
+        let list = html(&app, &editor, &format!("{path}/revisions")).await;
+        assert_eq!(select(&list, "tbody tr").len(), 2, "{slug}");
+        let older = select(&list, "tbody a")[0]
+            .value()
+            .attr("href")
+            .unwrap()
+            .to_string();
+        let revision = html(&app, &editor, &older).await;
+        assert_eq!(
+            text_of(&revision, "details pre"),
+            original.trim(),
+            "{slug}: the text as it was"
+        );
+    }
 }

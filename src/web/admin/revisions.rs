@@ -104,9 +104,17 @@ struct RevisionPage {
     markdown: String,
 }
 
-/// A run of changed lines with their context.
+/// A run of changed lines with their context, as rows of the current text beside the
+/// revision's.
 pub struct Hunk {
-    pub lines: Vec<DiffLine>,
+    pub rows: Vec<DiffRow>,
+}
+
+/// One row of the comparison: a line of the current text and the revision's line it
+/// becomes (either may be missing, where a line was only removed or only added).
+pub struct DiffRow {
+    pub current: Option<DiffLine>,
+    pub revision: Option<DiffLine>,
 }
 
 pub struct DiffLine {
@@ -114,34 +122,68 @@ pub struct DiffLine {
     pub kind: &'static str,
     /// What a screen reader announces before the line.
     pub sign: &'static str,
-    pub text: String,
+    /// The line's text in pieces; the changed words within a changed line are marked.
+    pub pieces: Vec<(bool, String)>,
 }
 
-/// The changes from `old` to `new`, line by line, grouped with a little context. Past the
-/// time limit the diff is still correct, only less minimal.
+impl DiffLine {
+    pub fn text(&self) -> String {
+        self.pieces.iter().map(|(_, text)| text.as_str()).collect()
+    }
+}
+
+/// The changes from `old` to `new`, line by line, grouped with a little context; within a
+/// changed line, the words that changed. Past the time limit the diff is still correct,
+/// only less minimal.
 pub fn diff(old: &str, new: &str) -> Vec<Hunk> {
     let diff = TextDiff::configure()
         .timeout(DIFF_TIME_LIMIT)
         .diff_lines(old, new);
     diff.grouped_ops(CONTEXT_LINES)
         .iter()
-        .map(|group| Hunk {
-            lines: group
-                .iter()
-                .flat_map(|op| diff.iter_changes(op))
-                .map(|change| {
+        .map(|group| {
+            let mut rows = Vec::new();
+            for op in group {
+                let (mut removed, mut added) = (Vec::new(), Vec::new());
+                for change in diff.iter_inline_changes(op) {
                     let (kind, sign) = match change.tag() {
                         ChangeTag::Delete => ("removed", "−"),
                         ChangeTag::Insert => ("added", "+"),
                         ChangeTag::Equal => ("same", " "),
                     };
-                    DiffLine {
-                        kind,
-                        sign,
-                        text: change.value().trim_end_matches(['\n', '\r']).to_string(),
+                    let mut pieces: Vec<(bool, String)> = change
+                        .iter_strings_lossy()
+                        .map(|(marked, text)| (marked, text.into_owned()))
+                        .collect();
+                    if let Some((_, last)) = pieces.last_mut() {
+                        let trimmed = last.trim_end_matches(['\n', '\r']).len();
+                        last.truncate(trimmed);
                     }
-                })
-                .collect(),
+                    let line = DiffLine { kind, sign, pieces };
+                    match change.tag() {
+                        ChangeTag::Delete => removed.push(line),
+                        ChangeTag::Insert => added.push(line),
+                        ChangeTag::Equal => rows.push(DiffRow {
+                            current: Some(DiffLine {
+                                kind,
+                                sign,
+                                pieces: line.pieces.clone(),
+                            }),
+                            revision: Some(line),
+                        }),
+                    }
+                }
+                // A replaced block: its lines side by side, in order.
+                let len = removed.len().max(added.len());
+                let (mut removed, mut added) = (removed.into_iter(), added.into_iter());
+                for _ in 0..len {
+                    rows.push(DiffRow {
+                        current: removed.next(),
+                        revision: added.next(),
+                    });
+                }
+            }
+            Hunk { rows }
         })
         .collect()
 }
@@ -237,29 +279,58 @@ pub async fn restore_revision(
 mod tests {
     use super::*;
 
+    /// A row as (current kind, current text, revision kind, revision text).
+    fn sides(row: &DiffRow) -> (&str, String, &str, String) {
+        let side = |line: &Option<DiffLine>| {
+            line.as_ref()
+                .map_or(("", String::new()), |l| (l.kind, l.text()))
+        };
+        let (a, b) = (side(&row.current), side(&row.revision));
+        (a.0, a.1, b.0, b.1)
+    }
+
     #[test]
-    fn a_diff_shows_changed_lines_with_context() {
+    fn a_diff_shows_changed_lines_side_by_side_with_context() {
         let old = "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n";
-        let new = "one\ntwo\nthree\nfour\nFIVE\nsix\nseven\neight\nnine\n";
+        let new = "one\ntwo\nthree\nfour\nFIVE\nsix\nseven\neight\nnine\nten\n";
         let hunks = diff(old, new);
         assert_eq!(hunks.len(), 1);
-        let kinds: Vec<_> = hunks[0]
-            .lines
-            .iter()
-            .map(|l| (l.kind, l.text.as_str()))
-            .collect();
+        let rows: Vec<_> = hunks[0].rows.iter().map(sides).collect();
+        let same = |t: &str| ("same", t.to_string(), "same", t.to_string());
         assert_eq!(
-            kinds,
+            rows,
             vec![
-                ("same", "two"),
-                ("same", "three"),
-                ("same", "four"),
-                ("removed", "five"),
-                ("added", "FIVE"),
-                ("same", "six"),
-                ("same", "seven"),
-                ("same", "eight"),
+                same("two"),
+                same("three"),
+                same("four"),
+                ("removed", "five".into(), "added", "FIVE".into()),
+                same("six"),
+                same("seven"),
+                same("eight"),
+                same("nine"),
+                ("", String::new(), "added", "ten".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn within_a_changed_line_the_changed_words_are_marked() {
+        let hunks = diff("The quick brown fox jumps.\n", "The quick red fox jumps.\n");
+        let row = &hunks[0].rows[0];
+        let marked = |line: &Option<DiffLine>| -> Vec<String> {
+            line.as_ref()
+                .unwrap()
+                .pieces
+                .iter()
+                .filter(|(marked, _)| *marked)
+                .map(|(_, text)| text.trim().to_string())
+                .collect()
+        };
+        assert_eq!(marked(&row.current), vec!["brown"]);
+        assert_eq!(marked(&row.revision), vec!["red"]);
+        assert_eq!(
+            row.revision.as_ref().unwrap().text(),
+            "The quick red fox jumps."
         );
     }
 
