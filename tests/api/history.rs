@@ -305,7 +305,10 @@ async fn the_first_edit_of_a_demo_or_imported_post_keeps_its_original_text() {
     )
     .unwrap();
     let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
-    for slug in ["editing-is-a-conversation", "markup-html-tags-and-formatting"] {
+    for slug in [
+        "editing-is-a-conversation",
+        "markup-html-tags-and-formatting",
+    ] {
         let id = app
             .db
             .run_blocking(move |conn| quire::domain::posts::by_slug_any(conn, slug))

@@ -19,8 +19,9 @@ use crate::domain::settings;
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::admin::frame::admin_layout;
 use crate::web::admin::posts::open_for;
-use crate::web::respond::{layout, private, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{private, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
 /// Lines of unchanged text shown around each change.
@@ -47,7 +48,9 @@ struct RevisionView {
 }
 
 fn author_name(name: Option<String>) -> String {
-    name.unwrap_or_else(|| "A deleted account".into())
+    // No account: saved by an import, the demo or the command line, or by someone whose
+    // account was removed since (the link is cleared then).
+    name.unwrap_or_else(|| "an import, the command line or a removed account".into())
 }
 
 pub async fn list_revisions(
@@ -62,8 +65,9 @@ pub async fn list_revisions(
         .run(move |conn| revisions::of_post(conn, post_id))
         .await?;
     let page = RevisionsPage {
-        layout: layout(
+        layout: admin_layout(
             &state,
+            &me,
             &format!("/admin/posts/{post_id}/revisions"),
             "Revisions",
         )
@@ -215,8 +219,9 @@ pub async fn show_revision(
     let title_change = (revision.title != opened.post.title)
         .then(|| (revision.title.clone(), opened.post.title.clone()));
     let page = RevisionPage {
-        layout: layout(
+        layout: admin_layout(
             &state,
+            &me,
             &format!("/admin/posts/{post_id}/revisions/{revision_id}"),
             "Revision",
         )
