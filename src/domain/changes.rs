@@ -122,7 +122,9 @@ pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
 /// The latest moment anything a reader can see changed: the newest change, or a scheduled
 /// post going live since.
 pub fn last_change(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<NaiveDateTime> {
+    // The moderation queue is staff's alone: its changes leave readers' pages as they were.
     let recorded: Option<NaiveDateTime> = changes::table
+        .filter(changes::scope.ne(Scope::Moderation))
         .order(changes::id.desc())
         .select(changes::at)
         .first(conn)
@@ -272,7 +274,9 @@ impl Feed {
             let mut latest = self.last_change.load(Ordering::Acquire);
             for (_, scope, id, at) in &rows {
                 batch.touched.insert(Touched::from_row(*scope, *id));
-                latest = latest.max(micros(*at));
+                if *scope != Scope::Moderation {
+                    latest = latest.max(micros(*at));
+                }
             }
             self.last_change.store(latest, Ordering::Release);
             if batch.touched.iter().any(|t| matches!(t, Touched::Post(_))) {

@@ -446,3 +446,36 @@ async fn publishing_refreshes_the_neighbours_of_the_new_post() {
     assert!(cache.holds("/far/"));
     assert!(body_of(&app, "/older/").await.contains("/newest/"));
 }
+
+/// The moderation queue's changes are staff's alone: readers' pages keep their
+/// `Last-Modified`, here and after a restart reads the changes table again.
+#[tokio::test]
+async fn moderation_changes_leave_readers_last_modified_alone() {
+    let app = spawn_app().await;
+    app.seed(SeedPost::published("story", "A story"));
+    let before = app.get("/story/").await.headers()["last-modified"].clone();
+    let recorded_before = app
+        .db
+        .run_blocking(|conn| quire::domain::changes::last_change(conn, now()))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.db
+        .run_blocking(|conn| {
+            quire::domain::write::transaction(
+                conn,
+                &quire::domain::write::Actor::command_line(),
+                now(),
+                |tx| {
+                    tx.touch(quire::domain::changes::Touched::Moderation);
+                    Ok(())
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(app.get("/story/").await.headers()["last-modified"], before);
+    let recorded_after = app
+        .db
+        .run_blocking(|conn| quire::domain::changes::last_change(conn, now()))
+        .unwrap();
+    assert_eq!(recorded_after, recorded_before);
+}
