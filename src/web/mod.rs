@@ -267,6 +267,9 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route("/admin/staff/invite", web::post().to(staff::invite))
         .route("/admin/posts", read().to(posts::list_posts))
         .route("/admin/pages", read().to(posts::list_pages))
+        // Before `/admin/posts/{id}`, which would take "bulk" for an id.
+        .route("/admin/posts/bulk", web::post().to(posts::bulk_posts))
+        .route("/admin/pages/bulk", web::post().to(posts::bulk_pages))
         .service(
             web::resource("/admin/posts/new")
                 .app_data(web::PayloadConfig::new(EDITOR_LIMIT))

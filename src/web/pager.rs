@@ -52,6 +52,8 @@ pub struct Pagination {
     pub current: i64,
     pub newer_url: Option<String>,
     pub older_url: Option<String>,
+    /// How many pages there are, where the list counts them.
+    pub of: Option<i64>,
 }
 
 impl Pagination {
@@ -75,7 +77,14 @@ impl Pagination {
             current,
             newer_url: (current > 1).then(|| url(current - 1)),
             older_url: has_more.then(|| url(current + 1)),
+            of: None,
         }
+    }
+
+    /// The same, saying how many pages `total` items make at `per_page`.
+    pub fn counting(mut self, total: i64, per_page: i64) -> Pagination {
+        self.of = Some(((total + per_page - 1) / per_page).max(1));
+        self
     }
 
     /// Whether there is more than this one page.

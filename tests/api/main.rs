@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod attacks;
+mod bulk;
 mod cache;
 mod cli;
 mod comments;

@@ -7,8 +7,8 @@ use diesel::sql_types::{Bool, Text};
 
 use super::input::{Cover, Intent, PostInput};
 use super::{PostKind, PostStatus};
-use crate::db::DbConn;
 use crate::db::schema::{post_authors, post_tags, posts, tags};
+use crate::db::{DbConn, MultiBackend};
 
 /// Which posts the admin's list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +69,7 @@ pub struct Entry {
     pub published_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    pub version: i32,
 }
 
 /// The order of the admin's list.
@@ -121,12 +122,37 @@ pub struct ListQuery {
     pub per_page: i64,
 }
 
-/// One page of the admin's list, most recently changed first; also whether more follow.
-pub fn list(
+/// How many posts the list's filters match, on every page.
+pub fn count(conn: &mut DbConn, query: &ListQuery, now: NaiveDateTime) -> QueryResult<i64> {
+    matching(query, now).count().get_result(conn)
+}
+
+/// How many posts or pages stand on each shelf (whatever the other filters).
+pub fn shelf_counts(
     conn: &mut DbConn,
-    query: &ListQuery,
+    kind: PostKind,
     now: NaiveDateTime,
-) -> QueryResult<(Vec<Entry>, bool)> {
+) -> QueryResult<Vec<(Shelf, i64)>> {
+    Shelf::ALL
+        .into_iter()
+        .map(|shelf| {
+            let query = ListQuery {
+                kind,
+                shelf,
+                text: String::new(),
+                author_id: None,
+                tag_id: None,
+                sort: Sort::Changed,
+                page: 1,
+                per_page: 1,
+            };
+            Ok((shelf, count(conn, &query, now)?))
+        })
+        .collect()
+}
+
+/// The posts the list's shelf and filters match, in no order.
+fn matching(query: &ListQuery, now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
     let mut select = posts::table.filter(posts::kind.eq(query.kind)).into_boxed();
     select = match query.shelf {
         Shelf::Trash => select.filter(posts::deleted_at.is_not_null()),
@@ -167,6 +193,16 @@ pub fn list(
             ),
         );
     }
+    select
+}
+
+/// One page of the admin's list, in the order asked for; also whether more follow.
+pub fn list(
+    conn: &mut DbConn,
+    query: &ListQuery,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<Entry>, bool)> {
+    let mut select = matching(query, now);
     select = match query.sort {
         Sort::Changed => select.order((posts::updated_at.desc(), posts::id.desc())),
         Sort::Published => select.order((

@@ -14,6 +14,7 @@ use crate::db::schema::{post_authors, post_tags, posts, tags, users};
 use crate::db::{DbConn, MultiBackend, stored_as_text};
 use crate::render::{self, TocEntry};
 
+pub mod bulk;
 pub mod editing;
 pub mod input;
 pub mod write;

@@ -211,9 +211,34 @@ pub fn set_trashed(
     trashed: bool,
     now: NaiveDateTime,
 ) -> Result<Saved, WriteError> {
+    trash(conn, actor, (id, None), trashed, now)
+}
+
+/// `set_trashed` for the post as it stood at a version a list showed: changed since, it is
+/// a `Conflict`.
+pub fn set_trashed_at(
+    conn: &mut DbConn,
+    actor: &Actor,
+    item: super::bulk::Item,
+    trashed: bool,
+    now: NaiveDateTime,
+) -> Result<Saved, WriteError> {
+    trash(conn, actor, (item.id, Some(item.version)), trashed, now)
+}
+
+fn trash(
+    conn: &mut DbConn,
+    actor: &Actor,
+    (id, version): (i64, Option<i32>),
+    trashed: bool,
+    now: NaiveDateTime,
+) -> Result<Saved, WriteError> {
     write::transaction(conn, actor, now, |tx| {
         let current = open_for_writing(tx, actor, id)?;
         let post = &current.post;
+        if version.is_some_and(|v| v != post.version) {
+            return Err(WriteError::Conflict);
+        }
         let is_author = actor.id.is_some_and(|me| current.author_ids.contains(&me));
         let was_visible = post.is_live(now);
         if was_visible && !actor.role.can_publish(is_author) {

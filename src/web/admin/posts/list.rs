@@ -8,11 +8,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::describe_status;
+use crate::auth::csrf;
 use crate::auth::identity::Staff;
 use crate::clock::now;
 use crate::domain::input::search_text;
-use crate::domain::posts::PostKind;
+use crate::domain::posts::bulk::Item;
 use crate::domain::posts::editing::{self, ListQuery, Shelf, Sort};
+use crate::domain::posts::{PostKind, PostStatus};
 use crate::domain::{settings, tags, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -29,7 +31,6 @@ struct ListPage {
     heading: &'static str,
     authors: Vec<(String, String)>,
     tags: Vec<(String, String)>,
-    sorts: Vec<(&'static str, &'static str)>,
     author: String,
     tag: String,
     sort: &'static str,
@@ -41,19 +42,39 @@ struct ListPage {
     text: String,
     entries: Vec<EntryView>,
     pagination: Pagination,
+    total: i64,
+    columns: Vec<SortLink>,
+    /// The bulk actions this shelf offers, as (value, label).
+    actions: Vec<(&'static str, &'static str)>,
+    csrf: String,
+    /// This list's own address, filters and page included (bulk actions come back to it).
+    here: String,
 }
 
 struct ShelfLink {
     url: String,
     label: &'static str,
+    count: i64,
+    current: bool,
+}
+
+/// A column header that sorts the list by it.
+struct SortLink {
+    label: &'static str,
+    url: String,
     current: bool,
 }
 
 struct EntryView {
     id: i64,
+    /// What the bulk form's checkbox sends: the post as the list shows it.
+    item: String,
     title: String,
     status: &'static str,
+    published: Option<DateView>,
     changed: DateView,
+    /// The public page, while it is live.
+    live_url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -120,7 +141,7 @@ async fn list(
         per_page: PER_PAGE,
     };
     let now = now();
-    let (settings, (entries, more), staff, tag_names) = state
+    let (settings, (entries, more), staff, tag_names, (total, counts)) = state
         .db
         .run(move |conn| {
             Ok::<_, AppError>((
@@ -128,6 +149,10 @@ async fn list(
                 editing::list(conn, &query, now)?,
                 users::staff(conn)?,
                 tags::names(conn)?,
+                (
+                    editing::count(conn, &query, now)?,
+                    editing::shelf_counts(conn, kind, now)?,
+                ),
             ))
         })
         .await?;
@@ -140,14 +165,38 @@ async fn list(
     } else {
         sort.as_str()
     };
-    let filters = |shelf: Shelf| {
+    let filters = |shelf: Shelf, sort: &'static str| {
         [
             ("status", shelf.as_str()),
             ("q", text.as_str()),
             ("author", author.as_str()),
             ("tag", tag.as_str()),
-            ("sort", sort_param),
+            ("sort", sort),
         ]
+    };
+    let columns = [Sort::Title, Sort::Published, Sort::Changed]
+        .into_iter()
+        .map(|s| SortLink {
+            label: match s {
+                Sort::Published => "Published",
+                other => other.label(),
+            },
+            url: query_url(
+                base,
+                &filters(shelf, if s == Sort::Changed { "" } else { s.as_str() }),
+                1,
+            ),
+            current: s == sort,
+        })
+        .collect();
+    let actions = match shelf {
+        Shelf::Trash => vec![("restore", "Restore from the trash")],
+        _ => vec![
+            ("publish", "Publish"),
+            ("unpublish", "Unpublish (back to drafts)"),
+            ("trash", "Move to the trash"),
+            ("tag", "Add a tag…"),
+        ],
     };
     let page_view = ListPage {
         layout: admin_layout(state, me, base, heading).await?,
@@ -160,7 +209,6 @@ async fn list(
             .into_iter()
             .map(|(id, name)| (id.to_string(), name))
             .collect(),
-        sorts: Sort::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         author: author.clone(),
         tag: tag.clone(),
         sort: sort.as_str(),
@@ -171,21 +219,42 @@ async fn list(
         shelves: Shelf::ALL
             .into_iter()
             .map(|s| ShelfLink {
-                url: query_url(base, &filters(s), 1),
+                url: query_url(base, &filters(s, sort_param), 1),
                 label: s.label(),
+                count: counts.iter().find(|(c, _)| *c == s).map_or(0, |c| c.1),
                 current: s == shelf,
             })
             .collect(),
         entries: entries
             .into_iter()
-            .map(|entry| EntryView {
-                id: entry.id,
-                status: describe_status(entry.status, entry.published_at, entry.deleted_at, now),
-                title: entry.title,
-                changed: DateView::new(entry.updated_at, settings.timezone),
+            .map(|entry| {
+                let status =
+                    describe_status(entry.status, entry.published_at, entry.deleted_at, now);
+                EntryView {
+                    id: entry.id,
+                    item: Item {
+                        id: entry.id,
+                        version: entry.version,
+                    }
+                    .as_value(),
+                    live_url: (status == "Published").then(|| format!("/{}/", entry.slug)),
+                    status,
+                    title: entry.title,
+                    published: entry
+                        .published_at
+                        .filter(|_| entry.status != PostStatus::Draft)
+                        .map(|at| DateView::new(at, settings.timezone)),
+                    changed: DateView::new(entry.updated_at, settings.timezone),
+                }
             })
             .collect(),
-        pagination: Pagination::by_query(base, &filters(shelf), page, more),
+        pagination: Pagination::by_query(base, &filters(shelf, sort_param), page, more)
+            .counting(total, PER_PAGE),
+        here: query_url(base, &filters(shelf, sort_param), page),
+        total,
+        columns,
+        actions,
+        csrf: csrf::token(me.session())?,
         text,
     };
     private(StatusCode::OK, &page_view)

@@ -2,11 +2,13 @@
 //! about who may save, publish or trash what is `domain::posts::write`'s, checked on every
 //! request whatever the page showed.
 
+mod bulk;
 mod form;
 mod list;
 mod save;
 mod trash;
 
+pub use bulk::{bulk_pages, bulk_posts};
 pub use list::{list_pages, list_posts};
 pub use save::{create_post, edit_post, new_post, save_post};
 pub use trash::{confirm_delete_post, delete_post, restore_post, trash_post};
