@@ -835,11 +835,178 @@ async fn a_long_threaded_conversation_passes_axe() {
         assert!(Instant::now() < deadline, "signing in did not finish");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The queue, and the admin's everyday pages: the dashboard, a list, the editor.
+    for page in [
+        "/admin/comments?queue=approved".to_string(),
+        "/admin".to_string(),
+        "/admin/posts".to_string(),
+        format!("/admin/posts/{}", post.id),
+    ] {
+        client.goto(&app.url(&page)).await.unwrap();
+        let found = axe_violations(&client, &axe).await;
+        assert!(found.is_empty(), "{page}: {found:#?}");
+    }
+    client.close().await.unwrap();
+}
+
+/// Signs `client` in as `email` (with the tests' password) and waits to leave the form.
+async fn sign_in_with(client: &Client, app: &TestApp, email: &str) {
+    client.goto(&app.url("/account/login")).await.unwrap();
+    for (css, text) in [("#f-email", email), ("#f-password", helpers::PASSWORD)] {
+        client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
     client
-        .goto(&app.url("/admin/comments?queue=approved"))
+        .find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
         .await
         .unwrap();
-    let found = axe_violations(&client, &axe).await;
-    assert!(found.is_empty(), "the queue: {found:#?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.current_url().await.unwrap().path() == "/account/login" {
+        assert!(Instant::now() < deadline, "signing in did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `css` matches, or fails saying `what`.
+async fn wait_for(client: &Client, css: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.find(Locator::Css(css)).await.is_err() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The editor's script: Ctrl+S saves, a refused save leads the focus to the summary of its
+/// problems, and the text grows with what is written. Screenshots of the dashboard, a list
+/// and the editor (wide and phone, light and dark) go to target/screenshots.
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn the_editor_saves_with_ctrl_s_and_leads_to_its_problems() {
+    let app = demo_app().await;
+    app.has_an_owner();
+    let (_driver, client) = browser(1366, &[]).await;
+    sign_in_with(&client, &app, "owner@example.com").await;
+    for (name, page) in [
+        ("dashboard.png", "/admin"),
+        ("posts-list.png", "/admin/posts"),
+    ] {
+        client.goto(&app.url(page)).await.unwrap();
+        std::fs::write(screenshot_path(name), client.screenshot().await.unwrap()).unwrap();
+    }
+
+    client.goto(&app.url("/admin/posts/new")).await.unwrap();
+    client
+        .find(Locator::Css("#f-title"))
+        .await
+        .unwrap()
+        .send_keys("Saved by keyboard")
+        .await
+        .unwrap();
+    let body = client.find(Locator::Css("#f-markdown")).await.unwrap();
+    let before: f64 = serde_json::from_value(
+        client
+            .execute(
+                "return document.querySelector('#f-markdown').offsetHeight;",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    body.send_keys(&"A line of text.\n".repeat(60))
+        .await
+        .unwrap();
+    let after: f64 = serde_json::from_value(
+        client
+            .execute(
+                "return document.querySelector('#f-markdown').offsetHeight;",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(after > before, "the text box grows: {before} -> {after}");
+    // Control held (U+E009), "s", then released (U+E000).
+    body.send_keys("\u{E009}s\u{E000}").await.unwrap();
+    wait_for(&client, ".notice", "Ctrl+S did not save").await;
+    let path = client.current_url().await.unwrap().path().to_string();
+    assert!(
+        path.starts_with("/admin/posts/") && path != "/admin/posts/new",
+        "{path}"
+    );
+    let notice = client.find(Locator::Css(".notice")).await.unwrap();
+    assert!(
+        notice.text().await.unwrap().contains("draft"),
+        "saved as a draft"
+    );
+    client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
+    std::fs::write(
+        screenshot_path("editor-wide.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // A bad address: the page comes back with the summary focused, linking to the field.
+    set_value(&client, "#f-slug", "Not a slug!").await;
+    client
+        .execute(
+            "document.querySelector('form.form').noValidate = true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("[data-save]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &client,
+        ".error-summary",
+        "the refused save did not come back",
+    )
+    .await;
+    let focused = client
+        .execute("return document.activeElement.id;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("form-problem"));
+    let link = client.find(Locator::Css(".error-summary a")).await.unwrap();
+    assert_eq!(link.attr("href").await.unwrap().as_deref(), Some("#f-slug"));
+    std::fs::write(
+        screenshot_path("editor-errors.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
     client.close().await.unwrap();
+
+    // The editor on a phone, and in dark mode.
+    for (name, width, args) in [
+        ("editor-phone.png", 390, &[][..]),
+        (
+            "editor-dark.png",
+            1366,
+            &["--blink-settings=preferredColorScheme=0"][..],
+        ),
+    ] {
+        let (_driver, client) = browser(width, args).await;
+        sign_in_with(&client, &app, "owner@example.com").await;
+        client.goto(&app.url(&path)).await.unwrap();
+        std::fs::write(screenshot_path(name), client.screenshot().await.unwrap()).unwrap();
+        client.close().await.unwrap();
+    }
 }

@@ -53,6 +53,19 @@
     update();
   });
 
+  // The text grows with what is written, so the page scrolls rather than the box.
+  var body = document.getElementById("f-markdown");
+  if (body) {
+    var grow = function () {
+      var top = window.scrollY;
+      body.style.height = "auto";
+      body.style.height = body.scrollHeight + 2 + "px";
+      window.scrollTo(window.scrollX, top);
+    };
+    body.addEventListener("input", grow);
+    grow();
+  }
+
   // A form that came back with problems: the summary at its top takes the focus, so the
   // first thing read is what is wrong; its links lead to the fields.
   var summary = document.getElementById("form-problem");

@@ -528,7 +528,7 @@ async fn the_list_filters_by_status_and_title() {
     .await;
     let titles = |body: String| {
         let doc = parse_html(&body);
-        select(&doc, "table tbody td:first-child a")
+        select(&doc, ".list-table__title > a:first-child")
             .iter()
             .map(|a| a.text().collect::<String>())
             .collect::<Vec<_>>()
@@ -844,7 +844,7 @@ async fn the_editor_sums_up_problems_and_links_to_the_live_post() {
             .unwrap(),
     );
     let buttons = |doc: &scraper::Html| -> Vec<String> {
-        select(doc, "form.form .buttons button")
+        select(doc, "form.form .editor-actions button")
             .iter()
             .map(|b| b.text().collect::<String>())
             .collect()

@@ -44,9 +44,18 @@ pub struct EditorPage {
     version: i32,
     kind: &'static str,
     id: Option<i64>,
+    /// The writing space: title and text.
     fields: Vec<Field>,
+    /// The side panel's groups: publishing (address, date, tags, excerpt, switches), search
+    /// engines, the cover and the authors.
+    publishing: Vec<Field>,
+    search: Vec<Field>,
     cover_fields: Vec<Field>,
     author_fields: Vec<Field>,
+    /// Which of the closed groups open at once: those with a problem, or a cover chosen.
+    open_authors: bool,
+    open_cover: bool,
+    open_search: bool,
     status: &'static str,
     can_publish: bool,
     is_live: bool,
@@ -401,6 +410,14 @@ pub async fn editor_page(
         false => Vec::new(),
     };
     let problems = problems(fields.iter().chain(&cover_fields).chain(&author_fields));
+    let (mut writing, mut publishing, mut search) = (Vec::new(), Vec::new(), Vec::new());
+    for field in fields {
+        match field.name {
+            "title" | "markdown" => writing.push(field),
+            "meta_title" | "meta_description" | "canonical_url" | "noindex" => search.push(field),
+            _ => publishing.push(field),
+        }
+    }
     // A problem no field shows (should one ever arise) is still said.
     let problem = (!errors.is_empty() && problems.is_empty())
         .then(|| "The post could not be saved; please check it.".to_string());
@@ -414,7 +431,14 @@ pub async fn editor_page(
         version: context.version,
         kind: context.kind.as_str(),
         id: context.id,
-        fields,
+        open_authors: author_fields.iter().any(|f| f.error.is_some()),
+        open_cover: cover_fields
+            .iter()
+            .any(|f| f.error.is_some() || (f.name == "cover" && !f.value.is_empty())),
+        open_search: search.iter().any(|f| f.error.is_some()),
+        fields: writing,
+        publishing,
+        search,
         cover_fields,
         author_fields,
         problems,
