@@ -369,22 +369,7 @@ async fn the_owner_writes_previews_publishes_schedules_and_unpublishes() {
         async move { client.find(Locator::Css(css)).await.unwrap() }
     };
 
-    client.goto(&app.url("/account/login")).await.unwrap();
-    find("#f-email")
-        .await
-        .send_keys("owner@example.com")
-        .await
-        .unwrap();
-    find("#f-password")
-        .await
-        .send_keys(helpers::PASSWORD)
-        .await
-        .unwrap();
-    find("form.form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    sign_in_with(&client, &app, "owner@example.com").await;
     arrive(&client, "/admin", "Dashboard").await;
 
     // Write a post with a heading, a table and a code block.
@@ -808,33 +793,7 @@ async fn a_long_threaded_conversation_passes_axe() {
 
     // The moderation queue, signed in.
     let (_driver, client) = browser(1200, &[]).await;
-    client.goto(&app.url("/account/login")).await.unwrap();
-    client
-        .find(Locator::Css("#f-email"))
-        .await
-        .unwrap()
-        .send_keys("staff@example.com")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#f-password"))
-        .await
-        .unwrap()
-        .send_keys(helpers::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while client.current_url().await.unwrap().path() == "/account/login" {
-        assert!(Instant::now() < deadline, "signing in did not finish");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    sign_in_with(&client, &app, "staff@example.com").await;
     // The queue, and the admin's everyday pages: the dashboard, a list, the editor.
     for page in [
         "/admin/comments?queue=approved".to_string(),
@@ -957,6 +916,68 @@ async fn the_editor_saves_with_ctrl_s_and_leads_to_its_problems() {
         client.screenshot().await.unwrap(),
     )
     .unwrap();
+
+    // An image dropped into the text is uploaded and its Markdown put at the cursor, the
+    // alt text selected to be typed over.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const canvas = document.createElement('canvas');
+             canvas.width = 320; canvas.height = 200;
+             const ctx = canvas.getContext('2d');
+             ctx.fillStyle = '#336699'; ctx.fillRect(0, 0, 320, 200);
+             canvas.toBlob(blob => {
+               const file = new File([blob], 'dropped.png', { type: 'image/png' });
+               const text = document.querySelector('#f-markdown');
+               text.focus();
+               text.setSelectionRange(0, 0);
+               const data = new DataTransfer();
+               data.items.add(file);
+               text.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+               done(true);
+             }, 'image/png');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let inserted = loop {
+        let value = client
+            .execute(
+                "return document.querySelector('#f-markdown').value;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let value = value.as_str().unwrap_or_default().to_string();
+        if value.contains("](/media/") {
+            break value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dropped image was not inserted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        inserted.starts_with("![Describe the image](/media/"),
+        "{inserted}"
+    );
+    let selected = client
+        .execute(
+            "const t = document.querySelector('#f-markdown'); return t.value.slice(t.selectionStart, t.selectionEnd);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(selected, json!("Describe the image"));
+    let url = inserted
+        .split("](")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(app.get(&url).await.status(), 200, "{url} is served");
 
     // A bad address: the page comes back with the summary focused, linking to the field.
     set_value(&client, "#f-slug", "Not a slug!").await;

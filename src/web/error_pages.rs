@@ -41,11 +41,14 @@ pub fn error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
 fn render<B: MessageBody + 'static>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let already_html = response
+    // A page or a JSON answer made on purpose (a script's upload, the API) stays as it is.
+    let already_answered = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if already_html || response.request().path().starts_with("/api/") {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json")
+        });
+    if already_answered || response.request().path().starts_with("/api/") {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));

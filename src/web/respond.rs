@@ -53,6 +53,14 @@ pub fn take_notice(session: &Session) -> Option<String> {
         .and_then(Result::ok)
 }
 
+/// Whether the request asks for JSON (a page's script, rather than a plain form).
+pub fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
 /// The header a page's own script sends when it fetches the page again in the background.
 pub const REFRESH_HEADER: &str = "x-quire-refresh";
 

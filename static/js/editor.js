@@ -66,6 +66,75 @@
     grow();
   }
 
+  // Pasting or dropping an image into the text uploads it to the media library and puts
+  // its Markdown where the cursor is, with the alt text selected to be typed over.
+  var form0 = document.querySelector("form.form[data-upload]");
+  if (body && form0) {
+    var status = document.createElement("p");
+    status.className = "field__hint";
+    status.id = "upload-status";
+    status.setAttribute("aria-live", "polite");
+    status.textContent = "Paste or drop an image into the text to add it.";
+    body.insertAdjacentElement("afterend", status);
+    var insert = function (text, select) {
+      var start = body.selectionStart, end = body.selectionEnd;
+      body.setRangeText(text, start, end, "end");
+      if (select) {
+        var at = start + text.indexOf(select);
+        body.setSelectionRange(at, at + select.length);
+      }
+      body.focus();
+      body.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    var upload = function (file) {
+      if (!file || !/^image\//.test(file.type)) return false;
+      var data = new FormData();
+      data.append("csrf_token", form0.querySelector("input[name=csrf_token]").value);
+      data.append("alt", "");
+      data.append("file", file, file.name || "pasted-image");
+      status.textContent = "Uploading " + (file.name || "the image") + "…";
+      fetch(form0.dataset.upload, {
+        method: "POST",
+        body: data,
+        headers: { "Accept": "application/json" },
+        credentials: "same-origin"
+      }).then(function (response) {
+        return response.json().catch(function () {
+          return { error: "The upload failed (" + response.status + ")." };
+        });
+      }).then(function (answer) {
+        if (answer.error) {
+          status.textContent = answer.error;
+          return;
+        }
+        // An image is a paragraph of its own.
+        var placeholder = "Describe the image";
+        var before = body.value.slice(0, body.selectionStart);
+        var after = body.value.slice(body.selectionEnd);
+        var lead = before === "" || /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
+        var tail = after === "" || /^\n\n/.test(after) ? "" : /^\n/.test(after) ? "\n" : "\n\n";
+        insert(lead + "![" + placeholder + "](" + answer.url + ")" + tail, placeholder);
+        status.textContent = "Image added: describe it in place of the selected words.";
+      }).catch(function () {
+        status.textContent = "The upload failed; check the connection and try again.";
+      });
+      return true;
+    };
+    body.addEventListener("paste", function (event) {
+      var files = event.clipboardData && event.clipboardData.files;
+      if (files && files.length && upload(files[0])) event.preventDefault();
+    });
+    body.addEventListener("dragover", function (event) {
+      if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0) {
+        event.preventDefault();
+      }
+    });
+    body.addEventListener("drop", function (event) {
+      var files = event.dataTransfer && event.dataTransfer.files;
+      if (files && files.length && upload(files[0])) event.preventDefault();
+    });
+  }
+
   // A form that came back with problems: the summary at its top takes the focus, so the
   // first thing read is what is wrong; its links lead to the fields.
   var summary = document.getElementById("form-problem");

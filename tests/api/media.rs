@@ -465,3 +465,58 @@ async fn a_library_image_becomes_a_cover_with_sizes_and_variants() {
     assert!(fields.contains(&("cover".to_string(), stem.clone())));
     assert!(fields.contains(&("cover_alt".to_string(), "Boats at dawn".to_string())));
 }
+
+/// The editor's script uploads a pasted or dropped image asking for JSON: it gets the
+/// image's address and the Markdown to insert, or the problem in words, with the same
+/// checks as the library's form.
+#[tokio::test]
+async fn an_upload_from_the_editor_answers_with_the_markdown_to_insert() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("ed@example.com", Role::Editor).await;
+    let send = |name: &'static str, bytes: Vec<u8>, alt: &'static str| {
+        let (app, editor) = (&app, editor.clone());
+        async move {
+            let token = app.csrf_token(&editor, "/admin/posts/new").await;
+            let form = Form::new()
+                .text("csrf_token", token)
+                .text("alt", alt)
+                .part("file", Part::bytes(bytes).file_name(name));
+            editor
+                .post(app.url("/admin/media"))
+                .header("Accept", "application/json")
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let added = send(
+        "photo.png",
+        picture(640, 480, ImageFormat::Png),
+        "A [test] card",
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let answer: serde_json::Value = added.json().await.unwrap();
+    let url = answer["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("/media/") && url.ends_with(".png"), "{url}");
+    assert_eq!(
+        answer["markdown"].as_str().unwrap(),
+        format!("![A \\[test\\] card]({url})")
+    );
+    assert_eq!(app.get(&url).await.status(), StatusCode::OK);
+
+    let refused = send("notes.png", b"not a picture".to_vec(), "").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        answer["error"].as_str().unwrap().contains("not an image"),
+        "{answer}"
+    );
+    // The editor's form says where its images go.
+    let page = html(&app, &editor, "/admin/posts/new").await;
+    assert_eq!(
+        attr_of(&page, "form.editor-form", "data-upload"),
+        "/admin/media"
+    );
+}

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use futures_util::TryStreamExt;
 use serde::Deserialize;
@@ -26,7 +27,7 @@ use crate::web::admin::confirm::{self, Question};
 use crate::web::forms::{Empty, check_multipart_token};
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param};
-use crate::web::respond::{ok, private, see_other, set_notice, take_notice, use_case};
+use crate::web::respond::{ok, private, see_other, set_notice, take_notice, use_case, wants_json};
 use crate::web::views::Layout;
 
 const PER_PAGE: i64 = 40;
@@ -227,11 +228,16 @@ fn remove_files(dir: &Path, names: &[String]) {
     }
 }
 
+/// Adds an image to the library. A plain form lands on the image's page; the editor's
+/// script (asking for JSON) gets the image's address and the Markdown to insert, or the
+/// problem in words.
 pub async fn upload(
     state: web::Data<AppState>,
     me: Staff,
+    req: HttpRequest,
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
+    let json = wants_json(&req);
     me.require(Permission::UploadMedia)?;
     let limit = state.config.upload_limit;
     let upload = read_upload(me.session(), payload, limit).await?;
@@ -250,12 +256,17 @@ pub async fn upload(
             if let Err(problem) = outcome {
                 errors.add("file", problem);
             }
-            let page = library_page(&state, &me, (String::new(), 1), &alt, &errors).await?;
             let status = if upload.too_large {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
+            if json {
+                return Ok(HttpResponse::build(status)
+                    .insert_header((CACHE_CONTROL, "no-store"))
+                    .json(serde_json::json!({ "error": errors.to_string() })));
+            }
+            let page = library_page(&state, &me, (String::new(), 1), &alt, &errors).await?;
             return private(status, &page);
         }
     };
@@ -284,6 +295,7 @@ pub async fn upload(
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
+    let (url, alt) = (format!("/media/{stem}.{}", new.extension), new.alt.clone());
     let actor = me.actor();
     let stored = use_case(&state, move |conn, head| {
         media::add(conn, &actor, &new, head.now)
@@ -291,6 +303,14 @@ pub async fn upload(
     .await
     .and_then(|added| added.map_err(AppError::from));
     match stored {
+        Ok(id) if json => Ok(HttpResponse::Created()
+            .insert_header((CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({
+                "id": id,
+                "url": url,
+                "alt": alt,
+                "markdown": format!("![{}]({url})", markdown_alt(&alt)),
+            }))),
         Ok(id) => {
             set_notice(me.session(), "Image added to the library.");
             Ok(see_other(&format!("/admin/media/{id}")))
@@ -301,6 +321,16 @@ pub async fn upload(
             Err(error)
         }
     }
+}
+
+/// Alt text as Markdown image text: brackets and backslashes escaped, on one line.
+fn markdown_alt(alt: &str) -> String {
+    alt.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('\\', "\\\\")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
 }
 
 // ---- One image ----

@@ -1,7 +1,7 @@
 //! Liking a post: a plain form that returns to the post, or, asked for JSON by the page's
 //! script, the new state to show in place.
 
-use actix_web::http::header::{ACCEPT, CACHE_CONTROL};
+use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -10,7 +10,7 @@ use crate::auth::identity::SignedIn;
 use crate::domain::likes;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::respond::{see_other, use_case};
+use crate::web::respond::{see_other, use_case, wants_json};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -50,12 +50,7 @@ pub async fn set(
         likes::set(conn, &actor, post_id, liked, head.now)
     })
     .await??;
-    let wants_json = req
-        .headers()
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
-    if wants_json {
+    if wants_json(&req) {
         return Ok(HttpResponse::Ok()
             .insert_header((CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({ "liked": state_now.mine, "count": state_now.count })));

@@ -52,6 +52,8 @@ pub struct EditorPage {
     search: Vec<Field>,
     cover_fields: Vec<Field>,
     author_fields: Vec<Field>,
+    /// Whether the person may add images to the library (pasting one into the text does).
+    can_upload: bool,
     /// Which of the closed groups open at once: those with a problem, or a cover chosen.
     open_authors: bool,
     open_cover: bool,
@@ -431,6 +433,7 @@ pub async fn editor_page(
         version: context.version,
         kind: context.kind.as_str(),
         id: context.id,
+        can_upload: me.role().can(Permission::UploadMedia),
         open_authors: author_fields.iter().any(|f| f.error.is_some()),
         open_cover: cover_fields
             .iter()
