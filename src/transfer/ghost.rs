@@ -142,6 +142,20 @@ impl Source for GhostExport {
     }
 
     fn read(&mut self, sink: &mut Sink<'_>) -> Result<(), ImportError> {
+        let setting = |key: &str| {
+            self.table("settings")
+                .iter()
+                .find(|s| text(s, "key") == key)
+                .map(|s| text(s, "value"))
+                .unwrap_or_default()
+        };
+        let title = setting("title");
+        if !title.trim().is_empty() {
+            sink(Item::SiteName {
+                title,
+                description: setting("description"),
+            })?;
+        }
         let role_names: HashMap<String, String> = self
             .table("roles")
             .iter()

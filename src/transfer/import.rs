@@ -124,6 +124,8 @@ pub struct ImportReport {
     pub pages: usize,
     pub redirects: usize,
     pub settings: bool,
+    /// The old site's name, taken by a site without one of its own.
+    pub site_name: Option<String>,
     /// Images of the media library (an archive's), revisions and deleted addresses.
     pub media: usize,
     pub revisions: usize,
@@ -163,6 +165,11 @@ impl ImportReport {
             self.redirects,
             if self.settings { ", and the settings" } else { "" }
         ));
+        if let Some(name) = &self.site_name {
+            out.push_str(&format!(
+                "The site is named “{name}”, as the old site was.\n"
+            ));
+        }
         if self.media + self.revisions + self.gone > 0 {
             out.push_str(&format!(
                 "Also {} images of the media library, {} earlier versions of posts and {} addresses of deleted content.\n",
@@ -267,6 +274,8 @@ struct Accepted {
 
 struct Plan {
     settings: Option<SiteSettings>,
+    /// The old site's title and description, checked.
+    site_name: Option<(String, String)>,
     /// Each person, the addresses of their old author page, and when they last changed.
     authors: Vec<(UserRecord, Vec<String>, Option<NaiveDateTime>)>,
     /// Each tag, the addresses of its old pages, and when it last changed.
@@ -325,6 +334,7 @@ fn check(
         strict: options.strict,
         plan: Plan {
             settings: None,
+            site_name: None,
             authors: Vec::new(),
             tags: Vec::new(),
             redirects: Vec::new(),
@@ -412,6 +422,12 @@ impl Checker<'_> {
                 Ok(settings) => self.plan.settings = Some(settings),
                 Err(problem) => self.skip("settings", problem)?,
             },
+            Item::SiteName { title, description } => {
+                match settings::parse_title(&title, &description, self.now) {
+                    Ok(named) => self.plan.site_name = Some(named),
+                    Err(problem) => self.skip("the site's name", problem.to_string())?,
+                }
+            }
             Item::Author(author) => self.author(author)?,
             Item::Tag(tag) => self.tag(tag, true)?,
             Item::Redirect(redirect) => self.redirect(redirect)?,
@@ -963,6 +979,7 @@ fn write(
     let report = &mut plan.report;
     let (settings, authors, tag_plan, redirect_plan) =
         (&plan.settings, &plan.authors, &plan.tags, &plan.redirects);
+    let site_name = &plan.site_name;
     let (media_plan, gone_plan) = (&plan.media, &plan.gone);
 
     // First: everything posts refer to. An import changes what readers see anywhere, so
@@ -971,6 +988,20 @@ fn write(
         write::transaction(conn, &actor, now, |tx| {
             if let Some(settings) = settings {
                 settings::save_row(tx.conn, settings)?;
+            } else if let Some((title, description)) = site_name {
+                // Only a site still under its default name: the owner's own name stays.
+                let now_named = settings::load(tx.conn)?;
+                let default = SiteSettings::defaults(now);
+                if now_named.as_ref().is_none_or(|s| s.title == default.title) {
+                    let mut named = now_named.unwrap_or(default);
+                    named.title = title.clone();
+                    if !description.is_empty() {
+                        named.description = description.clone();
+                    }
+                    named.updated_at = now;
+                    settings::save_row(tx.conn, &named)?;
+                    report.site_name = Some(title.clone());
+                }
             }
             let mut author_ids = HashMap::new();
             for (record, old_paths, changed) in authors {

@@ -19,6 +19,12 @@ use super::import::ImportError;
 #[derive(Debug)]
 pub enum Item {
     Settings(SettingsDoc),
+    /// The old site's name and description (a WordPress channel's, Ghost's settings): a site
+    /// without a name of its own takes them.
+    SiteName {
+        title: String,
+        description: String,
+    },
     Author(Labelled<AuthorDoc>),
     Tag(Labelled<TagDoc>),
     Post(Box<Incoming>),

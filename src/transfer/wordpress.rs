@@ -706,7 +706,9 @@ impl Source for Wxr {
         let mut logins: HashMap<String, String> = HashMap::new();
         let mut category_names: HashMap<String, String> = HashMap::new();
         let (mut authors, mut terms, mut items) = (0usize, 0usize, 0usize);
+        let (mut site_title, mut site_description) = (String::new(), String::new());
         walk(&this.path, &this.read, |c| {
+            let in_channel = c.within.last().is_some_and(|n| n == "channel");
             let in_item = c.within.iter().any(|n| n == "item");
             let in_comment = c.within.iter().any(|n| n == "comment");
             let text = || c.text.trim().to_string();
@@ -759,6 +761,8 @@ impl Source for Wxr {
                 (Ns::Wp, "meta_value") => meta.1 = c.text,
                 (Ns::Wp, "postmeta") if in_item => item.meta.push(std::mem::take(&mut meta)),
                 (Ns::None, "title") if in_item => item.title = c.text,
+                (Ns::None, "title") if in_channel => site_title = text(),
+                (Ns::None, "description") if in_channel => site_description = text(),
                 (Ns::None, "link") if in_item => item.link = text(),
                 (Ns::Dc, "creator") if in_item => item.creator = text(),
                 (Ns::Content, "encoded") if in_item => item.content = c.text,
@@ -794,6 +798,12 @@ impl Source for Wxr {
                     }
                 }
                 (Ns::None, "channel") => {
+                    if !site_title.is_empty() {
+                        sink(Item::SiteName {
+                            title: std::mem::take(&mut site_title),
+                            description: std::mem::take(&mut site_description),
+                        })?;
+                    }
                     let mut feed = Labelled::new(
                         RedirectDoc {
                             from: FEED.into(),

@@ -1083,3 +1083,34 @@ async fn a_renamed_duplicate_keeps_its_own_comments() {
     let second = app.page("/contact-2/", 200).await;
     assert_eq!(text_of(&second, ".comment__text"), "Said under the second");
 }
+
+/// A site still under its default name takes the old site's name and description; a site
+/// its owner named keeps its own.
+#[tokio::test]
+async fn an_import_names_a_site_that_has_no_name_of_its_own() {
+    let site = spawn_app().await;
+    let report = import(&site, &data("wordpress-theme-unit-test.xml"));
+    assert_eq!(report.site_name.as_deref(), Some("Theme Unit Test Data"));
+    assert!(report.to_text().contains("named “Theme Unit Test Data”"));
+    let home = site.page("/", 200).await;
+    assert_eq!(text_of(&home, "title"), "Theme Unit Test Data");
+    // Setup starts from that name.
+    let setup = site.page("/admin/setup", 200).await;
+    assert_eq!(attr_of(&setup, "#f-title", "value"), "Theme Unit Test Data");
+
+    let ghost = spawn_app().await;
+    import(&ghost, &data("ghost-theme-unit-test.json"));
+    let home = ghost.page("/", 200).await;
+    assert_eq!(text_of(&home, "title"), "Ghost");
+    assert_eq!(
+        attr_of(&home, "meta[name=description]", "content"),
+        "Thoughts, stories, ideas."
+    );
+
+    let named = spawn_app().await;
+    named.update_settings(|s| s.title = "My Own Name".into());
+    let report = import(&named, &data("wordpress-theme-unit-test.xml"));
+    assert_eq!(report.site_name, None);
+    let home = named.page("/", 200).await;
+    assert_eq!(text_of(&home, "title"), "My Own Name");
+}

@@ -115,11 +115,18 @@ async fn refuse_once_owned(state: &AppState) -> AppResult<()> {
 pub async fn show_setup(state: web::Data<AppState>, session: Session) -> AppResult<HttpResponse> {
     refuse_once_owned(&state).await?;
     let layout = layout(&state, "/admin/setup", "Set up").await?;
+    // A site an import already named starts from that name.
+    let mut form = SetupForm::default();
+    if let Some(named) = state.db.run(settings::load).await?
+        && named.title != settings::SiteSettings::defaults(now()).title
+    {
+        (form.title, form.description) = (named.title, named.description);
+    }
     ok(&setup_page(
         &state,
         layout,
         csrf::token(&session)?,
-        &SetupForm::default(),
+        &form,
         &Errors::default(),
     ))
 }
