@@ -521,3 +521,59 @@ async fn the_menu_is_added_to_reordered_and_trimmed_without_javascript() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(menu_labels(&app.page("/", 200).await), ["About"]);
 }
+
+/// The logo and the icon are picked from the media library, without typing addresses; an
+/// address kept from before stays offered until another is picked.
+#[tokio::test]
+async fn the_logo_and_icon_are_picked_from_the_media_library() {
+    let app = spawn_app().await;
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    let added = crate::media::upload(
+        &app,
+        &owner,
+        "mark.png",
+        crate::media::picture(512, 512, image::ImageFormat::Png),
+        "The Ledger's mark",
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let page = html(&app, &owner, "/admin/settings").await;
+    let offered: Vec<(String, String)> = select(&page, "#f-logo_url option")
+        .iter()
+        .map(|o| {
+            (
+                o.value().attr("value").unwrap().to_string(),
+                o.text().collect::<String>(),
+            )
+        })
+        .collect();
+    assert_eq!(offered[0], (String::new(), "No logo".to_string()));
+    let (url, label) = offered[1].clone();
+    assert!(url.starts_with("/media/") && url.ends_with(".png"), "{url}");
+    assert_eq!(label, "mark.png (512×512, The Ledger's mark)");
+    assert_eq!(select(&page, "#f-icon_url option").len(), 2);
+
+    let fields = settings_fields(&app, &owner).await;
+    let response = post_settings(
+        &app,
+        &owner,
+        &set(
+            fields,
+            &[("logo_url", url.as_str()), ("icon_url", url.as_str())],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let home = app.page("/", 200).await;
+    assert_eq!(attr_of(&home, "link[rel=icon]", "href"), url);
+    let page = html(&app, &owner, "/admin/settings").await;
+    assert_eq!(attr_of(&page, "#f-logo_url option[selected]", "value"), url);
+
+    // An address from before (an import's) is kept and shown as such.
+    app.update_settings(|s| s.logo_url = Some("https://cdn.example/logo.png".into()));
+    let page = html(&app, &owner, "/admin/settings").await;
+    assert_eq!(
+        text_of(&page, "#f-logo_url option[selected]"),
+        "The current address: https://cdn.example/logo.png"
+    );
+}

@@ -10,6 +10,7 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
+use crate::domain::media::{self, Media};
 use crate::domain::settings::{
     self, MAX_NAV_ITEMS, MAX_URL, SOCIAL_NETWORKS, SettingsInput, SiteSettings,
 };
@@ -124,6 +125,30 @@ impl SettingsForm {
     }
 }
 
+/// A choice of library images by address: none, the address kept now when it is not a
+/// library image (an import's, or one typed before), then the library, newest first.
+fn image_choices(library: &[Media], current: &str, none: &str) -> Vec<(String, String)> {
+    let mut choices = vec![(String::new(), none.to_string())];
+    let current = current.trim();
+    if !current.is_empty() && !library.iter().any(|item| item.url() == current) {
+        choices.push((
+            current.to_string(),
+            format!("The current address: {current}"),
+        ));
+    }
+    choices.extend(library.iter().map(|item| {
+        let label = match item.alt.trim() {
+            "" => format!("{} ({}×{})", item.original_name, item.width, item.height),
+            alt => format!(
+                "{} ({}×{}, {alt})",
+                item.original_name, item.width, item.height
+            ),
+        };
+        (item.url(), label)
+    }));
+    choices
+}
+
 async fn settings_page(
     state: &AppState,
     me: &Staff,
@@ -131,6 +156,7 @@ async fn settings_page(
     errors: &Errors,
 ) -> AppResult<SettingsPage> {
     let input = &form.input;
+    let library = state.db.run(media::choices).await?;
     let zones: Vec<(&str, &str)> = chrono_tz::TZ_VARIANTS
         .iter()
         .map(|tz| (tz.name(), tz.name()))
@@ -165,15 +191,15 @@ async fn settings_page(
             .value(&input.feed_items)
             .required()
             .error(errors.get("feed_items")),
-        Field::new("logo_url", "Logo", "text")
+        Field::new("logo_url", "Logo", "select")
+            .options(image_choices(&library, &input.logo_url, "No logo"))
             .value(&input.logo_url)
-            .max(MAX_URL)
-            .hint("The address of the publication's logo, for search engines. Empty: none.")
+            .hint("The publication's logo, for search engines, from the media library (upload it there first).")
             .error(errors.get("logo_url")),
-        Field::new("icon_url", "Icon", "text")
+        Field::new("icon_url", "Icon", "select")
+            .options(image_choices(&library, &input.icon_url, "Quire's icon"))
             .value(&input.icon_url)
-            .max(MAX_URL)
-            .hint("The address of a square image for browser tabs. Empty: Quire's icon.")
+            .hint("A square image for browser tabs, from the media library.")
             .error(errors.get("icon_url")),
     ];
     let search = vec![
