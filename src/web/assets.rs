@@ -14,6 +14,8 @@ use crate::render::syntax_css;
 pub struct Assets {
     dir: PathBuf,
     pub site_css: String,
+    /// The admin's own rules, loaded only by admin pages.
+    pub admin_css: String,
     pub syntax_css: String,
     pub favicon: String,
     /// The editor's optional helpers (slug suggestion, character counts).
@@ -26,6 +28,7 @@ pub struct Assets {
 }
 
 const SITE_CSS: &[u8] = include_bytes!("../../static/css/site.css");
+const ADMIN_CSS: &[u8] = include_bytes!("../../static/css/admin.css");
 const FAVICON: &[u8] = include_bytes!("../../static/img/favicon.svg");
 const EDITOR_JS: &[u8] = include_bytes!("../../static/js/editor.js");
 const POST_JS: &[u8] = include_bytes!("../../static/js/post.js");
@@ -39,6 +42,7 @@ impl Assets {
         let syntax = syntax_css();
         Ok(Assets {
             site_css: write_fingerprinted(&dir, "site", "css", SITE_CSS)?,
+            admin_css: write_fingerprinted(&dir, "admin", "css", ADMIN_CSS)?,
             syntax_css: write_fingerprinted(&dir, "syntax", "css", syntax.as_bytes())?,
             favicon: write_fingerprinted(&dir, "favicon", "svg", FAVICON)?,
             editor_js: write_fingerprinted(&dir, "editor", "js", EDITOR_JS)?,

@@ -492,6 +492,19 @@ async fn every_admin_page_has_the_frame_with_the_sections_the_role_may_use() {
             "/account/logout"
         );
         assert!(select(&doc, ".site-footer").is_empty(), "{path}");
+        // The admin's own stylesheet, after the public one.
+        let sheets: Vec<String> = select(&doc, "link[rel=stylesheet]")
+            .iter()
+            .map(|l| l.value().attr("href").unwrap().to_string())
+            .collect();
+        assert!(
+            sheets.first().unwrap().starts_with("/static/site."),
+            "{sheets:?}"
+        );
+        assert!(
+            sheets.last().unwrap().starts_with("/static/admin."),
+            "{sheets:?}"
+        );
     }
     let response = author.get(app.url("/admin/posts")).send().await.unwrap();
     let doc = parse_html(&response.text().await.unwrap());
@@ -501,7 +514,12 @@ async fn every_admin_page_has_the_frame_with_the_sections_the_role_may_use() {
         "an author sees only what they may use"
     );
     assert!(!text_of(&doc, ".admin-person a[href='/account/']").is_empty());
-    // Public pages keep the public frame.
+    // Public pages keep the public frame, and readers never load the admin's stylesheet.
     let home = app.page("/", 200).await;
     assert!(select(&home, ".admin-shell").is_empty());
+    assert!(select(&home, "link[href^='/static/admin.']").is_empty());
+    let sheet = attr_of(&doc, "link[href^='/static/admin.']", "href");
+    let served = app.get(&sheet).await;
+    assert_eq!(served.status(), 200);
+    assert!(served.text().await.unwrap().contains(".admin-shell"));
 }
