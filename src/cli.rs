@@ -152,13 +152,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let base_url = state.config.base_url.clone();
     let address = listener.local_addr()?;
-    let awaiting_setup = state.db.run_blocking(crate::domain::users::setup_state)?
-        != crate::domain::users::Setup::Done;
+    // The address that sets the site up; with accounts already there (an import), only
+    // with the key, which only whoever reads this log has.
+    let setup_url = match state.db.run_blocking(crate::domain::users::setup_state)? {
+        crate::domain::users::Setup::Done => None,
+        crate::domain::users::Setup::NobodyYet => Some("/admin/setup".to_string()),
+        crate::domain::users::Setup::NoOwner => Some(format!(
+            "/admin/setup?key={}",
+            crate::web::admin::setup::setup_key(&state.config.secret_key)
+        )),
+    };
     actix_web::rt::System::new().block_on(async move {
         let server = startup::run(listener, state)?;
         tracing::info!(%address, %base_url, ready_in = ?started.elapsed(), "Quire is serving");
-        if awaiting_setup {
-            let url = format!("{}/admin/setup", base_url.trim_end_matches('/'));
+        if let Some(path) = setup_url {
+            let url = format!("{}{path}", base_url.trim_end_matches('/'));
             tracing::info!(%url, "Set up the site and its owner at {url}");
         }
         server.await

@@ -111,10 +111,16 @@ pub fn latest_id(conn: &mut DbConn) -> QueryResult<i64> {
 /// Forgets changes older than `before`, keeping the newest so ids never go back.
 pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
     let newest = latest_id(conn)?;
+    // The newest change readers can see stays too: `last_change` reads it after a restart.
+    let newest_seen: Option<i64> = changes::table
+        .filter(changes::scope.ne(Scope::Moderation))
+        .select(max(changes::id))
+        .first(conn)?;
     diesel::delete(
         changes::table
             .filter(changes::at.lt(before))
-            .filter(changes::id.lt(newest)),
+            .filter(changes::id.lt(newest))
+            .filter(changes::id.ne(newest_seen.unwrap_or(newest))),
     )
     .execute(conn)
 }

@@ -390,6 +390,9 @@ pub struct SetUp {
     pub title: String,
     pub description: String,
     pub demo: bool,
+    /// The caller checked the setup key, so a site with accounts (an import's) but no owner
+    /// may be claimed; without it only a site with nobody on it may.
+    pub claims_accounts: bool,
 }
 
 /// What setting up did: the owner, and whether the demo content went in (only into a site
@@ -410,6 +413,12 @@ pub fn set_up(
         // Checked inside the transaction: two racing set-ups make one owner.
         if users::owner_exists(tx.conn)? {
             return Err(WriteError::NotFound);
+        }
+        if !setup.claims_accounts && users::count(tx.conn)? > 0 {
+            return Err(WriteError::Forbidden(
+                "This site has accounts already: setting it up needs the key from the server's log."
+                    .into(),
+            ));
         }
         // Before the owner exists: the demo goes only into a site with no people yet.
         let demo_added = setup.demo && crate::content::fill_demo(tx.conn, now)?;

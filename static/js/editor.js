@@ -121,17 +121,29 @@
       return true;
     };
     body.addEventListener("paste", function (event) {
-      var files = event.clipboardData && event.clipboardData.files;
-      if (files && files.length && upload(files[0])) event.preventDefault();
+      var clip = event.clipboardData;
+      // Office programs put a picture of copied text beside the text: the text wins.
+      if (!clip || clip.getData("text/plain") || clip.getData("text/html")) return;
+      if (clip.files && clip.files.length && upload(clip.files[0])) event.preventDefault();
     });
+    var carriesFiles = function (event) {
+      return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0;
+    };
     body.addEventListener("dragover", function (event) {
-      if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0) {
-        event.preventDefault();
-      }
+      if (carriesFiles(event)) event.preventDefault();
     });
     body.addEventListener("drop", function (event) {
-      var files = event.dataTransfer && event.dataTransfer.files;
-      if (files && files.length && upload(files[0])) event.preventDefault();
+      if (!carriesFiles(event)) return;
+      // Never let the browser open a dropped file in place of the editor.
+      event.preventDefault();
+      var files = Array.prototype.filter.call(event.dataTransfer.files, function (file) {
+        return /^image\//.test(file.type);
+      });
+      if (!files.length) {
+        status.textContent = "Only images can be added here.";
+        return;
+      }
+      files.forEach(upload);
     });
   }
 
@@ -162,7 +174,7 @@
       }
     });
     document.addEventListener("keydown", function (event) {
-      if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "s") {
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && (event.key || "").toLowerCase() === "s") {
         var save = form.querySelector("[data-save]");
         if (save) {
           event.preventDefault();

@@ -58,10 +58,31 @@ async fn a_new_site_leads_its_first_visitor_to_setup() {
     let welcome = app.page("/welcome/", 200).await;
     assert!(text_of(&welcome, ".content").contains("/admin/setup"));
 
-    // Once someone can sign in, the sign-in form is there again, pointing to setup.
+    // Once there are accounts, the sign-in form is there again, and setup needs the key
+    // from the start-up log: nobody claims a site with people on it by finding the page.
     app.user_with_password("member@example.com", Role::Member, PASSWORD);
     let login = app.page("/account/login", 200).await;
-    assert_eq!(attr_of(&login, ".form-links a", "href"), "/admin/setup");
+    assert!(select(&login, "a[href^='/admin/setup']").is_empty());
+    app.page("/admin/setup", 403).await;
+    app.page("/admin/setup?key=owner.forged", 403).await;
+    let keyed = app.setup_with_key();
+    let page = app.page(&keyed, 200).await;
+    let key = attr_of(&page, "form input[name=key]", "value");
+    let stranger = browser();
+    let refused = app
+        .submit(
+            &stranger,
+            "/account/signup",
+            "/admin/setup",
+            &setup_fields(&[]),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let mut fields = setup_fields(&[]);
+    fields.push(("key", key.as_str()));
+    let claimed = app.submit(&stranger, &keyed, "/admin/setup", &fields).await;
+    assert_eq!(location(&claimed), "/admin");
+    app.page(&keyed, 404).await;
 }
 
 #[tokio::test]

@@ -478,4 +478,13 @@ async fn moderation_changes_leave_readers_last_modified_alone() {
         .run_blocking(|conn| quire::domain::changes::last_change(conn, now()))
         .unwrap();
     assert_eq!(recorded_after, recorded_before);
+    // Housekeeping's pruning keeps the newest change readers saw, so a restart agrees.
+    let after_prune = app
+        .db
+        .run_blocking(|conn| {
+            quire::domain::changes::prune(conn, now() + chrono::Duration::hours(1))?;
+            quire::domain::changes::last_change(conn, now())
+        })
+        .unwrap();
+    assert_eq!(after_prune, recorded_before);
 }

@@ -499,6 +499,15 @@ impl TestApp {
         self.user_with_password("owner@example.com", Role::Owner, PASSWORD)
     }
 
+    /// The setup address with its key, as the start-up log prints it for a site with
+    /// accounts but no owner.
+    pub fn setup_with_key(&self) -> String {
+        format!(
+            "/admin/setup?key={}",
+            quire::web::admin::setup::setup_key(&self.secret_key)
+        )
+    }
+
     /// The account with this address (which must exist).
     pub fn user(&self, email: &str) -> User {
         let email = Email::parse(email).unwrap();

@@ -1095,7 +1095,7 @@ async fn an_import_names_a_site_that_has_no_name_of_its_own() {
     let home = site.page("/", 200).await;
     assert_eq!(text_of(&home, "title"), "Theme Unit Test Data");
     // Setup starts from that name.
-    let setup = site.page("/admin/setup", 200).await;
+    let setup = site.page(&site.setup_with_key(), 200).await;
     assert_eq!(attr_of(&setup, "#f-title", "value"), "Theme Unit Test Data");
 
     let ghost = spawn_app().await;

@@ -158,10 +158,16 @@ pub fn apply(
     let mut done = Vec::with_capacity(items.len());
     for outcome in plan(conn, actor, (kind, action), items, now)? {
         let result = match outcome.result {
+            // Each post stands alone: a failure (even the database's) is that row's, and
+            // the page still says what was done to the others.
             Ok(change) => match apply_one(conn, actor, action, outcome.item, now) {
                 Ok(()) => Ok(change),
-                Err(WriteError::Database(e)) => return Err(WriteError::Database(e)),
-                Err(refused) => Err(refusal(refused)),
+                Err(refused) => {
+                    if let WriteError::Database(error) = &refused {
+                        tracing::error!(post = outcome.item.id, %error, "a bulk action failed");
+                    }
+                    Err(refusal(refused))
+                }
             },
             refused => refused,
         };

@@ -245,8 +245,7 @@ pub async fn show_login(
     query: web::Query<LoginQuery>,
 ) -> AppResult<HttpResponse> {
     // A new site has nobody to sign in yet: its first visitor to the admin sets it up.
-    let setup = state.db.run(users::setup_state).await?;
-    if setup == users::Setup::NobodyYet {
+    if state.db.run(users::setup_state).await? == users::Setup::NobodyYet {
         return Ok(see_other("/admin/setup"));
     }
     let form = LoginForm {
@@ -256,12 +255,6 @@ pub async fn show_login(
     let layout = layout(&state, "/account/login", "Sign in").await?;
     let mut page = login_page(layout, csrf::token(&session)?, &form, None);
     page.notice = take_notice(&session);
-    if setup == users::Setup::NoOwner {
-        page.links.insert(
-            0,
-            link("/admin/setup", "This site has no owner yet: set it up"),
-        );
-    }
     ok(&page)
 }
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::sign_in;
 use crate::auth::password::hash_off_thread;
+use crate::auth::signed;
 use crate::clock::now;
 use crate::domain::people::{self, SetUp};
 use crate::domain::settings;
@@ -15,7 +16,7 @@ use crate::domain::users;
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::forms::{Errors, Field, NewAccountForm};
+use crate::web::forms::{Errors, Field, Hidden, NewAccountForm};
 use crate::web::pages::FormPage;
 use crate::web::respond::{invalid, layout, ok, see_other, set_notice, use_case};
 use crate::web::views::Layout;
@@ -24,6 +25,8 @@ use crate::web::views::Layout;
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct SetupForm {
+    /// The setup key from the start-up log, for a site that has accounts but no owner.
+    key: String,
     title: String,
     description: String,
     start: String,
@@ -101,22 +104,61 @@ fn setup_page(
         state.config.base_url
     ));
     page.fields = form.fields(errors);
+    if !form.key.is_empty() {
+        page.hidden.push(Hidden {
+            name: "key",
+            value: form.key.clone(),
+        });
+    }
     page.submit = "Create the site";
     page
 }
 
-async fn refuse_once_owned(state: &AppState) -> AppResult<()> {
-    if state.db.run(users::owner_exists).await? {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+const SETUP_KEY: &str = "first-run-setup";
+
+/// The key that opens setup on a site that has accounts but no owner (an import's): printed
+/// in the start-up log, so only whoever runs the server can claim the site.
+pub fn setup_key(secret: &[u8]) -> String {
+    signed::sign(secret, SETUP_KEY, "owner")
 }
 
-pub async fn show_setup(state: web::Data<AppState>, session: Session) -> AppResult<HttpResponse> {
-    refuse_once_owned(&state).await?;
+/// Whether `key` opens setup: a new site with nobody on it is open to its first visitor,
+/// as any fresh install is; one with accounts needs the key; one with an owner is done.
+async fn may_set_up(state: &AppState, key: &str) -> AppResult<bool> {
+    match state.db.run(users::setup_state).await? {
+        users::Setup::Done => Err(AppError::NotFound),
+        users::Setup::NobodyYet => Ok(false),
+        users::Setup::NoOwner
+            if signed::verify(&state.config.secret_key, SETUP_KEY, key).as_deref()
+                == Some("owner") =>
+        {
+            Ok(true)
+        }
+        users::Setup::NoOwner => Err(AppError::Forbidden(
+            "This site has accounts already: open the setup address with its key, printed in the server's log when it starts.".into(),
+        )),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SetupQuery {
+    key: String,
+}
+
+pub async fn show_setup(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<SetupQuery>,
+) -> AppResult<HttpResponse> {
+    let key = query.into_inner().key;
+    may_set_up(&state, &key).await?;
     let layout = layout(&state, "/admin/setup", "Set up").await?;
     // A site an import already named starts from that name.
-    let mut form = SetupForm::default();
+    let mut form = SetupForm {
+        key,
+        ..SetupForm::default()
+    };
     if let Some(named) = state.db.run(settings::load).await?
         && named.title != settings::SiteSettings::defaults(now()).title
     {
@@ -153,7 +195,7 @@ pub async fn setup(
     req: HttpRequest,
     CsrfForm(form): CsrfForm<SetupForm>,
 ) -> AppResult<HttpResponse> {
-    refuse_once_owned(&state).await?;
+    let claims_accounts = may_set_up(&state, &form.key).await?;
     let (email, display_name, password, title, description) = match form.parse() {
         Ok(parsed) => parsed,
         Err(errors) => return form_again(&state, &session, &form, &errors).await,
@@ -166,6 +208,7 @@ pub async fn setup(
         title,
         description,
         demo: form.start == "demo",
+        claims_accounts,
     };
     let done = match use_case(&state, move |conn, head| {
         people::set_up(conn, setup, head.now)
