@@ -21,6 +21,15 @@ pub struct Field {
     pub options: Vec<(String, String)>,
 }
 
+/// The first value posted under `name` in a form read as pairs (one whose names repeat,
+/// such as a list's ticked rows), or "" when there is none.
+pub fn pair_value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.as_str())
+}
+
 /// One line of a form's error summary: the problem, linking to its field.
 pub struct Problem {
     pub anchor: String,

@@ -18,7 +18,7 @@ use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::render::SafeHtml;
 use crate::state::AppState;
-use crate::web::forms::{Errors, Field};
+use crate::web::forms::{Errors, Field, pair_value};
 use crate::web::pager::{Pagination, page_param, query_url};
 use crate::web::respond::{
     invalid, ok, see_other, set_notice, take_notice, take_notice_unless_refresh, use_case,
@@ -310,13 +310,7 @@ pub async fn moderate(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ModerateComments)?;
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let value = |name: &str| pair_value(&pairs, name);
     let back = safe_next(Some(value("back"))).unwrap_or_else(|| "/admin/comments".into());
     let action = Moderation::parse(value("action"))
         .ok_or_else(|| AppError::BadRequest("Choose what to do with the comments.".into()))?;

@@ -14,6 +14,7 @@ use crate::domain::posts::bulk::{self, Action, Item, MAX_ITEMS, Outcome};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::frame::admin_layout;
+use crate::web::forms::pair_value;
 use crate::web::respond::{private, see_other, set_notice, use_case};
 use crate::web::views::Layout;
 
@@ -88,12 +89,7 @@ async fn bulk_action(
     pairs: Vec<(String, String)>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::WriteDrafts)?;
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == name)
-            .map_or("", |(_, value)| value.as_str())
-    };
+    let value = |name: &str| pair_value(&pairs, name);
     let back = back_to(kind, value("back"));
     let mut items: Vec<Item> = Vec::new();
     for (_, raw) in pairs.iter().filter(|(key, _)| key == "post") {
