@@ -834,6 +834,17 @@ async fn sign_in_with(client: &Client, app: &TestApp, email: &str) {
     }
 }
 
+/// Clicks the first element matching `css` whose text is `text`.
+async fn click_text(client: &Client, css: &str, text: &str) {
+    for element in client.find_all(Locator::Css(css)).await.unwrap() {
+        if element.text().await.unwrap() == text {
+            element.click().await.unwrap();
+            return;
+        }
+    }
+    panic!("no {css} reading {text:?}");
+}
+
 /// Waits until `css` matches, or fails saying `what`.
 async fn wait_for(client: &Client, css: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -1030,4 +1041,133 @@ async fn the_editor_saves_with_ctrl_s_and_leads_to_its_problems() {
         std::fs::write(screenshot_path(name), client.screenshot().await.unwrap()).unwrap();
         client.close().await.unwrap();
     }
+}
+
+/// Autosave: a pause in typing keeps the text on the server, the indicator says when, and
+/// the editor opened again brings the text back. Leaving with text not yet autosaved asks
+/// first.
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver"]
+async fn the_editor_autosaves_and_warns_before_losing_text() {
+    let app = demo_app().await;
+    app.has_an_owner();
+    let (_driver, client) = browser(1366, &[]).await;
+    sign_in_with(&client, &app, "owner@example.com").await;
+
+    // A new post: its first autosave creates the draft, and the address follows.
+    client.goto(&app.url("/admin/posts/new")).await.unwrap();
+    let title = client.find(Locator::Css("#f-title")).await.unwrap();
+    title.send_keys("Kept while writing").await.unwrap();
+    let body = client.find(Locator::Css("#f-markdown")).await.unwrap();
+    body.send_keys("The first paragraph, never saved by hand.")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let shown = client
+            .find(Locator::Css("#autosave-status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if shown.starts_with("Autosaved") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no autosave shown: {shown:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let path = client.current_url().await.unwrap().path().to_string();
+    assert!(
+        path.starts_with("/admin/posts/") && path != "/admin/posts/new",
+        "the address names the new draft: {path}"
+    );
+
+    // More text, autosaved into the working copy after the pause (three seconds); the
+    // editor opened again shows it.
+    body.send_keys(" A second thought.").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let shown = client
+        .find(Locator::Css("#autosave-status"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.starts_with("Autosaved"), "{shown:?}");
+    client.goto(&app.url(&path)).await.unwrap();
+    wait_for(
+        &client,
+        ".notice--restored",
+        "the working copy was not restored",
+    )
+    .await;
+    let text = client
+        .execute(
+            "return document.querySelector('#f-markdown').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        text,
+        json!("The first paragraph, never saved by hand. A second thought.")
+    );
+
+    // The Preview tab shows the text rendered by the server in place of the box; Write
+    // brings the box back.
+    set_value(&client, "#f-markdown", "Some *emphasis* here.").await;
+    click_text(&client, ".editor-tabs__tab", "Preview").await;
+    wait_for(&client, "#text-preview em", "the preview did not render").await;
+    let hidden = client
+        .execute(
+            "return document.querySelector('#f-markdown').hidden;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden, json!(true));
+    std::fs::write(
+        screenshot_path("editor-preview.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    click_text(&client, ".editor-tabs__tab", "Write").await;
+    let shown = client
+        .execute(
+            "return !document.querySelector('#f-markdown').hidden && document.querySelector('#text-preview').hidden;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, json!(true));
+
+    // Leaving asks first only while text is not on the server: the page's beforeunload
+    // handler cancels the event then (the dialog itself is the browser's).
+    let leaving_asks = "const e = new Event('beforeunload', { cancelable: true }); \
+                        window.dispatchEvent(e); return e.defaultPrevented;";
+    assert_eq!(
+        client.execute(leaving_asks, vec![]).await.unwrap(),
+        json!(false),
+        "nothing typed yet"
+    );
+    client
+        .find(Locator::Css("#f-markdown"))
+        .await
+        .unwrap()
+        .send_keys(" Unsaved.")
+        .await
+        .unwrap();
+    assert_eq!(
+        client.execute(leaving_asks, vec![]).await.unwrap(),
+        json!(true),
+        "typed and not autosaved yet"
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        client.execute(leaving_asks, vec![]).await.unwrap(),
+        json!(false),
+        "autosaved: nothing to lose"
+    );
+    client.close().await.unwrap();
 }

@@ -276,6 +276,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The editor's autosaved form, one per post and person (see `domain::posts::working_copy`).
+    working_copies (post_id, user_id) {
+        post_id -> BigInt,
+        user_id -> BigInt,
+        base_version -> Integer,
+        form -> Text,
+        saved_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     gone_paths (path) {
         path -> Text,
         deleted_at -> Timestamp,
@@ -349,6 +360,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     imports,
     post_revisions,
+    working_copies,
     comments,
     comment_reports,
     comment_bans,

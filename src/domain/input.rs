@@ -14,6 +14,17 @@ use std::fmt;
 pub struct FieldErrors(Vec<(&'static str, String)>);
 
 impl FieldErrors {
+    /// The same messages under other fields' names (`(from, to)`); others are left out.
+    pub fn renamed(&self, names: &[(&str, &'static str)]) -> FieldErrors {
+        let mut renamed = FieldErrors::default();
+        for (from, to) in names {
+            if let Some(message) = self.get(from) {
+                renamed.add(to, message);
+            }
+        }
+        renamed
+    }
+
     pub fn add(&mut self, field: &'static str, message: impl ToString) {
         if self.get(field).is_none() {
             self.0.push((field, message.to_string()));

@@ -74,6 +74,28 @@ impl Media {
         (original.join(", "), webp.join(", "))
     }
 
+    /// The smallest stored copy (a variant, else the full-size WebP) with its width and
+    /// height: what lists and pickers show.
+    pub fn thumbnail(&self) -> (String, i32, i32) {
+        match self.variant_widths().first() {
+            Some(&width) => {
+                let height = (i64::from(self.height) * i64::from(width)
+                    / i64::from(self.width.max(1)))
+                .max(1) as i32;
+                (
+                    format!("/media/{}-{width}.webp", self.stem),
+                    width as i32,
+                    height,
+                )
+            }
+            None => (
+                format!("/media/{}.webp", self.stem),
+                self.width,
+                self.height,
+            ),
+        }
+    }
+
     /// The stem of a media address (`/media/{stem}.{ext}`), if it is one.
     pub fn stem_of(url: &str) -> Option<&str> {
         let name = url.strip_prefix("/media/")?;

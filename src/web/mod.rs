@@ -271,6 +271,33 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route("/admin/posts/bulk", web::post().to(posts::bulk_posts))
         .route("/admin/pages/bulk", web::post().to(posts::bulk_pages))
         .service(
+            web::resource("/admin/posts/preview-text")
+                .app_data(web::PayloadConfig::new(EDITOR_LIMIT))
+                .route(web::post().to(posts::preview_text)),
+        )
+        .service(
+            web::resource("/admin/posts/autosave")
+                .app_data(web::PayloadConfig::new(EDITOR_LIMIT))
+                .route(web::post().to(posts::autosave_new)),
+        )
+        .service(
+            web::resource("/admin/posts/{id}/autosave")
+                .app_data(web::PayloadConfig::new(EDITOR_LIMIT))
+                .route(web::post().to(posts::autosave_post)),
+        )
+        .route(
+            "/admin/posts/new/image",
+            web::post().to(posts::add_image_to_new),
+        )
+        .route(
+            "/admin/posts/{id}/image",
+            web::post().to(posts::add_image_to_post),
+        )
+        .route(
+            "/admin/posts/{id}/working-copy/discard",
+            web::post().to(posts::discard_working_copy),
+        )
+        .service(
             web::resource("/admin/posts/new")
                 .app_data(web::PayloadConfig::new(EDITOR_LIMIT))
                 .route(read().to(posts::new_post))

@@ -66,6 +66,77 @@
     grow();
   }
 
+  // Write / Preview: the text as readers will see it, rendered by the server with the same
+  // renderer as saving, in place of the text box. (The Preview button still opens the
+  // whole page in a new tab, as it does without this script.)
+  var editorForm = document.querySelector("form.form[data-preview]");
+  if (body && editorForm && window.fetch) {
+    var switcher = document.createElement("div");
+    switcher.className = "editor-tabs";
+    switcher.setAttribute("role", "group");
+    switcher.setAttribute("aria-label", "Show the text as");
+    var pane = document.createElement("div");
+    pane.className = "editor-preview content";
+    pane.id = "text-preview";
+    pane.hidden = true;
+    pane.tabIndex = -1;
+    pane.setAttribute("aria-live", "polite");
+    pane.setAttribute("aria-label", "Preview of the text");
+    var tab = function (label, pressed) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "editor-tabs__tab";
+      button.textContent = label;
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+      switcher.appendChild(button);
+      return button;
+    };
+    var writeTab = tab("Write", true);
+    var previewTab = tab("Preview", false);
+    body.insertAdjacentElement("beforebegin", switcher);
+    body.insertAdjacentElement("afterend", pane);
+    var showing = function (preview) {
+      writeTab.setAttribute("aria-pressed", preview ? "false" : "true");
+      previewTab.setAttribute("aria-pressed", preview ? "true" : "false");
+      body.hidden = preview;
+      pane.hidden = !preview;
+    };
+    writeTab.addEventListener("click", function () {
+      showing(false);
+      body.focus();
+    });
+    previewTab.addEventListener("click", function () {
+      var data = new URLSearchParams();
+      data.append("csrf_token", editorForm.querySelector("input[name=csrf_token]").value);
+      data.append("markdown", body.value);
+      pane.textContent = "Rendering…";
+      pane.style.minHeight = body.offsetHeight + "px";
+      showing(true);
+      fetch(editorForm.dataset.preview, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        redirect: "manual",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().catch(function () {
+          return { error: "The preview could not be made (the server answered " + (response.status || "with a redirect: sign in again") + ")." };
+        });
+      }).then(function (answer) {
+        if (answer.error) {
+          pane.textContent = answer.error;
+        } else if (!body.value.trim()) {
+          pane.textContent = "Nothing to preview yet.";
+        } else {
+          // Sanitised by the server, as the published page is.
+          pane.innerHTML = answer.html;
+        }
+      }).catch(function () {
+        pane.textContent = "The preview could not be made: the server cannot be reached.";
+      });
+    });
+  }
+
   // Pasting or dropping an image into the text uploads it to the media library and puts
   // its Markdown where the cursor is, with the alt text selected to be typed over.
   var form0 = document.querySelector("form.form[data-upload]");
@@ -75,7 +146,7 @@
     status.id = "upload-status";
     status.setAttribute("aria-live", "polite");
     status.textContent = "Paste or drop an image into the text to add it.";
-    body.insertAdjacentElement("afterend", status);
+    (document.getElementById("text-preview") || body).insertAdjacentElement("afterend", status);
     var insert = function (text, select) {
       var start = body.selectionStart, end = body.selectionEnd;
       body.setRangeText(text, start, end, "end");
@@ -86,6 +157,15 @@
       body.focus();
       body.dispatchEvent(new Event("input", { bubbles: true }));
     };
+    // Markdown for an image, made a paragraph of its own where the cursor is.
+    var asParagraph = function (markdown) {
+      var before = body.value.slice(0, body.selectionStart);
+      var after = body.value.slice(body.selectionEnd);
+      var lead = before === "" || /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
+      var tail = after === "" || /^\n\n/.test(after) ? "" : /^\n/.test(after) ? "\n" : "\n\n";
+      return lead + markdown + tail;
+    };
+    var placeholder = "Describe the image";
     var upload = function (file) {
       if (!file || !/^image\//.test(file.type)) return false;
       var data = new FormData();
@@ -107,19 +187,23 @@
           status.textContent = answer.error;
           return;
         }
-        // An image is a paragraph of its own.
-        var placeholder = "Describe the image";
-        var before = body.value.slice(0, body.selectionStart);
-        var after = body.value.slice(body.selectionEnd);
-        var lead = before === "" || /\n\n$/.test(before) ? "" : /\n$/.test(before) ? "\n" : "\n\n";
-        var tail = after === "" || /^\n\n/.test(after) ? "" : /^\n/.test(after) ? "\n" : "\n\n";
-        insert(lead + "![" + placeholder + "](" + answer.url + ")" + tail, placeholder);
+        insert(asParagraph("![" + placeholder + "](" + answer.url + ")"), placeholder);
         status.textContent = "Image added: describe it in place of the selected words.";
       }).catch(function () {
         status.textContent = "The upload failed; check the connection and try again.";
       });
       return true;
     };
+    // The library's images go in where the cursor is, as a paragraph of their own.
+    Array.prototype.forEach.call(document.querySelectorAll("[data-insert]"), function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var markdown = button.dataset.insert;
+        var alt = markdown.slice(2, markdown.indexOf("]("));
+        insert(asParagraph(markdown), alt === placeholder ? alt : null);
+        status.textContent = "Image inserted.";
+      });
+    });
     body.addEventListener("paste", function (event) {
       var clip = event.clipboardData;
       // Office programs put a picture of copied text beside the text: the text wins.
@@ -155,20 +239,100 @@
   }
 
   // Leaving with unsaved changes asks first; Ctrl/Cmd+S saves (as the main button would).
+  // Autosave: three seconds after typing stops (and at least every thirty while it goes on)
+  // the form goes to the server as a working copy; a new post's first autosave creates its
+  // draft. Text the server has is not "unsaved" for the warning: the editor brings it back.
   var form = document.querySelector("form.form");
+  var indicator = document.getElementById("autosave-status");
   if (form) {
     var dirty = false;
+    var submitted = false;
+    var autosave = indicator && window.fetch && window.URLSearchParams ? indicator.dataset.autosave : null;
+    var timer = null, firstChange = null, inFlight = false, failed = false, stopped = false, lastSaved = 0;
+    var show = function (text) {
+      indicator.textContent = text;
+    };
+    var ago = function () {
+      var seconds = Math.round((Date.now() - lastSaved) / 1000);
+      show(seconds < 5 ? "Autosaved just now" : seconds < 60 ? "Autosaved " + seconds + " s ago" : "Autosaved " + Math.floor(seconds / 60) + " min ago");
+    };
+    var fail = function (text, stop) {
+      failed = true;
+      stopped = stopped || !!stop;
+      indicator.classList.add("editor-actions__autosave--failed");
+      show(text);
+    };
+    var signedOut = "Not autosaved: you are signed out. Sign in again in another tab, then keep writing; your text stays here.";
+    var send = function () {
+      timer = null;
+      if (inFlight || !dirty || stopped || submitted) return;
+      var data = new URLSearchParams(new FormData(form));
+      data.delete("action");
+      inFlight = true;
+      dirty = false;
+      firstChange = null;
+      show("Autosaving…");
+      fetch(autosave, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        redirect: "manual",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        if (response.type === "opaqueredirect" || response.status === 401) return { error: signedOut };
+        return response.json().catch(function () {
+          return { error: response.status === 403 ? signedOut : "Not autosaved (the server answered " + response.status + ")." };
+        });
+      }).then(function (answer) {
+        inFlight = false;
+        if (answer.error) {
+          dirty = true;
+          fail(answer.error, answer.conflict);
+          return;
+        }
+        failed = false;
+        indicator.classList.remove("editor-actions__autosave--failed");
+        if (answer.edit_url) {
+          // The new post's draft exists now: this form edits it from here on.
+          autosave = answer.autosave_url;
+          form.action = answer.edit_url;
+          form.querySelector("input[name=version]").value = answer.version;
+          history.replaceState(null, "", answer.edit_url);
+        }
+        lastSaved = Date.now();
+        ago();
+        if (dirty) schedule();
+      }).catch(function () {
+        inFlight = false;
+        dirty = true;
+        fail("Not autosaved: the server cannot be reached. Your text stays here.");
+      });
+    };
+    var schedule = function () {
+      if (!autosave || stopped) return;
+      if (!firstChange) firstChange = Date.now();
+      clearTimeout(timer);
+      timer = setTimeout(send, Math.max(0, Math.min(3000, 30000 - (Date.now() - firstChange))));
+    };
+    if (autosave) {
+      setInterval(function () {
+        if (lastSaved && !dirty && !inFlight && !failed) ago();
+      }, 5000);
+    }
     form.addEventListener("input", function () {
       dirty = true;
+      schedule();
     });
     form.addEventListener("submit", function (event) {
       // A preview opens in another tab; the text here is still unsaved.
       if (!event.submitter || event.submitter.value !== "preview") {
         dirty = false;
+        submitted = true;
+        clearTimeout(timer);
       }
     });
     window.addEventListener("beforeunload", function (event) {
-      if (dirty) {
+      if (dirty || inFlight) {
         event.preventDefault();
         event.returnValue = "";
       }

@@ -37,9 +37,12 @@ async fn each_field_refuses_nul(
         .filter(|(_, kind, _)| {
             !matches!(
                 kind.as_str(),
-                "hidden" | "checkbox" | "select" | "file" | "submit"
+                "hidden" | "checkbox" | "radio" | "select" | "file" | "submit"
             )
         })
+        // The editor's image alt text goes only with "Upload and insert" (a NUL there is
+        // refused in `editor_images`); saving ignores it.
+        .filter(|(name, _, _)| name != "image_alt")
         .map(|(name, _, _)| name.clone())
         .collect();
     assert!(!typeable.is_empty(), "{action} has text to type");

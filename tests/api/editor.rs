@@ -11,7 +11,8 @@ use crate::helpers::{
     SeedPost, TestApp, attr_of, location, parse_html, select, spawn_app, text_of,
 };
 
-/// The editor form's fields at `path` (hidden ones included, unchecked boxes left out).
+/// The editor form's fields at `path` (hidden ones included, unchecked boxes and radio
+/// buttons and file inputs left out).
 pub async fn editor_fields(
     app: &TestApp,
     client: &reqwest::Client,
@@ -42,6 +43,13 @@ pub async fn editor_fields(
                 continue;
             }
             "on".to_string()
+        } else if element.attr("type") == Some("radio") {
+            if element.attr("checked").is_none() {
+                continue;
+            }
+            element.attr("value").unwrap_or("").to_string()
+        } else if element.attr("type") == Some("file") {
+            continue;
         } else {
             element.attr("value").unwrap_or("").to_string()
         };
@@ -851,7 +859,7 @@ async fn the_editor_sums_up_problems_and_links_to_the_live_post() {
     };
     assert_eq!(
         buttons(&page),
-        vec!["Save draft", "Publish or schedule", "Preview"]
+        vec!["Save draft", "Publish or schedule", "Preview page"]
     );
     assert!(select(&page, ".editor__links a[href='/out-soon/']").is_empty());
 
@@ -878,6 +886,6 @@ async fn the_editor_sums_up_problems_and_links_to_the_live_post() {
     assert_eq!(attr_of(&page, ".notice a", "href"), "/out-soon/");
     assert_eq!(text_of(&page, ".notice a"), "View post");
     assert_eq!(attr_of(&page, ".editor__links a", "href"), "/out-soon/");
-    assert_eq!(buttons(&page), vec!["Update", "Unpublish", "Preview"]);
+    assert_eq!(buttons(&page), vec!["Update", "Unpublish", "Preview page"]);
     assert_eq!(app.get("/out-soon/").await.status(), StatusCode::OK);
 }

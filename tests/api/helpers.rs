@@ -596,7 +596,9 @@ pub async fn form_controls(
             ),
             _ => {
                 let kind = element.attr("type").unwrap_or("text").to_string();
-                if kind == "checkbox" && element.attr("checked").is_none() {
+                if matches!(kind.as_str(), "checkbox" | "radio")
+                    && element.attr("checked").is_none()
+                {
                     continue;
                 }
                 let value = match kind.as_str() {

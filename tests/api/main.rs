@@ -4,12 +4,14 @@
 mod accounts;
 mod admin;
 mod attacks;
+mod autosave;
 mod bulk;
 mod cache;
 mod cli;
 mod comments;
 mod control_chars;
 mod editor;
+mod editor_images;
 mod guest_comments;
 mod helpers;
 mod history;

@@ -17,6 +17,7 @@ use crate::render::{self, TocEntry};
 pub mod bulk;
 pub mod editing;
 pub mod input;
+pub mod working_copy;
 pub mod write;
 
 stored_as_text! {

@@ -187,6 +187,10 @@ fn save(
             &prepared.markdown,
             now,
         )?;
+        // What the saver's script autosaved is in this save now.
+        if let Some(me) = actor.id {
+            super::working_copy::discard(tx.conn, id, me)?;
+        }
         if moved && was_visible {
             let (from, to) = (format!("/{}/", post.slug), format!("/{}/", prepared.slug));
             redirects::follow_move(tx.conn, &from, &to, now)?;

@@ -24,7 +24,7 @@ use crate::error::{AppError, AppResult};
 use crate::images::{self, MediaError};
 use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
-use crate::web::forms::{Empty, check_multipart_token};
+use crate::web::forms::{Empty, check_multipart_token, pair_value};
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param};
 use crate::web::respond::{ok, private, see_other, set_notice, take_notice, use_case, wants_json};
@@ -63,24 +63,12 @@ struct ItemView {
 
 impl ItemView {
     fn new(item: Media) -> ItemView {
-        // The smallest variant, else the full-size image.
-        let thumbnail = match item.variant_widths().first() {
-            Some(width) => format!("/media/{}-{width}.webp", item.stem),
-            None => format!("/media/{}.webp", item.stem),
-        };
-        let shown_width = item
-            .variant_widths()
-            .first()
-            .copied()
-            .unwrap_or(item.width as u32);
-        let shown_height = (i64::from(item.height) * i64::from(shown_width)
-            / i64::from(item.width.max(1)))
-        .max(1) as i32;
+        let (thumbnail, width, height) = item.thumbnail();
         ItemView {
             id: item.id,
             thumbnail,
-            width: shown_width as i32,
-            height: shown_height,
+            width,
+            height,
             size: human_size(item.bytes),
             alt: item.alt,
             name: item.original_name,
@@ -150,51 +138,63 @@ pub async fn show_library(
     ok(&library_page(&state, &me, (text, page), "", &Errors::default()).await?)
 }
 
-/// What the upload form sent.
+/// A multipart form as sent: its text fields and its one file.
 #[derive(Default)]
-struct Upload {
-    alt: String,
-    file_name: String,
-    bytes: Vec<u8>,
-    too_large: bool,
+pub struct Upload {
+    pub fields: Vec<(String, String)>,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub too_large: bool,
 }
 
-/// Reads the multipart form, keeping at most `limit` bytes of the file (and noting if there
-/// was more) and a little of every other field. The CSRF token must come first (the form
-/// puts it there), so a forged upload is refused before its file is read.
-async fn read_upload(session: &Session, mut payload: Multipart, limit: usize) -> AppResult<Upload> {
+/// Reads a multipart form, keeping at most `file_limit` bytes of the file field `file_field`
+/// (and noting if there was more) and at most `text_limit` bytes of all other fields
+/// together (more is refused). The CSRF token must come first (the forms put it there), so
+/// a forged upload is refused before its file is read.
+pub async fn read_upload(
+    session: &Session,
+    mut payload: Multipart,
+    file_field: &str,
+    (file_limit, text_limit): (usize, usize),
+) -> AppResult<Upload> {
     let bad = |_| AppError::BadRequest("The upload could not be read; try again.".into());
     check_multipart_token(session, &mut payload).await?;
     let mut upload = Upload::default();
+    let mut text_left = text_limit;
     while let Some(mut field) = payload.try_next().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
-        let cap = if name == "file" { limit } else { 4096 };
+        let is_file = name == file_field;
+        let cap = if is_file { file_limit } else { text_left };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(bad)? {
             if bytes.len() + chunk.len() > cap {
-                if name == "file" {
-                    upload.too_large = true;
+                if !is_file {
+                    return Err(AppError::BadRequest(
+                        "The form is too large to read.".into(),
+                    ));
                 }
+                upload.too_large = true;
                 // Drain the rest without keeping it.
                 while field.try_next().await.map_err(bad)?.is_some() {}
                 break;
             }
             bytes.extend_from_slice(&chunk);
         }
-        match name.as_str() {
-            "file" => {
-                upload.file_name = field
-                    .content_disposition()
-                    .and_then(|d| d.get_filename())
-                    .unwrap_or("image")
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(200)
-                    .collect();
-                upload.bytes = bytes;
-            }
-            "alt" => upload.alt = String::from_utf8_lossy(&bytes).into_owned(),
-            _ => {}
+        if is_file {
+            upload.file_name = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .unwrap_or("image")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
+            upload.bytes = bytes;
+        } else {
+            text_left -= bytes.len();
+            upload
+                .fields
+                .push((name, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
     Ok(upload)
@@ -228,21 +228,35 @@ fn remove_files(dir: &Path, names: &[String]) {
     }
 }
 
-/// Adds an image to the library. A plain form lands on the image's page; the editor's
-/// script (asking for JSON) gets the image's address and the Markdown to insert, or the
-/// problem in words.
-pub async fn upload(
-    state: web::Data<AppState>,
-    me: Staff,
-    req: HttpRequest,
-    payload: Multipart,
-) -> AppResult<HttpResponse> {
-    let json = wants_json(&req);
-    me.require(Permission::UploadMedia)?;
+/// An image just added to the library.
+pub struct Stored {
+    pub id: i64,
+    pub url: String,
+    pub alt: String,
+}
+
+impl Stored {
+    /// The image as Markdown, with `placeholder` for alt text when it has none.
+    pub fn markdown(&self, placeholder: &str) -> String {
+        let alt = match markdown_alt(&self.alt) {
+            alt if alt.is_empty() => placeholder.to_string(),
+            alt => alt,
+        };
+        format!("![{alt}]({})", self.url)
+    }
+}
+
+/// Checks, re-encodes and stores an uploaded image with its alt text. `Err` holds the answer's
+/// status and the problems, under `file` and `alt`.
+pub async fn store(
+    state: &AppState,
+    me: &Staff,
+    upload: Upload,
+    raw_alt: &str,
+) -> AppResult<Result<Stored, (StatusCode, Errors)>> {
     let limit = state.config.upload_limit;
-    let upload = read_upload(me.session(), payload, limit).await?;
     let mut errors = Errors::default();
-    let alt = errors.text("alt", "The alt text", &upload.alt, MAX_ALT);
+    let alt = errors.text("alt", "The alt text", raw_alt, MAX_ALT);
     let processed = if upload.too_large {
         Err(MediaError::TooLarge {
             limit_mb: (limit >> 20) as u64,
@@ -261,13 +275,7 @@ pub async fn upload(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            if json {
-                return Ok(HttpResponse::build(status)
-                    .insert_header((CACHE_CONTROL, "no-store"))
-                    .json(serde_json::json!({ "error": errors.to_string() })));
-            }
-            let page = library_page(&state, &me, (String::new(), 1), &alt, &errors).await?;
-            return private(status, &page);
+            return Ok(Err((status, errors)));
         }
     };
 
@@ -297,24 +305,13 @@ pub async fn upload(
         .map_err(AppError::internal)?;
     let (url, alt) = (format!("/media/{stem}.{}", new.extension), new.alt.clone());
     let actor = me.actor();
-    let stored = use_case(&state, move |conn, head| {
+    let stored = use_case(state, move |conn, head| {
         media::add(conn, &actor, &new, head.now)
     })
     .await
     .and_then(|added| added.map_err(AppError::from));
     match stored {
-        Ok(id) if json => Ok(HttpResponse::Created()
-            .insert_header((CACHE_CONTROL, "no-store"))
-            .json(serde_json::json!({
-                "id": id,
-                "url": url,
-                "alt": alt,
-                "markdown": format!("![{}]({url})", markdown_alt(&alt)),
-            }))),
-        Ok(id) => {
-            set_notice(me.session(), "Image added to the library.");
-            Ok(see_other(&format!("/admin/media/{id}")))
-        }
+        Ok(id) => Ok(Ok(Stored { id, url, alt })),
         Err(error) => {
             // Nothing refers to the files yet: take them away again.
             remove_files(&dir, &names);
@@ -323,8 +320,45 @@ pub async fn upload(
     }
 }
 
+/// Adds an image to the library. A plain form lands on the image's page; the editor's
+/// script (asking for JSON) gets the image's address and the Markdown to insert, or the
+/// problem in words.
+pub async fn upload(
+    state: web::Data<AppState>,
+    me: Staff,
+    req: HttpRequest,
+    payload: Multipart,
+) -> AppResult<HttpResponse> {
+    let json = wants_json(&req);
+    me.require(Permission::UploadMedia)?;
+    let limits = (state.config.upload_limit, 16 * 1024);
+    let upload = read_upload(me.session(), payload, "file", limits).await?;
+    let alt = pair_value(&upload.fields, "alt").to_string();
+    match store(&state, &me, upload, &alt).await? {
+        Ok(stored) if json => Ok(HttpResponse::Created()
+            .insert_header((CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({
+                "id": stored.id,
+                "url": stored.url,
+                "alt": stored.alt,
+                "markdown": stored.markdown(""),
+            }))),
+        Ok(stored) => {
+            set_notice(me.session(), "Image added to the library.");
+            Ok(see_other(&format!("/admin/media/{}", stored.id)))
+        }
+        Err((status, errors)) if json => Ok(HttpResponse::build(status)
+            .insert_header((CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({ "error": errors.to_string() }))),
+        Err((status, errors)) => {
+            let page = library_page(&state, &me, (String::new(), 1), &alt, &errors).await?;
+            private(status, &page)
+        }
+    }
+}
+
 /// Alt text as Markdown image text: brackets and backslashes escaped, on one line.
-fn markdown_alt(alt: &str) -> String {
+pub fn markdown_alt(alt: &str) -> String {
     alt.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -3,10 +3,11 @@
 //! choosers are the web's; every rule about the post itself is `posts::input`'s).
 
 use crate::web::admin::frame::admin_layout;
+use crate::web::admin::media::markdown_alt;
 use askama::Template;
 use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::describe_status;
 use crate::auth::csrf;
@@ -24,7 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::{Errors, Field, Problem, problems};
 use crate::web::respond::take_notice;
-use crate::web::views::Layout;
+use crate::web::views::{DateView, Layout};
 
 #[derive(Template)]
 #[template(path = "admin/editor.html")]
@@ -39,6 +40,10 @@ pub struct EditorPage {
     live_url: Option<String>,
     /// The text someone else saved while this form was open.
     conflict: Option<String>,
+    /// When the working copy shown in the form was autosaved, if one is.
+    pub restored: Option<DateView>,
+    /// Where the script sends the form after a pause in typing.
+    autosave_url: String,
     action: String,
     csrf: String,
     version: i32,
@@ -50,10 +55,21 @@ pub struct EditorPage {
     /// engines, the cover and the authors.
     publishing: Vec<Field>,
     search: Vec<Field>,
-    cover_fields: Vec<Field>,
+    /// The cover: the choice (its value, problem and hint), the pictures to choose from, and
+    /// the alt text.
+    cover: Field,
+    cover_choices: Vec<Choice>,
+    cover_alt: Vec<Field>,
     author_fields: Vec<Field>,
     /// Whether the person may add images to the library (pasting one into the text does).
     can_upload: bool,
+    /// Adding an image to the text without JavaScript: the file and its alt text, sent with
+    /// the whole form to `image_action`.
+    image_fields: Vec<Field>,
+    image_action: String,
+    /// The newest library images, with the Markdown that shows each.
+    library: Vec<LibraryImage>,
+    open_images: bool,
     /// Which of the closed groups open at once: those with a problem, or a cover chosen.
     open_authors: bool,
     open_cover: bool,
@@ -65,8 +81,42 @@ pub struct EditorPage {
     trashed: bool,
 }
 
-/// What the editor's form holds, as typed.
-#[derive(Deserialize, Default, Clone)]
+/// One picture to choose as the cover.
+pub struct Choice {
+    value: String,
+    label: String,
+    /// The thumbnail and its size; none for a cover from outside the library.
+    thumbnail: Option<(String, i32, i32)>,
+    chosen: bool,
+}
+
+/// A library image to put in the text.
+pub struct LibraryImage {
+    thumbnail: String,
+    width: i32,
+    height: i32,
+    label: String,
+    markdown: String,
+}
+
+/// How many library images the editor offers to insert (the media library has them all).
+const LIBRARY_SHOWN: usize = 24;
+
+impl EditorPage {
+    /// Keeps the alt text typed for an image that could not be added.
+    pub fn keep_image_alt(&mut self, alt: &str) {
+        for field in self
+            .image_fields
+            .iter_mut()
+            .filter(|f| f.name == "image_alt")
+        {
+            field.value = alt.to_string();
+        }
+    }
+}
+
+/// What the editor's form holds, as typed (and as a working copy keeps it).
+#[derive(Deserialize, Serialize, Default, Clone, PartialEq, Eq, Debug)]
 #[serde(default)]
 pub struct EditorForm {
     kind: String,
@@ -102,6 +152,42 @@ const AUTHOR_SLOTS: usize = 3;
 impl EditorForm {
     fn author_slots(&self) -> [&str; AUTHOR_SLOTS] {
         [&self.author_1, &self.author_2, &self.author_3]
+    }
+
+    /// The form as a working copy keeps it: what was typed, not which button sent it.
+    pub fn for_keeping(&self) -> EditorForm {
+        EditorForm {
+            action: String::new(),
+            ..self.clone()
+        }
+    }
+
+    /// A working copy's form, unless it is the saved post's own (nothing to restore) or
+    /// unreadable (kept by an older Quire: the saved post is shown).
+    pub fn restored(kept: &str, saved: &EditorForm) -> Option<EditorForm> {
+        let form: EditorForm = serde_json::from_str(kept).ok()?;
+        let comparable = EditorForm {
+            version: saved.version,
+            kind: saved.kind.clone(),
+            ..form.clone()
+        };
+        (comparable != *saved).then_some(form)
+    }
+
+    /// The form sent as multipart pairs (with an image, see `image`): as if posted plainly.
+    pub fn from_pairs(pairs: &[(String, String)]) -> AppResult<EditorForm> {
+        let encoded = serde_urlencoded::to_string(pairs).map_err(AppError::internal)?;
+        serde_urlencoded::from_str(&encoded)
+            .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}.")))
+    }
+
+    /// Adds `markdown` at the end of the text as a paragraph of its own.
+    pub fn add_paragraph(&mut self, markdown: &str) {
+        let text = self.markdown.trim_end();
+        self.markdown = match text.is_empty() {
+            true => format!("{markdown}\n"),
+            false => format!("{text}\n\n{markdown}\n"),
+        };
     }
 
     /// An empty form for a new post or page of `kind`, by `author`.
@@ -163,39 +249,46 @@ impl EditorForm {
         form
     }
 
-    /// The cover chooser: library images, newest first, and a cover kept from elsewhere.
-    fn cover_fields(
-        &self,
-        library: &[Media],
-        has_outside_cover: bool,
-        errors: &Errors,
-    ) -> Vec<Field> {
-        let mut choices = vec![(String::new(), "No cover image".to_string())];
+    /// The cover chooser: no cover, a cover kept from elsewhere, and the library's images
+    /// (newest first), each with its thumbnail.
+    fn cover_choices(&self, library: &[Media], has_outside_cover: bool) -> Vec<Choice> {
+        let choice = |value: String, label: String, thumbnail| Choice {
+            chosen: self.cover == value,
+            value,
+            label,
+            thumbnail,
+        };
+        let mut choices = vec![choice(String::new(), "No cover image".into(), None)];
         if has_outside_cover {
-            choices.push((
+            choices.push(choice(
                 CURRENT_COVER.into(),
                 "The current image (not in the library)".into(),
+                None,
             ));
         }
         choices.extend(library.iter().map(|item| {
             let label = match item.alt.trim() {
                 "" => item.original_name.clone(),
-                alt => format!("{} ({alt})", item.original_name),
+                alt => alt.to_string(),
             };
-            (item.stem.clone(), label)
+            choice(item.stem.clone(), label, Some(item.thumbnail()))
         }));
-        vec![
-            Field::new("cover", "Cover image", "select")
-                .options(choices)
-                .value(&self.cover)
-                .hint("From the media library; upload images there first.")
-                .error(errors.get("cover")),
-            Field::new("cover_alt", "Cover image alt text", "text")
-                .value(&self.cover_alt)
-                .max(MAX_COVER_ALT)
-                .hint("What the image shows. Required with a cover; empty uses the library's alt text.")
-                .error(errors.get("cover_alt")),
-        ]
+        choices
+    }
+
+    fn cover_field(&self, errors: &Errors) -> Field {
+        Field::new("cover", "Cover image", "radio")
+            .value(&self.cover)
+            .hint("From the media library: upload images there or below, under Images.")
+            .error(errors.get("cover"))
+    }
+
+    fn cover_alt_field(&self, errors: &Errors) -> Field {
+        Field::new("cover_alt", "Cover image alt text", "text")
+            .value(&self.cover_alt)
+            .max(MAX_COVER_ALT)
+            .hint("What the image shows. Required with a cover; empty uses the library's alt text.")
+            .error(errors.get("cover_alt"))
     }
 
     /// The author choosers, for those who may choose: (id, name) of each staff member.
@@ -399,11 +492,16 @@ pub async fn editor_page(
     conflict: Option<String>,
 ) -> AppResult<EditorPage> {
     let fields = context.form.fields(errors);
-    let cover_fields = {
-        let library = state.db.run(media::choices).await?;
-        context
-            .form
-            .cover_fields(&library, context.outside_cover, errors)
+    let library = state.db.run(media::choices).await?;
+    let cover_choices = context.form.cover_choices(&library, context.outside_cover);
+    let cover_fields = vec![
+        context.form.cover_field(errors),
+        context.form.cover_alt_field(errors),
+    ];
+    let can_upload = me.role().can(Permission::UploadMedia);
+    let image_fields = match can_upload {
+        true => image_fields(errors),
+        false => Vec::new(),
     };
     let author_fields = match me.role().can(Permission::EditAnyPost) {
         true => context
@@ -411,7 +509,13 @@ pub async fn editor_page(
             .author_fields(&staff_choices(state).await?, errors),
         false => Vec::new(),
     };
-    let problems = problems(fields.iter().chain(&cover_fields).chain(&author_fields));
+    let problems = problems(
+        fields
+            .iter()
+            .chain(&cover_fields)
+            .chain(&author_fields)
+            .chain(&image_fields),
+    );
     let (mut writing, mut publishing, mut search) = (Vec::new(), Vec::new(), Vec::new());
     for field in fields {
         match field.name {
@@ -429,20 +533,51 @@ pub async fn editor_page(
         notice: take_notice(me.session()),
         problem,
         conflict,
+        restored: None,
+        autosave_url: match context.id {
+            Some(id) => format!("/admin/posts/{id}/autosave"),
+            None => "/admin/posts/autosave".into(),
+        },
         csrf: csrf::token(me.session())?,
         version: context.version,
         kind: context.kind.as_str(),
         id: context.id,
-        can_upload: me.role().can(Permission::UploadMedia),
+        can_upload,
         open_authors: author_fields.iter().any(|f| f.error.is_some()),
         open_cover: cover_fields
             .iter()
             .any(|f| f.error.is_some() || (f.name == "cover" && !f.value.is_empty())),
         open_search: search.iter().any(|f| f.error.is_some()),
+        open_images: image_fields.iter().any(|f| f.error.is_some()),
+        image_fields,
+        image_action: match context.id {
+            Some(id) => format!("/admin/posts/{id}/image"),
+            None => "/admin/posts/new/image".into(),
+        },
+        library: library
+            .iter()
+            .take(LIBRARY_SHOWN)
+            .map(|item| {
+                let (thumbnail, width, height) = item.thumbnail();
+                let alt = match item.alt.trim() {
+                    "" => super::image::ALT_PLACEHOLDER,
+                    alt => alt,
+                };
+                LibraryImage {
+                    thumbnail,
+                    width,
+                    height,
+                    label: item.original_name.clone(),
+                    markdown: format!("![{}]({})", markdown_alt(alt), item.url()),
+                }
+            })
+            .collect(),
         fields: writing,
         publishing,
         search,
-        cover_fields,
+        cover_alt: cover_fields.into_iter().skip(1).collect(),
+        cover: context.form.cover_field(errors),
+        cover_choices,
         author_fields,
         problems,
         live_url: context.live_url,
@@ -453,6 +588,19 @@ pub async fn editor_page(
         trashed: context.trashed,
         action: context.action,
     })
+}
+
+/// The file and alt text of an image to add to the text.
+fn image_fields(errors: &Errors) -> Vec<Field> {
+    vec![
+        Field::new("image", "Image file", "file")
+            .hint("PNG, JPEG, GIF or WebP. It joins the media library and goes at the end of the text.")
+            .error(errors.get("image")),
+        Field::new("image_alt", "Its alt text", "text")
+            .max(media::MAX_ALT)
+            .hint("What the image shows, for people who cannot see it.")
+            .error(errors.get("image_alt")),
+    ]
 }
 
 /// Everyone who can be named an author: active or invited staff, as (id, name).

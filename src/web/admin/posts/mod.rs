@@ -2,13 +2,17 @@
 //! about who may save, publish or trash what is `domain::posts::write`'s, checked on every
 //! request whatever the page showed.
 
+mod autosave;
 mod bulk;
 mod form;
+mod image;
 mod list;
 mod save;
 mod trash;
 
+pub use autosave::{autosave_new, autosave_post, discard_working_copy, preview_text};
 pub use bulk::{bulk_pages, bulk_posts};
+pub use image::{add_image_to_new, add_image_to_post};
 pub use list::{list_pages, list_posts};
 pub use save::{create_post, edit_post, new_post, save_post};
 pub use trash::{confirm_delete_post, delete_post, restore_post, trash_post};

@@ -17,13 +17,14 @@ use crate::auth::permissions::Permission;
 use crate::clock::now;
 use crate::domain::posts::editing::Opened;
 use crate::domain::posts::input::{self, PostInput};
-use crate::domain::posts::{PostKind, PostStatus, write};
+use crate::domain::posts::{PostKind, PostStatus, working_copy, write};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::forms::Errors;
 use crate::web::post_page::{Found, render_post};
 use crate::web::respond::{private, see_other, set_notice, use_case};
+use crate::web::views::DateView;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -63,15 +64,27 @@ pub async fn edit_post(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (opened, settings) = open_for(&state, &me, id.into_inner()).await?;
-    let form = EditorForm::from_post(&opened, settings.timezone);
-    let page = editor_page(
-        &state,
-        &me,
-        saved(&me, &opened, &form, now()),
-        &Errors::default(),
-        None,
-    )
-    .await?;
+    let stored = EditorForm::from_post(&opened, settings.timezone);
+    let (post_id, user_id) = (opened.post.id, me.user().id);
+    let copy = state
+        .db
+        .run(move |conn| working_copy::find(conn, post_id, user_id))
+        .await?;
+    // Text autosaved and never saved comes back: in the form, or beside the text someone
+    // saved since (the conflict view), so nothing written is lost and nothing overwritten.
+    let restored = copy.and_then(|copy| {
+        EditorForm::restored(&copy.form, &stored)
+            .map(|form| (form, copy.base_version, copy.saved_at))
+    });
+    let Some((form, base_version, saved_at)) = restored else {
+        let context = saved(&me, &opened, &stored, now());
+        let page = editor_page(&state, &me, context, &Errors::default(), None).await?;
+        return private(StatusCode::OK, &page);
+    };
+    let theirs = (base_version != opened.post.version).then(|| opened.post.markdown.clone());
+    let context = saved(&me, &opened, &form, now());
+    let mut page = editor_page(&state, &me, context, &Errors::default(), theirs).await?;
+    page.restored = Some(DateView::with_time(saved_at, settings.timezone));
     private(StatusCode::OK, &page)
 }
 
@@ -87,7 +100,7 @@ async fn form_again(
 }
 
 /// What the form asks for, checked and rendered; `Err` holds the messages to show.
-async fn prepared(
+pub(super) async fn prepared(
     state: &AppState,
     me: &Staff,
     form: &EditorForm,
