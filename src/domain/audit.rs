@@ -111,6 +111,18 @@ pub fn list(conn: &mut DbConn, filter: &Filter, limit: i64) -> QueryResult<(Vec<
     Ok((entries, more))
 }
 
+/// How many entries `filter` matches in all (its cursor aside).
+pub fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
+    let mut query = audit_log::table.into_boxed();
+    if let Some(actor) = filter.actor_id {
+        query = query.filter(audit_log::actor_id.eq(actor));
+    }
+    if let Some(object) = filter.object {
+        query = query.filter(audit_log::object_type.eq(object));
+    }
+    query.count().get_result(conn)
+}
+
 /// The newest entries, for the dashboard's recent activity.
 pub fn recent(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Entry>> {
     list(conn, &Filter::default(), limit).map(|(entries, _)| entries)

@@ -244,27 +244,29 @@ pub fn page(
     text: &str,
     page: i64,
     per_page: i64,
-) -> QueryResult<(Vec<Media>, bool)> {
-    let mut query = media::table.into_boxed();
-    if !text.trim().is_empty() {
-        let pattern = crate::db::like_pattern(text.trim());
-        query = query.filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(original_name) LIKE ")
-                .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                .sql(" ESCAPE '\\' OR lower(alt) LIKE ")
-                .bind::<diesel::sql_types::Text, _>(pattern)
-                .sql(" ESCAPE '\\')"),
-        );
-    }
-    let mut rows: Vec<Media> = query
+) -> QueryResult<(Vec<Media>, i64)> {
+    let matching = || {
+        let mut query = media::table.into_boxed();
+        if !text.trim().is_empty() {
+            let pattern = crate::db::like_pattern(text.trim());
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(original_name) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                    .sql(" ESCAPE '\\' OR lower(alt) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern)
+                    .sql(" ESCAPE '\\')"),
+            );
+        }
+        query
+    };
+    let total: i64 = matching().count().get_result(conn)?;
+    let rows = matching()
         .order((media::created_at.desc(), media::id.desc()))
-        .limit(per_page + 1)
+        .limit(per_page)
         .offset((page - 1) * per_page)
         .select(Media::as_select())
         .load(conn)?;
-    let more = rows.len() as i64 > per_page;
-    rows.truncate(per_page as usize);
-    Ok((rows, more))
+    Ok((rows, total))
 }
 
 /// Every image, newest first, for choosing a cover: (stem, label).

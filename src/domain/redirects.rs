@@ -369,17 +369,51 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Redirect>> {
         .load(conn)
 }
 
-/// One page of redirects, by source address; also whether more follow.
-pub fn page(conn: &mut DbConn, page: i64, per_page: i64) -> QueryResult<(Vec<Redirect>, bool)> {
-    let mut rows: Vec<Redirect> = redirects::table
-        .order((redirects::from_path, redirects::id))
-        .limit(per_page + 1)
+/// The orders the redirects' list offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectOrder {
+    From,
+    To,
+    /// Newest first.
+    Added,
+}
+
+/// A page of the redirects whose source or target holds `text` (all when empty), in
+/// `order`, and how many match in all.
+pub fn page(
+    conn: &mut DbConn,
+    (text, order): (&str, RedirectOrder),
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<Redirect>, i64)> {
+    let matching = || {
+        let mut query = redirects::table.into_boxed();
+        if !text.trim().is_empty() {
+            let pattern = crate::db::like_pattern(text.trim());
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(from_path) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                    .sql(" ESCAPE '\\' OR lower(to_path) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern)
+                    .sql(" ESCAPE '\\')"),
+            );
+        }
+        query
+    };
+    let total: i64 = matching().count().get_result(conn)?;
+    let query = match order {
+        RedirectOrder::From => matching().order((redirects::from_path, redirects::id)),
+        RedirectOrder::To => matching().order((redirects::to_path, redirects::from_path)),
+        RedirectOrder::Added => {
+            matching().order((redirects::created_at.desc(), redirects::id.desc()))
+        }
+    };
+    let rows = query
+        .limit(per_page)
         .offset((page - 1) * per_page)
         .select(Redirect::as_select())
         .load(conn)?;
-    let more = rows.len() as i64 > per_page;
-    rows.truncate(per_page as usize);
-    Ok((rows, more))
+    Ok((rows, total))
 }
 
 /// Stores an imported redirect, replacing any from the same path. Call inside the import's

@@ -115,20 +115,51 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Tag>> {
 }
 
 /// One page of tags by name with their post counts; also whether more follow.
+/// The orders the tag list offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagOrder {
+    Name,
+    /// Most posts first.
+    Posts,
+}
+
+/// A page of tags whose name contains `text` (all when empty), with their post counts, and
+/// how many match in all.
 pub fn counted(
     conn: &mut DbConn,
+    (text, order): (&str, TagOrder),
     page: i64,
     per_page: i64,
     now: NaiveDateTime,
-) -> QueryResult<(Vec<Counted>, bool)> {
-    let mut page_tags: Vec<Tag> = tags::table
-        .order((tags::name, tags::id))
-        .limit(per_page + 1)
+) -> QueryResult<(Vec<Counted>, i64)> {
+    let matching = || {
+        let mut query = tags::table.into_boxed();
+        if !text.trim().is_empty() {
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(name) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(crate::db::like_pattern(text.trim()))
+                    .sql(" ESCAPE '\\'"),
+            );
+        }
+        query
+    };
+    let total: i64 = matching().count().get_result(conn)?;
+    let query = match order {
+        TagOrder::Name => matching().order((tags::name, tags::id)),
+        TagOrder::Posts => matching().order((
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT COUNT(*) FROM post_tags WHERE post_tags.tag_id = tags.id)",
+            )
+            .desc(),
+            tags::name,
+            tags::id,
+        )),
+    };
+    let page_tags: Vec<Tag> = query
+        .limit(per_page)
         .offset((page - 1) * per_page)
         .select(Tag::as_select())
         .load(conn)?;
-    let more = page_tags.len() as i64 > per_page;
-    page_tags.truncate(per_page as usize);
     let ids: Vec<i64> = page_tags.iter().map(|t| t.id).collect();
     let links: Vec<(
         i64,
@@ -164,7 +195,7 @@ pub fn counted(
                 }
             })
             .collect(),
-        more,
+        total,
     ))
 }
 

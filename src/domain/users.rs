@@ -548,12 +548,16 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
 
 /// One page of members (by newest first), those whose name or email contains `text` when it
 /// is not empty; also whether more follow.
-pub fn members(
-    conn: &mut DbConn,
-    text: &str,
-    page: i64,
-    per_page: i64,
-) -> QueryResult<(Vec<User>, bool)> {
+/// The orders the members' list offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberOrder {
+    /// Newest first.
+    Joined,
+    Name,
+}
+
+/// Members whose name or address holds `text` (all when empty).
+fn matching_members(text: &str) -> users::BoxedQuery<'static, crate::db::MultiBackend> {
     let mut query = users::table
         .filter(users::role.eq(Role::Member))
         .into_boxed();
@@ -568,15 +572,48 @@ pub fn members(
                 .sql(" ESCAPE '\\')"),
         );
     }
-    let mut rows: Vec<User> = query
-        .order((users::created_at.desc(), users::id.desc()))
-        .limit(per_page + 1)
+    query
+}
+
+/// A page of the members matching `text` with `status` (any when `None`), in `order`, and
+/// how many match in all.
+pub fn members(
+    conn: &mut DbConn,
+    (text, status, order): (&str, Option<Status>, MemberOrder),
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<User>, i64)> {
+    let filtered = || {
+        let query = matching_members(text);
+        match status {
+            Some(status) => query.filter(users::status.eq(status)),
+            None => query,
+        }
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let query = match order {
+        MemberOrder::Joined => filtered().order((users::created_at.desc(), users::id.desc())),
+        MemberOrder::Name => filtered().order((users::display_name, users::id)),
+    };
+    let rows = query
+        .limit(per_page)
         .offset((page - 1) * per_page)
         .select(User::as_select())
         .load(conn)?;
-    let more = rows.len() as i64 > per_page;
-    rows.truncate(per_page as usize);
-    Ok((rows, more))
+    Ok((rows, total))
+}
+
+/// How many members matching `text` have each status.
+pub fn member_counts(conn: &mut DbConn, text: &str) -> QueryResult<Vec<(Status, i64)>> {
+    let mut counts = Vec::new();
+    for &status in Status::ALL {
+        let count: i64 = matching_members(text)
+            .filter(users::status.eq(status))
+            .count()
+            .get_result(conn)?;
+        counts.push((status, count));
+    }
+    Ok(counts)
 }
 
 /// What staff may change about someone from the admin.

@@ -89,7 +89,14 @@ async fn every_admin_form_refuses_control_characters_and_keeps_nothing() {
     app.redirect("/old/", "/new/", 301);
     let redirect_id = app
         .db
-        .run_blocking(|conn| quire::domain::redirects::page(conn, 1, 10))
+        .run_blocking(|conn| {
+            quire::domain::redirects::page(
+                conn,
+                ("", quire::domain::redirects::RedirectOrder::From),
+                1,
+                10,
+            )
+        })
         .unwrap()
         .0[0]
         .id;

@@ -20,6 +20,7 @@ mod import_page;
 mod instances;
 mod jobs;
 mod likes;
+mod lists;
 mod live;
 mod mail;
 mod media;

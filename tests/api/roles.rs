@@ -184,7 +184,14 @@ async fn tags_settings_redirects_and_people_are_guarded_on_every_write() {
     app.redirect("/old/", "/new/", 301);
     let id = app
         .db
-        .run_blocking(|conn| quire::domain::redirects::page(conn, 1, 10))
+        .run_blocking(|conn| {
+            quire::domain::redirects::page(
+                conn,
+                ("", quire::domain::redirects::RedirectOrder::From),
+                1,
+                10,
+            )
+        })
         .unwrap()
         .0
         .into_iter()

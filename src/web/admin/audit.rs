@@ -27,6 +27,8 @@ struct AuditPage {
     actor: String,
     object: String,
     entries: Vec<EntryView>,
+    /// How many entries the filters match in all.
+    total: i64,
     first_page_url: Option<String>,
     older_url: Option<String>,
 }
@@ -108,13 +110,14 @@ pub async fn show_audit_log(
         before: optional_id(&params.before, "page cursor")?,
     };
     let query = filter.clone();
-    let (settings, actors, (entries, more)) = state
+    let (settings, actors, (entries, more), total) = state
         .db
         .run(move |conn| {
             Ok::<_, AppError>((
                 settings::current(conn, now())?,
                 audit::actors(conn)?,
                 audit::list(conn, &query, PER_PAGE)?,
+                audit::count(conn, &query)?,
             ))
         })
         .await?;
@@ -143,6 +146,7 @@ pub async fn show_audit_log(
             .object
             .map(|o| o.as_str().to_string())
             .unwrap_or_default(),
+        total,
         first_page_url: filter.before.map(|_| url(None)),
         older_url: more
             .then(|| entries.last().map(|e| url(Some(e.id))))

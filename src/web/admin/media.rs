@@ -44,6 +44,8 @@ struct LibraryPage {
     csrf: String,
     text: String,
     items: Vec<ItemView>,
+    /// How many images the search matches in all.
+    total: i64,
     pagination: Pagination,
     file_error: Option<String>,
     alt: Vec<Field>,
@@ -108,7 +110,7 @@ async fn library_page(
     errors: &Errors,
 ) -> AppResult<LibraryPage> {
     let query = text.clone();
-    let (items, more) = state
+    let (items, total) = state
         .db
         .run(move |conn| media::page(conn, &query, page, PER_PAGE))
         .await?;
@@ -118,7 +120,14 @@ async fn library_page(
         problem: (!errors.is_empty()).then(|| "The image was not added; see below.".into()),
         csrf: csrf::token(me.session())?,
         items: items.into_iter().map(ItemView::new).collect(),
-        pagination: Pagination::by_query("/admin/media", &[("q", &text)], page, more),
+        pagination: Pagination::by_query(
+            "/admin/media",
+            &[("q", &text)],
+            page,
+            page * PER_PAGE < total,
+        )
+        .counting(total, PER_PAGE),
+        total,
         file_error: errors.get("file"),
         alt: alt_field(alt, errors),
         limit_mb: state.config.upload_limit >> 20,

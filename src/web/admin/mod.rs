@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod frame;
 pub mod import;
 pub mod jobs;
+pub mod listing;
 pub mod media;
 pub mod people;
 pub mod posts;

@@ -14,13 +14,14 @@ use crate::clock::now;
 use crate::domain::input::search_text;
 use crate::domain::people::{self, PersonInput};
 use crate::domain::posts;
-use crate::domain::users::{self, Role, Status, User};
+use crate::domain::users::{self, MemberOrder, Role, Status, User};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
+use crate::web::admin::listing::{Column, Shelf, SortKey, columns};
 use crate::web::forms::{Empty, Errors, Field};
-use crate::web::pager::{Pagination, page_param};
+use crate::web::pager::{Pagination, page_param, query_url};
 use crate::web::respond::{invalid, ok, see_other, set_notice, take_notice, use_case};
 use crate::web::views::{DateView, Layout};
 
@@ -380,9 +381,40 @@ struct MembersPage {
     notice: Option<String>,
     csrf: String,
     text: String,
+    /// The status shown (empty: all), and the order when not the default.
+    status: &'static str,
+    sort: &'static str,
+    shelves: Vec<Shelf>,
+    total: i64,
+    columns: Vec<Column>,
     members: Vec<MemberView>,
     pagination: Pagination,
     fields: Vec<Field>,
+}
+
+/// The members' list orders: newest first (the default), or by name.
+const MEMBER_SORTS: [SortKey; 2] = [
+    SortKey::new("joined", "Joined", false),
+    SortKey::new("name", "Name", true),
+];
+
+/// Which members the list shows.
+struct MemberListing {
+    text: String,
+    status: Option<Status>,
+    sort: SortKey,
+    page: i64,
+}
+
+impl MemberListing {
+    fn first() -> MemberListing {
+        MemberListing {
+            text: String::new(),
+            status: None,
+            sort: MEMBER_SORTS[0],
+            page: 1,
+        }
+    }
 }
 
 struct MemberView {
@@ -397,6 +429,8 @@ struct MemberView {
 #[serde(default)]
 pub struct MembersParams {
     q: String,
+    status: String,
+    sort: String,
     page: String,
 }
 
@@ -410,20 +444,52 @@ pub struct NewMemberForm {
 async fn members_page(
     state: &AppState,
     me: &Staff,
-    (text, page): (String, i64),
+    listing: MemberListing,
     form: &NewMemberForm,
     errors: &Errors,
 ) -> AppResult<MembersPage> {
-    let query = text.clone();
-    let (settings, (members, more)) = state
+    let (query, status, page) = (listing.text.clone(), listing.status, listing.page);
+    let order = match listing.sort.key {
+        "name" => MemberOrder::Name,
+        _ => MemberOrder::Joined,
+    };
+    let (settings, (members, total), counts) = state
         .db
         .run(move |conn| {
             Ok::<_, AppError>((
                 crate::domain::settings::current(conn, now())?,
-                users::members(conn, &query, page, PER_PAGE)?,
+                users::members(conn, (&query, status, order), page, PER_PAGE)?,
+                users::member_counts(conn, &query)?,
             ))
         })
         .await?;
+    let status_param = listing.status.map(Status::as_str).unwrap_or_default();
+    let sort = listing.sort.param(&MEMBER_SORTS);
+    let text = listing.text.as_str();
+    let all: i64 = counts.iter().map(|(_, n)| n).sum();
+    let mut shelves = vec![Shelf {
+        label: "All".into(),
+        url: query_url("/admin/members", &[("q", text), ("sort", sort)], 1),
+        count: all,
+        current: listing.status.is_none(),
+    }];
+    shelves.extend(counts.iter().map(|&(shelf, count)| Shelf {
+        label: shelf.to_string(),
+        url: query_url(
+            "/admin/members",
+            &[("q", text), ("status", shelf.as_str()), ("sort", sort)],
+            1,
+        ),
+        count,
+        current: listing.status == Some(shelf),
+    }));
+    let filters = [("q", text), ("status", status_param)];
+    let headers = [
+        ("Name", Some(MEMBER_SORTS[1])),
+        ("Email", None),
+        ("Status", None),
+        ("Joined", Some(MEMBER_SORTS[0])),
+    ];
     Ok(MembersPage {
         layout: admin_layout(state, me, "/admin/members", "Members").await?,
         notice: take_notice(&me.0.session),
@@ -438,7 +504,20 @@ async fn members_page(
                 status: m.status.to_string(),
             })
             .collect(),
-        pagination: Pagination::by_query("/admin/members", &[("q", &text)], page, more),
+        columns: columns(
+            "/admin/members",
+            &filters,
+            &headers,
+            &MEMBER_SORTS,
+            listing.sort,
+        ),
+        pagination: Pagination::by_query(
+            "/admin/members",
+            &[("q", text), ("status", status_param), ("sort", sort)],
+            page,
+            page * PER_PAGE < total,
+        )
+        .counting(total, PER_PAGE),
         fields: vec![
             Field::email("email", "Email")
                 .value(&form.email)
@@ -447,7 +526,11 @@ async fn members_page(
                 .value(&form.display_name)
                 .error(errors.get("display_name")),
         ],
-        text,
+        shelves,
+        total,
+        status: status_param,
+        sort,
+        text: listing.text,
     })
 }
 
@@ -457,10 +540,21 @@ pub async fn list_members(
     params: web::Query<MembersParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageMembers)?;
-    let text = search_text(&params.q, 200).map_err(AppError::BadRequest)?;
-    let page = page_param(&params.page)?;
+    let status = match params.status.as_str() {
+        "" => None,
+        raw => Some(
+            Status::parse(raw)
+                .ok_or_else(|| AppError::BadRequest("Choose a status from the list.".into()))?,
+        ),
+    };
+    let listing = MemberListing {
+        text: search_text(&params.q, 200).map_err(AppError::BadRequest)?,
+        status,
+        sort: SortKey::pick(&MEMBER_SORTS, &params.sort),
+        page: page_param(&params.page)?,
+    };
     let form = NewMemberForm::default();
-    ok(&members_page(&state, &me, (text, page), &form, &Errors::default()).await?)
+    ok(&members_page(&state, &me, listing, &form, &Errors::default()).await?)
 }
 
 /// Adds a member by invitation: they choose their own password from the mailed link.
@@ -479,7 +573,7 @@ pub async fn create_member(
     {
         Ok(user) => user.email,
         Err(WriteError::Invalid(errors)) => {
-            let page = members_page(&state, &me, (String::new(), 1), &form, &errors).await?;
+            let page = members_page(&state, &me, MemberListing::first(), &form, &errors).await?;
             return invalid(&page);
         }
         Err(refused) => return Err(refused.into()),

@@ -9,11 +9,13 @@ use serde::Deserialize;
 use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
-use crate::domain::redirects::{self, Redirect, Target};
+use crate::domain::input::search_text;
+use crate::domain::redirects::{self, Redirect, RedirectOrder, Target};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
+use crate::web::admin::listing::{Column, SortKey, columns};
 use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param};
@@ -74,33 +76,77 @@ struct RedirectsPage {
     csrf: String,
     redirects: Vec<Redirect>,
     fields: Vec<Field>,
+    text: String,
+    sort: &'static str,
+    total: i64,
+    columns: Vec<Column>,
     pagination: Pagination,
 }
+
+/// The redirects' orders: by source (the default), by target, newest first.
+const SORTS: [SortKey; 3] = [
+    SortKey::new("from", "From", true),
+    SortKey::new("to", "To", true),
+    SortKey::new("added", "Added", false),
+];
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ListParams {
+    q: String,
+    sort: String,
     page: String,
+}
+
+/// Which redirects the list shows.
+struct Listing {
+    text: String,
+    sort: SortKey,
+    page: i64,
 }
 
 async fn redirects_page(
     state: &AppState,
     me: &Staff,
-    page: i64,
+    listing: Listing,
     form: &RedirectForm,
     errors: &Errors,
 ) -> AppResult<RedirectsPage> {
-    let (redirects, more) = state
+    let (text, page) = (listing.text.clone(), listing.page);
+    let order = match listing.sort.key {
+        "to" => RedirectOrder::To,
+        "added" => RedirectOrder::Added,
+        _ => RedirectOrder::From,
+    };
+    let (redirects, total) = state
         .db
-        .run(move |conn| redirects::page(conn, page, PER_PAGE))
+        .run(move |conn| redirects::page(conn, (&text, order), page, PER_PAGE))
         .await?;
+    let sort = listing.sort.param(&SORTS);
+    let filters = [("q", listing.text.as_str())];
+    let headers = [
+        ("From", Some(SORTS[0])),
+        ("To", Some(SORTS[1])),
+        ("Kind", None),
+        ("Change", None),
+    ];
     Ok(RedirectsPage {
         layout: admin_layout(state, me, "/admin/redirects", "Redirects").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         redirects,
         fields: form.fields(errors),
-        pagination: Pagination::by_query("/admin/redirects", &[], page, more),
+        columns: columns("/admin/redirects", &filters, &headers, &SORTS, listing.sort),
+        pagination: Pagination::by_query(
+            "/admin/redirects",
+            &[("q", &listing.text), ("sort", sort)],
+            page,
+            page * PER_PAGE < total,
+        )
+        .counting(total, PER_PAGE),
+        total,
+        sort,
+        text: listing.text,
     })
 }
 
@@ -110,9 +156,13 @@ pub async fn list_redirects(
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageRedirects)?;
-    let page = page_param(&params.page)?;
+    let listing = Listing {
+        text: search_text(&params.q, 200).map_err(AppError::BadRequest)?,
+        sort: SortKey::pick(&SORTS, &params.sort),
+        page: page_param(&params.page)?,
+    };
     let form = RedirectForm::default();
-    ok(&redirects_page(&state, &me, page, &form, &Errors::default()).await?)
+    ok(&redirects_page(&state, &me, listing, &form, &Errors::default()).await?)
 }
 
 pub async fn create_redirect(
@@ -132,9 +182,20 @@ pub async fn create_redirect(
             set_notice(me.session(), "Redirect added.");
             Ok(see_other("/admin/redirects"))
         }
-        Err(WriteError::Invalid(errors)) => {
-            invalid(&redirects_page(&state, &me, 1, &form, &errors).await?)
-        }
+        Err(WriteError::Invalid(errors)) => invalid(
+            &redirects_page(
+                &state,
+                &me,
+                Listing {
+                    text: String::new(),
+                    sort: SORTS[0],
+                    page: 1,
+                },
+                &form,
+                &errors,
+            )
+            .await?,
+        ),
         Err(refused) => Err(refused.into()),
     }
 }

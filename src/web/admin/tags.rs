@@ -10,11 +10,13 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
-use crate::domain::tags::{self, Counted, Tag, TagInput};
+use crate::domain::input::search_text;
+use crate::domain::tags::{self, Counted, Tag, TagInput, TagOrder};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
+use crate::web::admin::listing::{Column, SortKey, columns};
 use crate::web::forms::Empty;
 use crate::web::forms::{Errors, Field};
 use crate::web::pager::{Pagination, page_param};
@@ -95,33 +97,85 @@ struct TagsPage {
     csrf: String,
     tags: Vec<Counted>,
     fields: Vec<Field>,
+    text: String,
+    sort: &'static str,
+    total: i64,
+    columns: Vec<Column>,
     pagination: Pagination,
 }
+
+/// The tag list's orders: by name (the default), or most used first.
+const SORTS: [SortKey; 2] = [
+    SortKey::new("name", "Name", true),
+    SortKey::new("posts", "Posts", false),
+];
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ListParams {
+    q: String,
+    sort: String,
     page: String,
+}
+
+/// Which tags the list shows: those whose name holds `text`, in `sort` order, page `page`.
+struct Listing {
+    text: String,
+    sort: SortKey,
+    page: i64,
+}
+
+impl Listing {
+    fn first() -> Listing {
+        Listing {
+            text: String::new(),
+            sort: SORTS[0],
+            page: 1,
+        }
+    }
 }
 
 async fn tags_page(
     state: &AppState,
     me: &Staff,
-    page: i64,
+    listing: Listing,
     form: &TagForm,
     errors: &Errors,
 ) -> AppResult<TagsPage> {
-    let (tags, more) = state
+    let (text, page) = (listing.text.clone(), listing.page);
+    let order = match listing.sort.key {
+        "posts" => TagOrder::Posts,
+        _ => TagOrder::Name,
+    };
+    let (tags, total) = state
         .db
-        .run(move |conn| tags::counted(conn, page, PER_PAGE, now()))
+        .run(move |conn| tags::counted(conn, (&text, order), page, PER_PAGE, now()))
         .await?;
+    let sort = listing.sort.param(&SORTS);
+    let filters = [("q", listing.text.as_str())];
+    let headers = [
+        ("Name", Some(SORTS[0])),
+        ("Address", None),
+        ("Posts", Some(SORTS[1])),
+        ("Published", None),
+    ];
     Ok(TagsPage {
         layout: admin_layout(state, me, "/admin/tags", "Tags").await?,
         notice: take_notice(me.session()),
         csrf: csrf::token(me.session())?,
         tags,
         fields: form.fields(errors),
-        pagination: Pagination::by_query("/admin/tags", &[], page, more),
+        columns: columns("/admin/tags", &filters, &headers, &SORTS, listing.sort),
+        pagination: Pagination::by_query(
+            "/admin/tags",
+            &[("q", &listing.text), ("sort", sort)],
+            page,
+            page * PER_PAGE < total,
+        )
+        .counting(total, PER_PAGE),
+        total,
+        sort,
+        text: listing.text,
     })
 }
 
@@ -131,8 +185,20 @@ pub async fn list_tags(
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
     me.require(Permission::ManageTags)?;
-    let page = page_param(&params.page)?;
-    ok(&tags_page(&state, &me, page, &TagForm::default(), &Errors::default()).await?)
+    let listing = Listing {
+        text: search_text(&params.q, 100).map_err(AppError::BadRequest)?,
+        sort: SortKey::pick(&SORTS, &params.sort),
+        page: page_param(&params.page)?,
+    };
+    let page = tags_page(
+        &state,
+        &me,
+        listing,
+        &TagForm::default(),
+        &Errors::default(),
+    )
+    .await?;
+    ok(&page)
 }
 
 pub async fn create_tag(
@@ -153,7 +219,7 @@ pub async fn create_tag(
             Ok(see_other("/admin/tags"))
         }
         Err(WriteError::Invalid(errors)) => {
-            invalid(&tags_page(&state, &me, 1, &form, &errors).await?)
+            invalid(&tags_page(&state, &me, Listing::first(), &form, &errors).await?)
         }
         Err(refused) => Err(refused.into()),
     }

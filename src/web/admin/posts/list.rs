@@ -18,6 +18,7 @@ use crate::domain::posts::{PostKind, PostStatus};
 use crate::domain::{settings, tags, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::admin::listing::{Column, Shelf as ListShelf, SortKey, columns};
 use crate::web::pager::{Pagination, page_param, query_url};
 use crate::web::respond::{private, take_notice};
 use crate::web::views::{DateView, Layout};
@@ -38,31 +39,20 @@ struct ListPage {
     kind: &'static str,
     base: &'static str,
     shelf: &'static str,
-    shelves: Vec<ShelfLink>,
+    shelves: Vec<ListShelf>,
     text: String,
     entries: Vec<EntryView>,
     pagination: Pagination,
     total: i64,
-    columns: Vec<SortLink>,
+    columns: Vec<Column>,
     /// The bulk actions this shelf offers, as (value, label).
     actions: Vec<(&'static str, &'static str)>,
     csrf: String,
     /// This list's own address, filters and page included (bulk actions come back to it).
     here: String,
-}
-
-struct ShelfLink {
-    url: String,
-    label: &'static str,
-    count: i64,
-    current: bool,
-}
-
-/// A column header that sorts the list by it.
-struct SortLink {
-    label: &'static str,
-    url: String,
-    current: bool,
+    /// Whether every row comes ticked, and the address that ticks them all or none.
+    all_selected: bool,
+    select_url: String,
 }
 
 struct EntryView {
@@ -86,6 +76,8 @@ pub struct ListParams {
     tag: String,
     sort: String,
     page: String,
+    /// `all`: every row of the page comes ticked (select-all without a script).
+    select: String,
 }
 
 /// A filter's id from the query string: empty is none, anything but a number is refused.
@@ -174,21 +166,22 @@ async fn list(
             ("sort", sort),
         ]
     };
-    let columns = [Sort::Title, Sort::Published, Sort::Changed]
-        .into_iter()
-        .map(|s| SortLink {
-            label: match s {
-                Sort::Published => "Published",
-                other => other.label(),
-            },
-            url: query_url(
-                base,
-                &filters(shelf, if s == Sort::Changed { "" } else { s.as_str() }),
-                1,
-            ),
-            current: s == sort,
-        })
-        .collect();
+    let key = |s: Sort| SortKey::new(s.as_str(), s.label(), s == Sort::Title);
+    let keys = [key(Sort::Changed), key(Sort::Published), key(Sort::Title)];
+    let headers = [
+        ("Title", Some(keys[2])),
+        ("Status", None),
+        ("Published", Some(keys[1])),
+        ("Last changed", Some(keys[0])),
+    ];
+    let [status, q, author_filter, tag_filter, _] = filters(shelf, "");
+    let columns = columns(
+        base,
+        &[status, q, author_filter, tag_filter],
+        &headers,
+        &keys,
+        key(sort),
+    );
     let actions = match shelf {
         Shelf::Trash => vec![("restore", "Restore from the trash")],
         _ => vec![
@@ -218,9 +211,9 @@ async fn list(
         shelf: shelf.as_str(),
         shelves: Shelf::ALL
             .into_iter()
-            .map(|s| ShelfLink {
+            .map(|s| ListShelf {
                 url: query_url(base, &filters(s, sort_param), 1),
-                label: s.label(),
+                label: s.label().into(),
                 count: counts.iter().find(|(c, _)| *c == s).map_or(0, |c| c.1),
                 current: s == shelf,
             })
@@ -251,6 +244,12 @@ async fn list(
         pagination: Pagination::by_query(base, &filters(shelf, sort_param), page, more)
             .counting(total, PER_PAGE),
         here: query_url(base, &filters(shelf, sort_param), page),
+        all_selected: params.select == "all",
+        select_url: {
+            let [status, q, author, tag, sort] = filters(shelf, sort_param);
+            let select = ("select", if params.select == "all" { "" } else { "all" });
+            query_url(base, &[status, q, author, tag, sort, select], page)
+        },
         total,
         columns,
         actions,
