@@ -231,6 +231,22 @@ async fn bulk_actions_confirm_then_apply_post_by_post() {
     assert_eq!(tagged.status(), StatusCode::SEE_OTHER);
     let tag_page = app.page("/tag/field-notes/", 200).await;
     assert_eq!(select(&tag_page, ".card").len(), 2);
+    // The same tag under another spelling of its name is the tag they have.
+    let all = html(&editor, &app, "/admin/posts").await;
+    let again = bulk(
+        &app,
+        &editor,
+        "/admin/posts/bulk",
+        &[
+            ("action", "tag"),
+            ("tag", "FIELD-NOTES"),
+            ("post", &item_of(&all, "Draft two")),
+        ],
+    )
+    .await;
+    let doc = Html::parse_document(&again.text().await.unwrap());
+    let (_, what) = rows(&doc).into_iter().next().unwrap();
+    assert!(what.contains("has this tag already"), "{what}");
 
     let all = html(&editor, &app, "/admin/posts").await;
     let one = item_of(&all, "Draft one");

@@ -215,10 +215,12 @@ fn check(
         }
         Action::Unpublish => Ok("Becomes a draft; its address answers “gone”"),
         Action::AddTag(name) => {
+            // Tags are one per address: "Field Notes" and "field-notes" are the same tag.
+            let slug = crate::render::slugify(name);
             if current
                 .tag_names
                 .iter()
-                .any(|t| t.eq_ignore_ascii_case(name))
+                .any(|t| crate::render::slugify(t) == slug)
             {
                 Err("It has this tag already.".into())
             } else if current.tag_names.len() >= MAX_TAGS {
