@@ -422,13 +422,25 @@ pub fn set_up(
         }
         // Before the owner exists: the demo goes only into a site with no people yet.
         let demo_added = setup.demo && crate::content::fill_demo(tx.conn, now)?;
-        let owner = create_account(
+        let owner = match create_account(
             tx,
             setup.email,
             setup.display_name,
             Role::Owner,
             setup.password_hash,
-        )?;
+        ) {
+            // Another set-up made its owner between the check above and this insert (the
+            // database keeps one owner): this one is too late, as if it had seen it.
+            Err(WriteError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                info,
+            ))) if info.constraint_name() == Some("users_one_owner")
+                || info.message().contains("users.role") =>
+            {
+                return Err(WriteError::NotFound);
+            }
+            created => created?,
+        };
         tx.audit(
             "set up the site as",
             (Object::User, Some(owner.id)),

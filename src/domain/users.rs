@@ -659,11 +659,12 @@ pub fn transfer_ownership(
     heir: i64,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(users::table.find(heir))
-        .set((users::role.eq(Role::Owner), users::updated_at.eq(now)))
-        .execute(conn)?;
+    // The owner steps down first: the database holds one owner at a time.
     diesel::update(users::table.find(owner))
         .set((users::role.eq(Role::Admin), users::updated_at.eq(now)))
+        .execute(conn)?;
+    diesel::update(users::table.find(heir))
+        .set((users::role.eq(Role::Owner), users::updated_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }

@@ -369,3 +369,27 @@ async fn members_are_added_found_paged_and_managed() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_database_itself_keeps_one_owner() {
+    let app = spawn_app().await;
+    let first = app.user_with_password("first@example.com", Role::Owner, crate::helpers::PASSWORD);
+    let second = app.db.run_blocking(|conn| {
+        quire::domain::users::create(
+            conn,
+            quire::domain::users::NewUser {
+                status: quire::domain::users::Status::Active,
+                email: quire::domain::users::Email::parse("second@example.com").unwrap(),
+                display_name: "Second".into(),
+                role: Role::Owner,
+                bio: String::new(),
+                website: String::new(),
+                password_hash: None,
+            },
+            quire::clock::now(),
+        )
+    });
+    assert!(second.is_err(), "a second owner is refused by the database");
+    assert_eq!(app.user("first@example.com").role, Role::Owner);
+    assert_eq!(app.user("first@example.com").id, first.id);
+}
