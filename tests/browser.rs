@@ -1082,6 +1082,15 @@ async fn the_editor_autosaves_and_warns_before_losing_text() {
         path.starts_with("/admin/posts/") && path != "/admin/posts/new",
         "the address names the new draft: {path}"
     );
+    // Every button now sends the form to the draft, not to make another.
+    let image_action = client
+        .execute(
+            "return document.querySelector('[formaction]').getAttribute('formaction');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(image_action, json!(format!("{path}/image")));
 
     // More text, autosaved into the working copy after the pause (three seconds); the
     // editor opened again shows it.

@@ -303,6 +303,20 @@ pub fn one_at_a_time_for(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
     }
 }
 
+/// PostgreSQL only: holds the post's row until the transaction ends, so a check of its
+/// version and what follows cannot interleave with a save (which updates that row). SQLite's
+/// writers take turns anyway.
+pub fn lock_post(conn: &mut DbConn, post_id: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgresql(pg) => pg
+            .batch_execute(&format!(
+                "SELECT 1 FROM posts WHERE id = {post_id} FOR UPDATE"
+            ))
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Like `one_at_a_time_for`, for something with no row of its own (a guest's mailbox):
 /// a transaction-scoped advisory lock on `key` on PostgreSQL; SQLite's writers take turns.
 pub fn one_at_a_time_for_key(conn: &mut DbConn, key: i64) -> QueryResult<()> {

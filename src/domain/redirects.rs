@@ -374,8 +374,6 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Redirect>> {
 pub enum RedirectOrder {
     From,
     To,
-    /// Newest first.
-    Added,
 }
 
 /// A page of the redirects whose source or target holds `text` (all when empty), in
@@ -404,9 +402,6 @@ pub fn page(
     let query = match order {
         RedirectOrder::From => matching().order((redirects::from_path, redirects::id)),
         RedirectOrder::To => matching().order((redirects::to_path, redirects::from_path)),
-        RedirectOrder::Added => {
-            matching().order((redirects::created_at.desc(), redirects::id.desc()))
-        }
     };
     let rows = query
         .limit(per_page)

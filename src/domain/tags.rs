@@ -114,7 +114,6 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Tag>> {
         .optional()
 }
 
-/// One page of tags by name with their post counts; also whether more follow.
 /// The orders the tag list offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagOrder {

@@ -546,8 +546,6 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
         .map(drop)
 }
 
-/// One page of members (by newest first), those whose name or email contains `text` when it
-/// is not empty; also whether more follow.
 /// The orders the members' list offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberOrder {
@@ -593,7 +591,11 @@ pub fn members(
     let total: i64 = filtered().count().get_result(conn)?;
     let query = match order {
         MemberOrder::Joined => filtered().order((users::created_at.desc(), users::id.desc())),
-        MemberOrder::Name => filtered().order((users::display_name, users::id)),
+        // Case aside, on both databases alike.
+        MemberOrder::Name => filtered().order((
+            diesel::dsl::sql::<diesel::sql_types::Text>("lower(display_name)"),
+            users::id,
+        )),
     };
     let rows = query
         .limit(per_page)

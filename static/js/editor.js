@@ -263,6 +263,16 @@
       show(text);
     };
     var signedOut = "Not autosaved: you are signed out. Sign in again in another tab, then keep writing; your text stays here.";
+    // A save pressed while an autosave is on its way waits for it: the form may be about
+    // to edit the new draft rather than make another.
+    var waiting = null;
+    var settle = function () {
+      if (waiting) {
+        var submitter = waiting;
+        waiting = null;
+        form.requestSubmit ? form.requestSubmit(submitter) : submitter.click();
+      }
+    };
     var send = function () {
       timer = null;
       if (inFlight || !dirty || stopped || submitted) return;
@@ -288,6 +298,7 @@
         if (answer.error) {
           dirty = true;
           fail(answer.error, answer.conflict);
+          settle();
           return;
         }
         failed = false;
@@ -296,16 +307,21 @@
           // The new post's draft exists now: this form edits it from here on.
           autosave = answer.autosave_url;
           form.action = answer.edit_url;
+          Array.prototype.forEach.call(form.querySelectorAll("[formaction]"), function (button) {
+            button.setAttribute("formaction", button.getAttribute("formaction").replace("/admin/posts/new/", answer.edit_url + "/"));
+          });
           form.querySelector("input[name=version]").value = answer.version;
           history.replaceState(null, "", answer.edit_url);
         }
         lastSaved = Date.now();
         ago();
-        if (dirty) schedule();
+        if (waiting) settle();
+        else if (dirty) schedule();
       }).catch(function () {
         inFlight = false;
         dirty = true;
         fail("Not autosaved: the server cannot be reached. Your text stays here.");
+        settle();
       });
     };
     var schedule = function () {
@@ -324,6 +340,11 @@
       schedule();
     });
     form.addEventListener("submit", function (event) {
+      if (inFlight && event.submitter) {
+        event.preventDefault();
+        waiting = event.submitter;
+        return;
+      }
       // A preview opens in another tab; the text here is still unsaved.
       if (!event.submitter || event.submitter.value !== "preview") {
         dirty = false;
@@ -332,7 +353,7 @@
       }
     });
     window.addEventListener("beforeunload", function (event) {
-      if (dirty || inFlight) {
+      if (!submitted && (dirty || inFlight)) {
         event.preventDefault();
         event.returnValue = "";
       }

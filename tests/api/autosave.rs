@@ -184,6 +184,28 @@ async fn an_autosave_never_overwrites_what_someone_saved_meanwhile() {
     let doc = parse_html(&body);
     assert_eq!(text_of(&doc, "#theirs"), "Saved over it.");
     assert_eq!(text_of(&doc, "#f-markdown"), "Other autosaved words.");
+
+    // Both ways out of the conflict throw the working copy away (a plain link would open
+    // the editor, which would bring the copy back again).
+    let discard = format!("{path}/working-copy/discard");
+    for place in [".conflict", ".notice--restored"] {
+        let css = format!("{place} form[method=post][action=\"{discard}\"]");
+        assert_eq!(select(&doc, &css).len(), 1, "{css}");
+    }
+    let token = crate::helpers::attr_of(&doc, ".conflict input[name=csrf_token]", "value");
+    let response = post(&app, &other, &discard, &[("csrf_token".into(), token)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let body = other
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let doc = parse_html(&body);
+    assert!(select(&doc, ".conflict, .notice--restored").is_empty());
+    assert_eq!(text_of(&doc, "#f-markdown"), "Saved over it.");
 }
 
 #[tokio::test]

@@ -185,6 +185,21 @@ async fn a_bad_image_from_the_editor_is_explained_and_loses_no_text() {
     assert_eq!(text_of(&doc, "#f-markdown"), "Precious words.");
     assert_eq!(library_size(&app, &editor).await, 0);
 
+    // A form of thousands of fields is refused before it is read to the end.
+    let token = crate::helpers::attr_of(&doc, "input[name=csrf_token]", "value");
+    let mut flood = Form::new().text("csrf_token", token);
+    for n in 0..300 {
+        flood = flood.text(format!("f{n}"), "");
+    }
+    let response = editor
+        .post(app.url(&format!("{path}/image")))
+        .multipart(flood)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(library_size(&app, &editor).await, 0);
+
     // Someone else's post, for an author: refused before anything is stored.
     let author = app.signed_in_as("au@example.com", Role::Author).await;
     let token = app.csrf_token(&author, "/admin/posts/new").await;

@@ -12,10 +12,11 @@ use crate::db::DbConn;
 use crate::db::schema::working_copies;
 use crate::domain::posts::editing;
 use crate::domain::posts::write::may_change;
-use crate::domain::write::{Actor, WriteError};
+use crate::domain::write::{self, Actor, WriteError};
 
-/// The largest form kept, in bytes: the editor's own limit on a save.
-pub const MAX_FORM: usize = 16 * 1024 * 1024;
+/// The largest form kept, in bytes, as JSON: twice the editor's own limit on a save, as
+/// escaping newlines and quotes makes a text longer.
+pub const MAX_FORM: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct WorkingCopy {
@@ -45,24 +46,29 @@ pub fn keep(
             "The text is too long to keep.",
         ));
     }
-    let current = editing::open(conn, post_id)?.ok_or(WriteError::NotFound)?;
-    may_change(actor, &current)?;
-    if current.post.version != base_version {
-        return Err(WriteError::Conflict);
-    }
-    diesel::sql_query(
-        "INSERT INTO working_copies (post_id, user_id, base_version, form, saved_at) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (post_id, user_id) DO UPDATE SET base_version = excluded.base_version, \
-         form = excluded.form, saved_at = excluded.saved_at",
-    )
-    .bind::<BigInt, _>(post_id)
-    .bind::<BigInt, _>(user_id)
-    .bind::<Integer, _>(base_version)
-    .bind::<Text, _>(form)
-    .bind::<Timestamp, _>(now)
-    .execute(conn)?;
-    Ok(())
+    // In one transaction with the post's row held: a save committing between the version
+    // check and the upsert would otherwise leave a copy older than the saved text.
+    write::transaction(conn, actor, now, |tx| {
+        crate::db::lock_post(tx.conn, post_id)?;
+        let current = editing::open(tx.conn, post_id)?.ok_or(WriteError::NotFound)?;
+        may_change(actor, &current)?;
+        if current.post.version != base_version {
+            return Err(WriteError::Conflict);
+        }
+        diesel::sql_query(
+            "INSERT INTO working_copies (post_id, user_id, base_version, form, saved_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (post_id, user_id) DO UPDATE SET base_version = excluded.base_version, \
+             form = excluded.form, saved_at = excluded.saved_at",
+        )
+        .bind::<BigInt, _>(post_id)
+        .bind::<BigInt, _>(user_id)
+        .bind::<Integer, _>(base_version)
+        .bind::<Text, _>(form)
+        .bind::<Timestamp, _>(now)
+        .execute(tx.conn)?;
+        Ok(())
+    })
 }
 
 /// `user_id`'s working copy of the post, if there is one.

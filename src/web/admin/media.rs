@@ -32,6 +32,8 @@ use crate::web::views::Layout;
 
 const PER_PAGE: i64 = 40;
 const MAX_ALT: usize = 300;
+/// The most fields a multipart form may have (the editor's has a few dozen).
+const MAX_FIELDS: usize = 200;
 
 // ---- The library ----
 
@@ -170,8 +172,17 @@ pub async fn read_upload(
     check_multipart_token(session, &mut payload).await?;
     let mut upload = Upload::default();
     let mut text_left = text_limit;
+    let mut fields = 0;
     while let Some(mut field) = payload.try_next().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
+        // Names count against the limit too, and no form has this many fields.
+        fields += 1;
+        if fields > MAX_FIELDS || name.len() > text_left {
+            return Err(AppError::BadRequest(
+                "The form is too large to read.".into(),
+            ));
+        }
+        text_left -= name.len();
         let is_file = name == file_field;
         let cap = if is_file { file_limit } else { text_left };
         let mut bytes = Vec::new();

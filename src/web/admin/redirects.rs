@@ -83,11 +83,10 @@ struct RedirectsPage {
     pagination: Pagination,
 }
 
-/// The redirects' orders: by source (the default), by target, newest first.
-const SORTS: [SortKey; 3] = [
+/// The redirects' orders: by source (the default), or by target.
+const SORTS: [SortKey; 2] = [
     SortKey::new("from", "From", true),
     SortKey::new("to", "To", true),
-    SortKey::new("added", "Added", false),
 ];
 
 #[derive(Deserialize, Default)]
@@ -115,7 +114,6 @@ async fn redirects_page(
     let (text, page) = (listing.text.clone(), listing.page);
     let order = match listing.sort.key {
         "to" => RedirectOrder::To,
-        "added" => RedirectOrder::Added,
         _ => RedirectOrder::From,
     };
     let (redirects, total) = state

@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, web};
 
 use super::form::{Button, EditorForm, editor_page, saved, unsaved};
 use super::open_for;
-use super::save::prepared;
+use super::save::{deleted_meanwhile, prepared};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
@@ -113,6 +113,13 @@ async fn keep(
             let context = saved(me, &latest, &form, now());
             let page = editor_page(state, me, context, &Errors::default(), Some(theirs)).await?;
             private(StatusCode::CONFLICT, &page)
+        }
+        // Deleted for good meanwhile: the text (image included) comes back as a new post.
+        Err(WriteError::NotFound) => deleted_meanwhile(state, me, &form).await,
+        Err(WriteError::Invalid(errors)) => {
+            let context = saved(me, &opened, &form, now());
+            let page = editor_page(state, me, context, &errors, None).await?;
+            private(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(refused) => Err(refused.into()),
     }

@@ -213,7 +213,7 @@ pub async fn save_post(
 
 /// The post was deleted for good while this form was open: the text comes back in a new
 /// post's editor, so saving keeps it.
-async fn deleted_meanwhile(
+pub(super) async fn deleted_meanwhile(
     state: &AppState,
     me: &Staff,
     form: &EditorForm,
