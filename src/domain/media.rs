@@ -239,9 +239,19 @@ pub fn by_stem(conn: &mut DbConn, stem: &str) -> QueryResult<Option<Media>> {
 
 /// One page of the library, newest first, those whose file name or alt text contains
 /// `text`; also whether more follow.
+/// The orders the library offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaOrder {
+    Newest,
+    Oldest,
+    Name,
+    /// Largest file first.
+    Size,
+}
+
 pub fn page(
     conn: &mut DbConn,
-    text: &str,
+    (text, order): (&str, MediaOrder),
     page: i64,
     per_page: i64,
 ) -> QueryResult<(Vec<Media>, i64)> {
@@ -260,8 +270,16 @@ pub fn page(
         query
     };
     let total: i64 = matching().count().get_result(conn)?;
-    let rows = matching()
-        .order((media::created_at.desc(), media::id.desc()))
+    let query = match order {
+        MediaOrder::Newest => matching().order((media::created_at.desc(), media::id.desc())),
+        MediaOrder::Oldest => matching().order((media::created_at, media::id)),
+        MediaOrder::Name => matching().order((
+            diesel::dsl::sql::<diesel::sql_types::Text>("lower(original_name)"),
+            media::id,
+        )),
+        MediaOrder::Size => matching().order((media::bytes.desc(), media::id.desc())),
+    };
+    let rows = query
         .limit(per_page)
         .offset((page - 1) * per_page)
         .select(Media::as_select())

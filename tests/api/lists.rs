@@ -240,3 +240,43 @@ async fn select_all_ticks_every_row_of_the_page_without_a_script() {
     assert_eq!(text_of(&doc, ".bulk-bar__select"), "Select none");
     assert!(!attr_of(&doc, ".bulk-bar__select", "href").contains("select="));
 }
+
+#[tokio::test]
+async fn the_media_library_sorts_by_date_name_or_size() {
+    use image::ImageFormat;
+    let app = spawn_app().await;
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    for (name, size) in [
+        ("b-small.png", 40),
+        ("a-large.png", 900),
+        ("c-mid.png", 300),
+    ] {
+        let picture = crate::media::picture(size, size, ImageFormat::Png);
+        let response = crate::media::upload(&app, &owner, name, picture, "").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name}");
+    }
+    let names = |doc: &scraper::Html| -> Vec<String> {
+        select(doc, ".media-grid li a span")
+            .iter()
+            .map(|s| s.text().collect::<String>())
+            .collect()
+    };
+    let doc = page(&app, &owner, "/admin/media").await;
+    assert_eq!(names(&doc), ["c-mid.png", "a-large.png", "b-small.png"]);
+    assert_eq!(
+        attr_of(&doc, "#media-sort option[selected]", "value"),
+        "newest"
+    );
+    let doc = page(&app, &owner, "/admin/media?sort=oldest").await;
+    assert_eq!(names(&doc), ["b-small.png", "a-large.png", "c-mid.png"]);
+    let doc = page(&app, &owner, "/admin/media?sort=name&q=png").await;
+    assert_eq!(names(&doc), ["a-large.png", "b-small.png", "c-mid.png"]);
+    assert_eq!(
+        attr_of(&doc, "#media-sort option[selected]", "value"),
+        "name"
+    );
+    let doc = page(&app, &owner, "/admin/media?sort=size").await;
+    assert_eq!(names(&doc), ["a-large.png", "c-mid.png", "b-small.png"]);
+    let doc = page(&app, &owner, "/admin/media?sort=%00").await;
+    assert_eq!(names(&doc).len(), 3, "an unknown order is the default");
+}

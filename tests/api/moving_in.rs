@@ -428,7 +428,14 @@ async fn broken_and_hostile_files_are_refused_or_skipped_cleanly() {
 
 fn media_count(app: &TestApp) -> usize {
     app.db
-        .run_blocking(|conn| quire::domain::media::page(conn, "", 1, 1000))
+        .run_blocking(|conn| {
+            quire::domain::media::page(
+                conn,
+                ("", quire::domain::media::MediaOrder::Newest),
+                1,
+                1000,
+            )
+        })
         .map(|(items, _)| items.len())
         .unwrap()
 }

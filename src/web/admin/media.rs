@@ -18,7 +18,7 @@ use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::domain::input::search_text;
-use crate::domain::media::{self, Media, NewMedia};
+use crate::domain::media::{self, Media, MediaOrder, NewMedia};
 use crate::domain::write::WriteError;
 use crate::error::{AppError, AppResult};
 use crate::images::{self, MediaError};
@@ -48,6 +48,9 @@ struct LibraryPage {
     items: Vec<ItemView>,
     /// How many images the search matches in all.
     total: i64,
+    /// The order shown, and the orders offered as (key, label).
+    sort: &'static str,
+    sorts: Vec<(&'static str, &'static str)>,
     pagination: Pagination,
     file_error: Option<String>,
     alt: Vec<Field>,
@@ -91,7 +94,25 @@ fn human_size(bytes: i64) -> String {
 #[serde(default)]
 pub struct LibraryParams {
     q: String,
+    sort: String,
     page: String,
+}
+
+/// The library's orders, for its sort menu (a grid has no column headers): the first is the
+/// default.
+const SORTS: [(&str, &str, MediaOrder); 4] = [
+    ("newest", "Newest first", MediaOrder::Newest),
+    ("oldest", "Oldest first", MediaOrder::Oldest),
+    ("name", "By file name", MediaOrder::Name),
+    ("size", "Largest first", MediaOrder::Size),
+];
+
+/// The sort a query string asks for; the default for anything else.
+fn pick_sort(raw: &str) -> (&'static str, &'static str, MediaOrder) {
+    SORTS
+        .into_iter()
+        .find(|(key, _, _)| *key == raw)
+        .unwrap_or(SORTS[0])
 }
 
 fn alt_field(alt: &str, errors: &Errors) -> Vec<Field> {
@@ -107,15 +128,17 @@ fn alt_field(alt: &str, errors: &Errors) -> Vec<Field> {
 async fn library_page(
     state: &AppState,
     me: &Staff,
-    (text, page): (String, i64),
+    (text, sort, page): (String, &'static str, i64),
     alt: &str,
     errors: &Errors,
 ) -> AppResult<LibraryPage> {
     let query = text.clone();
+    let (_, _, order) = pick_sort(sort);
     let (items, total) = state
         .db
-        .run(move |conn| media::page(conn, &query, page, PER_PAGE))
+        .run(move |conn| media::page(conn, (&query, order), page, PER_PAGE))
         .await?;
+    let sort_param = if sort == SORTS[0].0 { "" } else { sort };
     Ok(LibraryPage {
         layout: admin_layout(state, me, "/admin/media", "Media").await?,
         notice: take_notice(me.session()),
@@ -124,12 +147,14 @@ async fn library_page(
         items: items.into_iter().map(ItemView::new).collect(),
         pagination: Pagination::by_query(
             "/admin/media",
-            &[("q", &text)],
+            &[("q", &text), ("sort", sort_param)],
             page,
             page * PER_PAGE < total,
         )
         .counting(total, PER_PAGE),
         total,
+        sort,
+        sorts: SORTS.iter().map(|(key, label, _)| (*key, *label)).collect(),
         file_error: errors.get("file"),
         alt: alt_field(alt, errors),
         limit_mb: state.config.upload_limit >> 20,
@@ -146,7 +171,9 @@ pub async fn show_library(
     me.require(Permission::UploadMedia)?;
     let text = search_text(&params.q, 200).map_err(AppError::BadRequest)?;
     let page = page_param(&params.page)?;
-    ok(&library_page(&state, &me, (text, page), "", &Errors::default()).await?)
+    let (sort, _, _) = pick_sort(&params.sort);
+    let listing = (text, sort, page);
+    ok(&library_page(&state, &me, listing, "", &Errors::default()).await?)
 }
 
 /// A multipart form as sent: its text fields and its one file.
@@ -371,7 +398,8 @@ pub async fn upload(
             .insert_header((CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({ "error": errors.to_string() }))),
         Err((status, errors)) => {
-            let page = library_page(&state, &me, (String::new(), 1), &alt, &errors).await?;
+            let page =
+                library_page(&state, &me, (String::new(), SORTS[0].0, 1), &alt, &errors).await?;
             private(status, &page)
         }
     }
