@@ -51,6 +51,22 @@ fn refused(error: WriteError) -> AppResult<HttpResponse> {
     ))
 }
 
+/// Keeps `form` as `me`'s working copy of the post (autosave, and an image added without a
+/// script).
+pub(super) async fn keep(
+    state: &AppState,
+    me: &Staff,
+    post_id: i64,
+    form: &EditorForm,
+) -> AppResult<Result<(), WriteError>> {
+    let (base, actor) = (form.version(), me.actor());
+    let typed = serde_json::to_string(&form.for_keeping()).map_err(AppError::internal)?;
+    use_case(state, move |conn, head| {
+        working_copy::keep(conn, &actor, post_id, base, &typed, head.now)
+    })
+    .await
+}
+
 /// Keeps the form as the writer's working copy of a saved post.
 pub async fn autosave_post(
     state: web::Data<AppState>,
@@ -58,13 +74,7 @@ pub async fn autosave_post(
     id: web::Path<i64>,
     CsrfForm(form): CsrfForm<EditorForm>,
 ) -> AppResult<HttpResponse> {
-    let (post_id, base, actor) = (id.into_inner(), form.version(), me.actor());
-    let typed = serde_json::to_string(&form.for_keeping()).map_err(AppError::internal)?;
-    let kept = use_case(&state, move |conn, head| {
-        working_copy::keep(conn, &actor, post_id, base, &typed, head.now)
-    })
-    .await?;
-    match kept {
+    match keep(&state, &me, id.into_inner(), &form).await? {
         Ok(()) => Ok(answer(StatusCode::OK, json!({ "saved": true }))),
         Err(error) => refused(error),
     }

@@ -10,14 +10,14 @@ use actix_web::{HttpResponse, web};
 
 use super::form::{Button, EditorForm, editor_page, saved, unsaved};
 use super::open_for;
-use super::save::{deleted_meanwhile, prepared};
+use super::save::{conflict, deleted_meanwhile, prepared};
 use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::clock::now;
 use crate::domain::posts::editing::Opened;
-use crate::domain::posts::{input::Intent, working_copy, write};
+use crate::domain::posts::{input::Intent, write};
 use crate::domain::write::WriteError;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::EDITOR_LIMIT;
 use crate::web::admin::media::{Stored, read_upload, store};
@@ -98,22 +98,11 @@ async fn keep(
     opened: Opened,
     form: EditorForm,
 ) -> AppResult<HttpResponse> {
-    let (post_id, base, actor) = (opened.post.id, form.version(), me.actor());
-    let typed = serde_json::to_string(&form.for_keeping()).map_err(AppError::internal)?;
-    let kept = use_case(state, move |conn, head| {
-        working_copy::keep(conn, &actor, post_id, base, &typed, head.now)
-    })
-    .await?;
-    match kept {
+    let post_id = opened.post.id;
+    match super::autosave::keep(state, me, post_id, &form).await? {
         Ok(()) => Ok(see_other(&format!("/admin/posts/{post_id}"))),
-        Err(WriteError::Conflict) => {
-            // Saved by someone meanwhile: their text beside ours, as a save would show it.
-            let (latest, _) = open_for(state, me, post_id).await?;
-            let theirs = latest.post.markdown.clone();
-            let context = saved(me, &latest, &form, now());
-            let page = editor_page(state, me, context, &Errors::default(), Some(theirs)).await?;
-            private(StatusCode::CONFLICT, &page)
-        }
+        // Saved by someone meanwhile: their text beside ours, as a save would show it.
+        Err(WriteError::Conflict) => conflict(state, me, post_id, &form).await,
         // Deleted for good meanwhile: the text (image included) comes back as a new post.
         Err(WriteError::NotFound) => deleted_meanwhile(state, me, &form).await,
         Err(WriteError::Invalid(errors)) => {

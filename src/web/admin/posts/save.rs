@@ -192,23 +192,25 @@ pub async fn save_post(
             Ok(see_other(&format!("/admin/posts/{post_id}")))
         }
         Err(WriteError::Invalid(errors)) => form_again(&state, &me, context(), &errors).await,
-        Err(WriteError::Conflict) => {
-            // Someone saved meanwhile: show their text and keep ours, against their version.
-            let (latest, _) = open_for(&state, &me, post_id).await?;
-            let theirs = latest.post.markdown.clone();
-            let page = editor_page(
-                &state,
-                &me,
-                saved(&me, &latest, &form, now()),
-                &Errors::default(),
-                Some(theirs),
-            )
-            .await?;
-            private(StatusCode::CONFLICT, &page)
-        }
+        Err(WriteError::Conflict) => conflict(&state, &me, post_id, &form).await,
         Err(WriteError::NotFound) => deleted_meanwhile(&state, &me, &form).await,
         Err(refused) => Err(refused.into()),
     }
+}
+
+/// Someone saved the post meanwhile: their text beside ours, which stays in the form against
+/// their version (409).
+pub(super) async fn conflict(
+    state: &AppState,
+    me: &Staff,
+    post_id: i64,
+    form: &EditorForm,
+) -> AppResult<HttpResponse> {
+    let (latest, _) = open_for(state, me, post_id).await?;
+    let theirs = latest.post.markdown.clone();
+    let context = saved(me, &latest, form, now());
+    let page = editor_page(state, me, context, &Errors::default(), Some(theirs)).await?;
+    private(StatusCode::CONFLICT, &page)
 }
 
 /// The post was deleted for good while this form was open: the text comes back in a new
