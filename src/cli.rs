@@ -131,15 +131,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn load_config() -> anyhow::Result<Config> {
+/// The configuration, and the log set up from it; keep the guard until the command ends,
+/// so every line is written out.
+fn load_config() -> anyhow::Result<(Config, telemetry::LogGuard)> {
     let config = Config::from_env()?;
-    telemetry::init(&config.log_filter, config.log_format);
-    Ok(config)
+    let log = telemetry::init(&config.log_filter, config.log_format);
+    Ok((config, log))
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let config = load_config()?;
+    let (config, _log) = load_config()?;
     let listener = TcpListener::bind(config.bind)
         .with_context(|| format!("QUIRE_BIND: cannot listen on {}", config.bind))?;
     let state = startup::prepare(config)?;
@@ -175,7 +177,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn migrate() -> anyhow::Result<()> {
-    let config = load_config()?;
+    let (config, _log) = load_config()?;
     let applied = db::run_migrations(&config.database_url)?;
     if applied.is_empty() {
         println!("The database is up to date.");
@@ -251,13 +253,13 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 }
 
 fn open_database() -> anyhow::Result<Db> {
-    let config = load_config()?;
+    let (config, _log) = load_config()?;
     db::run_migrations(&config.database_url)?;
     Db::connect(&config.database_url)
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let config = load_config()?;
+    let (config, _log) = load_config()?;
     db::run_migrations(&config.database_url)?;
     let db = Db::connect(&config.database_url)?;
     let old_host = match args.old_url.as_deref() {
@@ -445,7 +447,7 @@ fn unpacked_if_zip(file: &std::path::Path, data_dir: &std::path::Path) -> anyhow
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let config = load_config()?;
+    let (config, _log) = load_config()?;
     db::run_migrations(&config.database_url)?;
     let db = Db::connect(&config.database_url)?;
     let base_url = config.base_url.clone();

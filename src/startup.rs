@@ -10,7 +10,6 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use tokio::sync::Notify;
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::csrf::same_origin_writes;
 use crate::auth::rate_limit::RateLimits;
@@ -25,7 +24,7 @@ use crate::jobs::{Registry, Workers};
 use crate::mail::{Mail, Mailer};
 use crate::site;
 use crate::state::{AppState, JobWorkers};
-use crate::telemetry::request_log;
+use crate::telemetry::{request_log, request_span};
 use crate::transfer::media::ImportMedia;
 use crate::web::assets::Assets;
 use crate::web::canonical::canonical_urls;
@@ -166,9 +165,9 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(security::headers(https))
             .wrap(Compress::default())
             .wrap(from_fn(conditional_get))
+            .wrap(from_fn(request_span))
             .wrap(from_fn(page_cache::page_cache))
             .wrap(from_fn(request_log))
-            .wrap(TracingLogger::default())
             .configure(move |cfg| routes(cfg, &static_dir, &media_dir))
     })
     // Headers and body often leave as separate segments; without TCP_NODELAY, Nagle's

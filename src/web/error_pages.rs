@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::telemetry::RequestId;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, ContentType, HeaderMap};
@@ -13,7 +14,6 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
-use tracing_actix_web::RequestId;
 
 use crate::clock::now;
 use crate::domain::posts::{self, PostLink};

@@ -2,7 +2,8 @@
 //! answered from memory, with no database round trip.
 //!
 //! Each entry holds the body once per encoding (brotli, gzip, identity), compressed when it
-//! is stored, never per request, each with its own strong ETag, and the parts of the site
+//! is stored, never per request, each with its headers ready to send and its own ETag (one
+//! hash of the page, with the encoding added for the compressed ones), and the parts of the site
 //! it shows (`Depends`: a post page shows its post, its neighbours, its authors and tags).
 //! When the change feed (`domain::changes`) reports what a write touched, the entries that
 //! show it are dropped and the rest stay: editing one post does not evict another's page.
@@ -10,6 +11,11 @@
 //!
 //! Requests carrying a session cookie bypass the cache, and responses that set a cookie are
 //! never stored. Memory is bounded; the least recently used entries go first.
+//!
+//! A hit is answered here, before sessions, CSRF checks, canonical redirects, compression or
+//! the rendering span: it costs a lookup, a copy of the stored headers and a log line. A miss
+//! answers its reader first (compressed quickly if asked), then compresses for the cache
+//! at the best ratio off the async workers.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -28,13 +34,12 @@ use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::{Error, HttpResponse, web};
 use lru::LruCache;
-use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use crate::clock::now;
 use crate::domain::changes::{Batch, Feed, Listener, Touched};
 use crate::state::AppState;
-use crate::web::conditional::Conditions;
+use crate::web::conditional::{Conditions, etag_of};
 
 /// The name of the session cookie: a request carrying it is never served from the cache.
 pub const SESSION_COOKIE: &str = "quire_session";
@@ -55,15 +60,18 @@ impl Depends {
     }
 }
 
+/// One encoding of a page, as it is sent.
 struct Variant {
     body: Bytes,
+    /// The 200's headers: the page's own, its ETag, `Vary` and `Content-Encoding`.
+    headers: HeaderMap,
     etag: HeaderValue,
 }
 
 struct Entry {
     /// `None`: any change makes it stale.
     depends: Option<Vec<Touched>>,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    last_modified: Option<HttpDate>,
     identity: Variant,
     gzip: Variant,
     brotli: Variant,
@@ -71,7 +79,15 @@ struct Entry {
 
 impl Entry {
     fn size(&self) -> usize {
-        self.identity.body.len() + self.gzip.body.len() + self.brotli.body.len() + 512
+        self.identity.body.len() + self.gzip.body.len() + self.brotli.body.len() + 3 * 512
+    }
+
+    fn variant(&self, encoding: ContentEncoding) -> &Variant {
+        match encoding {
+            ContentEncoding::Brotli => &self.brotli,
+            ContentEncoding::Gzip => &self.gzip,
+            _ => &self.identity,
+        }
     }
 
     fn stale_after(&self, batch: &Batch) -> bool {
@@ -168,16 +184,39 @@ impl PageCache {
 
     /// Claims the rendering of `key`: `Ok` for the caller to render it, or `Err` with the
     /// signal that the request rendering it now will give when done.
-    fn claim(&self, key: &str) -> Result<RenderClaim<'_>, Arc<Notify>> {
+    fn claim(self: &Arc<Self>, key: &str) -> Result<RenderClaim, Arc<Notify>> {
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(done) = in_flight.get(key) {
             return Err(done.clone());
         }
         in_flight.insert(key.to_string(), Arc::new(Notify::new()));
         Ok(RenderClaim {
-            cache: self,
+            cache: Arc::clone(self),
             key: key.to_string(),
         })
+    }
+
+    /// Waits until every page being rendered or compressed now has been stored (or has
+    /// failed): what tests and benchmarks call to see the cache settled after a miss.
+    pub async fn settled(&self) {
+        loop {
+            let pending = {
+                let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                in_flight.values().next().cloned()
+            };
+            let Some(done) = pending else { return };
+            let notified = done.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            // Released between the two locks: its signal has gone already.
+            let still_held = {
+                let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                in_flight.values().any(|held| Arc::ptr_eq(held, &done))
+            };
+            if still_held {
+                notified.await;
+            }
+        }
     }
 
     /// Whether `key` is held now (for tests).
@@ -225,13 +264,14 @@ impl Listener for PageCache {
     }
 }
 
-/// Held while a page renders; dropping it (done or failed) wakes those waiting for it.
-struct RenderClaim<'a> {
-    cache: &'a PageCache,
+/// Held while a page renders and is stored; dropping it (done or failed) wakes those
+/// waiting for it.
+struct RenderClaim {
+    cache: Arc<PageCache>,
     key: String,
 }
 
-impl Drop for RenderClaim<'_> {
+impl Drop for RenderClaim {
     fn drop(&mut self) {
         let mut in_flight = self
             .cache
@@ -260,6 +300,9 @@ fn cacheable_request(req: &ServiceRequest) -> bool {
 
 /// Which stored encoding to send: the client's preference among brotli, gzip and identity.
 fn negotiate(headers: &HeaderMap) -> ContentEncoding {
+    if !headers.contains_key(header::ACCEPT_ENCODING) {
+        return ContentEncoding::Identity;
+    }
     let supported = [
         Encoding::Known(ContentEncoding::Brotli),
         Encoding::Known(ContentEncoding::Gzip),
@@ -309,19 +352,14 @@ pub async fn page_cache(
     let Some(cache) = cache.filter(|_| cacheable_request(&req)) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let key = req
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().to_owned())
-        .unwrap_or_default();
     let encoding = negotiate(req.headers());
-
-    if let Some(entry) = cache.get(&key) {
+    let key = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+    if let Some(entry) = cache.get(key) {
         cache.stats.hits.fetch_add(1, Ordering::Relaxed);
-        let conditions = Conditions::take(req.headers_mut());
-        let response = respond(&entry, encoding, &conditions);
+        let response = respond(&entry, encoding, &Conditions::read(req.headers()));
         return Ok(req.into_response(response));
     }
+    let key = key.to_owned();
     // Someone else is rendering this page: wait for their result rather than repeat the work.
     let claim = match cache.claim(&key) {
         Ok(claim) => Some(claim),
@@ -334,8 +372,7 @@ pub async fn page_cache(
             }
             if let Some(entry) = cache.get(&key) {
                 cache.stats.hits.fetch_add(1, Ordering::Relaxed);
-                let conditions = Conditions::take(req.headers_mut());
-                let response = respond(&entry, encoding, &conditions);
+                let response = respond(&entry, encoding, &Conditions::read(req.headers()));
                 return Ok(req.into_response(response));
             }
             None
@@ -364,15 +401,29 @@ pub async fn page_cache(
     let body = actix_web::body::to_bytes(body)
         .await
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
-    // Compressing a large page takes milliseconds: keep it off the async workers.
-    let headers = head.headers().clone();
-    let entry = web::block(move || build_entry(depends, &headers, body))
-        .await
-        .map_err(actix_web::error::ErrorInternalServerError)?;
-    let entry = Arc::new(entry);
-    let response = respond(&entry, encoding, &conditions);
-    cache.put(key, entry, generation);
-    drop(claim);
+    let page = Page::new(head.headers(), body);
+
+    // The reader first: a quick compression if they asked for one, off the async workers.
+    let sent = match encoding {
+        ContentEncoding::Identity => page.variant(ContentEncoding::Identity, page.body.clone()),
+        encoding => {
+            let body = page.body.clone();
+            let compressed = web::block(move || compress(&body, encoding, Effort::Quick))
+                .await
+                .map_err(actix_web::error::ErrorInternalServerError)?;
+            page.variant(encoding, compressed)
+        }
+    };
+    let response = respond_with(&sent, page.last_modified, &conditions);
+
+    // Then the cache: the best ratio, which takes milliseconds; those waiting for this page
+    // are woken when it is stored (or, should that fail, when the claim drops).
+    actix_web::rt::spawn(async move {
+        if let Ok(entry) = web::block(move || page.into_entry(depends)).await {
+            cache.put(key, Arc::new(entry), generation);
+        }
+        drop(claim);
+    });
     Ok(ServiceResponse::new(request, response))
 }
 
@@ -390,82 +441,141 @@ fn kept(name: &HeaderName) -> bool {
     .contains(name)
 }
 
-fn build_entry(depends: Option<Vec<Touched>>, headers: &HeaderMap, body: Bytes) -> Entry {
-    let gzip = {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        let _ = encoder.write_all(&body);
-        encoder.finish().unwrap_or_default()
-    };
-    let brotli = {
-        let mut out = Vec::new();
-        // The best ratio for pages; large feeds would take hundreds of milliseconds at 11.
-        let quality = if body.len() <= BROTLI_MAX_QUALITY_UP_TO {
-            11
-        } else {
-            6
+/// A freshly rendered page, before it is compressed for the cache.
+struct Page {
+    body: Bytes,
+    /// The headers every encoding shares.
+    headers: HeaderMap,
+    /// The page's hash, the opaque part of every variant's ETag.
+    tag: String,
+    last_modified: Option<HttpDate>,
+}
+
+impl Page {
+    fn new(rendered: &HeaderMap, body: Bytes) -> Page {
+        let mut headers = HeaderMap::with_capacity(rendered.len() + 3);
+        for (name, value) in rendered.iter().filter(|(name, _)| kept(name)) {
+            headers.append(name.clone(), value.clone());
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        // `conditional_get` below has already hashed the body; reuse its tag.
+        let tag = rendered
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(|etag| etag.trim_start_matches("W/").trim_matches('"').to_owned())
+            .unwrap_or_else(|| etag_of(&body).trim_matches('"').to_owned());
+        let last_modified = rendered
+            .get(header::LAST_MODIFIED)
+            .and_then(|v| v.to_str().ok()?.parse::<HttpDate>().ok());
+        Page {
+            body,
+            headers,
+            tag,
+            last_modified,
+        }
+    }
+
+    /// The page as sent in `encoding`, given its bytes in that encoding. Compressed
+    /// variants carry weak ETags: the bytes differ with the compressor's effort, the page
+    /// they stand for does not.
+    fn variant(&self, encoding: ContentEncoding, body: Bytes) -> Variant {
+        let etag = match encoding {
+            ContentEncoding::Identity => format!("\"{}\"", self.tag),
+            encoding => format!("W/\"{}-{}\"", self.tag, encoding.as_str()),
         };
-        let params = brotli::enc::BrotliEncoderParams {
-            quality,
-            lgwin: 22,
-            ..Default::default()
-        };
-        let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
-        out
-    };
-    Entry {
-        depends,
-        headers: headers
-            .iter()
-            .filter(|(name, _)| kept(name))
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect(),
-        identity: variant(body),
-        gzip: variant(Bytes::from(gzip)),
-        brotli: variant(Bytes::from(brotli)),
+        let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+        let mut headers = self.headers.clone();
+        headers.insert(header::ETAG, etag.clone());
+        if encoding != ContentEncoding::Identity {
+            headers.insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(encoding.as_str()),
+            );
+        }
+        Variant {
+            body,
+            headers,
+            etag,
+        }
+    }
+
+    fn into_entry(self, depends: Option<Vec<Touched>>) -> Entry {
+        let gzip = compress(&self.body, ContentEncoding::Gzip, Effort::Best);
+        let brotli = compress(&self.body, ContentEncoding::Brotli, Effort::Best);
+        Entry {
+            depends,
+            last_modified: self.last_modified,
+            identity: self.variant(ContentEncoding::Identity, self.body.clone()),
+            gzip: self.variant(ContentEncoding::Gzip, gzip),
+            brotli: self.variant(ContentEncoding::Brotli, brotli),
+        }
     }
 }
 
+/// How hard to compress: quickly for the reader waiting on a miss, at the best ratio for
+/// the copy the cache keeps.
+#[derive(Clone, Copy)]
+enum Effort {
+    Quick,
+    Best,
+}
+
+/// Pages up to this size get brotli's best quality; large feeds would take hundreds of
+/// milliseconds at it.
 const BROTLI_MAX_QUALITY_UP_TO: usize = 64 * 1024;
 
-fn variant(body: Bytes) -> Variant {
-    let digest = Sha256::digest(&body);
-    let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..16])))
-        .expect("hex is a valid header value");
-    Variant { body, etag }
+fn compress(body: &[u8], encoding: ContentEncoding, effort: Effort) -> Bytes {
+    match encoding {
+        ContentEncoding::Gzip => {
+            let level = match effort {
+                Effort::Quick => flate2::Compression::new(4),
+                Effort::Best => flate2::Compression::best(),
+            };
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), level);
+            let _ = encoder.write_all(body);
+            Bytes::from(encoder.finish().unwrap_or_default())
+        }
+        ContentEncoding::Brotli => {
+            let quality = match effort {
+                Effort::Quick => 4,
+                Effort::Best if body.len() <= BROTLI_MAX_QUALITY_UP_TO => 11,
+                Effort::Best => 6,
+            };
+            let params = brotli::enc::BrotliEncoderParams {
+                quality,
+                lgwin: 22,
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
+            Bytes::from(out)
+        }
+        _ => Bytes::copy_from_slice(body),
+    }
 }
 
 fn respond(entry: &Entry, encoding: ContentEncoding, conditions: &Conditions) -> HttpResponse {
-    let variant = match encoding {
-        ContentEncoding::Brotli => &entry.brotli,
-        ContentEncoding::Gzip => &entry.gzip,
-        _ => &entry.identity,
-    };
-    let last_modified = entry
-        .headers
-        .iter()
-        .find(|(name, _)| name == header::LAST_MODIFIED)
-        .and_then(|(_, v)| v.to_str().ok()?.parse::<HttpDate>().ok());
-    let fresh = conditions.fresh(variant.etag.to_str().unwrap_or_default(), last_modified);
-    let mut response = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    for (name, value) in &entry.headers {
-        if !fresh || name != header::CONTENT_TYPE {
-            response.append_header((name.clone(), value.clone()));
+    respond_with(entry.variant(encoding), entry.last_modified, conditions)
+}
+
+/// The stored headers as they are, or a 304 with the same validators and no body.
+fn respond_with(
+    variant: &Variant,
+    last_modified: Option<HttpDate>,
+    conditions: &Conditions,
+) -> HttpResponse {
+    if conditions.fresh(variant.etag.to_str().unwrap_or_default(), last_modified) {
+        let mut response = HttpResponse::NotModified().finish();
+        for (name, value) in variant.headers.iter() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_ENCODING {
+                response.headers_mut().append(name.clone(), value.clone());
+            }
         }
+        return response;
     }
-    response
-        .insert_header((header::ETAG, variant.etag.clone()))
-        .insert_header((header::VARY, "accept-encoding"));
-    if fresh {
-        return response.finish();
-    }
-    if encoding != ContentEncoding::Identity {
-        response.insert_header((header::CONTENT_ENCODING, encoding.as_str()));
-    }
-    response.body(variant.body.clone())
+    let mut response = HttpResponse::with_body(StatusCode::OK, variant.body.clone());
+    *response.headers_mut() = variant.headers.clone();
+    response.map_into_boxed_body()
 }
 
 #[cfg(test)]
@@ -498,7 +608,7 @@ mod tests {
     }
 
     fn page(depends: Option<Vec<Touched>>, body: Bytes) -> Arc<Entry> {
-        Arc::new(build_entry(depends, &HeaderMap::new(), body))
+        Arc::new(Page::new(&HeaderMap::new(), body).into_entry(depends))
     }
 
     fn changed(cache: &PageCache, touched: &[Touched]) {

@@ -488,3 +488,58 @@ async fn moderation_changes_leave_readers_last_modified_alone() {
         .unwrap();
     assert_eq!(after_prune, recorded_before);
 }
+
+/// ETags come from the page's bytes, so another instance, or this one after a restart,
+/// answers a browser's revalidation with 304 in every encoding, and sends the same bytes.
+#[tokio::test]
+async fn validators_hold_across_a_restart_and_across_instances() {
+    let app = spawn_app().await;
+    let fetch = |app: &TestApp, accept: &'static str, etag: Option<String>| {
+        let mut request = app
+            .client
+            .get(app.url("/welcome/"))
+            .header("accept-encoding", accept);
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let mut seen = Vec::new();
+    for accept in ["identity", "br", "gzip"] {
+        let response = fetch(&app, accept, None).await.unwrap();
+        let etag = response.headers()["etag"].to_str().unwrap().to_string();
+        let encoding = response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        seen.push((
+            accept,
+            etag,
+            decode(&encoding, &response.bytes().await.unwrap()),
+        ));
+    }
+    let restarted = app.another_instance(|_| {}).await;
+    for (accept, etag, body) in &seen {
+        let again = fetch(&restarted, accept, Some(etag.clone())).await.unwrap();
+        assert_eq!(again.status().as_u16(), 304, "{accept}: {etag}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+        let fresh = fetch(&restarted, accept, None).await.unwrap();
+        assert_eq!(fresh.headers()["etag"].to_str().unwrap(), etag, "{accept}");
+        let encoding = fresh
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            &decode(&encoding, &fresh.bytes().await.unwrap()),
+            body,
+            "{accept}"
+        );
+    }
+    // Another page's tag does not match.
+    let other = fetch(&restarted, "identity", Some("\"0123456789abcdef\"".into()))
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 200);
+}

@@ -567,3 +567,136 @@ fn an_import_killed_midway_and_run_again_equals_one_run() {
     );
     assert_eq!(exported_posts(&killed), exported_posts(&whole));
 }
+
+/// `quire serve` with its whole log collected: started in `format` at info, sent `requests`
+/// (a path and how many times), then stopped the way an operator stops it (SIGTERM).
+/// Returns each request's `X-Request-Id` with its path and status, and every log line.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn serve_and_stop(
+    format: &str,
+    requests: &[(&str, usize)],
+) -> (Vec<(String, String, u16)>, Vec<String>) {
+    let sandbox = Sandbox::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = sandbox
+        .command(&["serve", "--demo"])
+        .env("QUIRE_BIND", format!("127.0.0.1:{port}"))
+        .env("QUIRE_LOG_FORMAT", format)
+        .env("QUIRE_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read all along, so a full pipe never holds the server up.
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sent = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client.get(url("/healthz")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut sent = Vec::new();
+        for (path, times) in requests {
+            for _ in 0..*times {
+                let response = client.get(url(path)).send().await.unwrap();
+                let id = response.headers()["x-request-id"]
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                sent.push((id, path.to_string(), response.status().as_u16()));
+            }
+        }
+        sent
+    });
+    // SAFETY: signals our own child, whose PID we hold and have not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a graceful stop exits cleanly: {status}");
+    (sent, reader.join().unwrap())
+}
+
+/// Hits, misses and not-found pages, each logged once with what an operator looks for.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MIXED: &[(&str, usize)] = &[
+    ("/", 200),
+    ("/welcome/", 3),
+    ("/no-such-page/", 2),
+    ("/healthz", 1),
+];
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn every_request_is_logged_as_json_and_nothing_is_lost_at_a_graceful_stop() {
+    let (sent, lines) = serve_and_stop("json", MIXED);
+    let requests: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .filter(|event: &serde_json::Value| event["message"] == "request")
+        .collect();
+    assert_eq!(
+        requests.len(),
+        sent.len() + 1,
+        "every request, the readiness probe too"
+    );
+    for (id, path, status) in &sent {
+        let logged: Vec<_> = requests
+            .iter()
+            .filter(|e| e["request_id"] == id.as_str())
+            .collect();
+        assert_eq!(logged.len(), 1, "request {id} is logged once");
+        let event = logged[0];
+        assert_eq!(event["method"], "GET");
+        assert_eq!(event["path"], path.as_str());
+        assert_eq!(event["status"], *status);
+        assert_eq!(event["level"], "INFO");
+        assert!(event["elapsed_us"].is_u64(), "{event}");
+    }
+    let ids: std::collections::HashSet<_> = sent.iter().map(|(id, _, _)| id).collect();
+    assert_eq!(ids.len(), sent.len(), "ids are unique");
+    assert!(
+        sent.iter()
+            .any(|(_, path, status)| path == "/no-such-page/" && *status == 404)
+    );
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn every_request_is_logged_in_the_pretty_format_too() {
+    let (sent, lines) = serve_and_stop("pretty", MIXED);
+    let requests: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains(" request "))
+        .collect();
+    assert_eq!(
+        requests.len(),
+        sent.len() + 1,
+        "{:?}",
+        &lines[..lines.len().min(5)]
+    );
+    for (id, path, status) in &sent {
+        let line = requests
+            .iter()
+            .find(|line| line.contains(&format!("request_id={id} ")))
+            .unwrap_or_else(|| panic!("request {id} is logged"));
+        assert!(line.contains(" INFO "), "{line}");
+        assert!(line.contains("method=GET"), "{line}");
+        assert!(
+            line.contains(&format!("path=\"{path}\"")) || line.contains(&format!("path={path}")),
+            "{line}"
+        );
+        assert!(line.contains(&format!("status={status}")), "{line}");
+        assert!(line.contains("elapsed_us="), "{line}");
+    }
+}

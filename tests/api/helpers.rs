@@ -271,12 +271,19 @@ impl TestApp {
         (status, response[head_end..].to_vec())
     }
 
+    /// GETs `path` anonymously. A page the cache is still compressing after answering is
+    /// stored before this returns, so what a test checks next sees it.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
+        let response = self
+            .client
             .get(self.url(path))
             .send()
             .await
-            .expect("request")
+            .expect("request");
+        if let Some(cache) = &self.cache {
+            cache.settled().await;
+        }
+        response
     }
 
     /// GETs `path`, expects `status`, and parses the body as an HTML document.
