@@ -7,6 +7,8 @@
 #   benches/load.sh --postgres         # the same on PostgreSQL (QUIRE_BENCH_PG, default
 #                                      # postgres://postgres@127.0.0.1:5432/postgres)
 #   benches/load.sh --duration 10      # seconds per measurement (default 5, after a 2 s warm-up)
+#   benches/load.sh --profile          # instead of the table, where the CPU goes (perf) for
+#                                      # the cached post, the uncached post and a member's view
 #
 # Builds the release binary, imports a generated corpus into a fresh database, starts Quire
 # and saves one post page; nginx (Debian's, installed if missing; as many workers as Quire,
@@ -24,12 +26,14 @@ set -euo pipefail
 posts=1000
 duration=5
 postgres=""
+profile=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --posts) posts="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --postgres) postgres=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --profile) profile=1; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -194,9 +198,35 @@ sign_in() { # prints the member's session cookie
   awk '$6 == "quire_session" { print "quire_session=" $7 }' "$jar"
 }
 
-echo "Measuring (${duration}s per URL, two rounds)…" >&2
 session=$(sign_in)
 [ -n "$session" ] || { echo "could not sign the member in" >&2; exit 1; }
+
+# Where the server's CPU goes while wrk asks for one URL: the top symbols, self time.
+profile_url() { # label url [cookie]
+  local label="$1" url="$2" cookie="${3:-}"
+  local header=()
+  [ -n "$cookie" ] && header=(-H "Cookie: $cookie")
+  wrk -t2 -c64 -d2s "${header[@]}" "$url" >/dev/null 2>&1
+  perf record -q -F 1999 -p "$server" -o "$work/perf.data" -- sleep "$duration" >/dev/null 2>&1 &
+  local recorder=$!
+  wrk -t2 -c64 -d"${duration}s" "${header[@]}" "$url" | awk -v label="$label" '/^Requests\/sec/ { print "\n## " label ": " $2 " req/s" }'
+  wait "$recorder"
+  perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
+    | grep -v "^#" | grep -v "^$" | sed -E "s/[[:space:]]+-[[:space:]]+-[[:space:]]*$//" | cut -c1-150 | head -"${PROFILE_TOP:-30}" || true
+}
+if [ -n "$profile" ]; then
+  need perf linux-perf
+  profile_url "post, cached" "$base$post"
+  profile_url "post, signed-in member" "$base$post" "$session"
+  stop_server
+  start_server QUIRE_PAGE_CACHE=off
+  profile_url "post, cache off" "$base$post"
+  profile_url "home page, cache off" "$base/"
+  stop_server
+  exit 0
+fi
+
+echo "Measuring (${duration}s per URL, two rounds)…" >&2
 for round in 1 2; do
   measure "nginx, static file" "$nginx_url"
   measure "post, cached" "$base$post"

@@ -24,9 +24,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
 
-/// Lines the queue holds before dropping: about 30 MB of typical request lines, seconds
-/// of the heaviest load, so only a stalled reader of stderr loses any.
-const QUEUED_LINES: usize = 128_000;
+/// Lines the queue holds before dropping: at most about 6 MB of request lines, over half a
+/// second of the heaviest load, so only a stalled reader of stderr loses any.
+const QUEUED_LINES: usize = 32_768;
 
 /// Keeps the log's writer thread alive; dropping it writes out every queued line.
 pub struct LogGuard {

@@ -138,6 +138,14 @@ pub fn approved_count(conn: &mut DbConn, post_id: i64) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// How many comments a post has, whatever their state.
+fn comment_count(conn: &mut DbConn, post_id: i64) -> QueryResult<i64> {
+    comments::table
+        .filter(comments::post_id.eq(post_id))
+        .count()
+        .get_result(conn)
+}
+
 /// How many approved comments each of these posts has (those with none are left out).
 pub fn approved_counts(conn: &mut DbConn, post_ids: &[i64]) -> QueryResult<HashMap<i64, i64>> {
     Ok(comments::table
@@ -164,6 +172,18 @@ pub fn conversation(
     viewer: Viewer,
 ) -> QueryResult<Option<Conversation>> {
     let approved = approved_count(conn, post_id)?;
+    // Most posts have no conversation: two prepared counts say so, instead of the thread
+    // queries below, which SQLite would have to plan afresh (their lists of ids keep them
+    // out of the statement cache).
+    let anonymous = viewer.user_id.is_none() && !viewer.moderator;
+    if approved == 0 && (anonymous || comment_count(conn, post_id)? == 0) {
+        return Ok((page == 1).then(|| Conversation {
+            approved: 0,
+            pages: 1,
+            page: 1,
+            comments: Vec::new(),
+        }));
+    }
     let threads = visible_to(post_id, viewer, false)
         .select(diesel::dsl::count(comments::thread_id).aggregate_distinct())
         .get_result::<i64>(conn)?;
