@@ -3,9 +3,13 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
+use chrono::NaiveDateTime;
+use lru::LruCache;
 
 use crate::auth::tokens::{hash_token, random_token};
 use crate::clock::now;
@@ -28,11 +32,34 @@ pub mod keys {
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
+    /// When each session recently used here was last noted as seen: most requests of a
+    /// signed-in reader then know without a database round trip that "last seen" needs no
+    /// write (it is written at most once a minute).
+    seen: Arc<Mutex<LruCache<String, NaiveDateTime>>>,
 }
+
+/// Sessions whose "last seen" each instance remembers.
+const REMEMBERED_SESSIONS: usize = 10_000;
 
 impl DbSessionStore {
     pub fn new(db: Db) -> DbSessionStore {
-        DbSessionStore { db }
+        let capacity = NonZeroUsize::new(REMEMBERED_SESSIONS).expect("not zero");
+        DbSessionStore {
+            db,
+            seen: Arc::new(Mutex::new(LruCache::new(capacity))),
+        }
+    }
+
+    fn note_seen(&self, id: &str, at: NaiveDateTime) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.put(id.to_owned(), at);
+    }
+
+    /// Whether this session's "last seen" is recent enough to leave alone at `now`.
+    fn seen_lately(&self, id: &str, now: NaiveDateTime) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.get(id)
+            .is_some_and(|at| now - *at < sessions::seen_every())
     }
 }
 
@@ -81,9 +108,10 @@ fn session_key(raw: String) -> anyhow::Result<SessionKey> {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let id = hash_token(session_key.as_ref());
+        let key = id.clone();
         let row = match self
             .db
-            .run(move |conn| sessions::find_live(conn, &id, now()))
+            .run(move |conn| sessions::find_live(conn, &key, now()))
             .await
         {
             Ok(row) => row,
@@ -92,6 +120,9 @@ impl SessionStore for DbSessionStore {
                 None
             }
         };
+        if let Some(row) = &row {
+            self.note_seen(&id, row.last_seen_at);
+        }
         row.map(|row| serde_json::from_str(&row.state))
             .transpose()
             .map_err(|e| LoadError::Deserialization(e.into()))
@@ -144,13 +175,20 @@ impl SessionStore for DbSessionStore {
 
     async fn update_ttl(&self, session_key: &SessionKey, _ttl: &Duration) -> anyhow::Result<()> {
         let id = hash_token(session_key.as_ref());
+        let now = now();
+        if self.seen_lately(&id, now) {
+            return Ok(());
+        }
+        let key = id.clone();
         // Only "last seen" is lost when this fails; the page itself was fine.
-        if let Err(error) = self
+        match self
             .db
-            .run(move |conn| sessions::touch(conn, &id, now()))
+            .run(move |conn| sessions::touch(conn, &key, now))
             .await
         {
-            tracing::warn!(%error, "could not note when a session was last used");
+            Ok(Some(seen)) => self.note_seen(&id, seen),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not note when a session was last used"),
         }
         Ok(())
     }

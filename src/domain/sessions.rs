@@ -130,14 +130,24 @@ pub fn update(
     Ok(updated == 1)
 }
 
+/// How long a session's "last seen" may lag: it is written at most this often.
+pub fn seen_every() -> Duration {
+    Duration::minutes(1)
+}
+
 /// Marks a session as used now, pushing back its idle expiry. Writes at most once a minute
 /// per session, so a busy reader does not turn every page view into a database write.
-pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+/// Returns when the session was last seen afterwards (`None`: no such live session).
+pub fn touch(
+    conn: &mut DbConn,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
     let Some(row) = find_live(conn, id, now)? else {
-        return Ok(());
+        return Ok(None);
     };
-    if now - row.last_seen_at < Duration::minutes(1) {
-        return Ok(());
+    if now - row.last_seen_at < seen_every() {
+        return Ok(Some(row.last_seen_at));
     }
     let lifetime = Lifetime::of(row.user_id.is_some(), row.remember);
     diesel::update(sessions::table.find(id))
@@ -145,8 +155,8 @@ pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()>
             sessions::last_seen_at.eq(now),
             sessions::idle_expires_at.eq(now + lifetime.idle),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    Ok(Some(now))
 }
 
 pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<()> {

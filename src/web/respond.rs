@@ -48,6 +48,9 @@ pub fn set_notice(session: &Session, notice: &str) {
 }
 
 pub fn take_notice(session: &Session) -> Option<String> {
+    // Removing marks the session changed even when there is nothing to remove, and a
+    // changed session is written back whole: only take a notice that is there.
+    session.get::<String>(keys::FLASH).ok().flatten()?;
     session
         .remove_as::<String>(keys::FLASH)
         .and_then(Result::ok)

@@ -868,8 +868,9 @@ async fn a_session_ends_when_idle_and_at_its_absolute_limit_however_busy() {
         "absolute {absolute}"
     );
 
-    // Use renews the idle limit, never the absolute one.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Use renews the idle limit (once "last seen" is a minute old: it is written at most
+    // once a minute), never the absolute one.
+    seen_ago(&app, chrono::Duration::minutes(2));
     assert_eq!(account_page(&app, &client).await.status(), StatusCode::OK);
     let [(idle_after, absolute_after, _)] = session_times(&app)[..] else {
         panic!("one session")
@@ -941,4 +942,59 @@ async fn members_coming_and_going_leave_the_public_site_unchanged() {
         .await;
     assert_eq!(location(&response), "/account/");
     assert_eq!(last_modified(app.get("/").await), before);
+}
+
+/// Sets every signed-in session's "last seen" to `ago` before now; returns the new value.
+fn seen_ago(app: &TestApp, ago: chrono::Duration) -> chrono::NaiveDateTime {
+    let at = now() - ago;
+    app.db
+        .run_blocking(move |conn| {
+            use diesel::prelude::*;
+            use quire::db::schema::sessions::dsl::*;
+            diesel::update(sessions.filter(user_id.is_not_null()))
+                .set(last_seen_at.eq(at))
+                .execute(conn)
+        })
+        .unwrap();
+    at
+}
+
+fn last_seen(app: &TestApp) -> chrono::NaiveDateTime {
+    app.db
+        .run_blocking(|conn| {
+            use diesel::prelude::*;
+            use quire::db::schema::sessions::dsl::*;
+            sessions
+                .filter(user_id.is_not_null())
+                .select(last_seen_at)
+                .first(conn)
+        })
+        .unwrap()
+}
+
+/// "Last seen" is written at most once a minute, however many pages a reader opens, and
+/// again as soon as a minute has passed since the one the database holds.
+#[tokio::test]
+async fn last_seen_is_written_once_a_minute_at_most() {
+    let app = spawn_app().await;
+    let client = app.signed_in_as("reader@example.com", Role::Member).await;
+    // A first page may change the session itself (its form token), which writes it whole.
+    client.get(app.url("/welcome/")).send().await.unwrap();
+    let recent = seen_ago(&app, chrono::Duration::seconds(20));
+    for _ in 0..3 {
+        let page = client.get(app.url("/welcome/")).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+    }
+    assert_eq!(last_seen(&app), recent, "seen 20 s ago: nothing written");
+    let old = seen_ago(&app, chrono::Duration::minutes(2));
+    let page = client.get(app.url("/welcome/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let written = last_seen(&app);
+    assert!(
+        written > old + chrono::Duration::seconds(100),
+        "written now: {written}"
+    );
+    // Once written, the next pages write nothing until a minute has passed.
+    client.get(app.url("/welcome/")).send().await.unwrap();
+    assert_eq!(last_seen(&app), written);
 }
