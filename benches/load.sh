@@ -18,9 +18,10 @@
 # ratio is to nginx's mean. Rows: the cached post, home, tag, sitemap index and RSS feed;
 # a post with 200 comments; a post read by a signed-in member; then, restarted with the page
 # cache off, the post, home, tag, sitemap index and the 200-comment post. Prints
-# requests/s, p50, p99, bytes per response, the ratio to nginx, Quire's peak RSS over the
-# whole run and how long a start on the existing database takes to serve. Everything stays
-# on 127.0.0.1 and stops by itself.
+# requests/s, p50, p99, bytes per response, the ratio to nginx, Quire's peak RSS in each
+# phase, how long a start on the existing database takes to serve, and how many lines the
+# request log (on, at info) wrote and dropped. Everything stays on 127.0.0.1 and stops by
+# itself.
 set -euo pipefail
 
 posts=1000
@@ -111,7 +112,7 @@ QUIRE_PASSWORD="bench member password" "$quire" create-user --email member@examp
 
 # Request logs stay on, as in production, written to a file as a collector would read them.
 start_server() { # extra environment assignments
-  env "$@" "$quire" serve >"$work/server.log" 2>&1 &
+  env "$@" "$quire" serve >>"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 1000); do
     curl -fs -o /dev/null "$base/healthz" && return 0
@@ -120,11 +121,11 @@ start_server() { # extra environment assignments
   tail -5 "$work/server.log" >&2
   exit 1
 }
-peak_kb=0
-stop_server() {
+peaks=""
+stop_server() { # the phase's name, for its peak RSS
   local hwm
   hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$server/status" 2>/dev/null || echo 0)
-  [ "${hwm:-0}" -gt "$peak_kb" ] && peak_kb=$hwm
+  [ -n "${1:-}" ] && peaks="$peaks${peaks:+, }$1 $(( ${hwm:-0} / 1024 )) MB"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }
 
@@ -176,9 +177,10 @@ measure() { # label url [cookie]
   local label="$1" url="$2" cookie="${3:-}" out bytes
   local header=()
   [ -n "$cookie" ] && header=(-H "Cookie: $cookie")
+  # Measured while the server is idle: right after a run it may still be clearing a backlog.
+  bytes=$(curl -s -o /dev/null -w '%{size_download}' ${cookie:+-H "Cookie: $cookie"} "$url" || echo 0)
   wrk -t2 -c64 -d2s "${header[@]}" "$url" >/dev/null 2>&1
   out=$(wrk -t2 -c64 -d"${duration}s" --latency "${header[@]}" "$url")
-  bytes=$(curl -fs -o /dev/null -w '%{size_download}' ${cookie:+-H "Cookie: $cookie"} "$url")
   echo "$out" | awk -v label="$label" -v bytes="$bytes" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /^ +50%/ { p50 = ms($2) }
@@ -238,7 +240,7 @@ for round in 1 2; do
   measure "post, signed-in member" "$base$post" "$session"
   measure "post + 200, signed in" "$base/a-long-conversation/" "$session"
 done
-stop_server
+stop_server "page cache on"
 
 start_server QUIRE_PAGE_CACHE=off
 for round in 1 2; do
@@ -249,7 +251,7 @@ for round in 1 2; do
   measure "sitemap index, cache off" "$base/sitemap.xml"
   measure "post + 200, cache off" "$base/a-long-conversation/"
 done
-stop_server
+stop_server "page cache off"
 
 echo
 store="SQLite"; [ -n "$postgres" ] && store="PostgreSQL"
@@ -266,8 +268,8 @@ awk -F'\t' '
       printf "%-30s %10d %9.2f %9.2f %9d %9.3f%s\n", l, rps[l] / n[l], p50[l] / n[l], p99[l], bytes[l], rps[l] / n[l] / limit, (errors[l] > 0 ? "  (" errors[l] " non-2xx)" : "")
     }
   }' "$results"
-echo "Peak RSS of Quire (page cache on, then off): $((peak_kb / 1024)) MB"
+echo "Peak RSS of Quire: $peaks"
 echo "Ready to serve after start on the existing database: ${ready_ms} ms"
 logged=$(grep -c ' request request_id=' "$work/server.log" || true)
 dropped=$(grep -c 'lines were dropped' "$work/server.log" || true)
-echo "Request log of the cache-off run: $logged lines written, $dropped reports of dropped lines"
+echo "Request log: $logged lines written, $dropped reports of dropped lines"

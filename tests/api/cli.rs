@@ -41,6 +41,24 @@ impl Sandbox {
         command
     }
 
+    /// Starts `args` (a `serve`) on a free port, logging at info in `format` to a pipe.
+    fn serve(&self, args: &[&str], format: &str) -> (std::process::Child, u16) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = self
+            .command(args)
+            .env("QUIRE_BIND", format!("127.0.0.1:{port}"))
+            .env("QUIRE_LOG_FORMAT", format)
+            .env("QUIRE_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        (child, port)
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
@@ -263,19 +281,7 @@ struct Serving {
 
 impl Serving {
     fn start(sandbox: &Sandbox, args: &[&str]) -> Serving {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = sandbox
-            .command(args)
-            .env("QUIRE_BIND", format!("127.0.0.1:{port}"))
-            .env("QUIRE_LOG_FORMAT", "json")
-            .env("QUIRE_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let (mut child, port) = sandbox.serve(args, "json");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut before_ready = Vec::new();
@@ -577,19 +583,7 @@ fn serve_and_stop(
     requests: &[(&str, usize)],
 ) -> (Vec<(String, String, u16)>, Vec<String>) {
     let sandbox = Sandbox::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = sandbox
-        .command(&["serve", "--demo"])
-        .env("QUIRE_BIND", format!("127.0.0.1:{port}"))
-        .env("QUIRE_LOG_FORMAT", format)
-        .env("QUIRE_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, port) = sandbox.serve(&["serve", "--demo"], format);
     // Read all along, so a full pipe never holds the server up.
     let stderr = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
