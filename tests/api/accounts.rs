@@ -944,7 +944,8 @@ async fn members_coming_and_going_leave_the_public_site_unchanged() {
     assert_eq!(last_modified(app.get("/").await), before);
 }
 
-/// Sets every signed-in session's "last seen" to `ago` before now; returns the new value.
+/// Sets every signed-in session's "last seen" to `ago` before now; returns the new value
+/// as stored (PostgreSQL keeps microseconds only).
 fn seen_ago(app: &TestApp, ago: chrono::Duration) -> chrono::NaiveDateTime {
     let at = now() - ago;
     app.db
@@ -956,7 +957,7 @@ fn seen_ago(app: &TestApp, ago: chrono::Duration) -> chrono::NaiveDateTime {
                 .execute(conn)
         })
         .unwrap();
-    at
+    last_seen(app)
 }
 
 fn last_seen(app: &TestApp) -> chrono::NaiveDateTime {
