@@ -69,15 +69,7 @@ async fn an_autosave_comes_back_in_the_editor_and_reaches_no_reader_until_saved(
     assert_eq!(revision_count(&app, &editor, &path).await, revisions);
 
     // The editor brings the working copy back and says so.
-    let body = editor
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let doc = parse_html(&body);
+    let doc = app.page_as(&editor, &path).await;
     assert_eq!(text_of(&doc, "#f-markdown"), "A whole thought, autosaved.");
     assert!(text_of(&doc, ".notice--restored").contains("never saved"));
     assert!(
@@ -173,15 +165,7 @@ async fn an_autosave_never_overwrites_what_someone_saved_meanwhile() {
         post(&app, &editor, &path, &again).await.status(),
         StatusCode::SEE_OTHER
     );
-    let body = other
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let doc = parse_html(&body);
+    let doc = app.page_as(&other, &path).await;
     assert_eq!(text_of(&doc, "#theirs"), "Saved over it.");
     assert_eq!(text_of(&doc, "#f-markdown"), "Other autosaved words.");
 
@@ -195,15 +179,7 @@ async fn an_autosave_never_overwrites_what_someone_saved_meanwhile() {
     let token = crate::helpers::attr_of(&doc, ".conflict input[name=csrf_token]", "value");
     let response = post(&app, &other, &discard, &[("csrf_token".into(), token)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let body = other
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let doc = parse_html(&body);
+    let doc = app.page_as(&other, &path).await;
     assert!(select(&doc, ".conflict, .notice--restored").is_empty());
     assert_eq!(text_of(&doc, "#f-markdown"), "Saved over it.");
 }
@@ -292,15 +268,7 @@ async fn autosaves_that_may_not_happen_keep_nothing() {
     );
 
     // None of it left a working copy behind.
-    let body = editor
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let doc = parse_html(&body);
+    let doc = app.page_as(&editor, &path).await;
     assert!(select(&doc, ".notice--restored").is_empty());
     assert_eq!(text_of(&doc, "#f-markdown"), "Some *words*.");
 }

@@ -286,6 +286,13 @@ impl TestApp {
         response
     }
 
+    /// GETs `path` as `client` (someone signed in), expects 200, and parses the body.
+    pub async fn page_as(&self, client: &reqwest::Client, path: &str) -> Html {
+        let response = client.get(self.url(path)).send().await.expect("request");
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        parse_html(&response.text().await.expect("body"))
+    }
+
     /// GETs `path`, expects `status`, and parses the body as an HTML document.
     pub async fn page(&self, path: &str, status: u16) -> Html {
         let response = self.get(path).await;
