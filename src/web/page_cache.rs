@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -122,8 +122,16 @@ pub struct PageCache {
     /// Pages being rendered right now: later requests for them wait instead of rendering
     /// (and compressing) the same page again.
     in_flight: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Pages answered and now being compressed for the cache (see `MAX_PENDING_STORES`).
+    pending_stores: AtomicUsize,
     pub stats: CacheStats,
 }
+
+/// Pages compressed for the cache at once, at most. A reader who caused a miss does not
+/// wait for that compression, so without a bound, requests for ever new query strings
+/// could queue brotli work faster than it is done; past it, a page is answered and not
+/// stored.
+const MAX_PENDING_STORES: usize = 16;
 
 impl PageCache {
     /// A cache of `budget` bytes that follows `feed`.
@@ -137,6 +145,7 @@ impl PageCache {
             }),
             feed: Arc::clone(&feed),
             in_flight: Mutex::new(HashMap::new()),
+            pending_stores: AtomicUsize::new(0),
             stats: CacheStats::default(),
         });
         let listener: Weak<dyn Listener> = Arc::downgrade(&cache) as Weak<dyn Listener>;
@@ -418,10 +427,15 @@ pub async fn page_cache(
 
     // Then the cache: the best ratio, which takes milliseconds; those waiting for this page
     // are woken when it is stored (or, should that fail, when the claim drops).
+    if cache.pending_stores.fetch_add(1, Ordering::Relaxed) >= MAX_PENDING_STORES {
+        cache.pending_stores.fetch_sub(1, Ordering::Relaxed);
+        return Ok(ServiceResponse::new(request, response));
+    }
     actix_web::rt::spawn(async move {
         if let Ok(entry) = web::block(move || page.into_entry(depends)).await {
             cache.put(key, Arc::new(entry), generation);
         }
+        cache.pending_stores.fetch_sub(1, Ordering::Relaxed);
         drop(claim);
     });
     Ok(ServiceResponse::new(request, response))
