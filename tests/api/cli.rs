@@ -327,8 +327,15 @@ impl Serving {
         })
     }
 
-    /// Stops the server; returns the next `n` log lines it had written.
+    /// Stops the server as an operator would (SIGTERM) and returns the next `n` log lines:
+    /// the log's writer thread writes out what is queued, which a SIGKILL would lose.
     fn stop(mut self, n: usize) -> Vec<String> {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: signals our own child, whose PID we hold and have not reaped.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM)
+        };
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.lines.take(n).map_while(Result::ok).collect()
