@@ -33,6 +33,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("QUIRE_IMAGE_MAX_PIXELS", "50M"),
     ("QUIRE_IMAGE_JOBS", "1"),
     ("QUIRE_JOB_WORKERS", "2"),
+    (
+        "QUIRE_API_ORIGINS",
+        "*: any site may read the content API from a browser",
+    ),
 ];
 
 pub const DEFAULT_UPLOAD_LIMIT: usize = 10 << 20;
@@ -160,6 +164,16 @@ pub struct Config {
     pub job_workers: usize,
     /// How long a worker holds a job before another instance may take it over.
     pub job_lease: chrono::Duration,
+    /// The origins whose pages may read the content API from a browser (CORS).
+    pub api_origins: ApiOrigins,
+}
+
+/// Which web origins may call the content API from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiOrigins {
+    Any,
+    /// Origins without a trailing slash, as browsers send them.
+    Only(Vec<String>),
 }
 
 impl fmt::Debug for Config {
@@ -348,6 +362,11 @@ impl Config {
             None => 2,
         };
 
+        let api_origins = match get("QUIRE_API_ORIGINS") {
+            Some(raw) => parse_origins(&raw).map_err(|m| invalid("QUIRE_API_ORIGINS", m))?,
+            None => ApiOrigins::Any,
+        };
+
         Ok(Config {
             bind,
             database_url,
@@ -368,6 +387,7 @@ impl Config {
             image_jobs,
             job_workers,
             job_lease: chrono::Duration::minutes(5),
+            api_origins,
         })
     }
 
@@ -503,6 +523,18 @@ fn parse_base_url(raw: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// `*`, or origins separated by commas or spaces (`https://app.example.com`).
+fn parse_origins(raw: &str) -> Result<ApiOrigins, String> {
+    if raw.trim() == "*" {
+        return Ok(ApiOrigins::Any);
+    }
+    raw.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .map(parse_base_url)
+        .collect::<Result<Vec<_>, _>>()
+        .map(ApiOrigins::Only)
+}
+
 fn decode_secret_key(raw: &str) -> Result<Vec<u8>, String> {
     let key = BASE64
         .decode(raw.trim())
@@ -589,12 +621,28 @@ mod tests {
             ("QUIRE_IMAGE_JOBS", "0"),
             ("QUIRE_IMAGE_JOBS", "two"),
             ("QUIRE_JOB_WORKERS", "100"),
+            ("QUIRE_API_ORIGINS", "app.example.com"),
+            ("QUIRE_API_ORIGINS", "https://app.example.com/path"),
         ];
         for (var, value) in cases {
             let err = config_with(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var, "{var}={value} blamed {}", err.var);
             assert!(err.to_string().starts_with(var), "{err}");
         }
+    }
+
+    #[test]
+    fn api_origins_are_any_or_a_list_of_origins() {
+        assert_eq!(parse_origins(" * "), Ok(ApiOrigins::Any));
+        assert_eq!(
+            parse_origins("https://app.example.com, http://localhost:3000/"),
+            Ok(ApiOrigins::Only(vec![
+                "https://app.example.com".into(),
+                "http://localhost:3000".into()
+            ]))
+        );
+        let defaults = config_with(&[]).unwrap();
+        assert_eq!(defaults.api_origins, ApiOrigins::Any);
     }
 
     #[test]

@@ -147,10 +147,12 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     housekeeping::spawn_schedule(state.db.clone(), Arc::clone(&state.limits));
     let db = state.db.clone();
     let secret_key = state.config.secret_key.clone();
+    let api_origins = state.config.api_origins.clone();
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         let static_dir = static_dir.clone();
         let media_dir = media_dir.clone();
+        let api_origins = api_origins.clone();
         App::new()
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(FORM_LIMIT))
@@ -168,7 +170,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(from_fn(request_span))
             .wrap(from_fn(page_cache::page_cache))
             .wrap(from_fn(request_log))
-            .configure(move |cfg| routes(cfg, &static_dir, &media_dir))
+            .configure(move |cfg| routes(cfg, &static_dir, &media_dir, &api_origins))
     })
     // Headers and body often leave as separate segments; without TCP_NODELAY, Nagle's
     // algorithm holds the second until the client's delayed ACK, adding up to 40 ms.

@@ -105,6 +105,39 @@ pub fn matching(
     Ok(hits.into_iter().map(|hit| hit.id).collect())
 }
 
+/// How many live posts and pages match `terms`.
+pub fn count(conn: &mut DbConn, terms: &Terms, now: NaiveDateTime) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Total {
+        #[diesel(sql_type = BigInt)]
+        total: i64,
+    }
+    if terms.is_empty() {
+        return Ok(0);
+    }
+    let found: Total = match conn {
+        DbConn::Sqlite(conn) => diesel::sql_query(format!(
+            "SELECT COUNT(*) AS total FROM posts_search \
+             JOIN posts p ON p.id = posts_search.rowid \
+             WHERE posts_search MATCH ? AND {} AND p.published_at <= ?",
+            published_sql("p")
+        ))
+        .bind::<Text, _>(terms.fts5())
+        .bind::<Timestamp, _>(now)
+        .get_result(conn)?,
+        DbConn::Postgresql(conn) => diesel::sql_query(format!(
+            "SELECT COUNT(*) AS total FROM posts \
+             WHERE to_tsvector('simple', title || ' ' || markdown) @@ to_tsquery('simple', $1) \
+             AND {} AND published_at <= $2",
+            published_sql("posts")
+        ))
+        .bind::<Text, _>(terms.tsquery())
+        .bind::<Timestamp, _>(now)
+        .get_result(conn)?,
+    };
+    Ok(found.total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Terms;

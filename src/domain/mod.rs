@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod browse;
 pub mod changes;
 pub mod comments;
 pub mod gone;

@@ -22,6 +22,7 @@ const VALIDATED_TYPES: &[&str] = &[
     "application/atom+xml",
     "application/feed+json",
     "text/plain",
+    "application/json",
 ];
 
 /// What the client sent that decides between 200 and 304: the one rule the page cache and

@@ -48,7 +48,7 @@ fn render<B: MessageBody + 'static>(
         .is_some_and(|v| {
             v.as_bytes().starts_with(b"text/html") || v.as_bytes().starts_with(b"application/json")
         });
-    if already_answered || response.request().path().starts_with("/api/") {
+    if already_answered || crate::web::api::in_api(response.request().path()) {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));

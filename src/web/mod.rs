@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod canonical;
 pub mod conditional;
@@ -42,7 +43,7 @@ pub fn in_own_section(path: &str) -> bool {
         .split('/')
         .next()
         .unwrap_or_default();
-    OWN_SECTIONS.contains(&first)
+    OWN_SECTIONS.contains(&first) || api::in_api(path)
 }
 
 /// Whether `path` is one of the numbered sitemap files (`/sitemap-posts-2.xml`).
@@ -66,9 +67,11 @@ pub fn routes(
     cfg: &mut web::ServiceConfig,
     static_dir: &std::path::Path,
     media_dir: &std::path::Path,
+    api_origins: &crate::config::ApiOrigins,
 ) {
     use public::{author, home, post, tag};
     use seo::{feeds, robots, sitemaps};
+    api::routes(cfg, api_origins);
     accounts(cfg);
     administration(cfg);
     cfg.service(

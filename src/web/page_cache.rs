@@ -302,9 +302,22 @@ const WAIT_FOR_RENDER: Duration = Duration::from_secs(5);
 fn cacheable_request(req: &ServiceRequest) -> bool {
     let path = req.path();
     matches!(*req.method(), Method::GET | Method::HEAD)
-        && !crate::web::in_own_section(path)
+        && (!crate::web::in_own_section(path) || crate::web::api::is_content_read(path))
         && !crate::web::is_sitemap_file(path)
         && req.cookie(SESSION_COOKIE).is_none()
+}
+
+/// What a page is stored under: its path and query, and for the API the `Origin` a browser
+/// sent, whose CORS headers differ from those of other origins.
+fn cache_key(req: &ServiceRequest) -> std::borrow::Cow<'_, str> {
+    let path = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+    match req.headers().get(header::ORIGIN) {
+        Some(origin) if crate::web::api::is_content_read(req.path()) => {
+            let origin = String::from_utf8_lossy(origin.as_bytes());
+            std::borrow::Cow::Owned(format!("{path}\n{origin}"))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
+    }
 }
 
 /// Which stored encoding to send: the client's preference among brotli, gzip and identity.
@@ -362,13 +375,13 @@ pub async fn page_cache(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let encoding = negotiate(req.headers());
-    let key = req.uri().path_and_query().map_or("", |pq| pq.as_str());
-    if let Some(entry) = cache.get(key) {
+    let key = cache_key(&req);
+    if let Some(entry) = cache.get(&key) {
         cache.stats.hits.fetch_add(1, Ordering::Relaxed);
         let response = respond(&entry, encoding, &Conditions::read(req.headers()));
         return Ok(req.into_response(response));
     }
-    let key = key.to_owned();
+    let key = key.into_owned();
     // Someone else is rendering this page: wait for their result rather than repeat the work.
     let claim = match cache.claim(&key) {
         Ok(claim) => Some(claim),
@@ -471,7 +484,20 @@ impl Page {
         for (name, value) in rendered.iter().filter(|(name, _)| kept(name)) {
             headers.append(name.clone(), value.clone());
         }
-        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        // What the page itself varies on (the API's `Origin`), and always the encoding.
+        let mut vary: Vec<&str> = rendered
+            .get_all(header::VARY)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("accept-encoding"))
+            .collect();
+        vary.push("accept-encoding");
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_str(&vary.join(", "))
+                .unwrap_or(HeaderValue::from_static("accept-encoding")),
+        );
         // `conditional_get` below has already hashed the body; reuse its tag.
         let tag = rendered
             .get(header::ETAG)

@@ -9,6 +9,7 @@ mod bulk;
 mod cache;
 mod cli;
 mod comments;
+mod content_api;
 mod control_chars;
 mod editor;
 mod editor_images;

@@ -374,7 +374,7 @@ fn published(kind: PostKind) -> Published {
 }
 
 /// Posts of `kind` a reader may see at `now`, as a query to refine further.
-fn visible(kind: PostKind, now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
+pub fn visible(kind: PostKind, now: NaiveDateTime) -> posts::BoxedQuery<'static, MultiBackend> {
     posts::table
         .filter(published(kind))
         .filter(posts::published_at.le(now))
