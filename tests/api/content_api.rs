@@ -613,3 +613,49 @@ async fn browsers_on_other_sites_may_read_the_content_api() {
         }
     }
 }
+
+/// Ghost's own JavaScript client reads the site: browse with tags and authors, read by slug
+/// and id, filter, paginate, tags, authors, pages and settings. Needs Node.js and
+/// `GHOST_CLIENT_MODULES`, a node_modules folder holding `@tryghost/content-api`
+/// (`.ci/run` installs both).
+#[tokio::test]
+#[ignore = "needs Node.js and @tryghost/content-api"]
+async fn ghosts_own_client_reads_the_site() {
+    let modules = std::env::var("GHOST_CLIENT_MODULES")
+        .expect("GHOST_CLIENT_MODULES names a node_modules folder with @tryghost/content-api");
+    let app = spawn_app().await;
+    let ada = app.author("Ada Lovelace");
+    let grace = app.author("Grace Hopper");
+    let news = app.tag("news", "News");
+    let craft = app.tag("craft", "Craft");
+    app.seed(
+        SeedPost::published("engines", "Engines")
+            .hours_ago(5)
+            .authors(&[&ada])
+            .tags(&[&news]),
+    );
+    app.seed(
+        SeedPost::published("compilers", "Compilers")
+            .hours_ago(4)
+            .authors(&[&grace])
+            .tags(&[&craft])
+            .featured(),
+    );
+    app.seed(SeedPost::page("about", "About us"));
+    app.update_settings(|s| s.title = "The Engine Room".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ghost_client/check.mjs");
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .arg(&app.base)
+        .env("GHOST_CLIENT_MODULES", &modules)
+        .output()
+        .await
+        .expect("node runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("every check passed"), "{said}");
+}

@@ -126,7 +126,8 @@ fn slug_of(raw: &str, what: &str) -> ApiResult<Key> {
 const POST_LIST_PARAMS: &[&str] = &[
     "include", "fields", "formats", "filter", "order", "limit", "page",
 ];
-const POST_READ_PARAMS: &[&str] = &["include", "fields", "formats"];
+/// Ghost's client repeats a slug it reads by as a parameter; the path decides.
+const POST_READ_PARAMS: &[&str] = &["include", "fields", "formats", "slug"];
 const POST_INCLUDES: &[&str] = &["authors", "tags", "count.comments", "count.likes"];
 
 /// What to send of each post: `include`, `fields` and `formats`.
@@ -357,7 +358,7 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
 // ---- Tags and authors ----
 
 const LIST_PARAMS: &[&str] = &["include", "fields", "filter", "order", "limit", "page"];
-const READ_PARAMS: &[&str] = &["include", "fields"];
+const READ_PARAMS: &[&str] = &["include", "fields", "slug"];
 
 async fn browse_tags(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let params = Params::parse(req.query_string(), LIST_PARAMS)?;
