@@ -11,9 +11,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::clock::now;
 use crate::config::Config;
 use crate::db::{self, Db};
-use crate::domain::people;
 use crate::domain::users::{Email, Password, Role, UserError, parse_display_name};
 use crate::domain::write::Actor;
+use crate::domain::{integrations, people};
 use crate::{auth, startup, telemetry};
 
 #[derive(Debug, Parser)]
@@ -47,6 +47,29 @@ pub enum Command {
     /// Export the whole site (settings, people, tags, posts, pages, drafts, redirects) as
     /// Quire JSON. The file includes password hashes: keep it private.
     Export(ExportArgs),
+    /// Manage the programs that use the API.
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum IntegrationCommand {
+    /// Create an integration and print its keys as one JSON object on standard output:
+    /// {"id":…,"content_key":…,"admin_key":…}. The keys are not shown again.
+    Create {
+        /// What it is called in the admin and the audit log.
+        #[arg(long)]
+        name: String,
+        /// What it may do (repeat, or separate with commas): content:read, posts:write,
+        /// media:write, users:manage, settings:manage.
+        #[arg(
+            long = "scope",
+            value_name = "SCOPE",
+            required = true,
+            value_delimiter = ','
+        )]
+        scopes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +151,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::CreateUser(args)) => create_user(args),
         Some(Command::Import(args)) => import(args),
         Some(Command::Export(args)) => export(args),
+        Some(Command::Integration(command)) => integration(command),
     }
 }
 
@@ -226,6 +250,27 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         "Created {} {} <{}>.",
         user.role, user.display_name, user.email
     );
+    Ok(())
+}
+
+fn integration(command: IntegrationCommand) -> anyhow::Result<()> {
+    let IntegrationCommand::Create { name, scopes } = command;
+    // Checked before the database is opened, so a mistake writes nothing.
+    let (name, scopes) = integrations::parse(&name, &scopes).map_err(|errors| {
+        let messages: Vec<String> = errors.iter().map(|(_, m)| m.to_string()).collect();
+        anyhow::anyhow!("{}", messages.join(" "))
+    })?;
+    let db = open_database()?;
+    let actor = Actor::command_line();
+    let (made, keys) = db
+        .run_blocking(|conn| integrations::create(conn, &actor, (&name, &scopes), now()))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let printed = serde_json::json!({
+        "id": made.id,
+        "content_key": keys.content_key,
+        "admin_key": keys.admin_key,
+    });
+    println!("{printed}");
     Ok(())
 }
 

@@ -25,6 +25,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("QUIRE_RATE_LIMIT_IP", "30/10m"),
     ("QUIRE_RATE_LIMIT_ACCOUNT", "10/10m"),
     ("QUIRE_RATE_LIMIT_ACCOUNT_TOTAL", "100/10m"),
+    ("QUIRE_RATE_LIMIT_API", "600/1m"),
     ("QUIRE_LOG", "info"),
     ("QUIRE_LOG_FORMAT", "pretty"),
     ("QUIRE_PAGE_CACHE", "64MB"),
@@ -147,6 +148,8 @@ pub struct Config {
     pub rate_limit_account: RateLimit,
     /// Password guesses on one account from all addresses together.
     pub rate_limit_account_total: RateLimit,
+    /// Requests with one API key.
+    pub rate_limit_api: RateLimit,
     pub log_filter: String,
     pub log_format: LogFormat,
     /// The page cache's memory budget in bytes; `None` turns the cache off.
@@ -268,6 +271,10 @@ impl Config {
                 format!("noreply@{host}")
             }
         };
+        let rate_limit_api = match get("QUIRE_RATE_LIMIT_API") {
+            Some(raw) => RateLimit::parse(&raw).map_err(|m| invalid("QUIRE_RATE_LIMIT_API", m))?,
+            None => RateLimit::per_minutes(600, 1),
+        };
         let rate_limit_ip = match get("QUIRE_RATE_LIMIT_IP") {
             Some(raw) => RateLimit::parse(&raw).map_err(|m| invalid("QUIRE_RATE_LIMIT_IP", m))?,
             None => RateLimit::per_minutes(30, 10),
@@ -378,6 +385,7 @@ impl Config {
             rate_limit_ip,
             rate_limit_account,
             rate_limit_account_total,
+            rate_limit_api,
             log_filter,
             log_format,
             page_cache,

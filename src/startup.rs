@@ -59,11 +59,14 @@ pub fn prepare(config: Config) -> anyhow::Result<AppState> {
     }));
     // Checked here so a bad address stops the start, not the first mail.
     Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
-    let limits = Arc::new(RateLimits::new(
-        config.rate_limit_ip,
-        config.rate_limit_account,
-        config.rate_limit_account_total,
-    ));
+    let limits = Arc::new(
+        RateLimits::new(
+            config.rate_limit_ip,
+            config.rate_limit_account,
+            config.rate_limit_account_total,
+        )
+        .with_api_keys(config.rate_limit_api),
+    );
     let images = crate::images::Processor::new(config.image_limit, config.image_jobs);
     Ok(AppState {
         images,

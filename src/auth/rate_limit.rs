@@ -64,6 +64,8 @@ pub struct RateLimits {
     per_ip: DefaultKeyedRateLimiter<(Action, IpAddr)>,
     per_account_ip: DefaultKeyedRateLimiter<(Action, AccountKey, Option<IpAddr>)>,
     per_account: DefaultKeyedRateLimiter<(Action, AccountKey)>,
+    /// Requests per API key (by integration id), whatever the address.
+    per_api_key: DefaultKeyedRateLimiter<i64>,
 }
 
 fn quota(limit: RateLimit) -> Quota {
@@ -83,7 +85,24 @@ impl RateLimits {
             per_ip: RateLimiter::keyed(quota(per_ip)),
             per_account_ip: RateLimiter::keyed(quota(per_account)),
             per_account: RateLimiter::keyed(quota(account_ceiling)),
+            per_api_key: RateLimiter::keyed(quota(RateLimit::per_minutes(600, 1))),
         }
+    }
+
+    /// The budget of each API key (600 a minute unless set).
+    pub fn with_api_keys(mut self, limit: RateLimit) -> Self {
+        self.per_api_key = RateLimiter::keyed(quota(limit));
+        self
+    }
+
+    /// Counts one request made with an integration's key.
+    pub fn check_api_key(&self, integration_id: i64) -> Result<(), AppError> {
+        self.per_api_key.check_key(&integration_id).map_err(|n| {
+            let wait = n.wait_time_from(DefaultClock::default().now());
+            AppError::TooManyRequests {
+                retry_after: wait.as_secs().max(1),
+            }
+        })
     }
 
     /// Counts one attempt; a refused one is a 429 saying when to retry.
@@ -126,6 +145,7 @@ impl RateLimits {
         self.per_ip.retain_recent();
         self.per_account_ip.retain_recent();
         self.per_account.retain_recent();
+        self.per_api_key.retain_recent();
     }
 }
 

@@ -333,6 +333,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    integrations (id) {
+        id -> BigInt,
+        name -> Text,
+        scopes -> Text,
+        content_key_hash -> Text,
+        admin_key_hash -> Text,
+        admin_key_hint -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(imports -> users (created_by));
 diesel::joinable!(comments -> posts (post_id));
@@ -372,4 +388,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     gone_paths,
     audit_log,
     media,
+    integrations,
 );

@@ -23,6 +23,7 @@ stored_as_text! {
         Job => "job",
         Import => "import",
         Comment => "comment",
+        Integration => "integration",
     }
 }
 

@@ -9,6 +9,7 @@ pub mod comments;
 pub mod gone;
 pub mod imports;
 pub mod input;
+pub mod integrations;
 pub mod likes;
 pub mod media;
 pub mod people;

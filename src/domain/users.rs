@@ -492,6 +492,15 @@ pub fn change_email(
 }
 
 /// Whether an owner exists yet (the setup page only works until one does).
+/// The owner's id, when the site has one.
+pub fn owner_id(conn: &mut DbConn) -> QueryResult<Option<i64>> {
+    users::table
+        .filter(users::role.eq(Role::Owner))
+        .select(users::id)
+        .first(conn)
+        .optional()
+}
+
 pub fn owner_exists(conn: &mut DbConn) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         users::table.filter(users::role.eq(Role::Owner)),

@@ -259,8 +259,8 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 /// The admin: every route here checks the signed-in person's role on the server.
 fn administration(cfg: &mut web::ServiceConfig) {
     use admin::{
-        audit, comments, dashboard, import, jobs, media, people, posts, redirects, revisions,
-        settings, setup, staff, tags,
+        audit, comments, dashboard, import, integrations, jobs, media, people, posts, redirects,
+        revisions, settings, setup, staff, tags,
     };
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
@@ -407,6 +407,30 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/media/{id}/delete",
             web::post().to(media::delete_item),
+        )
+        .route(
+            "/admin/integrations",
+            read().to(integrations::list_integrations),
+        )
+        .route(
+            "/admin/integrations",
+            web::post().to(integrations::create_integration),
+        )
+        .route(
+            "/admin/integrations/{id}/rotate",
+            read().to(integrations::confirm_rotate),
+        )
+        .route(
+            "/admin/integrations/{id}/rotate",
+            web::post().to(integrations::rotate),
+        )
+        .route(
+            "/admin/integrations/{id}/revoke",
+            read().to(integrations::confirm_revoke),
+        )
+        .route(
+            "/admin/integrations/{id}/revoke",
+            web::post().to(integrations::revoke),
         )
         .route("/admin/settings", read().to(settings::show_settings))
         .route("/admin/settings", web::post().to(settings::save_settings))

@@ -495,18 +495,19 @@ async fn every_admin_page_has_the_frame_with_the_sections_the_role_may_use() {
         ("/admin/comments/settings", "Comments"),
         ("/admin/settings", "Settings"),
         ("/admin/audit", "Audit log"),
+        ("/admin/integrations", "Integrations"),
     ] {
         let response = owner.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let doc = parse_html(&response.text().await.unwrap());
-        assert_eq!(sections(&doc).len(), 13, "{path}");
+        assert_eq!(sections(&doc).len(), 14, "{path}");
         assert_eq!(
             text_of(&doc, ".admin-side a[aria-current=page]"),
             current,
             "{path}"
         );
         // The same sections fold into a menu on phones, with the way back and out.
-        assert_eq!(select(&doc, "details.admin-menu nav a").len(), 13);
+        assert_eq!(select(&doc, "details.admin-menu nav a").len(), 14);
         assert_eq!(attr_of(&doc, ".admin-person a[href='/']", "href"), "/");
         assert_eq!(
             attr_of(&doc, ".admin-person form", "action"),

@@ -122,6 +122,7 @@ fn every_command_has_help() {
         &["serve", "--help"],
         &["migrate", "--help"],
         &["create-user", "--help"],
+        &["integration", "create", "--help"],
     ] {
         let output = sandbox.run(args);
         assert!(output.status.success(), "{args:?}");
@@ -699,5 +700,70 @@ fn every_request_is_logged_in_the_pretty_format_too() {
         );
         assert!(line.contains(&format!("status={status}")), "{line}");
         assert!(line.contains("elapsed_us="), "{line}");
+    }
+}
+
+#[test]
+fn integration_create_prints_its_keys_as_json_and_refuses_bad_scopes() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(&[
+        "integration",
+        "create",
+        "--name",
+        "Newsroom",
+        "--scope",
+        "posts:write",
+        "--scope",
+        "content:read,media:write",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object on standard output");
+    let content_key = printed["content_key"].as_str().unwrap();
+    let admin_key = printed["admin_key"].as_str().unwrap();
+    assert_eq!(content_key.len(), 26);
+    assert!(admin_key.starts_with("quire_") && admin_key.len() == 54);
+    let url = DatabaseUrl::parse(&sandbox.database_url).unwrap();
+    let db = Db::connect(&url).unwrap();
+    let found = db
+        .run_blocking(|conn| {
+            quire::domain::integrations::authenticate(
+                conn,
+                quire::domain::integrations::KeyKind::Admin,
+                admin_key,
+                quire::clock::now(),
+            )
+        })
+        .unwrap()
+        .expect("the printed key works");
+    assert_eq!(found.name, "Newsroom");
+    assert_eq!(found.scopes().len(), 3);
+
+    for (args, needle) in [
+        (
+            &["integration", "create", "--name", "X", "--scope", "root"][..],
+            "'root' is not a scope",
+        ),
+        (
+            &[
+                "integration",
+                "create",
+                "--name",
+                " ",
+                "--scope",
+                "posts:write",
+            ],
+            "Give the integration a name",
+        ),
+        (&["integration", "create", "--name", "X"], "--scope"),
+    ] {
+        let output = sandbox.run(args);
+        assert_ne!(output.status.code(), Some(0), "{args:?}");
+        assert!(
+            stderr(&output).contains(needle),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty(), "no keys printed for {args:?}");
     }
 }

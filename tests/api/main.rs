@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod admin_api;
 mod attacks;
 mod autosave;
 mod bulk;

@@ -76,6 +76,7 @@ fn link_to(object: Object, id: Option<i64>) -> Option<String> {
         Object::Job => Some("/admin/jobs".into()),
         Object::Import => Some(format!("/admin/import/{id}")),
         Object::Comment => Some(format!("/admin/comments/{id}")),
+        Object::Integration => Some("/admin/integrations".into()),
     }
 }
 

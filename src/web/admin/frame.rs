@@ -36,6 +36,11 @@ const SECTIONS: &[(&str, &str, Permission)] = &[
     ("Jobs", "/admin/jobs", Permission::ManageJobs),
     ("Audit log", "/admin/audit", Permission::ViewAuditLog),
     ("Settings", "/admin/settings", Permission::ManageSettings),
+    (
+        "Integrations",
+        "/admin/integrations",
+        Permission::ManageSettings,
+    ),
 ];
 
 /// The sections `role` may use, with the one `path` belongs to marked (the longest

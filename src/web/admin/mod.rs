@@ -7,6 +7,7 @@ pub mod confirm;
 pub mod dashboard;
 pub mod frame;
 pub mod import;
+pub mod integrations;
 pub mod jobs;
 pub mod listing;
 pub mod media;

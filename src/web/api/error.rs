@@ -1,7 +1,7 @@
 //! The API's one error shape: `{"errors":[{"code","message","field"}]}`, never HTML.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, CACHE_CONTROL, RETRY_AFTER};
+use actix_web::http::header::{ALLOW, CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
@@ -23,6 +23,8 @@ pub struct ApiError {
     problems: Vec<Problem>,
     retry_after: Option<u64>,
     allow: Option<&'static str>,
+    /// Sent beside `errors` (a conflict's saved version).
+    extra: Option<(&'static str, serde_json::Value)>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -38,7 +40,48 @@ impl ApiError {
             }],
             retry_after: None,
             allow: None,
+            extra: None,
         }
+    }
+
+    /// No key, a malformed one, an unknown one and a revoked one all get this same answer.
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send a valid admin key as `Authorization: Bearer <key>`",
+        )
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// The body is not the JSON the API reads.
+    pub fn body(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(status, code, message)
+    }
+
+    /// Each field's problem, as the admin's forms show them.
+    pub fn invalid_fields(problems: Vec<(String, String)>) -> ApiError {
+        let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "");
+        error.problems = problems
+            .into_iter()
+            .map(|(field, message)| Problem {
+                code: "invalid",
+                message,
+                field: Some(field),
+            })
+            .collect();
+        error
+    }
+
+    /// Someone saved since the version the request names; `saved` is what they saved.
+    pub fn conflict(message: impl Into<String>, saved: serde_json::Value) -> ApiError {
+        let mut error = ApiError::new(StatusCode::CONFLICT, "conflict", message);
+        error.problems[0].field = Some("version".into());
+        error.extra = Some(("saved", saved));
+        error
     }
 
     /// A query parameter the API cannot use.
@@ -85,6 +128,8 @@ impl std::fmt::Display for ApiError {
 #[derive(Serialize)]
 struct Body<'a> {
     errors: &'a [Problem],
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ResponseError for ApiError {
@@ -101,8 +146,16 @@ impl ResponseError for ApiError {
         if let Some(allow) = self.allow {
             response.insert_header((ALLOW, allow));
         }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((WWW_AUTHENTICATE, "Bearer realm=\"quire\""));
+        }
+        let mut extra = serde_json::Map::new();
+        if let Some((name, value)) = &self.extra {
+            extra.insert(name.to_string(), value.clone());
+        }
         response.json(Body {
             errors: &self.problems,
+            extra,
         })
     }
 }

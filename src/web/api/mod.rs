@@ -2,6 +2,7 @@
 //! shape, at Ghost's `/ghost/api/content/`, so a headless front end moving from Ghost keeps
 //! working. Everything under these prefixes answers JSON, errors included.
 
+pub mod admin;
 pub mod content;
 pub mod error;
 pub mod params;
@@ -41,6 +42,14 @@ pub fn is_content_read(path: &str) -> bool {
 const READ_METHODS: &str = "GET, HEAD, OPTIONS";
 
 pub fn routes(cfg: &mut web::ServiceConfig, origins: &ApiOrigins) {
+    // The admin API first: its scope would otherwise be taken for unknown content routes.
+    // No CORS here: browsers on other sites never get to call it.
+    cfg.service(
+        web::scope("/api/v1/admin")
+            .wrap(from_fn(json_only))
+            .configure(admin::resources)
+            .default_service(web::to(unknown)),
+    );
     for prefix in ["/api/v1", "/ghost/api/content"] {
         cfg.service(
             web::scope(prefix)

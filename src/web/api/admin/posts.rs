@@ -1,0 +1,561 @@
+//! Posts and pages through the admin API: list (every status), read, create, update with
+//! the version for conflict detection (publishing, scheduling and unpublishing are updates
+//! of `status` and `published_at`), trash, restore and delete for good. Every write goes
+//! through `domain::posts::write`, as the editor's do.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{NaiveDateTime, SecondsFormat};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{Caller, read_json, refused};
+use crate::clock::now;
+use crate::domain::integrations::Scope;
+use crate::domain::posts::editing::{self, ListQuery, Opened, Shelf, Sort};
+use crate::domain::posts::input::{self, Cover, Intent, PostInput};
+use crate::domain::posts::{PostKind, write};
+use crate::domain::write::WriteError;
+use crate::state::AppState;
+use crate::web::api::error::{ApiError, ApiResult};
+use crate::web::api::params::Params;
+use crate::web::views::absolute;
+
+pub fn resources(cfg: &mut web::ServiceConfig) {
+    for (base, kind) in [("/posts", PostKind::Post), ("/pages", PostKind::Page)] {
+        let kind = web::Data::new(kind);
+        cfg.service(
+            web::resource(format!("{base}/"))
+                .app_data(kind.clone())
+                .route(web::get().to(list))
+                .route(web::head().to(list))
+                .route(web::post().to(create))
+                .default_service(web::to(|| not_allowed("GET, HEAD, POST"))),
+        )
+        .service(
+            web::resource(format!("{base}/{{id}}/"))
+                .app_data(kind.clone())
+                .route(web::get().to(read))
+                .route(web::head().to(read))
+                .route(web::put().to(update))
+                .route(web::delete().to(delete))
+                .default_service(web::to(|| not_allowed("GET, HEAD, PUT, DELETE"))),
+        )
+        .service(
+            web::resource(format!("{base}/{{id}}/trash/"))
+                .app_data(kind.clone())
+                .route(web::post().to(trash))
+                .default_service(web::to(|| not_allowed("POST"))),
+        )
+        .service(
+            web::resource(format!("{base}/{{id}}/restore/"))
+                .app_data(kind)
+                .route(web::post().to(restore))
+                .default_service(web::to(|| not_allowed("POST"))),
+        );
+    }
+}
+
+async fn not_allowed(allow: &'static str) -> ApiResult<HttpResponse> {
+    Err(ApiError::method_not_allowed(allow))
+}
+
+/// The editor's field names, as the API calls them.
+const FIELD_NAMES: &[(&str, &str)] = &[
+    ("publish_at", "published_at"),
+    ("author_1", "authors"),
+    ("cover", "feature_image"),
+    ("cover_alt", "feature_image_alt"),
+    ("post", "id"),
+];
+
+fn moment(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A post as staff see it: every field the editor has, its status and version.
+#[derive(Serialize)]
+pub struct AdminPost {
+    id: i64,
+    kind: &'static str,
+    title: String,
+    slug: String,
+    markdown: String,
+    custom_excerpt: Option<String>,
+    /// `draft`, `scheduled` (published with a date to come) or `published`.
+    status: &'static str,
+    published_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+    trashed: bool,
+    featured: bool,
+    noindex: bool,
+    comments_open: bool,
+    meta_title: Option<String>,
+    meta_description: Option<String>,
+    canonical_url: Option<String>,
+    feature_image: Option<String>,
+    feature_image_alt: Option<String>,
+    tags: Vec<String>,
+    authors: Vec<i64>,
+    /// Send it back with an update: if someone saved since, the update is refused (409).
+    version: i32,
+    /// Where readers find it, while they can.
+    url: Option<String>,
+}
+
+fn status_name(post: &editing::Editable, now: NaiveDateTime) -> &'static str {
+    use crate::domain::posts::PostStatus;
+    match post.status() {
+        PostStatus::Draft => "draft",
+        _ if post.published_at.is_some_and(|at| at > now) => "scheduled",
+        _ => "published",
+    }
+}
+
+impl AdminPost {
+    fn new(opened: Opened, base_url: &str, now: NaiveDateTime) -> AdminPost {
+        let post = opened.post;
+        let live = post.is_live(now);
+        AdminPost {
+            id: post.id,
+            kind: kind_name(post.kind),
+            status: status_name(&post, now),
+            url: live.then(|| absolute(base_url, &format!("/{}/", post.slug))),
+            title: post.title,
+            slug: post.slug,
+            markdown: post.markdown,
+            custom_excerpt: post.custom_excerpt,
+            published_at: post.published_at.map(moment),
+            created_at: moment(post.created_at),
+            updated_at: moment(post.updated_at),
+            trashed: post.deleted_at.is_some(),
+            featured: post.featured,
+            noindex: post.noindex,
+            comments_open: post.comments_open,
+            meta_title: post.meta_title,
+            meta_description: post.meta_description,
+            canonical_url: post.canonical_url,
+            feature_image: post.feature_image.map(|src| absolute(base_url, &src)),
+            feature_image_alt: post.feature_image_alt,
+            tags: opened.tag_names,
+            authors: opened.author_ids,
+            version: post.version,
+        }
+    }
+}
+
+fn kind_name(kind: PostKind) -> &'static str {
+    match kind {
+        PostKind::Post => "post",
+        PostKind::Page => "page",
+    }
+}
+
+fn plural(kind: PostKind) -> &'static str {
+    match kind {
+        PostKind::Post => "posts",
+        PostKind::Page => "pages",
+    }
+}
+
+/// A value given as `null` (`Some(None)`), apart from one left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Draft,
+    Published,
+}
+
+/// A post as a program sends it. On create, what is left out takes the editor's defaults;
+/// on update, it keeps its value. `null` clears an optional field.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct PostBody {
+    title: Option<String>,
+    slug: Option<String>,
+    markdown: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    custom_excerpt: Option<Option<String>>,
+    /// Tag names, the primary first; new names make new tags.
+    tags: Option<Vec<String>>,
+    /// Author ids, the primary first; a new post's is the owner when left out.
+    authors: Option<Vec<i64>>,
+    featured: Option<bool>,
+    noindex: Option<bool>,
+    comments_open: Option<bool>,
+    /// `published` publishes (at `published_at`, scheduling it when that is to come);
+    /// `draft` takes a post down.
+    status: Option<Status>,
+    #[serde(default, deserialize_with = "present")]
+    published_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    meta_title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    meta_description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    canonical_url: Option<Option<String>>,
+    /// An image's address (`/media/…` or `https://…`).
+    #[serde(default, deserialize_with = "present")]
+    feature_image: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    feature_image_alt: Option<Option<String>>,
+    /// The version read; required on update.
+    version: Option<i32>,
+}
+
+impl PostBody {
+    /// `input` with this body's fields put in.
+    fn apply(self, mut input: PostInput, was_published: bool) -> ApiResult<PostInput> {
+        let text = |value: Option<String>| value.unwrap_or_default();
+        if let Some(title) = self.title {
+            input.title = title;
+        }
+        if let Some(slug) = self.slug {
+            input.slug = slug;
+        }
+        if let Some(markdown) = self.markdown {
+            input.markdown = markdown;
+        }
+        if let Some(excerpt) = self.custom_excerpt {
+            input.custom_excerpt = text(excerpt);
+        }
+        if let Some(tags) = self.tags {
+            input.tags = tags;
+        }
+        if let Some(authors) = self.authors {
+            input.authors = Some(authors);
+        }
+        if let Some(featured) = self.featured {
+            input.featured = featured;
+        }
+        if let Some(noindex) = self.noindex {
+            input.noindex = noindex;
+        }
+        if let Some(open) = self.comments_open {
+            input.comments_open = open;
+        }
+        if let Some(at) = self.published_at {
+            input.publish_at = match at {
+                None => None,
+                Some(raw) => Some(parse_moment(&raw)?),
+            };
+        }
+        if let Some(value) = self.meta_title {
+            input.meta_title = text(value);
+        }
+        if let Some(value) = self.meta_description {
+            input.meta_description = text(value);
+        }
+        if let Some(value) = self.canonical_url {
+            input.canonical_url = text(value);
+        }
+        if let Some(image) = self.feature_image {
+            input.cover = match image {
+                None => Cover::None,
+                Some(address) if address.trim().is_empty() => Cover::None,
+                Some(address) => Cover::Address(address.trim().to_string()),
+            };
+        }
+        if let Some(alt) = self.feature_image_alt {
+            input.cover_alt = text(alt);
+        }
+        input.intent = match self.status {
+            Some(Status::Published) => Intent::Publish,
+            Some(Status::Draft) if was_published => Intent::Unpublish,
+            _ => Intent::Save,
+        };
+        Ok(input)
+    }
+}
+
+/// RFC 3339 (`2024-01-31T10:00:00Z`, or with an offset), to UTC.
+fn parse_moment(raw: &str) -> ApiResult<NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|at| at.naive_utc())
+        .map_err(|_| {
+            ApiError::invalid_fields(vec![(
+                "published_at".into(),
+                format!("'{raw}' is not a date and time such as 2024-01-31T10:00:00Z"),
+            )])
+        })
+}
+
+/// Checks and renders the post (off the async workers: a long text takes a while).
+async fn prepare(input: PostInput) -> ApiResult<input::Prepared> {
+    web::block(move || input::prepare(input))
+        .await
+        .map_err(|e| crate::error::AppError::internal(anyhow::anyhow!("{e}")))?
+        .map_err(|errors| refused(WriteError::Invalid(errors), FIELD_NAMES))
+}
+
+/// The post with `id`, of the kind this address is for.
+async fn open(state: &AppState, kind: PostKind, id: &str) -> ApiResult<Opened> {
+    let not_found = || ApiError::not_found(format!("no {} has the id '{id}'", kind_name(kind)));
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    state
+        .db
+        .run(move |conn| editing::open(conn, id))
+        .await?
+        .filter(|opened| opened.post.kind == kind)
+        .ok_or_else(not_found)
+}
+
+fn one(kind: PostKind, post: AdminPost) -> serde_json::Value {
+    serde_json::json!({ plural(kind): [post] })
+}
+
+fn json(status: actix_web::http::StatusCode, body: &serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    kind: web::Data<PostKind>,
+    caller: Caller,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::PostsWrite)?;
+    let params = Params::parse(req.query_string(), &["status", "limit", "page", "q"])?;
+    let window = params.window()?;
+    let shelf = match params.get("status") {
+        None | Some("") | Some("all") => Shelf::All,
+        Some("draft") => Shelf::Drafts,
+        Some("scheduled") => Shelf::Scheduled,
+        Some("published") => Shelf::Published,
+        Some("trashed") => Shelf::Trash,
+        Some(other) => {
+            return Err(ApiError::parameter(
+                "status",
+                format!("'{other}' is not one of: all, draft, scheduled, published, trashed"),
+            ));
+        }
+    };
+    let query = ListQuery {
+        kind: **kind,
+        shelf,
+        text: params.get("q").unwrap_or_default().to_string(),
+        author_id: None,
+        tag_id: None,
+        sort: Sort::Changed,
+        page: window.page,
+        per_page: window.limit,
+    };
+    let now = now();
+    let (ids, total) = state
+        .db
+        .run(move |conn| {
+            let total = editing::count(conn, &query, now)?;
+            let (entries, _) = editing::list(conn, &query, now)?;
+            let mut opened = Vec::with_capacity(entries.len());
+            for entry in entries {
+                opened.extend(editing::open(conn, entry.id)?);
+            }
+            Ok::<_, diesel::result::Error>((opened, total))
+        })
+        .await?;
+    let base_url = &state.config.base_url;
+    let items: Vec<AdminPost> = ids
+        .into_iter()
+        .map(|o| AdminPost::new(o, base_url, now))
+        .collect();
+    let pages = ((total + window.limit - 1) / window.limit).max(1);
+    let body = serde_json::json!({
+        plural(**kind): items,
+        "meta": {"pagination": {
+            "page": window.page,
+            "limit": window.limit,
+            "pages": pages,
+            "total": total,
+            "next": (window.page < pages).then_some(window.page + 1),
+            "prev": (window.page > 1).then_some(window.page - 1),
+        }},
+    });
+    Ok(json(actix_web::http::StatusCode::OK, &body))
+}
+
+async fn read(
+    state: web::Data<AppState>,
+    kind: web::Data<PostKind>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::PostsWrite)?;
+    let opened = open(&state, **kind, &id).await?;
+    let post = AdminPost::new(opened, &state.config.base_url, now());
+    Ok(json(actix_web::http::StatusCode::OK, &one(**kind, post)))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    kind: web::Data<PostKind>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::PostsWrite)?;
+    let body: PostBody = read_json(&req, payload).await?;
+    if body.version.is_some() {
+        return Err(ApiError::invalid_fields(vec![(
+            "version".into(),
+            "a new post has no version yet; leave it out".into(),
+        )]));
+    }
+    let mut input = body.apply(PostInput::new(**kind), false)?;
+    if input.authors.is_none() {
+        // A post needs an author to be published; an integration is nobody, so its posts
+        // are the owner's unless it names others (as Ghost does).
+        let owner = state.db.run(crate::domain::users::owner_id).await?;
+        input.authors = owner.map(|id| vec![id]);
+    }
+    let prepared = prepare(input).await?;
+    let actor = caller.actor();
+    let saved = state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>(write::create(conn, &actor, prepared, now()))
+        })
+        .await?
+        .map_err(|e| refused(e, FIELD_NAMES))?;
+    let opened = open(&state, **kind, &saved.id.to_string()).await?;
+    let location = format!("/api/v1/admin/{}/{}/", plural(**kind), saved.id);
+    let post = AdminPost::new(opened, &state.config.base_url, now());
+    let mut response = json(actix_web::http::StatusCode::CREATED, &one(**kind, post));
+    response.headers_mut().insert(
+        LOCATION,
+        actix_web::http::header::HeaderValue::from_str(&location).expect("an ASCII path"),
+    );
+    Ok(response)
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    kind: web::Data<PostKind>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::PostsWrite)?;
+    let current = open(&state, **kind, &id).await?;
+    let body: PostBody = read_json(&req, payload).await?;
+    let Some(version) = body.version else {
+        return Err(ApiError::invalid_fields(vec![(
+            "version".into(),
+            "send the version you read, so no one's edit is overwritten".into(),
+        )]));
+    };
+    let was_published = current.post.status() != crate::domain::posts::PostStatus::Draft;
+    let mut input = current.to_input();
+    input.authors = Some(current.author_ids.clone());
+    let prepared = prepare(body.apply(input, was_published)?).await?;
+    let (actor, post_id) = (caller.actor(), current.post.id);
+    let saved = state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>(write::update(
+                conn,
+                &actor,
+                post_id,
+                version,
+                prepared,
+                now(),
+            ))
+        })
+        .await?;
+    match saved {
+        Ok(_) => {}
+        Err(WriteError::Conflict) => {
+            let now_saved = open(&state, **kind, &id).await?;
+            let saved_version = now_saved.post.version;
+            let saved = AdminPost::new(now_saved, &state.config.base_url, now());
+            return Err(ApiError::conflict(
+                format!(
+                    "this {} was saved by someone else since version {version}; \
+                     the saved version is {saved_version}",
+                    kind_name(**kind)
+                ),
+                serde_json::to_value(saved).unwrap_or_default(),
+            ));
+        }
+        Err(other) => return Err(refused(other, FIELD_NAMES)),
+    }
+    let opened = open(&state, **kind, &id).await?;
+    let post = AdminPost::new(opened, &state.config.base_url, now());
+    Ok(json(actix_web::http::StatusCode::OK, &one(**kind, post)))
+}
+
+async fn trash(
+    state: web::Data<AppState>,
+    kind: web::Data<PostKind>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    set_trashed(state, kind, caller, id, true).await
+}
+
+async fn restore(
+    state: web::Data<AppState>,
+    kind: web::Data<PostKind>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    set_trashed(state, kind, caller, id, false).await
+}
+
+async fn set_trashed(
+    state: web::Data<AppState>,
+    kind: web::Data<PostKind>,
+    caller: Caller,
+    id: web::Path<String>,
+    trashed: bool,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::PostsWrite)?;
+    let current = open(&state, **kind, &id).await?;
+    let (actor, post_id) = (caller.actor(), current.post.id);
+    state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>(write::set_trashed(
+                conn,
+                &actor,
+                post_id,
+                trashed,
+                now(),
+            ))
+        })
+        .await?
+        .map_err(|e| refused(e, FIELD_NAMES))?;
+    let opened = open(&state, **kind, &id).await?;
+    let post = AdminPost::new(opened, &state.config.base_url, now());
+    Ok(json(actix_web::http::StatusCode::OK, &one(**kind, post)))
+}
+
+/// Deletes a post in the trash for good (one not in the trash is refused: trash it first).
+async fn delete(
+    state: web::Data<AppState>,
+    kind: web::Data<PostKind>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require(Scope::PostsWrite)?;
+    let current = open(&state, **kind, &id).await?;
+    let (actor, post_id) = (caller.actor(), current.post.id);
+    state
+        .db
+        .run(move |conn| {
+            Ok::<_, diesel::result::Error>(write::delete_forever(conn, &actor, post_id, now()))
+        })
+        .await?
+        .map_err(|e| refused(e, FIELD_NAMES))?;
+    Ok(HttpResponse::NoContent().finish())
+}

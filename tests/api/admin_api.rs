@@ -1,0 +1,677 @@
+//! The admin API: integrations' keys, scopes, and posts and pages written through the same
+//! use cases as the editor's.
+
+use quire::domain::integrations::{self, Keys, Scope};
+use quire::domain::users::Role;
+use quire::domain::write::Actor;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn integration(app: &TestApp, name: &str, scopes: &[Scope]) -> (i64, Keys) {
+    let (made, keys) = app
+        .db
+        .run_blocking(|conn| {
+            integrations::create(conn, &Actor::command_line(), (name, scopes), now())
+        })
+        .expect("an integration");
+    (made.id, keys)
+}
+
+/// Sends `body` (if any) to `path` with `key`; returns the status and the parsed JSON body
+/// (`Null` when there is none).
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, app.url(path));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).expect("JSON")
+    };
+    (status, body)
+}
+
+fn codes(body: &Value) -> Vec<(String, String)> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("errors in {body}"))
+        .iter()
+        .map(|e| {
+            (
+                e["code"].as_str().unwrap().to_string(),
+                e["field"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn only_a_live_admin_key_with_the_scope_gets_in() {
+    let app = spawn_app().await;
+    let (_, writer) = integration(&app, "Newsroom", &[Scope::PostsWrite]);
+    let (_, reader) = integration(&app, "Reader", &[Scope::ContentRead]);
+    let (revoked_id, revoked) = integration(&app, "Old script", &[Scope::PostsWrite]);
+    app.db
+        .run_blocking(|conn| integrations::revoke(conn, &Actor::command_line(), revoked_id, now()))
+        .unwrap();
+
+    let (status, body) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/posts/",
+        Some(&writer.admin_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["posts"].is_array());
+
+    let unknown = format!("quire_{}", "ab".repeat(24));
+    let unauthorized = [
+        None,
+        Some("not-a-key"),
+        Some(unknown.as_str()),
+        Some(revoked.admin_key.as_str()),
+        Some(writer.content_key.as_str()),
+    ];
+    let mut answers = Vec::new();
+    for key in unauthorized {
+        let (status, body) = call(
+            &app,
+            reqwest::Method::GET,
+            "/api/v1/admin/posts/",
+            key,
+            None,
+        )
+        .await;
+        assert_eq!(status, 401, "{key:?}");
+        answers.push(body);
+    }
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "one answer for every bad key: {answers:?}"
+    );
+    let response = reqwest::get(app.url("/api/v1/admin/posts/")).await.unwrap();
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"quire\""
+    );
+
+    let (status, body) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/posts/",
+        Some(&reader.admin_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("posts:write")
+    );
+
+    // A signed-in owner's cookie is no key.
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    let response = owner
+        .get(app.url("/api/v1/admin/posts/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    // Nor may another site's page call the admin API from a browser.
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/admin/posts/"))
+        .header("Origin", "https://elsewhere.example")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_post_goes_from_draft_to_published_to_the_trash_through_the_api() {
+    let app = spawn_app().await;
+    let owner = app.has_an_owner();
+    let (_, keys) = integration(&app, "Newsroom", &[Scope::PostsWrite]);
+    let key = Some(keys.admin_key.as_str());
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/posts/",
+        key,
+        Some(json!({"title": "From the newsroom", "markdown": "# Hello\n\nFirst *words*.", "tags": ["Wire", "News"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let post = &body["posts"][0];
+    assert_eq!(post["status"], "draft");
+    assert_eq!(post["slug"], "from-the-newsroom");
+    assert_eq!(post["tags"], json!(["Wire", "News"]));
+    assert_eq!(post["url"], Value::Null, "a draft has no public address");
+    assert_eq!(
+        post["authors"],
+        json!([owner.id]),
+        "the owner's, unless others are named"
+    );
+    let id = post["id"].as_i64().unwrap();
+    let version = post["version"].as_i64().unwrap();
+    app.page("/from-the-newsroom/", 404).await;
+    let path = format!("/api/v1/admin/posts/{id}/");
+
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        key,
+        Some(json!({"status": "published", "version": version})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let published = &body["posts"][0];
+    assert_eq!(published["status"], "published");
+    assert_eq!(published["url"], app.url("/from-the-newsroom/"));
+    assert_eq!(
+        published["markdown"], "# Hello\n\nFirst *words*.",
+        "what was not sent is kept"
+    );
+    let page = app.page("/from-the-newsroom/", 200).await;
+    assert!(text_of(&page, "article").contains("First words."));
+    let listed = app
+        .get("/api/v1/posts/?filter=tag:wire")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(listed["posts"][0]["id"], id);
+
+    // Saving on the version read before is refused, with what is saved now.
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        key,
+        Some(json!({"title": "Stale", "version": version})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        codes(&body),
+        [("conflict".to_string(), "version".to_string())]
+    );
+    assert_eq!(body["saved"]["version"], published["version"]);
+    assert_eq!(body["saved"]["title"], "From the newsroom");
+
+    // Scheduling: a date to come takes it off the site until then.
+    let later = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let version = published["version"].as_i64().unwrap();
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        key,
+        Some(json!({"status": "published", "published_at": later, "version": version})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["posts"][0]["status"], "scheduled");
+    app.page("/from-the-newsroom/", 404).await;
+
+    let version = body["posts"][0]["version"].as_i64().unwrap();
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        key,
+        Some(json!({"status": "draft", "published_at": null, "version": version})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["posts"][0]["status"], "draft");
+
+    let (status, body) = call(&app, reqwest::Method::DELETE, &path, key, None).await;
+    assert_eq!(status, 422, "only the trash is deleted for good: {body}");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{path}trash/"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["posts"][0]["trashed"].clone()),
+        (200, json!(true))
+    );
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{path}restore/"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["posts"][0]["trashed"].clone()),
+        (200, json!(false))
+    );
+    call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{path}trash/"),
+        key,
+        None,
+    )
+    .await;
+    let (status, _) = call(&app, reqwest::Method::DELETE, &path, key, None).await;
+    assert_eq!(status, 204);
+    let (status, _) = call(&app, reqwest::Method::GET, &path, key, None).await;
+    assert_eq!(status, 404);
+
+    // Every write is in the audit log under the integration's name.
+    let entries = app
+        .db
+        .run_blocking(|conn| quire::domain::audit::recent(conn, 20))
+        .unwrap();
+    let by_newsroom = entries
+        .iter()
+        .filter(|e| e.actor_name == "Integration: Newsroom")
+        .count();
+    assert!(by_newsroom >= 6, "{by_newsroom} entries by the integration");
+}
+
+#[tokio::test]
+async fn pages_have_their_own_address_and_ids_do_not_cross() {
+    let app = spawn_app().await;
+    let (_, keys) = integration(&app, "Newsroom", &[Scope::PostsWrite]);
+    let key = Some(keys.admin_key.as_str());
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/pages/",
+        key,
+        Some(json!({"title": "About", "status": "published"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["pages"][0]["kind"], "page");
+    let id = body["pages"][0]["id"].as_i64().unwrap();
+    app.page("/about/", 200).await;
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/admin/posts/{id}/"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "a page is not at a post's address");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/pages/?status=published",
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["meta"]["pagination"]["total"].clone()),
+        (200, json!(1))
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_the_field_at_fault() {
+    let app = spawn_app().await;
+    let (_, keys) = integration(&app, "Newsroom", &[Scope::PostsWrite]);
+    let key = Some(keys.admin_key.as_str());
+    let create = "/api/v1/admin/posts/";
+    let huge = "x".repeat(1_000_000);
+    // Each body, and the field named in its 422.
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"title": 5}), "title"),
+        (json!({"title": "A", "colour": "red"}), "colour"),
+        (json!({"title": "A", "tags": [1]}), "tags[0]"),
+        (json!({"markdown": "no title"}), "title"),
+        (json!({"title": huge}), "title"),
+        (
+            json!({"title": "A", "published_at": "next week"}),
+            "published_at",
+        ),
+        (json!({"title": "A", "status": "live"}), "status"),
+        (json!({"title": "A", "version": 3}), "version"),
+        (json!({"title": "A", "authors": [999999]}), "authors"),
+        (
+            json!({"title": "A", "canonical_url": "javascript:alert(1)"}),
+            "canonical_url",
+        ),
+        (json!([1, 2]), "body"),
+    ];
+    for (body, field) in cases {
+        let (got, answer) =
+            call(&app, reqwest::Method::POST, create, key, Some(body.clone())).await;
+        let shown = body.to_string().chars().take(80).collect::<String>();
+        assert_eq!(got, 422, "{shown}: {answer}");
+        let found = codes(&answer);
+        assert!(
+            found.iter().any(|(c, f)| c == "invalid" && f == field),
+            "{shown}: {answer}"
+        );
+    }
+    let client = reqwest::Client::new();
+    let send = |body: Vec<u8>, content_type: &'static str| {
+        client
+            .post(app.url(create))
+            .bearer_auth(&keys.admin_key)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+    };
+    let malformed = send(b"{\"title\": ".to_vec(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(malformed.status().as_u16(), 400);
+    assert_eq!(codes(&malformed.json().await.unwrap())[0].0, "invalid_json");
+    let not_utf8 = send(b"{\"title\": \"\xff\"}".to_vec(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(not_utf8.status().as_u16(), 400);
+    let form = send(b"title=A".to_vec(), "application/x-www-form-urlencoded")
+        .await
+        .unwrap();
+    assert_eq!(form.status().as_u16(), 415);
+    let enormous = send(vec![b' '; 9 * 1024 * 1024], "application/json")
+        .await
+        .unwrap();
+    assert_eq!(enormous.status().as_u16(), 413);
+    assert_eq!(
+        codes(&enormous.json().await.unwrap())[0].0,
+        "payload_too_large"
+    );
+
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        create,
+        key,
+        Some(json!({"title": "Kept"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = body["posts"][0]["id"].as_i64().unwrap();
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/admin/posts/{id}/"),
+        key,
+        Some(json!({"title": "No version"})),
+    )
+    .await;
+    assert_eq!((status, codes(&body)[0].1.as_str()), (422, "version"));
+    for path in [
+        "/api/v1/admin/posts/999999/",
+        "/api/v1/admin/posts/abc/",
+        "/api/v1/admin/nothing/",
+    ] {
+        let (status, body) = call(&app, reqwest::Method::GET, path, key, None).await;
+        assert_eq!(
+            (status, codes(&body)[0].0.as_str()),
+            (404, "not_found"),
+            "{path}"
+        );
+    }
+    let (status, body) = call(&app, reqwest::Method::PATCH, create, key, None).await;
+    assert_eq!(
+        (status, codes(&body)[0].0.as_str()),
+        (405, "method_not_allowed")
+    );
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/posts/?status=lost",
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    // Nothing half-written: only the one good post exists besides the welcome post.
+    let all = app
+        .get("/api/v1/posts/")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(all["meta"]["pagination"]["total"], 1);
+    let (_, drafts) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/posts/?status=draft",
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(drafts["meta"]["pagination"]["total"], 1);
+}
+
+#[tokio::test]
+async fn each_key_has_its_own_request_budget() {
+    let app = spawn_app_with(|config| {
+        config.rate_limit_api = quire::config::RateLimit::per_minutes(3, 1);
+    })
+    .await;
+    let (_, first) = integration(&app, "First", &[Scope::PostsWrite]);
+    let (_, second) = integration(&app, "Second", &[Scope::PostsWrite]);
+    for _ in 0..3 {
+        let (status, _) = call(
+            &app,
+            reqwest::Method::GET,
+            "/api/v1/admin/posts/",
+            Some(&first.admin_key),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let response = reqwest::Client::new()
+        .get(app.url("/api/v1/admin/posts/"))
+        .bearer_auth(&first.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert!(
+        response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        codes(&response.json().await.unwrap())[0].0,
+        "too_many_requests"
+    );
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/posts/",
+        Some(&second.admin_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "another key is not held back");
+}
+
+#[tokio::test]
+async fn a_thousand_posts_arrive_through_the_api_as_an_importer_sends_them() {
+    // More than a key's default budget of 600 a minute, which an operator raises for this.
+    let app = spawn_app_with(|config| {
+        config.rate_limit_api = quire::config::RateLimit::per_minutes(5_000, 1);
+    })
+    .await;
+    let (_, keys) = integration(&app, "Importer", &[Scope::PostsWrite]);
+    // Eight writers at once, as an importer pushing a backlog would.
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..8 {
+        let (url, key) = (app.url("/api/v1/admin/posts/"), keys.admin_key.clone());
+        writers.spawn(async move {
+            let client = reqwest::Client::new();
+            let mut statuses = Vec::new();
+            for n in (writer..1000).step_by(8) {
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .json(&json!({
+                        "title": format!("Imported {n}"),
+                        "markdown": format!("Post number {n}."),
+                        "tags": [format!("batch-{}", n % 10)],
+                        "status": "published",
+                        "published_at": format!("2020-01-01T00:{:02}:{:02}Z", n / 60 % 60, n % 60),
+                    }))
+                    .send()
+                    .await;
+                statuses.push(response.map(|r| r.status().as_u16()).unwrap_or(0));
+            }
+            statuses
+        });
+    }
+    let created: Vec<u16> = writers.join_all().await.into_iter().flatten().collect();
+    assert_eq!(created.len(), 1000);
+    assert!(
+        created.iter().all(|s| *s == 201),
+        "{:?}",
+        created
+            .iter()
+            .filter(|s| **s != 201)
+            .take(5)
+            .collect::<Vec<_>>()
+    );
+    let all = app
+        .get("/api/v1/posts/?limit=1")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(all["meta"]["pagination"]["total"], 1001);
+    let batch = app
+        .get("/api/v1/tags/slug/batch-3/?include=count.posts")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(batch["tags"][0]["count"]["posts"], 100);
+}
+
+/// The keys a creation or rotation page shows, in order: content, admin.
+fn shown_keys(page: &str) -> (String, String) {
+    let doc = parse_html(page);
+    let keys: Vec<String> = select(&doc, "code.key")
+        .iter()
+        .map(|k| k.text().collect::<String>())
+        .collect();
+    assert_eq!(keys.len(), 2, "{page}");
+    (keys[0].clone(), keys[1].clone())
+}
+
+#[tokio::test]
+async fn owners_make_rotate_and_revoke_integrations_in_the_admin() {
+    let app = spawn_app().await;
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    let page = "/admin/integrations";
+    let list = app.page_as(&owner, page).await;
+    assert!(
+        text_of(&list, "nav").contains("Integrations"),
+        "a section of the admin"
+    );
+
+    let refused = app.submit(&owner, page, page, &[("name", "Script")]).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let doc = parse_html(&refused.text().await.unwrap());
+    assert!(text_of(&doc, "#scopes-error").contains("at least one"));
+    assert_eq!(
+        attr_of(&doc, "#f-name", "value"),
+        "Script",
+        "what was typed is kept"
+    );
+
+    let made = app
+        .submit(
+            &owner,
+            page,
+            page,
+            &[("name", "Newsroom"), ("posts_write", "on")],
+        )
+        .await;
+    assert_eq!(made.status().as_u16(), 200);
+    assert_eq!(made.headers()["cache-control"], "no-store");
+    let (content_key, admin_key) = shown_keys(&made.text().await.unwrap());
+    assert_eq!(content_key.len(), 26);
+    let get = |key: String| {
+        let url = app.url("/api/v1/admin/posts/");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(get(admin_key.clone()).await, 200);
+    let list = app.page_as(&owner, page).await;
+    let row = text_of(&list, "tbody tr");
+    assert!(
+        row.contains("Newsroom") && row.contains(&admin_key[50..]),
+        "{row}"
+    );
+    assert!(
+        !list.html().contains(&admin_key),
+        "the key itself is never shown again"
+    );
+
+    let id = app.db.run_blocking(integrations::list).unwrap()[0].id;
+    let rotate = format!("/admin/integrations/{id}/rotate");
+    let rotated = app.submit(&owner, &rotate, &rotate, &[]).await;
+    let (_, new_key) = shown_keys(&rotated.text().await.unwrap());
+    assert_eq!(get(admin_key).await, 401, "the old key stops at once");
+    assert_eq!(get(new_key.clone()).await, 200);
+
+    let revoke = format!("/admin/integrations/{id}/revoke");
+    let revoked = app.submit(&owner, &revoke, &revoke, &[]).await;
+    assert_eq!(revoked.status().as_u16(), 303);
+    assert_eq!(get(new_key).await, 401);
+    let list = app.page_as(&owner, page).await;
+    assert!(text_of(&list, "tbody tr").contains("revoked"));
+
+    let editor = app.signed_in_as("editor@example.com", Role::Editor).await;
+    let response = editor.get(app.url(page)).send().await.unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        403,
+        "editors do not hand out keys"
+    );
+}
