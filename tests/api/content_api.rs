@@ -659,3 +659,26 @@ async fn ghosts_own_client_reads_the_site() {
     assert!(output.status.success(), "{said}");
     assert!(said.contains("every check passed"), "{said}");
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served_as_the_contract() {
+    let app = spawn_app().await;
+    let document = json(&app, "/api/v1/openapi.json", 200).await;
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document["servers"][0]["url"], app.base);
+    let paths = document["paths"].as_object().unwrap();
+    assert!(
+        paths.contains_key("/api/v1/posts/") && paths.contains_key("/api/v1/admin/posts/{id}/")
+    );
+    assert_eq!(
+        document["components"]["securitySchemes"]["admin_key"]["scheme"],
+        "bearer"
+    );
+    // Every operation names its errors in the API's one shape.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.contains_key("406"), "{method} {path} lists 406");
+        }
+    }
+}

@@ -34,7 +34,8 @@ pub fn resources(cfg: &mut web::ServiceConfig) {
         .service(resource("/authors/slug/{slug}/", read_author_by_slug))
         .service(resource("/authors/{id}/", read_author))
         .service(resource("/settings/", read_settings))
-        .service(resource("/search/", search));
+        .service(resource("/search/", search))
+        .service(resource("/openapi.json", contract));
 }
 
 /// The envelope of a list: the items under the resource's name, and how to page on.
@@ -45,13 +46,13 @@ struct Listed {
     meta: Meta,
 }
 
-#[derive(Serialize)]
-struct Meta {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Meta {
     pagination: Pagination,
 }
 
-#[derive(Serialize, Debug, PartialEq, Eq)]
-struct Pagination {
+#[derive(Serialize, Debug, PartialEq, Eq, utoipa::ToSchema)]
+pub(super) struct Pagination {
     page: i64,
     limit: i64,
     pages: i64,
@@ -119,6 +120,96 @@ fn slug_of(raw: &str, what: &str) -> ApiResult<Key> {
             "no {what} has the slug '{raw}'"
         )))
     }
+}
+
+// ---- What the OpenAPI document says of the answers and parameters ----
+
+/// A page of posts.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct Posts {
+    posts: Vec<PostView>,
+    /// On lists; a single post comes without.
+    meta: Option<Meta>,
+}
+
+/// A page of pages.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct Pages {
+    pages: Vec<PostView>,
+    meta: Option<Meta>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct Tags {
+    tags: Vec<TagView>,
+    meta: Option<Meta>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct Authors {
+    authors: Vec<AuthorView>,
+    meta: Option<Meta>,
+}
+
+/// The parameters of a list (see the README for `filter`'s grammar).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct ListParams {
+    /// `authors`, `tags`, `count.comments`, `count.likes` (posts); `count.posts` (tags, authors).
+    include: Option<String>,
+    /// Only these fields of each item, separated by commas.
+    fields: Option<String>,
+    /// `html` and/or `plaintext` (posts and pages).
+    formats: Option<String>,
+    /// Ghost's filter syntax: `tag:news+featured:true`, `tags:[a,b]`, `author:-jo`.
+    filter: Option<String>,
+    /// `field [asc|desc]`, separated by commas.
+    order: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+    /// A content key; accepted, and needed only when the site asks for one.
+    key: Option<String>,
+}
+
+/// The parameters of one item.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct ReadParams {
+    include: Option<String>,
+    fields: Option<String>,
+    formats: Option<String>,
+    key: Option<String>,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct KeyParams {
+    key: Option<String>,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct SearchParams {
+    /// The words to find.
+    q: String,
+    include: Option<String>,
+    fields: Option<String>,
+    formats: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+    key: Option<String>,
 }
 
 // ---- Posts and pages ----
@@ -217,11 +308,45 @@ impl PostShape {
     }
 }
 
-async fn browse_posts(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+/// Published posts, newest first
+#[utoipa::path(
+    get,
+    path = "/api/v1/posts/",
+    tag = "content",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Published posts, newest first", body = Posts),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn browse_posts(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     browse_kind(&state, &req, PostKind::Post).await
 }
 
-async fn browse_pages(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+/// Published pages
+#[utoipa::path(
+    get,
+    path = "/api/v1/pages/",
+    tag = "content",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Published pages", body = Pages),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn browse_pages(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     browse_kind(&state, &req, PostKind::Page).await
 }
 
@@ -267,7 +392,21 @@ async fn browse_kind(
     json_ok(&listed(plural(kind), items, pagination), shows, Some(link))
 }
 
-async fn read_post(
+/// One published post
+#[utoipa::path(
+    get,
+    path = "/api/v1/posts/{id}/",
+    tag = "content",
+    params(ReadParams, ("id" = i64, Path, description = "The item's id")),
+    responses(
+        (status = 200, description = "One published post", body = Posts),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_post(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
@@ -275,7 +414,21 @@ async fn read_post(
     read_kind(&state, &req, PostKind::Post, id_of(&id, "post")?).await
 }
 
-async fn read_post_by_slug(
+/// One published post, by slug
+#[utoipa::path(
+    get,
+    path = "/api/v1/posts/slug/{slug}/",
+    tag = "content",
+    params(ReadParams, ("slug" = String, Path, description = "The item's slug")),
+    responses(
+        (status = 200, description = "One published post, by slug", body = Posts),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_post_by_slug(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
@@ -283,7 +436,21 @@ async fn read_post_by_slug(
     read_kind(&state, &req, PostKind::Post, slug_of(&slug, "post")?).await
 }
 
-async fn read_page(
+/// One published page
+#[utoipa::path(
+    get,
+    path = "/api/v1/pages/{id}/",
+    tag = "content",
+    params(ReadParams, ("id" = i64, Path, description = "The item's id")),
+    responses(
+        (status = 200, description = "One published page", body = Pages),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
@@ -291,7 +458,21 @@ async fn read_page(
     read_kind(&state, &req, PostKind::Page, id_of(&id, "page")?).await
 }
 
-async fn read_page_by_slug(
+/// One published page, by slug
+#[utoipa::path(
+    get,
+    path = "/api/v1/pages/slug/{slug}/",
+    tag = "content",
+    params(ReadParams, ("slug" = String, Path, description = "The item's slug")),
+    responses(
+        (status = 200, description = "One published page, by slug", body = Pages),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_page_by_slug(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
@@ -327,7 +508,24 @@ async fn read_kind(
 }
 
 /// `/search/?q=words`: posts and pages, best match first.
-async fn search(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+/// Posts and pages matching words, best first
+#[utoipa::path(
+    get,
+    path = "/api/v1/search/",
+    tag = "content",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Posts and pages matching words, best first", body = Posts),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn search(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let params = Params::parse(
         req.query_string(),
         &["q", "include", "fields", "formats", "limit", "page"],
@@ -360,7 +558,24 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
 const LIST_PARAMS: &[&str] = &["include", "fields", "filter", "order", "limit", "page"];
 const READ_PARAMS: &[&str] = &["include", "fields", "slug"];
 
-async fn browse_tags(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+/// Tags with published posts
+#[utoipa::path(
+    get,
+    path = "/api/v1/tags/",
+    tag = "content",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Tags with published posts", body = Tags),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn browse_tags(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let params = Params::parse(req.query_string(), LIST_PARAMS)?;
     let counted = !params.names("include", &["count.posts"])?.is_empty();
     let fields = params.names("fields", TAG_FIELDS)?;
@@ -398,7 +613,21 @@ async fn browse_tags(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     json_ok(&listed("tags", items, pagination), None, Some(link))
 }
 
-async fn read_tag(
+/// One tag
+#[utoipa::path(
+    get,
+    path = "/api/v1/tags/{id}/",
+    tag = "content",
+    params(ReadParams, ("id" = i64, Path, description = "The item's id")),
+    responses(
+        (status = 200, description = "One tag", body = Tags),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_tag(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
@@ -406,7 +635,21 @@ async fn read_tag(
     read_one_tag(&state, &req, id_of(&id, "tag")?).await
 }
 
-async fn read_tag_by_slug(
+/// One tag, by slug
+#[utoipa::path(
+    get,
+    path = "/api/v1/tags/slug/{slug}/",
+    tag = "content",
+    params(ReadParams, ("slug" = String, Path, description = "The item's slug")),
+    responses(
+        (status = 200, description = "One tag, by slug", body = Tags),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_tag_by_slug(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
@@ -436,7 +679,24 @@ async fn read_one_tag(state: &AppState, req: &HttpRequest, key: Key) -> ApiResul
     json_ok(&single("tags", with_fields(&view, &fields)), None, None)
 }
 
-async fn browse_authors(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+/// Authors with published posts
+#[utoipa::path(
+    get,
+    path = "/api/v1/authors/",
+    tag = "content",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Authors with published posts", body = Authors),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn browse_authors(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let params = Params::parse(req.query_string(), LIST_PARAMS)?;
     let counted = !params.names("include", &["count.posts"])?.is_empty();
     let fields = params.names("fields", AUTHOR_FIELDS)?;
@@ -474,7 +734,21 @@ async fn browse_authors(state: web::Data<AppState>, req: HttpRequest) -> ApiResu
     json_ok(&listed("authors", items, pagination), None, Some(link))
 }
 
-async fn read_author(
+/// One author
+#[utoipa::path(
+    get,
+    path = "/api/v1/authors/{id}/",
+    tag = "content",
+    params(ReadParams, ("id" = i64, Path, description = "The item's id")),
+    responses(
+        (status = 200, description = "One author", body = Authors),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_author(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
@@ -482,7 +756,21 @@ async fn read_author(
     read_one_author(&state, &req, id_of(&id, "author")?).await
 }
 
-async fn read_author_by_slug(
+/// One author, by slug
+#[utoipa::path(
+    get,
+    path = "/api/v1/authors/slug/{slug}/",
+    tag = "content",
+    params(ReadParams, ("slug" = String, Path, description = "The item's slug")),
+    responses(
+        (status = 200, description = "One author, by slug", body = Authors),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_author_by_slug(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
@@ -512,15 +800,41 @@ async fn read_one_author(state: &AppState, req: &HttpRequest, key: Key) -> ApiRe
     json_ok(&single("authors", with_fields(&view, &fields)), None, None)
 }
 
+// ---- The contract ----
+
+/// The OpenAPI document of both APIs.
+async fn contract(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    Params::parse(req.query_string(), &[])?;
+    let document = super::openapi::document(&state.config.base_url);
+    json_ok(&document, Some(vec![Touched::Site]), None)
+}
+
 // ---- Settings ----
 
-#[derive(Serialize)]
-struct SettingsBody {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct SettingsBody {
     settings: SettingsView,
     meta: serde_json::Map<String, Value>,
 }
 
-async fn read_settings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+/// The site's public settings
+#[utoipa::path(
+    get,
+    path = "/api/v1/settings/",
+    tag = "content",
+    params(KeyParams),
+    responses(
+        (status = 200, description = "The site's public settings", body = SettingsBody),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 404, description = "Nothing visible there", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read_settings(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     Params::parse(req.query_string(), &[])?;
     let site = Arc::clone(&state.site);
     let now = now();

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::AppError;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Problem {
     /// A stable, machine-readable name (`invalid_parameter`, `not_found`…).
     pub code: &'static str,
@@ -123,6 +123,13 @@ impl std::fmt::Display for ApiError {
         let messages: Vec<&str> = self.problems.iter().map(|p| p.message.as_str()).collect();
         write!(f, "{}", messages.join("; "))
     }
+}
+
+/// Every error the API answers with.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Errors {
+    errors: Vec<Problem>,
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod content;
 pub mod error;
+pub mod openapi;
 pub mod params;
 pub mod views;
 

@@ -4,6 +4,7 @@
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::domain::posts::{AuthorLink, Post, TagLink};
 use crate::domain::settings::SiteSettings;
@@ -51,7 +52,9 @@ pub const POST_FIELDS: &[&str] = &[
     "count",
 ];
 
-#[derive(Serialize)]
+/// A post or page. With `fields`, only the fields named are sent.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Post)]
 pub struct PostView {
     pub id: i64,
     pub title: String,
@@ -77,15 +80,21 @@ pub struct PostView {
     pub meta_description: Option<String>,
     pub noindex: bool,
     pub comments_open: bool,
+    /// With `include=authors`, primary first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authors: Option<Vec<LinkView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<LinkView>)]
     pub primary_author: Option<Option<LinkView>>,
+    /// With `include=tags`, primary first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<LinkView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<LinkView>)]
     pub primary_tag: Option<Option<LinkView>>,
+    /// With `include=count.comments` or `count.likes`: those counts.
     #[serde(skip_serializing_if = "Map::is_empty")]
+    #[schema(value_type = std::collections::HashMap<String, i64>)]
     pub count: Map<String, Value>,
 }
 
@@ -208,7 +217,8 @@ fn plain_text(html: &str) -> String {
 }
 
 /// An author or tag as a post names it.
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, ToSchema)]
+#[schema(as = Link)]
 pub struct LinkView {
     pub id: i64,
     pub name: String,
@@ -240,7 +250,9 @@ pub const TAG_FIELDS: &[&str] = &[
     "count",
 ];
 
-#[derive(Serialize)]
+/// A tag with published posts. With `fields`, only the fields named are sent.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Tag)]
 pub struct TagView {
     pub id: i64,
     pub name: String,
@@ -255,7 +267,7 @@ pub struct TagView {
     pub count: Option<PostCount>,
 }
 
-#[derive(Serialize, Clone, Copy)]
+#[derive(Serialize, Clone, Copy, ToSchema)]
 pub struct PostCount {
     pub posts: i64,
 }
@@ -292,7 +304,9 @@ pub const AUTHOR_FIELDS: &[&str] = &[
     "count",
 ];
 
-#[derive(Serialize)]
+/// A member of staff with published posts. With `fields`, only the fields named are sent.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Author)]
 pub struct AuthorView {
     pub id: i64,
     pub name: String,
@@ -332,7 +346,8 @@ impl AuthorView {
 }
 
 /// The settings a reader could learn from the site's pages.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Settings)]
 pub struct SettingsView {
     pub title: String,
     pub description: String,
@@ -348,13 +363,15 @@ pub struct SettingsView {
     pub url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Navigation)]
 pub struct NavigationView {
     pub label: String,
     pub url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SocialProfile)]
 pub struct SocialView {
     pub network: String,
     pub url: String,

@@ -55,6 +55,36 @@ pub fn resources(cfg: &mut web::ServiceConfig) {
     }
 }
 
+/// Admin posts or pages, in the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AdminPosts {
+    posts: Vec<AdminPost>,
+    meta: Option<crate::web::api::content::Meta>,
+}
+
+/// A refusal: each field's problem, and on a conflict what is saved now.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Refusal {
+    errors: Vec<crate::web::api::error::Problem>,
+    saved: Option<AdminPost>,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AdminListParams {
+    /// `all`, `draft`, `scheduled`, `published` or `trashed`.
+    status: Option<String>,
+    /// Words in the title.
+    q: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+}
+
 async fn not_allowed(allow: &'static str) -> ApiResult<HttpResponse> {
     Err(ApiError::method_not_allowed(allow))
 }
@@ -73,7 +103,7 @@ fn moment(at: NaiveDateTime) -> String {
 }
 
 /// A post as staff see it: every field the editor has, its status and version.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AdminPost {
     id: i64,
     kind: &'static str,
@@ -167,7 +197,7 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum Status {
     Draft,
@@ -176,13 +206,14 @@ enum Status {
 
 /// A post as a program sends it. On create, what is left out takes the editor's defaults;
 /// on update, it keeps its value. `null` clears an optional field.
-#[derive(Deserialize, Default, Debug)]
+#[derive(Deserialize, Default, Debug, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostBody {
     title: Option<String>,
     slug: Option<String>,
     markdown: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     custom_excerpt: Option<Option<String>>,
     /// Tag names, the primary first; new names make new tags.
     tags: Option<Vec<String>>,
@@ -195,17 +226,23 @@ pub struct PostBody {
     /// `draft` takes a post down.
     status: Option<Status>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     published_at: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     meta_title: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     meta_description: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     canonical_url: Option<Option<String>>,
     /// An image's address (`/media/…` or `https://…`).
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     feature_image: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     feature_image_alt: Option<Option<String>>,
     /// The version read; required on update.
     version: Option<i32>,
@@ -318,7 +355,25 @@ fn json(status: actix_web::http::StatusCode, body: &serde_json::Value) -> HttpRe
         .json(body)
 }
 
-async fn list(
+/// Posts of every status, most recently changed first
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/posts/",
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(AdminListParams),
+    responses(
+        (status = 200, description = "A page of posts", body = AdminPosts),
+        (status = 400, description = "A parameter the API cannot use", body = crate::web::api::error::Errors),
+        (status = 401, description = "No valid admin key", body = crate::web::api::error::Errors),
+        (status = 403, description = "The key lacks the posts:write scope, or the role's rights", body = crate::web::api::error::Errors),
+        (status = 404, description = "No such post", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 429, description = "The key's budget is spent", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn list(
     state: web::Data<AppState>,
     kind: web::Data<PostKind>,
     caller: Caller,
@@ -383,7 +438,24 @@ async fn list(
     Ok(json(actix_web::http::StatusCode::OK, &body))
 }
 
-async fn read(
+/// One post with its Markdown, status and version
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/posts/{id}/",
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(("id" = i64, Path, description = "The post's id")),
+    responses(
+        (status = 200, description = "The post", body = AdminPosts),
+        (status = 401, description = "No valid admin key", body = crate::web::api::error::Errors),
+        (status = 403, description = "The key lacks the posts:write scope, or the role's rights", body = crate::web::api::error::Errors),
+        (status = 404, description = "No such post", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 429, description = "The key's budget is spent", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn read(
     state: web::Data<AppState>,
     kind: web::Data<PostKind>,
     caller: Caller,
@@ -395,7 +467,28 @@ async fn read(
     Ok(json(actix_web::http::StatusCode::OK, &one(**kind, post)))
 }
 
-async fn create(
+/// Create a post (a draft unless status is published)
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/posts/",
+    tag = "admin",
+    security(("admin_key" = [])),
+    request_body = PostBody,
+    responses(
+        (status = 201, description = "The post as saved", body = AdminPosts),
+        (status = 400, description = "The body is not JSON", body = crate::web::api::error::Errors),
+        (status = 413, description = "The body is too large", body = crate::web::api::error::Errors),
+        (status = 415, description = "The body is not sent as JSON", body = crate::web::api::error::Errors),
+        (status = 422, description = "A field the editor would refuse", body = Refusal),
+        (status = 401, description = "No valid admin key", body = crate::web::api::error::Errors),
+        (status = 403, description = "The key lacks the posts:write scope, or the role's rights", body = crate::web::api::error::Errors),
+        (status = 404, description = "No such post", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 429, description = "The key's budget is spent", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn create(
     state: web::Data<AppState>,
     kind: web::Data<PostKind>,
     caller: Caller,
@@ -437,7 +530,30 @@ async fn create(
     Ok(response)
 }
 
-async fn update(
+/// Update the fields sent, on the version read; publish, schedule or unpublish with status
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/posts/{id}/",
+    tag = "admin",
+    security(("admin_key" = [])),
+    request_body = PostBody,
+    params(("id" = i64, Path, description = "The post's id")),
+    responses(
+        (status = 200, description = "The post as saved", body = AdminPosts),
+        (status = 400, description = "The body is not JSON", body = crate::web::api::error::Errors),
+        (status = 409, description = "Saved by someone else since that version", body = Refusal),
+        (status = 413, description = "The body is too large", body = crate::web::api::error::Errors),
+        (status = 415, description = "The body is not sent as JSON", body = crate::web::api::error::Errors),
+        (status = 422, description = "A field the editor would refuse", body = Refusal),
+        (status = 401, description = "No valid admin key", body = crate::web::api::error::Errors),
+        (status = 403, description = "The key lacks the posts:write scope, or the role's rights", body = crate::web::api::error::Errors),
+        (status = 404, description = "No such post", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 429, description = "The key's budget is spent", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn update(
     state: web::Data<AppState>,
     kind: web::Data<PostKind>,
     caller: Caller,
@@ -494,7 +610,24 @@ async fn update(
     Ok(json(actix_web::http::StatusCode::OK, &one(**kind, post)))
 }
 
-async fn trash(
+/// Move a post to the trash
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/posts/{id}/trash/",
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(("id" = i64, Path, description = "The post's id")),
+    responses(
+        (status = 200, description = "The post, trashed", body = AdminPosts),
+        (status = 401, description = "No valid admin key", body = crate::web::api::error::Errors),
+        (status = 403, description = "The key lacks the posts:write scope, or the role's rights", body = crate::web::api::error::Errors),
+        (status = 404, description = "No such post", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 429, description = "The key's budget is spent", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn trash(
     state: web::Data<AppState>,
     kind: web::Data<PostKind>,
     caller: Caller,
@@ -503,7 +636,24 @@ async fn trash(
     set_trashed(state, kind, caller, id, true).await
 }
 
-async fn restore(
+/// Take a post out of the trash
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/posts/{id}/restore/",
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(("id" = i64, Path, description = "The post's id")),
+    responses(
+        (status = 200, description = "The post, restored", body = AdminPosts),
+        (status = 401, description = "No valid admin key", body = crate::web::api::error::Errors),
+        (status = 403, description = "The key lacks the posts:write scope, or the role's rights", body = crate::web::api::error::Errors),
+        (status = 404, description = "No such post", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 429, description = "The key's budget is spent", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn restore(
     state: web::Data<AppState>,
     kind: web::Data<PostKind>,
     caller: Caller,
@@ -541,7 +691,25 @@ async fn set_trashed(
 }
 
 /// Deletes a post in the trash for good (one not in the trash is refused: trash it first).
-async fn delete(
+/// Delete a post in the trash for good
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/posts/{id}/",
+    tag = "admin",
+    security(("admin_key" = [])),
+    params(("id" = i64, Path, description = "The post's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 422, description = "Not in the trash", body = Refusal),
+        (status = 401, description = "No valid admin key", body = crate::web::api::error::Errors),
+        (status = 403, description = "The key lacks the posts:write scope, or the role's rights", body = crate::web::api::error::Errors),
+        (status = 404, description = "No such post", body = crate::web::api::error::Errors),
+        (status = 406, description = "An Accept that excludes JSON", body = crate::web::api::error::Errors),
+        (status = 429, description = "The key's budget is spent", body = crate::web::api::error::Errors),
+        (status = 503, description = "The database is busy; try again", body = crate::web::api::error::Errors),
+    )
+)]
+pub(super) async fn delete(
     state: web::Data<AppState>,
     kind: web::Data<PostKind>,
     caller: Caller,
