@@ -136,6 +136,9 @@ ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 
 post=$(curl -fs "$base/sitemap-posts.xml" | grep -o '<loc>[^<]*</loc>' | sed -n 10p | sed 's/<[^>]*>//g; s|^http://[^/]*||')
 tag=$(curl -fs "$base/sitemap-tags.xml" | grep -o '<loc>[^<]*</loc>' | sed -n 1p | sed 's/<[^>]*>//g; s|^http://[^/]*||')
+# The content API: a page of posts with their tags and authors, and the measured post.
+api_list="/api/v1/posts/?include=tags,authors"
+api_post="/api/v1/posts/slug$post"
 
 # nginx with the post page as a file: the same bytes Quire sends.
 nginx_port=$(free_port)
@@ -239,6 +242,8 @@ for round in 1 2; do
   measure "post + 200 comments, cached" "$base/a-long-conversation/"
   measure "post, signed-in member" "$base$post" "$session"
   measure "post + 200, signed in" "$base/a-long-conversation/" "$session"
+  measure "API posts list, cached" "$base$api_list"
+  measure "API post, cached" "$base$api_post"
 done
 stop_server "page cache on"
 
@@ -250,6 +255,8 @@ for round in 1 2; do
   measure "tag page, cache off" "$base$tag"
   measure "sitemap index, cache off" "$base/sitemap.xml"
   measure "post + 200, cache off" "$base/a-long-conversation/"
+  measure "API posts list, cache off" "$base$api_list"
+  measure "API post, cache off" "$base$api_post"
 done
 stop_server "page cache off"
 
