@@ -417,6 +417,10 @@ fn administration(cfg: &mut web::ServiceConfig) {
             web::post().to(integrations::create_integration),
         )
         .route(
+            "/admin/integrations/reference",
+            read().to(admin::api_reference::show),
+        )
+        .route(
             "/admin/integrations/{id}/rotate",
             read().to(integrations::confirm_rotate),
         )

@@ -675,3 +675,51 @@ async fn owners_make_rotate_and_revoke_integrations_in_the_admin() {
         "editors do not hand out keys"
     );
 }
+
+#[tokio::test]
+async fn the_api_reference_is_rendered_in_the_admin_from_the_contract() {
+    let app = spawn_app().await;
+    let owner = app.signed_in_as("owner@example.com", Role::Owner).await;
+    let page = app.page_as(&owner, "/admin/integrations/reference").await;
+    let operations: Vec<String> = select(&page, ".api-operation h3")
+        .iter()
+        .map(|h| h.text().collect::<String>())
+        .collect();
+    let document = app
+        .get("/api/v1/openapi.json")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let in_document: usize = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        operations.len(),
+        in_document,
+        "every operation is on the page"
+    );
+    assert!(
+        operations
+            .iter()
+            .any(|o| o.contains("PUT") && o.contains("/api/v1/admin/posts/{id}/"))
+    );
+    assert!(
+        !select(&page, "#type-PostBody").is_empty(),
+        "and every type"
+    );
+    assert!(
+        select(&page, "script[src^=http]").is_empty(),
+        "no third-party script"
+    );
+    let editor = app.signed_in_as("editor@example.com", Role::Editor).await;
+    let response = editor
+        .get(app.url("/admin/integrations/reference"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+}

@@ -1,6 +1,7 @@
 //! The staff's side of the site. Every handler takes `Staff` (signed in, with a role that
 //! may use the admin) and asks for the permission its action needs.
 
+pub mod api_reference;
 pub mod audit;
 pub mod comments;
 pub mod confirm;
