@@ -55,6 +55,17 @@ impl Shared {
         &self.feed
     }
 
+    /// The snapshot held in memory, when nothing changed since it was made: no database
+    /// needed. `None` means ask `current`.
+    pub fn held(&self) -> Option<Arc<Snapshot>> {
+        let generation = self.feed.generation();
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        match &held.snapshot {
+            Some((made_at, snapshot)) if *made_at == generation => Some(Arc::clone(snapshot)),
+            _ => None,
+        }
+    }
+
     /// The snapshot for now, from memory unless something changed since it was made.
     pub fn current(&self, conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Arc<Snapshot>> {
         self.feed.check_schedule(now);

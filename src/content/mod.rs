@@ -301,6 +301,7 @@ pub fn fill_demo(conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, WriteErr
                 social: Vec::new(),
                 comments: Default::default(),
                 staff_two_factor: false,
+                content_api_key_required: false,
             },
         )?;
 

@@ -174,6 +174,7 @@ diesel::table! {
         social -> Text,
         comments -> Text,
         staff_two_factor -> Bool,
+        content_api_key_required -> Bool,
     }
 }
 

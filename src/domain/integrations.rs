@@ -12,6 +12,7 @@ use crate::auth::tokens::hash_token;
 use crate::db::schema::integrations;
 use crate::db::{DbConn, stored_as_text};
 use crate::domain::audit::Object;
+use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
 use crate::domain::users::Role;
 use crate::domain::write::{self, Actor, WriteError};
@@ -208,6 +209,8 @@ pub fn rotate(
             (Object::Integration, Some(id)),
             &current.name,
         )?;
+        // Answers the page cache keeps for the old content key must not outlive it.
+        tx.touch(Touched::Site);
         Ok(keys.clone())
     })
 }
@@ -226,6 +229,7 @@ pub fn revoke(
             .set(integrations::revoked_at.eq(now))
             .execute(tx.conn)?;
         tx.audit("revoked", (Object::Integration, Some(id)), &current.name)?;
+        tx.touch(Touched::Site);
         Ok(())
     })
 }

@@ -97,6 +97,7 @@ pub struct SettingsInput {
     pub icon_url: String,
     pub discourage_search: bool,
     pub staff_two_factor: bool,
+    pub content_api_key_required: bool,
     /// (network key, address)
     pub social: Vec<(String, String)>,
     /// (label, address), in order.
@@ -116,6 +117,7 @@ impl SettingsInput {
             icon_url: s.icon_url.clone().unwrap_or_default(),
             discourage_search: s.discourage_search,
             staff_two_factor: s.staff_two_factor,
+            content_api_key_required: s.content_api_key_required,
             social: s
                 .social
                 .iter()
@@ -292,6 +294,7 @@ pub fn parse(input: &SettingsInput, now: NaiveDateTime) -> Result<SiteSettings, 
         updated_at: now,
         discourage_search: input.discourage_search,
         staff_two_factor: input.staff_two_factor,
+        content_api_key_required: input.content_api_key_required,
         logo_url,
         feed_items,
         icon_url,
@@ -338,6 +341,8 @@ pub struct SiteSettings {
     pub social: Vec<SocialLink>,
     /// Staff must sign in with a second factor: without one they are sent to set it up.
     pub staff_two_factor: bool,
+    /// The content API answers only requests with an integration's content key.
+    pub content_api_key_required: bool,
     /// Who may comment and the moderation rules (saved on their own page).
     pub comments: crate::domain::comments::CommentSettings,
 }
@@ -359,6 +364,7 @@ struct Row {
     social: String,
     comments: String,
     staff_two_factor: bool,
+    content_api_key_required: bool,
 }
 
 impl From<Row> for SiteSettings {
@@ -380,6 +386,7 @@ impl From<Row> for SiteSettings {
             social: serde_json::from_str(&row.social).unwrap_or_default(),
             comments: serde_json::from_str(&row.comments).unwrap_or_default(),
             staff_two_factor: row.staff_two_factor,
+            content_api_key_required: row.content_api_key_required,
         }
     }
 }
@@ -404,6 +411,7 @@ impl SiteSettings {
             social: Vec::new(),
             comments: Default::default(),
             staff_two_factor: false,
+            content_api_key_required: false,
         }
     }
 }
@@ -442,6 +450,7 @@ pub fn save_row(conn: &mut DbConn, settings: &SiteSettings) -> QueryResult<()> {
         site_settings::icon_url.eq(&settings.icon_url),
         site_settings::social.eq(&social),
         site_settings::staff_two_factor.eq(settings.staff_two_factor),
+        site_settings::content_api_key_required.eq(settings.content_api_key_required),
     );
     let updated = diesel::update(site_settings::table.filter(site_settings::id.eq(1)))
         .set(values)

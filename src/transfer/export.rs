@@ -61,6 +61,7 @@ pub fn export(db: &Db, out: &mut dyn Write, now: NaiveDateTime) -> anyhow::Resul
             navigation: s.navigation,
             discourage_search: s.discourage_search,
             staff_two_factor: s.staff_two_factor,
+            content_api_key_required: s.content_api_key_required,
             logo_url: s.logo_url,
             feed_items: s.feed_items,
             icon_url: s.icon_url,

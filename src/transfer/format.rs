@@ -53,6 +53,8 @@ pub struct SettingsDoc {
     #[serde(default)]
     pub staff_two_factor: bool,
     #[serde(default)]
+    pub content_api_key_required: bool,
+    #[serde(default)]
     pub logo_url: Option<String>,
     #[serde(default = "default_feed_items")]
     pub feed_items: i64,

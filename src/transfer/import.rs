@@ -852,6 +852,7 @@ fn settings_of(doc: SettingsDoc, now: NaiveDateTime) -> Result<SiteSettings, Str
         icon_url: doc.icon_url.unwrap_or_default(),
         discourage_search: doc.discourage_search,
         staff_two_factor: doc.staff_two_factor,
+        content_api_key_required: doc.content_api_key_required,
         social: doc.social.into_iter().map(|l| (l.network, l.url)).collect(),
         navigation: doc
             .navigation

@@ -682,3 +682,46 @@ async fn the_openapi_document_is_served_as_the_contract() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_site_can_ask_for_a_content_key() {
+    use quire::domain::integrations::{self, Scope};
+    use quire::domain::write::Actor;
+    let Site { app, .. } = site().await;
+    let make = |name: &str, scopes: &[Scope]| {
+        app.db
+            .run_blocking(|conn| {
+                integrations::create(conn, &Actor::command_line(), (name, scopes), now())
+            })
+            .unwrap()
+    };
+    let (reader, keys) = make("Front end", &[Scope::ContentRead]);
+    let (_, writer_keys) = make("Writer", &[Scope::PostsWrite]);
+    json(&app, "/api/v1/posts/", 200).await;
+    app.update_settings(|s| s.content_api_key_required = true);
+
+    let refused = json(&app, "/api/v1/posts/", 401).await;
+    let (code, message, field) = problem(&refused);
+    assert_eq!((code.as_str(), field), ("unauthorized", Value::from("key")));
+    assert!(message.contains("content key"), "{message}");
+    let with_key = format!("/api/v1/posts/?key={}", keys.content_key);
+    json(&app, &with_key, 200).await;
+    json(
+        &app,
+        &format!("/ghost/api/content/tags/?key={}", keys.content_key),
+        200,
+    )
+    .await;
+    let wrong_scope = format!("/api/v1/posts/?key={}", writer_keys.content_key);
+    json(&app, &wrong_scope, 401).await;
+    json(&app, "/api/v1/posts/?key=0123456789abcdef0123456789", 401).await;
+    json(&app, "/api/v1/openapi.json", 200).await;
+    app.page("/", 200).await;
+
+    // A revoked key stops at once, even for an answer the cache holds.
+    json(&app, &with_key, 200).await;
+    app.db
+        .run_blocking(|conn| integrations::revoke(conn, &Actor::command_line(), reader.id, now()))
+        .unwrap();
+    json(&app, &with_key, 401).await;
+}

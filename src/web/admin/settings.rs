@@ -80,6 +80,7 @@ impl SettingsForm {
                 "icon_url" => input.icon_url = value,
                 "discourage_search" => input.discourage_search = true,
                 "staff_two_factor" => input.staff_two_factor = true,
+                "content_api_key_required" => input.content_api_key_required = true,
                 "action" => form.action = value,
                 other => {
                     if let Some(network) = other.strip_prefix("social_") {
@@ -215,6 +216,13 @@ async fn settings_page(
         )
         .checked(input.staff_two_factor)
         .hint("Staff without one are sent to set it up before they can use the admin."),
+        Field::new(
+            "content_api_key_required",
+            "The content API needs a content key",
+            "checkbox",
+        )
+        .checked(input.content_api_key_required)
+        .hint("Programs then read it only with an integration's content key, as ?key=…; pages stay public."),
     ];
     let social = SOCIAL_NETWORKS
         .iter()

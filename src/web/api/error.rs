@@ -53,6 +53,17 @@ impl ApiError {
         )
     }
 
+    /// The site asks for a content key, and none (or no valid one) came.
+    pub fn content_key_needed() -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this site's content API needs an integration's content key, as ?key=…",
+        );
+        error.problems[0].field = Some("key".into());
+        error
+    }
+
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }

@@ -19,6 +19,8 @@ use serde::Serialize;
 
 use crate::config::ApiOrigins;
 use crate::domain::changes::Touched;
+use crate::domain::integrations::{self, KeyKind, Scope};
+use crate::state::AppState;
 use crate::web::page_cache::Depends;
 use crate::web::public::PUBLIC_CACHE;
 use error::{ApiError, ApiResult};
@@ -54,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, origins: &ApiOrigins) {
     for prefix in ["/api/v1", "/ghost/api/content"] {
         cfg.service(
             web::scope(prefix)
+                .wrap(from_fn(content_key))
                 .wrap(cors(origins))
                 .wrap(from_fn(json_only))
                 .configure(content::resources)
@@ -116,6 +119,53 @@ fn accepts_json(accept: Option<&HeaderValue>) -> bool {
                 "*/*" | "application/*" | "application/json" | "application/problem+json"
             )
     })
+}
+
+/// When the site asks for a content key, a read without a valid one (from an integration
+/// that may read content) is refused. The setting is read from memory; the database only
+/// when it is on, or has just changed.
+async fn content_key(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let Some(state) = state.filter(|_| !req.path().ends_with("/openapi.json")) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let required = state
+        .site
+        .held()
+        .map(|s| s.settings.content_api_key_required);
+    if required == Some(false) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let key = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| name == "key")
+        .map(|(_, value)| value.into_owned());
+    let site = std::sync::Arc::clone(&state.site);
+    let allowed = state
+        .db
+        .run(move |conn| {
+            let now = crate::clock::now();
+            if !site.current(conn, now)?.settings.content_api_key_required {
+                return Ok::<_, diesel::result::Error>(true);
+            }
+            let Some(key) = key else {
+                return Ok(false);
+            };
+            Ok(
+                integrations::authenticate(conn, KeyKind::Content, &key, now)?
+                    .is_some_and(|found| found.allows(Scope::ContentRead)),
+            )
+        })
+        .await;
+    let refused = match allowed {
+        Ok(true) => return Ok(next.call(req).await?.map_into_boxed_body()),
+        Ok(false) => ApiError::content_key_needed(),
+        Err(error) => ApiError::from(error),
+    };
+    let response = actix_web::ResponseError::error_response(&refused);
+    Ok(req.into_response(response))
 }
 
 async fn unknown(req: actix_web::HttpRequest) -> ApiResult<HttpResponse> {
