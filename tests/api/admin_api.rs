@@ -723,3 +723,94 @@ async fn the_api_reference_is_rendered_in_the_admin_from_the_contract() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn tags_are_made_changed_and_deleted_through_the_api() {
+    let app = spawn_app().await;
+    let (_, keys) = integration(&app, "Desk", &[Scope::PostsWrite]);
+    let key = Some(keys.admin_key.as_str());
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/tags/",
+        key,
+        Some(json!({"name": "Night Shift", "description": "After dark."})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let tag = &body["tags"][0];
+    assert_eq!(tag["slug"], "night-shift");
+    let id = tag["id"].as_i64().unwrap();
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/tags/",
+        key,
+        Some(json!({"name": "Other", "slug": "night-shift"})),
+    )
+    .await;
+    assert_eq!(
+        (status, codes(&body)),
+        (422, vec![("invalid".to_string(), "slug".to_string())])
+    );
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/tags/",
+        key,
+        Some(json!({"description": "no name"})),
+    )
+    .await;
+    assert_eq!((status, codes(&body)[0].1.as_str()), (422, "name"));
+
+    let path = format!("/api/v1/admin/tags/{id}/");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        key,
+        Some(json!({"meta_title": "Nights"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tags"][0]["meta_title"], "Nights");
+    assert_eq!(
+        body["tags"][0]["description"], "After dark.",
+        "what was not sent is kept"
+    );
+
+    call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/posts/",
+        key,
+        Some(json!({"title": "Late", "tags": ["Night Shift"], "status": "published"})),
+    )
+    .await;
+    let (_, listed) = call(&app, reqwest::Method::GET, "/api/v1/admin/tags/", key, None).await;
+    let night = listed["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(night["posts"], 1);
+    app.page("/tag/night-shift/", 200).await;
+
+    let (status, _) = call(&app, reqwest::Method::DELETE, &path, key, None).await;
+    assert_eq!(status, 204);
+    app.page("/tag/night-shift/", 410).await;
+    let (status, _) = call(&app, reqwest::Method::GET, &path, key, None).await;
+    assert_eq!(status, 404);
+    let (_, reader) = integration(&app, "Reader", &[Scope::ContentRead]);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/tags/",
+        Some(&reader.admin_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+}

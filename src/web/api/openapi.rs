@@ -42,6 +42,11 @@ use super::{admin, content, error, views};
         admin::posts::trash,
         admin::posts::restore,
         admin::posts::delete,
+        admin::tags::list,
+        admin::tags::create,
+        admin::tags::read,
+        admin::tags::update,
+        admin::tags::delete,
     ),
     components(schemas(
         views::PostView,

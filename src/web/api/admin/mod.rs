@@ -4,6 +4,7 @@
 //! then calls the same use case the admin's form calls.
 
 pub mod posts;
+pub mod tags;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -23,6 +24,42 @@ pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub fn resources(cfg: &mut web::ServiceConfig) {
     posts::resources(cfg);
+    tags::resources(cfg);
+}
+
+/// A JSON answer no cache keeps.
+pub fn reply(status: StatusCode, body: &serde_json::Value) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+pub async fn not_allowed(allow: &'static str) -> ApiResult<actix_web::HttpResponse> {
+    Err(ApiError::method_not_allowed(allow))
+}
+
+/// `meta.pagination` for `total` items seen through `window`.
+pub fn pagination(window: crate::domain::browse::Window, total: i64) -> serde_json::Value {
+    let pages = ((total + window.limit - 1) / window.limit).max(1);
+    serde_json::json!({
+        "page": window.page,
+        "limit": window.limit,
+        "pages": pages,
+        "total": total,
+        "next": (window.page < pages).then_some(window.page + 1),
+        "prev": (window.page > 1).then_some(window.page - 1),
+    })
+}
+
+/// `limit` and `page`, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct WindowParams {
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
 }
 
 /// The integration a request's admin key belongs to.

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Caller, read_json, refused};
+use super::{Caller, not_allowed, read_json, refused};
 use crate::clock::now;
 use crate::domain::integrations::Scope;
 use crate::domain::posts::editing::{self, ListQuery, Opened, Shelf, Sort};
@@ -83,10 +83,6 @@ pub struct AdminListParams {
     limit: Option<i64>,
     #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
-}
-
-async fn not_allowed(allow: &'static str) -> ApiResult<HttpResponse> {
-    Err(ApiError::method_not_allowed(allow))
 }
 
 /// The editor's field names, as the API calls them.
@@ -359,6 +355,7 @@ fn json(status: actix_web::http::StatusCode, body: &serde_json::Value) -> HttpRe
 #[utoipa::path(
     get,
     path = "/api/v1/admin/posts/",
+    operation_id = "admin_list_posts",
     tag = "admin",
     security(("admin_key" = [])),
     params(AdminListParams),
@@ -423,17 +420,9 @@ pub(super) async fn list(
         .into_iter()
         .map(|o| AdminPost::new(o, base_url, now))
         .collect();
-    let pages = ((total + window.limit - 1) / window.limit).max(1);
     let body = serde_json::json!({
         plural(**kind): items,
-        "meta": {"pagination": {
-            "page": window.page,
-            "limit": window.limit,
-            "pages": pages,
-            "total": total,
-            "next": (window.page < pages).then_some(window.page + 1),
-            "prev": (window.page > 1).then_some(window.page - 1),
-        }},
+        "meta": {"pagination": super::pagination(window, total)},
     });
     Ok(json(actix_web::http::StatusCode::OK, &body))
 }
@@ -442,6 +431,7 @@ pub(super) async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/admin/posts/{id}/",
+    operation_id = "admin_read_post",
     tag = "admin",
     security(("admin_key" = [])),
     params(("id" = i64, Path, description = "The post's id")),
@@ -471,6 +461,7 @@ pub(super) async fn read(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/posts/",
+    operation_id = "admin_create_post",
     tag = "admin",
     security(("admin_key" = [])),
     request_body = PostBody,
@@ -534,6 +525,7 @@ pub(super) async fn create(
 #[utoipa::path(
     put,
     path = "/api/v1/admin/posts/{id}/",
+    operation_id = "admin_update_post",
     tag = "admin",
     security(("admin_key" = [])),
     request_body = PostBody,
@@ -614,6 +606,7 @@ pub(super) async fn update(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/posts/{id}/trash/",
+    operation_id = "admin_trash_post",
     tag = "admin",
     security(("admin_key" = [])),
     params(("id" = i64, Path, description = "The post's id")),
@@ -640,6 +633,7 @@ pub(super) async fn trash(
 #[utoipa::path(
     post,
     path = "/api/v1/admin/posts/{id}/restore/",
+    operation_id = "admin_restore_post",
     tag = "admin",
     security(("admin_key" = [])),
     params(("id" = i64, Path, description = "The post's id")),
@@ -695,6 +689,7 @@ async fn set_trashed(
 #[utoipa::path(
     delete,
     path = "/api/v1/admin/posts/{id}/",
+    operation_id = "admin_delete_post",
     tag = "admin",
     security(("admin_key" = [])),
     params(("id" = i64, Path, description = "The post's id")),
