@@ -814,3 +814,78 @@ async fn tags_are_made_changed_and_deleted_through_the_api() {
     .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn redirects_are_managed_through_the_api_with_the_admins_checks() {
+    let app = spawn_app().await;
+    let (_, keys) = integration(&app, "Ops", &[Scope::SettingsManage]);
+    let key = Some(keys.admin_key.as_str());
+    let base = "/api/v1/admin/redirects/";
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        base,
+        key,
+        Some(json!({"from": "/old-home/", "to": "/welcome/"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["redirects"][0]["code"], 301);
+    let id = body["redirects"][0]["id"].as_i64().unwrap();
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/old-home/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 301);
+    assert_eq!(response.headers()["location"], "/welcome/");
+
+    for (body, field) in [
+        (json!({"from": "/same/", "to": "/same/"}), "to"),
+        (json!({"from": "not a path", "to": "/welcome/"}), "from"),
+        (
+            json!({"from": "/x/", "to": "/welcome/", "code": 418}),
+            "code",
+        ),
+    ] {
+        let (status, answer) =
+            call(&app, reqwest::Method::POST, base, key, Some(body.clone())).await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        assert!(
+            codes(&answer).iter().any(|(_, f)| f == field),
+            "{body}: {answer}"
+        );
+    }
+    let path = format!("{base}{id}/");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        key,
+        Some(json!({"code": 302})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["redirects"][0]["to"].clone()),
+        (200, json!("/welcome/"))
+    );
+    assert_eq!(body["redirects"][0]["code"], 302);
+    let (_, listed) = call(&app, reqwest::Method::GET, base, key, None).await;
+    assert_eq!(listed["meta"]["pagination"]["total"], 1);
+    let (status, _) = call(&app, reqwest::Method::DELETE, &path, key, None).await;
+    assert_eq!(status, 204);
+    app.page("/old-home/", 404).await;
+    let (_, writer) = integration(&app, "Writer", &[Scope::PostsWrite]);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        base,
+        Some(&writer.admin_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "redirects need settings:manage");
+}

@@ -47,6 +47,11 @@ use super::{admin, content, error, views};
         admin::tags::read,
         admin::tags::update,
         admin::tags::delete,
+        admin::redirects::list,
+        admin::redirects::create,
+        admin::redirects::read,
+        admin::redirects::update,
+        admin::redirects::delete,
     ),
     components(schemas(
         views::PostView,

@@ -4,6 +4,7 @@
 //! then calls the same use case the admin's form calls.
 
 pub mod posts;
+pub mod redirects;
 pub mod tags;
 
 use actix_web::http::StatusCode;
@@ -25,6 +26,7 @@ pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 pub fn resources(cfg: &mut web::ServiceConfig) {
     posts::resources(cfg);
     tags::resources(cfg);
+    redirects::resources(cfg);
 }
 
 /// A JSON answer no cache keeps.
