@@ -332,6 +332,23 @@ pub fn remove(
     let heir = actor.id.ok_or_else(|| {
         WriteError::Forbidden("Removing an account needs someone to credit its posts to.".into())
     })?;
+    remove_crediting(conn, actor, id, heir, now)
+}
+
+/// Removes someone's account, crediting their posts to `heir` (for actors who are nobody,
+/// such as an integration: the owner).
+pub fn remove_crediting(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    heir: i64,
+    now: NaiveDateTime,
+) -> Result<User, WriteError> {
+    if heir == id {
+        return Err(WriteError::Forbidden(
+            "An account's posts cannot be credited to itself.".into(),
+        ));
+    }
     write::transaction(conn, actor, now, |tx| {
         let person = users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
         may_manage(actor, &person)?;

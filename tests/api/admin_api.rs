@@ -889,3 +889,151 @@ async fn redirects_are_managed_through_the_api_with_the_admins_checks() {
     .await;
     assert_eq!(status, 403, "redirects need settings:manage");
 }
+
+#[tokio::test]
+async fn people_are_invited_changed_suspended_and_removed_by_the_admins_rules() {
+    let app = spawn_app().await;
+    let owner = app.has_an_owner();
+    let other_admin = app.user_with_password(
+        "second-admin@example.com",
+        Role::Admin,
+        "a long enough password",
+    );
+    let (_, keys) = integration(&app, "HR", &[Scope::UsersManage]);
+    let key = Some(keys.admin_key.as_str());
+    let base = "/api/v1/admin/users/";
+
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        base,
+        key,
+        Some(json!({"email": "new.editor@example.com", "role": "editor", "name": "Nell Editor"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let invited = &body["users"][0];
+    assert_eq!(
+        (invited["status"].clone(), invited["role"].clone()),
+        (json!("pending"), json!("editor"))
+    );
+    assert!(
+        app.outbox()
+            .iter()
+            .any(|m| m.recipient == "new.editor@example.com"),
+        "the invitation is mailed"
+    );
+    let id = invited["id"].as_i64().unwrap();
+
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        base,
+        key,
+        Some(json!({"email": "boss@example.com", "role": "owner"})),
+    )
+    .await;
+    assert_eq!(
+        (status, codes(&body)[0].1.as_str()),
+        (422, "role"),
+        "nobody is invited as the owner"
+    );
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        base,
+        key,
+        Some(json!({"email": "not an address", "role": "author"})),
+    )
+    .await;
+    assert_eq!((status, codes(&body)[0].1.as_str()), (422, "email"));
+
+    let path = format!("{base}{id}/");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        key,
+        Some(json!({"role": "author", "name": "Nell Writer"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            body["users"][0]["role"].clone(),
+            body["users"][0]["name"].clone()
+        ),
+        (json!("author"), json!("Nell Writer"))
+    );
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        key,
+        Some(json!({"status": "suspended"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["users"][0]["status"].clone()),
+        (200, json!("suspended"))
+    );
+
+    for person in [owner.id, other_admin.id] {
+        let (status, body) = call(
+            &app,
+            reqwest::Method::PUT,
+            &format!("{base}{person}/"),
+            key,
+            Some(json!({"name": "Renamed"})),
+        )
+        .await;
+        assert_eq!(status, 403, "{body}");
+        let (status, _) = call(
+            &app,
+            reqwest::Method::DELETE,
+            &format!("{base}{person}/"),
+            key,
+            None,
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+
+    let (_, staff) = call(&app, reqwest::Method::GET, base, key, None).await;
+    let emails: Vec<&str> = staff["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert!(emails.contains(&owner.email.as_str()) && emails.contains(&"new.editor@example.com"));
+
+    // A removed author's posts stay, credited to the owner.
+    let author = app.author("Departing Author");
+    let post = app.seed(SeedPost::published("farewell", "Farewell").authors(&[&author]));
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("{base}{}/", author.id),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let authors = app
+        .db
+        .run_blocking(|conn| quire::domain::posts::authors_of_post(conn, post.id))
+        .unwrap();
+    assert_eq!(authors.iter().map(|a| a.id).collect::<Vec<_>>(), [owner.id]);
+
+    let (_, writer) = integration(&app, "Writer", &[Scope::PostsWrite]);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        base,
+        Some(&writer.admin_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "people need users:manage");
+}

@@ -52,6 +52,11 @@ use super::{admin, content, error, views};
         admin::redirects::read,
         admin::redirects::update,
         admin::redirects::delete,
+        admin::users::list,
+        admin::users::invite,
+        admin::users::read,
+        admin::users::update,
+        admin::users::remove,
     ),
     components(schemas(
         views::PostView,

@@ -6,6 +6,7 @@
 pub mod posts;
 pub mod redirects;
 pub mod tags;
+pub mod users;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -27,6 +28,7 @@ pub fn resources(cfg: &mut web::ServiceConfig) {
     posts::resources(cfg);
     tags::resources(cfg);
     redirects::resources(cfg);
+    users::resources(cfg);
 }
 
 /// A JSON answer no cache keeps.
