@@ -62,7 +62,7 @@ impl Params {
     /// `limit` and `page`.
     pub fn window(&self) -> ApiResult<Window> {
         let limit = match self.get("limit") {
-            None | Some("") => DEFAULT_LIMIT,
+            None => DEFAULT_LIMIT,
             Some(raw) => match raw.parse::<i64>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 Ok(n) if n > MAX_LIMIT => {
@@ -92,7 +92,7 @@ impl Params {
             },
         };
         let page = match self.get("page") {
-            None | Some("") => 1,
+            None => 1,
             Some(raw) => match raw.parse::<i64>() {
                 Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
                 _ => {
@@ -179,6 +179,8 @@ mod tests {
             ("limit=all", "limit", "not offered"),
             ("limit=0", "limit", "from 1 to 100"),
             ("limit=ten", "limit", "not 'ten'"),
+            ("limit=", "limit", "not ''"),
+            ("page=", "page", "not ''"),
             ("page=-1", "page", "not '-1'"),
             ("page=99999999999999999999", "page", "whole number"),
         ] {

@@ -13,6 +13,7 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ApiResult};
@@ -29,6 +30,20 @@ pub fn resources(cfg: &mut web::ServiceConfig) {
     tags::resources(cfg);
     redirects::resources(cfg);
     users::resources(cfg);
+}
+
+/// A field that may be left out but, when sent, is not `null` (a change to nothing).
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(
+            "null is not a value here; leave the field out to keep it",
+        )),
+    }
 }
 
 /// A JSON answer no cache keeps.
@@ -51,7 +66,7 @@ pub fn pagination(window: crate::domain::browse::Window, total: i64) -> serde_js
         "pages": pages,
         "total": total,
         "next": (window.page < pages).then_some(window.page + 1),
-        "prev": (window.page > 1).then_some(window.page - 1),
+        "prev": (window.page > 1).then(|| (window.page - 1).min(pages)),
     })
 }
 

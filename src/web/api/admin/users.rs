@@ -89,10 +89,18 @@ pub struct InviteBody {
 #[derive(Deserialize, Debug, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(nullable = false)]
     name: Option<String>,
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(nullable = false)]
     email: Option<String>,
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(nullable = false)]
     role: Option<String>,
     /// `active` or `suspended`.
+    #[serde(default, deserialize_with = "super::not_null")]
+    #[schema(nullable = false)]
     status: Option<String>,
 }
 
