@@ -1037,3 +1037,66 @@ async fn people_are_invited_changed_suspended_and_removed_by_the_admins_rules() 
     .await;
     assert_eq!(status, 403, "people need users:manage");
 }
+
+#[tokio::test]
+async fn settings_are_read_and_changed_through_the_api_with_the_pages_checks() {
+    let app = spawn_app().await;
+    let (_, keys) = integration(&app, "Ops", &[Scope::SettingsManage]);
+    let key = Some(keys.admin_key.as_str());
+    let path = "/api/v1/admin/settings/";
+    let (status, body) = call(&app, reqwest::Method::GET, path, key, None).await;
+    assert_eq!(
+        (status, body["settings"]["title"].clone()),
+        (200, json!("Quire"))
+    );
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        path,
+        key,
+        Some(json!({
+            "title": "The Night Desk",
+            "navigation": [{"label": "Home", "url": "/"}, {"label": "About", "url": "/about/"}],
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["settings"]["title"], "The Night Desk");
+    assert_eq!(
+        body["settings"]["posts_per_page"], 10,
+        "what was not sent is kept"
+    );
+    let home = app.page("/", 200).await;
+    assert!(text_of(&home, "title").contains("The Night Desk"));
+    assert!(select(&home, "nav a[href='/about/']").len() == 1);
+
+    for (sent, field) in [
+        (json!({"posts_per_page": 0}), "posts_per_page"),
+        (json!({"timezone": "Mars/Olympus_Mons"}), "timezone"),
+        (json!({"title": null}), "title"),
+        (json!({"theme": "dark"}), "theme"),
+    ] {
+        let (status, answer) =
+            call(&app, reqwest::Method::PUT, path, key, Some(sent.clone())).await;
+        assert_eq!(status, 422, "{sent}: {answer}");
+        assert!(
+            codes(&answer).iter().any(|(_, f)| f == field),
+            "{sent}: {answer}"
+        );
+    }
+    let (_, still) = call(&app, reqwest::Method::GET, path, key, None).await;
+    assert_eq!(
+        still["settings"]["title"], "The Night Desk",
+        "a refused change changes nothing"
+    );
+    let (_, writer) = integration(&app, "Writer", &[Scope::PostsWrite]);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        path,
+        Some(&writer.admin_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+}

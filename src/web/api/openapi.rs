@@ -57,6 +57,8 @@ use super::{admin, content, error, views};
         admin::users::read,
         admin::users::update,
         admin::users::remove,
+        admin::settings::read,
+        admin::settings::update,
     ),
     components(schemas(
         views::PostView,

@@ -5,6 +5,7 @@
 
 pub mod posts;
 pub mod redirects;
+pub mod settings;
 pub mod tags;
 pub mod users;
 
@@ -30,6 +31,7 @@ pub fn resources(cfg: &mut web::ServiceConfig) {
     tags::resources(cfg);
     redirects::resources(cfg);
     users::resources(cfg);
+    settings::resources(cfg);
 }
 
 /// A field that may be left out but, when sent, is not `null` (a change to nothing).
