@@ -4,6 +4,7 @@
 
 pub mod authors;
 pub mod filter;
+mod listing;
 pub mod posts;
 pub mod tags;
 
