@@ -62,7 +62,7 @@ pub(super) struct Pagination {
 }
 
 impl Pagination {
-    fn new(window: Window, total: i64) -> Pagination {
+    pub(super) fn new(window: Window, total: i64) -> Pagination {
         let pages = ((total + window.limit - 1) / window.limit).max(1);
         Pagination {
             page: window.page,

@@ -12,8 +12,8 @@ use crate::domain::tags::Tag;
 use crate::domain::users::User;
 use crate::web::views::absolute;
 
-/// An instant as RFC 3339 in UTC (`2024-01-31T10:00:00Z`).
-fn moment(at: NaiveDateTime) -> String {
+/// An instant as RFC 3339 in UTC (`2024-01-31T10:00:00Z`), as every API answer writes it.
+pub fn moment(at: NaiveDateTime) -> String {
     at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

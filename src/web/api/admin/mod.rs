@@ -61,15 +61,8 @@ pub async fn not_allowed(allow: &'static str) -> ApiResult<actix_web::HttpRespon
 
 /// `meta.pagination` for `total` items seen through `window`.
 pub fn pagination(window: crate::domain::browse::Window, total: i64) -> serde_json::Value {
-    let pages = ((total + window.limit - 1) / window.limit).max(1);
-    serde_json::json!({
-        "page": window.page,
-        "limit": window.limit,
-        "pages": pages,
-        "total": total,
-        "next": (window.page < pages).then_some(window.page + 1),
-        "prev": (window.page > 1).then(|| (window.page - 1).min(pages)),
-    })
+    serde_json::to_value(crate::web::api::content::Pagination::new(window, total))
+        .unwrap_or_default()
 }
 
 /// `limit` and `page`, in the OpenAPI document.

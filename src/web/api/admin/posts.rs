@@ -5,7 +5,7 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveDateTime, SecondsFormat};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{Caller, not_allowed, read_json, refused};
@@ -18,6 +18,7 @@ use crate::domain::write::WriteError;
 use crate::state::AppState;
 use crate::web::api::error::{ApiError, ApiResult};
 use crate::web::api::params::Params;
+use crate::web::api::views::moment;
 use crate::web::views::absolute;
 
 pub fn resources(cfg: &mut web::ServiceConfig) {
@@ -93,10 +94,6 @@ const FIELD_NAMES: &[(&str, &str)] = &[
     ("cover_alt", "feature_image_alt"),
     ("post", "id"),
 ];
-
-fn moment(at: NaiveDateTime) -> String {
-    at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 /// A post as staff see it: every field the editor has, its status and version.
 #[derive(Serialize, utoipa::ToSchema)]

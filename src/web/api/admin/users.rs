@@ -61,10 +61,7 @@ impl From<User> for AdminUser {
             email: user.email,
             bio: user.bio,
             website: user.website,
-            created_at: user
-                .created_at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            created_at: crate::web::api::views::moment(user.created_at),
         }
     }
 }
