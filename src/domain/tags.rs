@@ -367,6 +367,31 @@ pub(crate) fn create(
         .first(conn)
 }
 
+/// The tag with `slug`, made now unless another writer made it first, and whether this
+/// call made it. Two saves naming the same new tag at once (on PostgreSQL, where writers do
+/// not queue) would otherwise collide on the unique slug and fail: the insert runs in a
+/// savepoint, and on that collision the other writer's tag is used.
+pub(crate) fn find_or_create(
+    conn: &mut DbConn,
+    slug: &Slug,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<(Tag, bool)> {
+    if let Some(tag) = by_slug(conn, slug.as_str())? {
+        return Ok((tag, false));
+    }
+    let made = match conn.transaction(|conn| insert(conn, slug, name, "", now)) {
+        Ok(_) => true,
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => false,
+        Err(other) => return Err(other),
+    };
+    let tag = by_slug(conn, slug.as_str())?.ok_or(diesel::result::Error::NotFound)?;
+    Ok((tag, made))
+}
+
 fn insert(
     conn: &mut DbConn,
     slug: &Slug,

@@ -703,8 +703,10 @@ fn tags_named(tx: &mut Tx<'_>, names: &[String]) -> Result<Vec<Tag>, WriteError>
         let tag = match tag_store::by_slug(tx.conn, slug.as_str())? {
             Some(tag) => tag,
             None if tx.actor.can(Permission::ManageTags) => {
-                let tag = tag_store::create(tx.conn, &slug, name, "", tx.now)?;
-                tx.audit("created", (Object::Tag, Some(tag.id)), &tag.name)?;
+                let (tag, made) = tag_store::find_or_create(tx.conn, &slug, name, tx.now)?;
+                if made {
+                    tx.audit("created", (Object::Tag, Some(tag.id)), &tag.name)?;
+                }
                 tag
             }
             None => {
