@@ -6,3 +6,10 @@
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
+
+/// An instant as RFC 3339 in UTC (`2024-01-31T10:00:00Z`), as every API answer and webhook
+/// writes it.
+pub fn moment(at: chrono::NaiveDateTime) -> String {
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -169,6 +169,11 @@ pub struct Config {
     pub job_lease: chrono::Duration,
     /// The origins whose pages may read the content API from a browser (CORS).
     pub api_origins: ApiOrigins,
+    /// Whether webhooks may be sent to private, loopback and link-local addresses (a
+    /// receiver on the same machine or network); off, such targets are refused.
+    pub webhooks_allow_private: bool,
+    /// How long a webhook's target has to answer.
+    pub webhook_timeout: std::time::Duration,
 }
 
 /// Which web origins may call the content API from a browser.
@@ -369,6 +374,11 @@ impl Config {
             None => 2,
         };
 
+        let webhooks_allow_private = match get("QUIRE_WEBHOOKS_ALLOW_PRIVATE") {
+            Some(raw) => parse_switch(&raw)
+                .ok_or_else(|| invalid("QUIRE_WEBHOOKS_ALLOW_PRIVATE", "use true or false"))?,
+            None => false,
+        };
         let api_origins = match get("QUIRE_API_ORIGINS") {
             Some(raw) => parse_origins(&raw).map_err(|m| invalid("QUIRE_API_ORIGINS", m))?,
             None => ApiOrigins::Any,
@@ -396,6 +406,8 @@ impl Config {
             job_workers,
             job_lease: chrono::Duration::minutes(5),
             api_origins,
+            webhooks_allow_private,
+            webhook_timeout: std::time::Duration::from_secs(15),
         })
     }
 
@@ -422,6 +434,15 @@ fn parse_pixels(raw: &str) -> Result<u64, String> {
         .contains(&pixels)
         .then_some(pixels)
         .ok_or_else(bad)
+}
+
+/// `true`/`false` as people write them in an environment file.
+fn parse_switch(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Some(true),
+        "false" | "off" | "no" | "0" => Some(false),
+        _ => None,
+    }
 }
 
 /// A size such as `64MB` (at least 1MB), or `off`: the page cache's budget and the upload

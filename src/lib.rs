@@ -12,6 +12,7 @@ pub mod error;
 pub mod images;
 pub mod jobs;
 pub mod mail;
+pub mod net;
 pub mod render;
 pub mod site;
 pub mod startup;

@@ -19,6 +19,8 @@ use crate::content;
 use crate::db::{self, Db};
 use crate::domain::changes::Feed;
 use crate::domain::imports::RunImport;
+use crate::domain::posts::events::{GoesLive, went_live};
+use crate::domain::webhooks::Deliver;
 use crate::jobs::housekeeping::{self, Housekeeping};
 use crate::jobs::{Registry, Workers};
 use crate::mail::{Mail, Mailer};
@@ -95,8 +97,17 @@ fn job_kinds(state: &AppState) -> anyhow::Result<Registry> {
         state.config.secret_key.clone(),
         state.config.base_url.clone(),
     );
+    let sender = crate::jobs::webhook::Sender::new(
+        state.db.clone(),
+        &state.config.base_url,
+        state.config.webhooks_allow_private,
+        state.config.webhook_timeout,
+    )?;
+    let schedule_db = state.db.clone();
     Ok(Registry::default()
         .with(move |mail: Mail, key: &str| mailer.deliver(mail, key))
+        .with(move |job: Deliver, _: &str| sender.run(&job))
+        .with(move |job: GoesLive, _: &str| went_live(&schedule_db, &job))
         .with(move |_: Housekeeping, _: &str| housekeeping::tidy(&db))
         .with(move |job: RunImport, key: &str| {
             crate::transfer::job::run(&import_db, job, key, lease, &media_dir)

@@ -350,6 +350,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        integration_id -> BigInt,
+        target_url -> Text,
+        events -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        message_id -> Text,
+        event -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        response_code -> Nullable<Integer>,
+        duration_ms -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        next_try_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(imports -> users (created_by));
 diesel::joinable!(comments -> posts (post_id));
@@ -362,6 +396,8 @@ diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(post_revisions -> posts (post_id));
 diesel::joinable!(post_revisions -> users (author_id));
+diesel::joinable!(webhooks -> integrations (integration_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -390,4 +426,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     media,
     integrations,
+    webhooks,
+    webhook_deliveries,
 );

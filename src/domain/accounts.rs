@@ -11,12 +11,14 @@ use chrono::NaiveDateTime;
 use crate::db::DbConn;
 use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
+use crate::domain::people;
 use crate::domain::posts;
 use crate::domain::sessions;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{
     self, Email, NewUser, Password, Profile, Role, Status, User, UserError,
 };
+use crate::domain::webhooks::Event;
 use crate::domain::write::{self, Actor, WriteError};
 use crate::mail::{Letterhead, messages};
 
@@ -99,7 +101,9 @@ pub fn confirm(
             return Ok(None);
         };
         users::set_status(tx.conn, found.user_id, Status::Active, now)?;
-        Ok(users::by_id(tx.conn, found.user_id)?)
+        let user = users::by_id(tx.conn, found.user_id)?;
+        people::member_told(tx, Event::MemberAdded, user.as_ref(), None)?;
+        Ok(user)
     })
 }
 
@@ -212,6 +216,7 @@ pub fn accept_invitation(
         if user.role.is_staff() {
             tx.touch(Touched::Author(id));
         }
+        people::member_told(tx, Event::MemberAdded, Some(&user), None)?;
         Ok(Some(user))
     })
 }
@@ -247,6 +252,8 @@ pub fn update_profile(
             tx.touch(Touched::Author(me.id));
             tx.touch(Touched::Listings);
         }
+        let updated = users::by_id(tx.conn, me.id)?;
+        people::member_told(tx, Event::MemberChanged, updated.as_ref(), Some(me))?;
         Ok(())
     })
 }
@@ -310,8 +317,13 @@ pub fn confirm_email_change(
         let Ok(email) = Email::parse(&found.payload) else {
             return Ok(EmailChange::Expired);
         };
+        let before = users::by_id(tx.conn, found.user_id)?;
         match users::change_email(tx.conn, found.user_id, &email, now) {
-            Ok(()) => Ok(EmailChange::Changed),
+            Ok(()) => {
+                let after = users::by_id(tx.conn, found.user_id)?;
+                people::member_told(tx, Event::MemberChanged, after.as_ref(), before.as_ref())?;
+                Ok(EmailChange::Changed)
+            }
             Err(UserError::EmailTaken) => Ok(EmailChange::Taken),
             Err(other) => Err(user_error(other)),
         }
@@ -367,6 +379,7 @@ pub fn delete_account(conn: &mut DbConn, me: &User, now: NaiveDateTime) -> Resul
         if me.role.is_staff() {
             tx.touch(Touched::Author(me.id));
         }
+        people::member_told(tx, Event::MemberDeleted, None, Some(me))?;
         Ok(())
     })
 }

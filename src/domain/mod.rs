@@ -23,4 +23,5 @@ pub mod tags;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
+pub mod webhooks;
 pub mod write;

@@ -19,6 +19,7 @@ use crate::domain::input::FieldErrors;
 use crate::domain::settings;
 use crate::domain::tokens::{self, Purpose};
 use crate::domain::users::{self, Changes, Email, NewUser, Role, Status, User};
+use crate::domain::webhooks::{self, Event};
 use crate::domain::write::{self, Actor, Tx, WriteError};
 use crate::mail::{Letterhead, messages};
 
@@ -123,8 +124,38 @@ pub fn update(
             tx.touch(Touched::Author(id));
             tx.touch(Touched::Listings);
         }
-        users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)
+        let updated = users::by_id(tx.conn, id)?.ok_or(WriteError::NotFound)?;
+        member_told(tx, Event::MemberChanged, Some(&updated), Some(&person))?;
+        Ok(updated)
     })
+}
+
+/// Tells the webhooks listening that a member's account changed. Staff accounts are not
+/// members: a change that leaves no member on either side tells no one.
+pub fn member_told(
+    tx: &mut Tx<'_>,
+    event: Event,
+    current: Option<&User>,
+    previous: Option<&User>,
+) -> Result<(), WriteError> {
+    let member = |user: Option<&User>| user.is_some_and(|u| u.role == Role::Member);
+    if !(member(current) || member(previous)) || !webhooks::listening(tx.conn, &[event])? {
+        return Ok(());
+    }
+    let snapshot = |user: &User| {
+        serde_json::json!({
+            "id": user.id,
+            "name": user.display_name,
+            "email": user.email,
+            "role": user.role.as_str(),
+            "status": user.status.as_str(),
+            "website": user.website,
+            "created_at": crate::clock::moment(user.created_at),
+            "updated_at": crate::clock::moment(user.updated_at),
+        })
+    };
+    let (current, previous) = (current.map(snapshot), previous.map(snapshot));
+    webhooks::emit_change(tx, event, "member", current, previous)
 }
 
 /// The one parser for the admin's person form, checked against what `actor` may do.
@@ -360,6 +391,7 @@ pub fn remove_crediting(
         if person.role.is_staff() {
             touch_authors(tx, &[id, heir]);
         }
+        member_told(tx, Event::MemberDeleted, None, Some(&person))?;
         Ok(person)
     })
 }
@@ -502,6 +534,7 @@ pub fn create(
             (Object::User, Some(user.id)),
             &summary,
         )?;
+        member_told(tx, Event::MemberAdded, Some(&user), None)?;
         Ok(user)
     })
 }

@@ -312,11 +312,41 @@ pub fn update(
 ) -> Result<(), WriteError> {
     actor.require(Permission::ManageSettings, "change the settings")?;
     write::transaction(conn, actor, now, |tx| {
+        let event = crate::domain::webhooks::Event::SiteChanged;
+        let listening = crate::domain::webhooks::listening(tx.conn, &[event])?;
+        let previous = if listening {
+            Some(current(tx.conn, now)?.snapshot())
+        } else {
+            None
+        };
         save_row(tx.conn, settings)?;
         tx.audit("updated", (Object::Settings, None), &settings.title)?;
         tx.touch(Touched::Site);
+        if listening {
+            let saved = current(tx.conn, now)?.snapshot();
+            crate::domain::webhooks::emit_change(tx, event, "settings", Some(saved), previous)?;
+        }
         Ok(())
     })
+}
+
+impl SiteSettings {
+    /// The public settings, as webhooks carry them.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "title": self.title,
+            "description": self.description,
+            "language": self.language,
+            "timezone": self.timezone.name(),
+            "posts_per_page": self.posts_per_page,
+            "navigation": self.navigation,
+            "logo": self.logo_url,
+            "icon": self.icon_url,
+            "social": self.social,
+            "discourage_search": self.discourage_search,
+            "updated_at": crate::clock::moment(self.updated_at),
+        })
+    }
 }
 
 #[derive(Debug, Clone)]

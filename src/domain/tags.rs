@@ -13,7 +13,8 @@ use crate::domain::audit::Object;
 use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
 use crate::domain::posts::PostStatus;
-use crate::domain::write::{self, Actor, WriteError};
+use crate::domain::webhooks::{self, Event};
+use crate::domain::write::{self, Actor, Tx, WriteError};
 use crate::domain::{gone, redirects};
 use crate::render::{self, Slug};
 
@@ -30,6 +31,20 @@ pub struct Tag {
 }
 
 impl Tag {
+    /// The tag as webhooks carry it.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "slug": self.slug,
+            "description": self.description,
+            "meta_title": self.meta_title,
+            "meta_description": self.meta_description,
+            "url": self.path(),
+            "updated_at": crate::clock::moment(self.updated_at),
+        })
+    }
+
     pub fn path(&self) -> String {
         format!("/tag/{}/", self.slug)
     }
@@ -243,7 +258,9 @@ pub fn add(
         save_fields(tx.conn, tag.id, fields, now)?;
         tx.audit("created", (Object::Tag, Some(tag.id)), &tag.name)?;
         tx.touch(Touched::Tag(tag.id));
-        Ok(by_id(tx.conn, tag.id)?.unwrap_or(tag))
+        let tag = by_id(tx.conn, tag.id)?.unwrap_or(tag);
+        told(tx, Event::TagAdded, Some(&tag), None)?;
+        Ok(tag)
     })
 }
 
@@ -270,6 +287,7 @@ pub fn update(
         // Its name is on its posts' pages and cards.
         tx.touch(Touched::Tag(id));
         tx.touch(Touched::Listings);
+        told(tx, Event::TagChanged, Some(&updated), Some(&current))?;
         Ok(updated)
     })
 }
@@ -290,8 +308,23 @@ pub fn delete(
         tx.audit("deleted", (Object::Tag, Some(id)), &tag.name)?;
         tx.touch(Touched::Tag(id));
         tx.touch(Touched::Listings);
+        told(tx, Event::TagDeleted, None, Some(&tag))?;
         Ok(tag)
     })
+}
+
+/// Tells the webhooks listening that a tag changed.
+pub fn told(
+    tx: &mut Tx<'_>,
+    event: Event,
+    current: Option<&Tag>,
+    previous: Option<&Tag>,
+) -> Result<(), WriteError> {
+    if !webhooks::listening(tx.conn, &[event])? {
+        return Ok(());
+    }
+    let (current, previous) = (current.map(Tag::snapshot), previous.map(Tag::snapshot));
+    webhooks::emit_change(tx, event, "tag", current, previous)
 }
 
 /// Merges tag `from` into `into`: every post tagged `from` is tagged `into` (keeping its
@@ -340,6 +373,7 @@ pub fn merge(
             tx.touch(Touched::Tag(id));
         }
         tx.touch(Touched::Listings);
+        told(tx, Event::TagDeleted, None, Some(&source))?;
         Ok((source, target))
     })
 }

@@ -149,6 +149,18 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// `enqueue`, due at `due`.
+    pub fn enqueue_at<J: crate::jobs::Job>(
+        &mut self,
+        job: &J,
+        key: &str,
+        due: NaiveDateTime,
+    ) -> Result<(), WriteError> {
+        crate::jobs::queue::enqueue_at(self.conn, job, key, due, self.now)?;
+        self.enqueued = true;
+        Ok(())
+    }
+
     /// Notes that a job became due here some other way (a failed one queued again), so this
     /// instance's workers wake when the transaction commits.
     pub fn jobs_due(&mut self) {

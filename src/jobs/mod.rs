@@ -18,6 +18,7 @@
 
 pub mod housekeeping;
 pub mod queue;
+pub mod webhook;
 pub mod worker;
 
 pub use queue::{JobRow, JobStatus, enqueue};
@@ -82,6 +83,18 @@ pub fn describe(job: &JobRow) -> String {
             Err(_) => "Mail (unreadable)".into(),
         },
         housekeeping::Housekeeping::KIND => "Tidying: sessions, links, old changes and jobs".into(),
+        crate::domain::webhooks::Deliver::KIND => {
+            match serde_json::from_str::<crate::domain::webhooks::Deliver>(&job.payload) {
+                Ok(deliver) => format!("Webhook delivery {}", deliver.delivery),
+                Err(_) => "Webhook delivery (unreadable)".into(),
+            }
+        }
+        crate::domain::posts::events::GoesLive::KIND => {
+            match serde_json::from_str::<crate::domain::posts::events::GoesLive>(&job.payload) {
+                Ok(due) => format!("Tell webhooks when post {} goes live", due.post),
+                Err(_) => "A scheduled post going live (unreadable)".into(),
+            }
+        }
         other => format!("A job of kind {other:?}"),
     }
 }
@@ -91,6 +104,9 @@ pub fn describe(job: &JobRow) -> String {
 pub enum JobError {
     /// Worth another try later (a server that did not answer).
     Retry(String),
+    /// Worth another try after the given delay: the kind keeps its own schedule (webhooks),
+    /// or the other side said when (`Retry-After`).
+    RetryIn(String, chrono::Duration),
     /// Will never succeed (a payload that no longer parses, an address that is not one).
     Permanent(String),
 }

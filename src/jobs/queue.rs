@@ -30,19 +30,31 @@ pub fn enqueue<J: Job>(
     key: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    enqueue_at(conn, job, key, now, now)
+}
+
+/// `enqueue`, due at `due` rather than now (what a scheduled post does when it goes live).
+pub fn enqueue_at<J: Job>(
+    conn: &mut DbConn,
+    job: &J,
+    key: &str,
+    due: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let payload = serde_json::to_string(job)
         .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
     let (kind, attempts) = (J::KIND, J::ATTEMPTS);
     diesel::sql_query(
         "INSERT INTO jobs (kind, payload, idempotency_key, status, run_after, attempts, \
-         max_attempts, created_at) VALUES ($1, $2, $3, 'queued', $4, 0, $5, $4) \
+         max_attempts, created_at) VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6) \
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind::<Text, _>(kind)
     .bind::<Text, _>(&payload)
     .bind::<Text, _>(key)
-    .bind::<Timestamp, _>(now)
+    .bind::<Timestamp, _>(due)
     .bind::<Integer, _>(attempts)
+    .bind::<Timestamp, _>(now)
     .execute(conn)?;
     db::notify(conn, db::channels::JOBS)
 }

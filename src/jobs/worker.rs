@@ -208,12 +208,15 @@ async fn run(registry: &Registry, job: &Claimed) -> Finish {
     };
     let (payload, key) = (job.payload.clone(), job.idempotency_key.clone());
     let outcome = tokio::task::spawn_blocking(move || handler(&payload, &key)).await;
-    let error = match outcome {
+    let (error, delay) = match outcome {
         Ok(Ok(())) => return Finish::Done,
         Ok(Err(JobError::Permanent(error))) => return Finish::Failed(error),
-        Ok(Err(JobError::Retry(error))) => error,
-        Err(join) if join.is_panic() => format!("the job panicked: {}", panic_message(join)),
-        Err(join) => format!("the job was cancelled: {join}"),
+        Ok(Err(JobError::Retry(error))) => (error, None),
+        Ok(Err(JobError::RetryIn(error, delay))) => (error, Some(delay)),
+        Err(join) if join.is_panic() => {
+            (format!("the job panicked: {}", panic_message(join)), None)
+        }
+        Err(join) => (format!("the job was cancelled: {join}"), None),
     };
     tracing::warn!(id = job.id, kind = %job.kind, attempt = job.attempts, %error, "a job failed");
     if job.attempts >= job.max_attempts {
@@ -221,7 +224,7 @@ async fn run(registry: &Registry, job: &Claimed) -> Finish {
     } else {
         Finish::Retry {
             error,
-            at: now() + retry_delay(job.attempts),
+            at: now() + delay.unwrap_or_else(|| retry_delay(job.attempts)),
         }
     }
 }

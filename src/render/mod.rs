@@ -61,3 +61,14 @@ pub fn render(markdown_source: &str) -> Result<Rendered, RenderError> {
 
 #[cfg(test)]
 mod tests;
+
+/// An absolute URL for `url`, which may be a site path or already absolute.
+pub fn absolute(base_url: &str, url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_string()
+    } else if url.starts_with('/') {
+        format!("{base_url}{url}")
+    } else {
+        format!("{base_url}/{url}")
+    }
+}

@@ -226,6 +226,7 @@ pub fn import(
     now: NaiveDateTime,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ImportError> {
+    let _quiet = crate::domain::webhooks::Held::begin();
     let mut source = source::open(path, now)?;
     let mut plan = check(db, source.as_mut(), &options, now, &mut *progress)?;
     if options.dry_run {

@@ -260,7 +260,7 @@ fn accounts(cfg: &mut web::ServiceConfig) {
 fn administration(cfg: &mut web::ServiceConfig) {
     use admin::{
         audit, comments, dashboard, import, integrations, jobs, media, people, posts, redirects,
-        revisions, settings, setup, staff, tags,
+        revisions, settings, setup, staff, tags, webhooks,
     };
     cfg.route("/admin", read().to(dashboard::show_dashboard))
         .route("/admin/", read().to(dashboard::show_dashboard))
@@ -435,6 +435,46 @@ fn administration(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/integrations/{id}/revoke",
             web::post().to(integrations::revoke),
+        )
+        .route(
+            "/admin/integrations/{id}/webhooks",
+            read().to(webhooks::list),
+        )
+        .route(
+            "/admin/integrations/{id}/webhooks",
+            web::post().to(webhooks::create),
+        )
+        .route(
+            "/admin/integrations/webhooks/{id}",
+            read().to(webhooks::show),
+        )
+        .route(
+            "/admin/integrations/webhooks/{id}",
+            web::post().to(webhooks::save),
+        )
+        .route(
+            "/admin/integrations/webhooks/{id}/test",
+            web::post().to(webhooks::send_test),
+        )
+        .route(
+            "/admin/integrations/webhooks/{id}/rotate",
+            read().to(webhooks::confirm_rotate),
+        )
+        .route(
+            "/admin/integrations/webhooks/{id}/rotate",
+            web::post().to(webhooks::rotate),
+        )
+        .route(
+            "/admin/integrations/webhooks/{id}/delete",
+            read().to(webhooks::confirm_delete),
+        )
+        .route(
+            "/admin/integrations/webhooks/{id}/delete",
+            web::post().to(webhooks::delete),
+        )
+        .route(
+            "/admin/integrations/webhooks/deliveries/{id}/again",
+            web::post().to(webhooks::send_again),
         )
         .route("/admin/settings", read().to(settings::show_settings))
         .route("/admin/settings", web::post().to(settings::save_settings))

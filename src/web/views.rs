@@ -154,16 +154,7 @@ pub trait PublicPage: askama::Template {
     fn layout(&self) -> &Layout;
 }
 
-/// An absolute URL for `url`, which may be a site path or already absolute.
-pub fn absolute(base_url: &str, url: &str) -> String {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        url.to_string()
-    } else if url.starts_with('/') {
-        format!("{base_url}{url}")
-    } else {
-        format!("{base_url}/{url}")
-    }
-}
+pub use crate::render::absolute;
 
 /// A moment shown to readers in the site's time zone, with its machine-readable form.
 pub struct DateView {

@@ -41,3 +41,4 @@ mod sign_in_link;
 mod transfer;
 mod two_factor;
 mod urls;
+mod webhooks;

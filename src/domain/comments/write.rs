@@ -17,6 +17,7 @@ use crate::domain::input::FieldErrors;
 use crate::domain::posts::PostStatus;
 use crate::domain::posts::write::is_visible;
 use crate::domain::settings;
+use crate::domain::webhooks;
 use crate::domain::write::{self, Actor, WriteError};
 use crate::render::{RenderedComment, render_comment};
 
@@ -207,7 +208,41 @@ pub(super) fn insert(tx: &mut write::Tx<'_>, row: &Row<'_>) -> Result<i64, Write
         Status::Pending => notify::queue(tx, id, Event::Waiting)?,
         _ => {}
     }
+    if matches!(row.status, Status::Approved | Status::Pending) {
+        told(tx, webhooks::Event::CommentAdded, id)?;
+    }
     Ok(id)
+}
+
+/// Tells the webhooks listening about comment `id` as it now stands. The commenter's
+/// address stays private; their member id and name are given.
+fn told(tx: &mut write::Tx<'_>, event: webhooks::Event, id: i64) -> Result<(), WriteError> {
+    if !webhooks::listening(tx.conn, &[event])? {
+        return Ok(());
+    }
+    let Some(comment) = super::by_id(tx.conn, id)? else {
+        return Ok(());
+    };
+    let slug: Option<String> = crate::db::schema::posts::table
+        .find(comment.post_id)
+        .select(crate::db::schema::posts::slug)
+        .first(tx.conn)
+        .optional()?;
+    let current = serde_json::json!({
+        "id": comment.id,
+        "post_id": comment.post_id,
+        "parent_id": comment.parent_id,
+        "member_id": comment.user_id,
+        "author_name": comment.author_name,
+        "author_url": comment.author_url,
+        "staff": comment.staff,
+        "status": comment.status.as_str(),
+        "markdown": comment.markdown,
+        "html": comment.html,
+        "created_at": crate::clock::moment(comment.created_at),
+        "url": slug.map(|slug| format!("/{slug}/#comment-{}", comment.id)),
+    });
+    webhooks::emit_change(tx, event, "comment", Some(current), None)
 }
 
 pub(super) fn flooded() -> WriteError {
@@ -549,6 +584,7 @@ pub fn moderate(
             }
             if status == Status::Approved && comment.status != Status::Approved {
                 notify::queue(tx, comment.id, Event::Approved)?;
+                told(tx, webhooks::Event::CommentApproved, comment.id)?;
             }
             changed += 1;
             first_changed.get_or_insert(comment);

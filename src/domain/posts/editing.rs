@@ -260,6 +260,7 @@ impl Editable {
 }
 
 /// A post with its ordered author ids and tags.
+#[derive(Debug, Clone)]
 pub struct Opened {
     pub post: Editable,
     pub author_ids: Vec<i64>,

@@ -16,7 +16,9 @@ use crate::render::{self, TocEntry};
 
 pub mod bulk;
 pub mod editing;
+pub mod events;
 pub mod input;
+pub mod snapshot;
 pub mod working_copy;
 pub mod write;
 

@@ -13,6 +13,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::editing::{self, Opened};
+use super::events;
 use super::input::{Cover, Prepared, status_after};
 use super::{Post, PostKind, PostStatus, Timestamps};
 use crate::auth::permissions::Permission;
@@ -23,6 +24,7 @@ use crate::domain::changes::Touched;
 use crate::domain::input::FieldErrors;
 use crate::domain::tags::{self as tag_store, Tag};
 use crate::domain::users::{self, Role};
+use crate::domain::webhooks::Event;
 use crate::domain::write::{self, Actor, Tx, WriteError};
 use crate::domain::{gone, media, redirects, revisions};
 use crate::render::{self, SafeHtml, Slug};
@@ -102,13 +104,9 @@ pub fn create(
         )?;
         let object = (Object::of_kind(prepared.kind), Some(id));
         tx.audit(verb(None, status), object, &prepared.title)?;
-        touch(
-            tx,
-            id,
-            false,
-            is_visible(status, published_at, None, now),
-            None,
-        )?;
+        let visible = is_visible(status, published_at, None, now);
+        touch(tx, id, false, visible, None)?;
+        events::changed(tx, id, prepared.kind, (false, visible), None)?;
         Ok(saved(id, &prepared, status, published_at))
     })
 }
@@ -166,6 +164,7 @@ fn save(
         }
         let was_visible = post.is_live(now);
         let before = neighbours_of(tx, id, was_visible, now)?;
+        let previous = events::before(tx, &current)?;
         let times = Timestamps {
             created_at: post.created_at,
             updated_at: now,
@@ -202,6 +201,7 @@ fn save(
         }
         let visible = is_visible(status, published_at, post.deleted_at, now);
         touch(tx, id, was_visible, visible, Some(before))?;
+        events::changed(tx, id, post.kind, (was_visible, visible), previous)?;
         Ok(saved(id, &prepared, status, published_at))
     })
 }
@@ -249,6 +249,7 @@ fn trash(
             return Err(WriteError::forbidden("take this post down"));
         }
         let before = neighbours_of(tx, id, was_visible, now)?;
+        let previous = events::before(tx, &current)?;
         diesel::update(posts::table.find(id))
             .set((
                 posts::deleted_at.eq(trashed.then_some(now)),
@@ -261,6 +262,7 @@ fn trash(
         let deleted_at = trashed.then_some(now);
         let visible = is_visible(post.status, post.published_at, deleted_at, now);
         touch(tx, id, was_visible, visible, Some(before))?;
+        events::changed(tx, id, post.kind, (was_visible, visible), previous)?;
         Ok(Saved {
             id,
             kind: post.kind,
@@ -283,6 +285,7 @@ pub fn delete_forever(
     write::transaction(conn, actor, now, |tx| {
         let current = open_for_deletion(tx, actor, id)?;
         let post = &current.post;
+        let previous = events::before(tx, &current)?;
         gone::mark(tx.conn, &format!("/{}/", post.slug), now)?;
         diesel::delete(posts::table.find(id)).execute(tx.conn)?;
         tx.audit(
@@ -291,6 +294,7 @@ pub fn delete_forever(
             &post.title,
         )?;
         tx.touch(Touched::Post(id));
+        events::deleted(tx, post.kind, previous)?;
         Ok(Saved {
             id,
             kind: post.kind,
@@ -706,6 +710,7 @@ fn tags_named(tx: &mut Tx<'_>, names: &[String]) -> Result<Vec<Tag>, WriteError>
                 let (tag, made) = tag_store::find_or_create(tx.conn, &slug, name, tx.now)?;
                 if made {
                     tx.audit("created", (Object::Tag, Some(tag.id)), &tag.name)?;
+                    tag_store::told(tx, Event::TagAdded, Some(&tag), None)?;
                 }
                 tag
             }

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod setup;
 pub mod staff;
 pub mod tags;
+pub mod webhooks;
 
 /// A refusal the role matrix makes, naming what was refused.
 pub(crate) fn forbidden(what: &str) -> crate::error::AppError {

@@ -67,7 +67,7 @@ use super::{admin, content, error, views};
         views::SettingsView,
         error::Errors,
         error::Problem,
-        admin::posts::AdminPost,
+        crate::domain::posts::snapshot::StaffPost,
         admin::posts::PostBody,
     )),
     modifiers(&AdminKey),

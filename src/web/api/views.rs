@@ -1,7 +1,6 @@
 //! The JSON the content API sends: Ghost's field names, so Ghost's clients and front ends
 //! read Quire's answers unchanged.
 
-use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -12,10 +11,7 @@ use crate::domain::tags::Tag;
 use crate::domain::users::User;
 use crate::web::views::absolute;
 
-/// An instant as RFC 3339 in UTC (`2024-01-31T10:00:00Z`), as every API answer writes it.
-pub fn moment(at: NaiveDateTime) -> String {
-    at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub use crate::clock::moment;
 
 fn non_empty(text: &str) -> Option<String> {
     Some(text.trim().to_string()).filter(|t| !t.is_empty())

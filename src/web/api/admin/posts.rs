@@ -6,20 +6,19 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 use super::{Caller, not_allowed, read_json, refused};
 use crate::clock::now;
 use crate::domain::integrations::Scope;
 use crate::domain::posts::editing::{self, ListQuery, Opened, Shelf, Sort};
 use crate::domain::posts::input::{self, Cover, Intent, PostInput};
+use crate::domain::posts::snapshot::{StaffPost, kind_name};
 use crate::domain::posts::{PostKind, write};
 use crate::domain::write::WriteError;
 use crate::state::AppState;
 use crate::web::api::error::{ApiError, ApiResult};
 use crate::web::api::params::Params;
-use crate::web::api::views::moment;
-use crate::web::views::absolute;
 
 pub fn resources(cfg: &mut web::ServiceConfig) {
     for (base, kind) in [("/posts", PostKind::Post), ("/pages", PostKind::Page)] {
@@ -60,7 +59,7 @@ pub fn resources(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct AdminPosts {
-    posts: Vec<AdminPost>,
+    posts: Vec<StaffPost>,
     meta: Option<crate::web::api::content::Meta>,
 }
 
@@ -69,7 +68,7 @@ pub struct AdminPosts {
 #[allow(dead_code)]
 pub struct Refusal {
     errors: Vec<crate::web::api::error::Problem>,
-    saved: Option<AdminPost>,
+    saved: Option<StaffPost>,
 }
 
 #[derive(utoipa::IntoParams)]
@@ -94,85 +93,6 @@ const FIELD_NAMES: &[(&str, &str)] = &[
     ("cover_alt", "feature_image_alt"),
     ("post", "id"),
 ];
-
-/// A post as staff see it: every field the editor has, its status and version.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AdminPost {
-    id: i64,
-    kind: &'static str,
-    title: String,
-    slug: String,
-    markdown: String,
-    custom_excerpt: Option<String>,
-    /// `draft`, `scheduled` (published with a date to come) or `published`.
-    status: &'static str,
-    published_at: Option<String>,
-    created_at: String,
-    updated_at: String,
-    trashed: bool,
-    featured: bool,
-    noindex: bool,
-    comments_open: bool,
-    meta_title: Option<String>,
-    meta_description: Option<String>,
-    canonical_url: Option<String>,
-    feature_image: Option<String>,
-    feature_image_alt: Option<String>,
-    tags: Vec<String>,
-    authors: Vec<i64>,
-    /// Send it back with an update: if someone saved since, the update is refused (409).
-    version: i32,
-    /// Where readers find it, while they can.
-    url: Option<String>,
-}
-
-fn status_name(post: &editing::Editable, now: NaiveDateTime) -> &'static str {
-    use crate::domain::posts::PostStatus;
-    match post.status() {
-        PostStatus::Draft => "draft",
-        _ if post.published_at.is_some_and(|at| at > now) => "scheduled",
-        _ => "published",
-    }
-}
-
-impl AdminPost {
-    fn new(opened: Opened, base_url: &str, now: NaiveDateTime) -> AdminPost {
-        let post = opened.post;
-        let live = post.is_live(now);
-        AdminPost {
-            id: post.id,
-            kind: kind_name(post.kind),
-            status: status_name(&post, now),
-            url: live.then(|| absolute(base_url, &format!("/{}/", post.slug))),
-            title: post.title,
-            slug: post.slug,
-            markdown: post.markdown,
-            custom_excerpt: post.custom_excerpt,
-            published_at: post.published_at.map(moment),
-            created_at: moment(post.created_at),
-            updated_at: moment(post.updated_at),
-            trashed: post.deleted_at.is_some(),
-            featured: post.featured,
-            noindex: post.noindex,
-            comments_open: post.comments_open,
-            meta_title: post.meta_title,
-            meta_description: post.meta_description,
-            canonical_url: post.canonical_url,
-            feature_image: post.feature_image.map(|src| absolute(base_url, &src)),
-            feature_image_alt: post.feature_image_alt,
-            tags: opened.tag_names,
-            authors: opened.author_ids,
-            version: post.version,
-        }
-    }
-}
-
-fn kind_name(kind: PostKind) -> &'static str {
-    match kind {
-        PostKind::Post => "post",
-        PostKind::Page => "page",
-    }
-}
 
 fn plural(kind: PostKind) -> &'static str {
     match kind {
@@ -338,7 +258,7 @@ async fn open(state: &AppState, kind: PostKind, id: &str) -> ApiResult<Opened> {
         .ok_or_else(not_found)
 }
 
-fn one(kind: PostKind, post: AdminPost) -> serde_json::Value {
+fn one(kind: PostKind, post: StaffPost) -> serde_json::Value {
     serde_json::json!({ plural(kind): [post] })
 }
 
@@ -413,9 +333,9 @@ pub(super) async fn list(
         })
         .await?;
     let base_url = &state.config.base_url;
-    let items: Vec<AdminPost> = ids
+    let items: Vec<StaffPost> = ids
         .into_iter()
-        .map(|o| AdminPost::new(o, base_url, now))
+        .map(|o| StaffPost::new(o, now).on_site(base_url))
         .collect();
     let body = serde_json::json!({
         plural(**kind): items,
@@ -450,7 +370,7 @@ pub(super) async fn read(
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::PostsWrite)?;
     let opened = open(&state, **kind, &id).await?;
-    let post = AdminPost::new(opened, &state.config.base_url, now());
+    let post = StaffPost::new(opened, now()).on_site(&state.config.base_url);
     Ok(json(actix_web::http::StatusCode::OK, &one(**kind, post)))
 }
 
@@ -509,7 +429,7 @@ pub(super) async fn create(
         .map_err(|e| refused(e, FIELD_NAMES))?;
     let opened = open(&state, **kind, &saved.id.to_string()).await?;
     let location = format!("/api/v1/admin/{}/{}/", plural(**kind), saved.id);
-    let post = AdminPost::new(opened, &state.config.base_url, now());
+    let post = StaffPost::new(opened, now()).on_site(&state.config.base_url);
     let mut response = json(actix_web::http::StatusCode::CREATED, &one(**kind, post));
     response.headers_mut().insert(
         LOCATION,
@@ -582,7 +502,7 @@ pub(super) async fn update(
         Err(WriteError::Conflict) => {
             let now_saved = open(&state, **kind, &id).await?;
             let saved_version = now_saved.post.version;
-            let saved = AdminPost::new(now_saved, &state.config.base_url, now());
+            let saved = StaffPost::new(now_saved, now()).on_site(&state.config.base_url);
             return Err(ApiError::conflict(
                 format!(
                     "this {} was saved by someone else since version {version}; \
@@ -595,7 +515,7 @@ pub(super) async fn update(
         Err(other) => return Err(refused(other, FIELD_NAMES)),
     }
     let opened = open(&state, **kind, &id).await?;
-    let post = AdminPost::new(opened, &state.config.base_url, now());
+    let post = StaffPost::new(opened, now()).on_site(&state.config.base_url);
     Ok(json(actix_web::http::StatusCode::OK, &one(**kind, post)))
 }
 
@@ -677,7 +597,7 @@ async fn set_trashed(
         .await?
         .map_err(|e| refused(e, FIELD_NAMES))?;
     let opened = open(&state, **kind, &id).await?;
-    let post = AdminPost::new(opened, &state.config.base_url, now());
+    let post = StaffPost::new(opened, now()).on_site(&state.config.base_url);
     Ok(json(actix_web::http::StatusCode::OK, &one(**kind, post)))
 }
 
