@@ -1100,3 +1100,100 @@ async fn settings_are_read_and_changed_through_the_api_with_the_pages_checks() {
     .await;
     assert_eq!(status, 403);
 }
+
+async fn upload(app: &TestApp, key: &str, form: reqwest::multipart::Form) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/admin/images/"))
+        .bearer_auth(key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn images_are_uploaded_to_the_library_as_the_form_does() {
+    use crate::media::picture;
+    use image::ImageFormat;
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app_with(|config| config.upload_limit = 1 << 20).await;
+    let (_, keys) = integration(&app, "Newsroom", &[Scope::MediaWrite, Scope::PostsWrite]);
+    let (_, reader) = integration(&app, "Reader", &[Scope::ContentRead]);
+    let png = || Part::bytes(picture(40, 30, ImageFormat::Png)).file_name("chart.png");
+
+    let form = Form::new().part("file", png()).text("alt", "A rising line");
+    let (status, body) = upload(&app, &keys.admin_key, form).await;
+    assert_eq!(status, 201, "{body}");
+    let image = &body["images"][0];
+    assert_eq!(image["alt"], "A rising line");
+    let url = image["url"].as_str().unwrap();
+    assert!(url.starts_with(&app.url("/media/")), "{url}");
+    let served = reqwest::get(url).await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    // It is in the library, and a post can take it as its cover.
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/posts/",
+        Some(&keys.admin_key),
+        Some(
+            json!({"title": "Charts", "feature_image": url, "feature_image_alt": "A rising line"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    // Refusals, each in the API's shape.
+    let (status, body) = upload(&app, &reader.admin_key, Form::new().part("file", png())).await;
+    assert_eq!((status, codes(&body)[0].0.as_str()), (403, "forbidden"));
+    let not_a_picture = Part::bytes(b"<?php echo 1;".to_vec()).file_name("x.png");
+    let (status, body) = upload(
+        &app,
+        &keys.admin_key,
+        Form::new().part("file", not_a_picture),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(codes(&body), [("invalid".to_string(), "file".to_string())]);
+    let (status, body) = upload(&app, &keys.admin_key, Form::new().text("alt", "Nothing")).await;
+    assert_eq!(status, 422);
+    assert_eq!(codes(&body)[0].1, "file");
+    let huge = Part::bytes(vec![0u8; 2 << 20]).file_name("huge.png");
+    let (status, body) = upload(&app, &keys.admin_key, Form::new().part("file", huge)).await;
+    assert_eq!(status, 413, "{body}");
+    let long_alt = "a".repeat(5000);
+    let form = Form::new().part("file", png()).text("alt", long_alt);
+    let (status, body) = upload(&app, &keys.admin_key, form).await;
+    assert_eq!((status, codes(&body)[0].1.as_str()), (422, "alt"));
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/images/",
+        Some(&keys.admin_key),
+        Some(json!({"file": "x"})),
+    )
+    .await;
+    assert_eq!(status, 415, "{body}");
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/images/",
+        Some(&keys.admin_key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 405);
+    let count: i64 = app
+        .db
+        .run_blocking(|conn| {
+            use diesel::prelude::*;
+            quire::db::schema::media::table
+                .count()
+                .get_result::<i64>(conn)
+        })
+        .unwrap();
+    assert_eq!(count, 1, "nothing refused was kept");
+}

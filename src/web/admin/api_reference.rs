@@ -23,6 +23,8 @@ struct Operation {
     needs_key: bool,
     parameters: Vec<Parameter>,
     body: Option<String>,
+    /// How the body is sent: `JSON` or `multipart/form-data`.
+    body_format: &'static str,
     responses: Vec<(String, String, Option<String>)>,
 }
 
@@ -102,6 +104,11 @@ fn body_schema(holder: &Value) -> Option<String> {
     reference(&holder["content"]["application/json"]["schema"])
 }
 
+/// The schema of a request body sent as a form with a file.
+fn upload_schema(holder: &Value) -> Option<String> {
+    reference(&holder["content"]["multipart/form-data"]["schema"])
+}
+
 fn operations(document: &Value, tag: &str) -> Vec<Operation> {
     let mut found = Vec::new();
     let Some(paths) = document["paths"].as_object() else {
@@ -149,7 +156,13 @@ fn operations(document: &Value, tag: &str) -> Vec<Operation> {
                 summary: text(&operation["summary"]),
                 needs_key: operation.get("security").is_some(),
                 parameters,
-                body: body_schema(&operation["requestBody"]),
+                body: body_schema(&operation["requestBody"])
+                    .or_else(|| upload_schema(&operation["requestBody"])),
+                body_format: if upload_schema(&operation["requestBody"]).is_some() {
+                    "multipart/form-data"
+                } else {
+                    "JSON"
+                },
                 responses,
             });
         }

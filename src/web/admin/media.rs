@@ -19,7 +19,7 @@ use crate::auth::identity::Staff;
 use crate::auth::permissions::Permission;
 use crate::domain::input::search_text;
 use crate::domain::media::{self, Media, MediaOrder, NewMedia};
-use crate::domain::write::WriteError;
+use crate::domain::write::{Actor, WriteError};
 use crate::error::{AppError, AppResult};
 use crate::images::{self, MediaError};
 use crate::state::AppState;
@@ -193,10 +193,20 @@ pub async fn read_upload(
     session: &Session,
     mut payload: Multipart,
     file_field: &str,
+    limits: (usize, usize),
+) -> AppResult<Upload> {
+    check_multipart_token(session, &mut payload).await?;
+    read_fields(payload, file_field, limits).await
+}
+
+/// The fields of a multipart body: the file in `file_field` (up to `file_limit` bytes, else
+/// marked too large) and the text fields (up to `text_limit` in all).
+pub async fn read_fields(
+    mut payload: Multipart,
+    file_field: &str,
     (file_limit, text_limit): (usize, usize),
 ) -> AppResult<Upload> {
     let bad = |_| AppError::BadRequest("The upload could not be read; try again.".into());
-    check_multipart_token(session, &mut payload).await?;
     let mut upload = Upload::default();
     let mut text_left = text_limit;
     let mut fields = 0;
@@ -297,7 +307,7 @@ impl Stored {
 /// status and the problems, under `file` and `alt`.
 pub async fn store(
     state: &AppState,
-    me: &Staff,
+    (actor, uploaded_by): (Actor, Option<i64>),
     upload: Upload,
     raw_alt: &str,
 ) -> AppResult<Result<Stored, (StatusCode, Errors)>> {
@@ -338,7 +348,7 @@ pub async fn store(
         variants: processed.variants.clone(),
         crops: processed.crops.clone(),
         alt,
-        uploaded_by: Some(me.user().id),
+        uploaded_by,
     };
     let names: Vec<String> = processed
         .files
@@ -351,7 +361,6 @@ pub async fn store(
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
     let (url, alt) = (format!("/media/{stem}.{}", new.extension), new.alt.clone());
-    let actor = me.actor();
     let stored = use_case(state, move |conn, head| {
         media::add(conn, &actor, &new, head.now)
     })
@@ -381,7 +390,8 @@ pub async fn upload(
     let limits = (state.config.upload_limit, 16 * 1024);
     let upload = read_upload(me.session(), payload, "file", limits).await?;
     let alt = pair_value(&upload.fields, "alt").to_string();
-    match store(&state, &me, upload, &alt).await? {
+    let uploader = (me.actor(), Some(me.user().id));
+    match store(&state, uploader, upload, &alt).await? {
         Ok(stored) if json => Ok(HttpResponse::Created()
             .insert_header((CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({

@@ -59,6 +59,7 @@ use super::{admin, content, error, views};
         admin::users::remove,
         admin::settings::read,
         admin::settings::update,
+        admin::images::upload,
     ),
     components(schemas(
         views::PostView,

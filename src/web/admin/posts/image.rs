@@ -61,7 +61,8 @@ async fn add_image(
         Some(id) => Some(open_for(state, me, id).await?.0),
         None => None,
     };
-    let stored = match store(state, me, upload, &alt).await? {
+    let uploader = (me.actor(), Some(me.user().id));
+    let stored = match store(state, uploader, upload, &alt).await? {
         Ok(stored) => stored,
         Err((status, errors)) => {
             let errors = errors.renamed(&[("file", "image"), ("alt", "image_alt")]);

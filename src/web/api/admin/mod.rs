@@ -3,6 +3,7 @@
 //! here, so there is nothing to forge across sites. Each handler checks the key's scope,
 //! then calls the same use case the admin's form calls.
 
+pub mod images;
 pub mod posts;
 pub mod redirects;
 pub mod settings;
@@ -32,6 +33,7 @@ pub fn resources(cfg: &mut web::ServiceConfig) {
     redirects::resources(cfg);
     users::resources(cfg);
     settings::resources(cfg);
+    images::resources(cfg);
 }
 
 /// A field that may be left out but, when sent, is not `null` (a change to nothing).
