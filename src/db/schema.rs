@@ -347,6 +347,7 @@ diesel::table! {
         rotated_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        user_id -> Nullable<BigInt>,
     }
 }
 

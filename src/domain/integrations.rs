@@ -34,6 +34,17 @@ stored_as_text! {
 }
 
 impl Scope {
+    /// What a role must be allowed to use this scope through a personal token.
+    pub fn permission(self) -> Permission {
+        match self {
+            Scope::ContentRead => Permission::UseAdmin,
+            Scope::PostsWrite => Permission::WriteDrafts,
+            Scope::MediaWrite => Permission::UploadMedia,
+            Scope::UsersManage => Permission::ManageStaff,
+            Scope::SettingsManage => Permission::ManageSettings,
+        }
+    }
+
     /// What the scope allows, for the admin's form.
     pub fn describe(self) -> &'static str {
         match self {
@@ -57,6 +68,8 @@ pub struct Integration {
     pub rotated_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The member of staff a personal token acts as; `None` for an integration.
+    pub user_id: Option<i64>,
 }
 
 impl Integration {
@@ -196,6 +209,10 @@ pub fn rotate(
     let keys = Keys::generate();
     write::transaction(conn, actor, now, |tx| {
         let current = live(tx.conn, id)?;
+        // Someone's personal token is theirs alone: its keys are never shown to another.
+        if current.user_id.is_some() {
+            return Err(WriteError::NotFound);
+        }
         diesel::update(integrations::table.find(id))
             .set((
                 integrations::content_key_hash.eq(hash_token(&keys.content_key)),
@@ -234,6 +251,81 @@ pub fn revoke(
     })
 }
 
+/// Makes a personal token for the actor: an admin key that acts as them, with their role's
+/// rights and no more. Staff only; members have nothing to do through the admin API.
+pub fn create_personal(
+    conn: &mut DbConn,
+    actor: &Actor,
+    name: &str,
+    now: NaiveDateTime,
+) -> Result<(Integration, Keys), WriteError> {
+    actor.require(Permission::UseAdmin, "make personal tokens")?;
+    let Some(user_id) = actor.id else {
+        return Err(WriteError::forbidden("make personal tokens"));
+    };
+    let keys = Keys::generate();
+    write::transaction(conn, actor, now, |tx| {
+        diesel::insert_into(integrations::table)
+            .values((
+                integrations::name.eq(name),
+                integrations::scopes.eq(scopes_text(Scope::ALL)),
+                integrations::content_key_hash.eq(hash_token(&keys.content_key)),
+                integrations::admin_key_hash.eq(hash_token(&keys.admin_key)),
+                integrations::admin_key_hint.eq(keys.hint()),
+                integrations::created_by.eq(Some(user_id)),
+                integrations::created_at.eq(now),
+                integrations::user_id.eq(Some(user_id)),
+            ))
+            .execute(tx.conn)?;
+        let made: Integration = integrations::table
+            .filter(integrations::admin_key_hash.eq(hash_token(&keys.admin_key)))
+            .select(Integration::as_select())
+            .first(tx.conn)?;
+        tx.audit(
+            "made the personal token",
+            (Object::Integration, Some(made.id)),
+            name,
+        )?;
+        Ok((made, keys.clone()))
+    })
+}
+
+/// Someone's personal tokens, live ones first, newest first.
+pub fn personal(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<Integration>> {
+    integrations::table
+        .filter(integrations::user_id.eq(user_id))
+        .order((
+            integrations::revoked_at.is_not_null(),
+            integrations::id.desc(),
+        ))
+        .select(Integration::as_select())
+        .load(conn)
+}
+
+/// Revokes one of the actor's own personal tokens.
+pub fn revoke_personal(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<Integration, WriteError> {
+    write::transaction(conn, actor, now, |tx| {
+        let token = live(tx.conn, id)?;
+        if token.user_id.is_none() || token.user_id != actor.id {
+            return Err(WriteError::NotFound);
+        }
+        diesel::update(integrations::table.find(id))
+            .set(integrations::revoked_at.eq(now))
+            .execute(tx.conn)?;
+        tx.audit(
+            "revoked the personal token",
+            (Object::Integration, Some(id)),
+            &token.name,
+        )?;
+        Ok(token)
+    })
+}
+
 /// An integration that is not revoked.
 fn live(conn: &mut DbConn, id: i64) -> Result<Integration, WriteError> {
     by_id(conn, id)?
@@ -249,9 +341,10 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Integration>> {
         .optional()
 }
 
-/// Every integration, live ones first, newest first.
+/// Every integration (not personal tokens), live ones first, newest first.
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Integration>> {
     integrations::table
+        .filter(integrations::user_id.is_null())
         .order((
             integrations::revoked_at.is_not_null(),
             integrations::id.desc(),

@@ -176,7 +176,7 @@ pub fn routes(
 
 /// Members' pages. Registered before the public `/{slug}/` route, which would match them.
 fn accounts(cfg: &mut web::ServiceConfig) {
-    use account::{data, invite, login, profile, reset, signup, two_factor};
+    use account::{data, invite, login, profile, reset, signup, tokens, two_factor};
     cfg.route(
         "/account",
         read().to(|| async { respond::see_other("/account/") }),
@@ -207,6 +207,12 @@ fn accounts(cfg: &mut web::ServiceConfig) {
         web::post().to(two_factor::step),
     )
     .route("/account/two-factor", read().to(two_factor::show))
+    .route("/account/tokens", read().to(tokens::show))
+    .route("/account/tokens", web::post().to(tokens::create))
+    .route(
+        "/account/tokens/{id}/revoke",
+        web::post().to(tokens::revoke),
+    )
     .route(
         "/account/two-factor/enable",
         web::post().to(two_factor::enable),

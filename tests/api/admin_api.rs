@@ -1197,3 +1197,127 @@ async fn images_are_uploaded_to_the_library_as_the_form_does() {
         .unwrap();
     assert_eq!(count, 1, "nothing refused was kept");
 }
+
+#[tokio::test]
+async fn personal_tokens_act_as_their_owner_with_their_role_s_rights() {
+    let app = spawn_app().await;
+    let editor = app.signed_in_as("editor@example.com", Role::Editor).await;
+    let me = app.user("editor@example.com");
+    let token = app.csrf_token(&editor, "/account/tokens").await;
+    let made = editor
+        .post(app.url("/account/tokens"))
+        .form(&[("csrf_token", token.as_str()), ("name", "My script")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 200);
+    let doc = parse_html(&made.text().await.unwrap());
+    let key = text_of(&doc, "section.notice code.key");
+    assert!(key.starts_with("quire_"), "{key}");
+
+    // Writes are in the editor's name; what an editor may not do is refused.
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/posts/",
+        Some(&key),
+        Some(json!({"title": "From my script", "status": "published"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["posts"][0]["authors"], json!([me.id]));
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/settings/",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/users/",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let audit = app
+        .page_as(
+            &app.signed_in_as("owner@example.com", Role::Owner).await,
+            "/admin/audit",
+        )
+        .await;
+    assert!(
+        text_of(&audit, "main").contains("editor"),
+        "the audit log names the editor"
+    );
+    // Not an integration: the integrations page does not list it.
+    let owner = app.signed_in_as("admin@example.com", Role::Admin).await;
+    let integrations = app.page_as(&owner, "/admin/integrations").await;
+    assert!(!text_of(&integrations, "main").contains("My script"));
+
+    // An account that is suspended takes its tokens with it.
+    let id = me.id;
+    app.db
+        .run_blocking(move |conn| {
+            quire::domain::users::set_status(
+                conn,
+                id,
+                quire::domain::users::Status::Suspended,
+                now(),
+            )
+        })
+        .unwrap();
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/posts/",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    app.db
+        .run_blocking(move |conn| {
+            quire::domain::users::set_status(conn, id, quire::domain::users::Status::Active, now())
+        })
+        .unwrap();
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/posts/",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Revoked by its owner, it stops at once.
+    let page = app.page_as(&editor, "/account/tokens").await;
+    let action = attr_of(&page, "form[action$='/revoke']", "action");
+    let token = app.csrf_token(&editor, "/account/tokens").await;
+    let revoked = editor
+        .post(app.url(&action))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 303);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/admin/posts/",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Members have no admin to script.
+    let member = app.signed_in_as("member@example.com", Role::Member).await;
+    let refused = member.get(app.url("/account/tokens")).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+}

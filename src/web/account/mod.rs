@@ -7,6 +7,7 @@ pub mod login;
 pub mod profile;
 pub mod reset;
 pub mod signup;
+pub mod tokens;
 pub mod two_factor;
 
 use std::net::IpAddr;

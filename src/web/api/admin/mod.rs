@@ -19,8 +19,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ApiResult};
+use crate::auth::permissions::Permission;
 use crate::clock::now;
 use crate::domain::integrations::{self, Integration, KeyKind, Scope};
+use crate::domain::users::{Status, User};
 use crate::domain::write::{Actor, WriteError};
 use crate::state::AppState;
 
@@ -78,19 +80,31 @@ pub struct WindowParams {
     page: Option<i64>,
 }
 
-/// The integration a request's admin key belongs to.
+/// The integration a request's admin key belongs to, and for a personal token the member
+/// of staff it acts as.
 pub struct Caller {
     pub integration: Integration,
+    person: Option<User>,
 }
 
 impl Caller {
+    /// Who the use cases see: the integration (an administrator, narrowed by its scopes),
+    /// or the person a personal token belongs to, with their role's rights.
     pub fn actor(&self) -> Actor {
-        self.integration.actor()
+        match &self.person {
+            Some(person) => Actor::of(person),
+            None => self.integration.actor(),
+        }
     }
 
-    /// Refuses unless the key was granted `scope`.
+    /// Refuses unless the key was granted `scope`: an integration's own grant, or for a
+    /// personal token what its owner's role allows.
     pub fn require(&self, scope: Scope) -> ApiResult<()> {
-        if self.integration.allows(scope) {
+        let allowed = match &self.person {
+            Some(person) => person.role.can(scope.permission()),
+            None => self.integration.allows(scope),
+        };
+        if allowed {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(
@@ -111,13 +125,37 @@ impl FromRequest for Caller {
             let (Some(state), Some(key)) = (state, key) else {
                 return Err(ApiError::unauthorized());
             };
-            let integration = state
+            let (integration, person) = state
                 .db
-                .run(move |conn| integrations::authenticate(conn, KeyKind::Admin, &key, now()))
+                .run(move |conn| {
+                    let Some(found) =
+                        integrations::authenticate(conn, KeyKind::Admin, &key, now())?
+                    else {
+                        return Ok::<_, diesel::result::Error>(None);
+                    };
+                    let person = match found.user_id {
+                        Some(id) => match crate::domain::users::by_id(conn, id)? {
+                            Some(user) => Some(user),
+                            None => return Ok(None),
+                        },
+                        None => None,
+                    };
+                    Ok(Some((found, person)))
+                })
                 .await?
                 .ok_or_else(ApiError::unauthorized)?;
+            // A personal token works only while its owner could sign in to the admin.
+            if person
+                .as_ref()
+                .is_some_and(|p| p.status != Status::Active || !p.role.can(Permission::UseAdmin))
+            {
+                return Err(ApiError::unauthorized());
+            }
             state.limits.check_api_key(integration.id)?;
-            Ok(Caller { integration })
+            Ok(Caller {
+                integration,
+                person,
+            })
         })
     }
 }
