@@ -121,6 +121,7 @@ diesel::table! {
         version -> Integer,
         deleted_at -> Nullable<Timestamp>,
         comments_open -> Bool,
+        uuid -> Nullable<Text>,
     }
 }
 

@@ -725,3 +725,39 @@ async fn a_site_can_ask_for_a_content_key() {
         .unwrap();
     json(&app, &with_key, 401).await;
 }
+
+#[tokio::test]
+async fn each_post_has_a_lasting_uuid_as_ghost_front_ends_expect() {
+    let app = spawn_app().await;
+    let post = app.seed(SeedPost::published("uuid-post", "Identity"));
+    let first = json(&app, "/api/v1/posts/slug/uuid-post/", 200).await;
+    let uuid = first["posts"][0]["uuid"]
+        .as_str()
+        .expect("a uuid")
+        .to_string();
+    let parts: Vec<&str> = uuid.split('-').collect();
+    assert_eq!(
+        parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+        [8, 4, 4, 4, 12]
+    );
+    assert!(parts[2].starts_with('4'), "version 4: {uuid}");
+    // An edit keeps it; another post has its own.
+    app.trash(post.id);
+    app.db
+        .run_blocking(move |conn| {
+            quire::domain::posts::write::set_trashed(
+                conn,
+                &quire::domain::write::Actor::command_line(),
+                post.id,
+                false,
+                now(),
+            )
+        })
+        .unwrap();
+    let again = json(&app, "/api/v1/posts/slug/uuid-post/?fields=uuid,title", 200).await;
+    assert_eq!(again["posts"][0]["uuid"], uuid.as_str());
+    assert_eq!(again["posts"][0].as_object().unwrap().len(), 2);
+    app.seed(SeedPost::published("other-post", "Other"));
+    let other = json(&app, "/api/v1/posts/slug/other-post/", 200).await;
+    assert_ne!(other["posts"][0]["uuid"], uuid.as_str());
+}

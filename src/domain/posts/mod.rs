@@ -66,6 +66,25 @@ pub struct Post {
     pub noindex: bool,
     /// Whether readers may comment (the site's rules permitting).
     pub comments_open: bool,
+    /// Random and lasting, as Ghost front ends expect.
+    pub uuid: Option<String>,
+}
+
+/// A new random UUID (version 4), for a new post.
+pub fn new_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 impl Post {

@@ -93,6 +93,9 @@ pub fn create(
             .filter(posts::slug.eq(prepared.slug.as_str()))
             .select(posts::id)
             .first(tx.conn)?;
+        diesel::update(posts::table.find(id))
+            .set(posts::uuid.eq(super::new_uuid()))
+            .execute(tx.conn)?;
         link(tx.conn, id, &resolved)?;
         revisions::store(
             tx.conn,
@@ -382,10 +385,14 @@ pub fn import(
             diesel::insert_into(posts::table)
                 .values(&row)
                 .execute(tx.conn)?;
-            posts::table
+            let id = posts::table
                 .filter(posts::slug.eq(prepared.slug.as_str()))
                 .select(posts::id)
-                .first(tx.conn)?
+                .first(tx.conn)?;
+            diesel::update(posts::table.find(id))
+                .set(posts::uuid.eq(super::new_uuid()))
+                .execute(tx.conn)?;
+            id
         }
     };
     link(tx.conn, id, &resolved)?;
@@ -560,6 +567,7 @@ pub fn preview(
         // A preview is never for search engines.
         noindex: true,
         comments_open: prepared.comments_open,
+        uuid: None,
     };
     Ok(Preview {
         post,

@@ -20,6 +20,7 @@ fn non_empty(text: &str) -> Option<String> {
 /// The fields a post or page may have, for `fields=`.
 pub const POST_FIELDS: &[&str] = &[
     "id",
+    "uuid",
     "title",
     "slug",
     "html",
@@ -53,6 +54,7 @@ pub const POST_FIELDS: &[&str] = &[
 #[schema(as = Post)]
 pub struct PostView {
     pub id: i64,
+    pub uuid: Option<String>,
     pub title: String,
     pub slug: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +108,7 @@ impl PostView {
         let url = absolute(base_url, &format!("/{}/", post.slug));
         PostView {
             id: post.id,
+            uuid: post.uuid.clone(),
             excerpt: post.summary().to_string(),
             plaintext: formats.plaintext.then(|| plain_text(&post.html)),
             html: formats.html.then_some(post.html),

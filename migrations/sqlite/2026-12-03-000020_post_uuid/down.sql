@@ -1,0 +1,2 @@
+DROP INDEX posts_uuid;
+ALTER TABLE posts DROP COLUMN uuid;
