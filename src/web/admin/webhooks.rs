@@ -12,7 +12,7 @@ use crate::auth::permissions::Permission;
 use crate::clock::now;
 use crate::domain::integrations::{self, Integration};
 use crate::domain::webhooks::{self, Delivery, DeliveryStatus, Event, Webhook};
-use crate::domain::write::WriteError;
+use crate::domain::write::{Actor, WriteError};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::admin::confirm::{self, Question};
@@ -377,23 +377,29 @@ pub async fn save(
     }
 }
 
+/// Runs `act` on a webhook the admin may manage, then back to its page with `notice`.
+async fn act_on_hook<T: Send + 'static>(
+    state: &AppState,
+    me: &Staff,
+    id: i64,
+    notice: &str,
+    act: fn(&mut crate::db::DbConn, &Actor, i64, chrono::NaiveDateTime) -> Result<T, WriteError>,
+) -> AppResult<HttpResponse> {
+    let (_, hook) = open_hook(state, me, id).await?;
+    let (actor, id) = (me.actor(), hook.id);
+    use_case(state, move |conn, head| act(conn, &actor, id, head.now)).await??;
+    set_notice(me.session(), notice);
+    Ok(see_other(&format!("/admin/integrations/webhooks/{id}")))
+}
+
 pub async fn send_test(
     state: web::Data<AppState>,
     me: Staff,
     id: web::Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let (_, hook) = open_hook(&state, &me, id.into_inner()).await?;
-    let (actor, id) = (me.actor(), hook.id);
-    use_case(&state, move |conn, head| {
-        webhooks::send_test(conn, &actor, id, head.now)
-    })
-    .await??;
-    set_notice(
-        me.session(),
-        "A test event is on its way; its delivery is listed below.",
-    );
-    Ok(see_other(&format!("/admin/integrations/webhooks/{id}")))
+    let notice = "A test event is on its way; its delivery is listed below.";
+    act_on_hook(&state, &me, id.into_inner(), notice, webhooks::send_test).await
 }
 
 pub async fn send_again(
@@ -458,17 +464,15 @@ pub async fn rotate(
     id: web::Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> AppResult<HttpResponse> {
-    let (_, hook) = open_hook(&state, &me, id.into_inner()).await?;
-    let (actor, id) = (me.actor(), hook.id);
-    use_case(&state, move |conn, head| {
-        webhooks::rotate_secret(conn, &actor, id, head.now)
-    })
-    .await??;
-    set_notice(
-        me.session(),
-        "New secret made. The old one also signs for 24 hours.",
-    );
-    Ok(see_other(&format!("/admin/integrations/webhooks/{id}")))
+    let notice = "New secret made. The old one also signs for 24 hours.";
+    act_on_hook(
+        &state,
+        &me,
+        id.into_inner(),
+        notice,
+        webhooks::rotate_secret,
+    )
+    .await
 }
 
 pub async fn confirm_delete(

@@ -4,11 +4,10 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::{Caller, not_allowed, refused, reply};
+use super::{Caller, not_allowed, refused, reply, require_body_type};
 use crate::domain::integrations::Scope;
 use crate::domain::write::WriteError;
 use crate::state::AppState;
@@ -73,22 +72,11 @@ pub(super) async fn upload(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     caller.require(Scope::MediaWrite)?;
-    let is_multipart = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        });
-    if !is_multipart {
-        return Err(ApiError::body(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the image as multipart/form-data, the picture in `file`",
-        ));
-    }
+    require_body_type(
+        &req,
+        "multipart/form-data",
+        "send the image as multipart/form-data, the picture in `file`",
+    )?;
     let payload = Multipart::new(req.headers(), payload.into_inner());
     let upload =
         media::read_fields(payload, "file", (state.config.upload_limit, 16 * 1024)).await?;

@@ -173,28 +173,35 @@ fn bearer_key(req: &HttpRequest) -> Option<String> {
     well_formed.then(|| key.to_string())
 }
 
+/// Refuses a body whose `Content-Type` is not `media_type` (415), saying how to send it.
+pub fn require_body_type(req: &HttpRequest, media_type: &str, how: &str) -> ApiResult<()> {
+    let matches = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with(media_type));
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            how,
+        ))
+    }
+}
+
 /// Reads a JSON body of type `T`: not JSON, too large, malformed, with unknown fields or
 /// fields of the wrong type, it is refused with a message naming the field.
 pub async fn read_json<T: DeserializeOwned>(
     req: &HttpRequest,
     mut payload: web::Payload,
 ) -> ApiResult<T> {
-    let is_json = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if !is_json {
-        return Err(ApiError::body(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as JSON, with Content-Type: application/json",
-        ));
-    }
+    require_body_type(
+        req,
+        "application/json",
+        "send the body as JSON, with Content-Type: application/json",
+    )?;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
