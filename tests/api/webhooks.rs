@@ -839,3 +839,115 @@ async fn comments_are_told_when_they_arrive_and_when_they_are_approved() {
     assert_eq!(approved["data"]["comment"]["current"]["status"], "approved");
     verify(&hook.secret, &got[1]);
 }
+
+async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, app.url(path))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn integrations_manage_their_own_webhooks_through_the_admin_api() {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let make = |name: &'static str| {
+        app.db
+            .run_blocking(move |conn| {
+                integrations::create(
+                    conn,
+                    &Actor::command_line(),
+                    (name, &[Scope::ContentRead]),
+                    now(),
+                )
+            })
+            .unwrap()
+            .1
+            .admin_key
+    };
+    let (mine, theirs) = (make("Search index"), make("Chat"));
+
+    let body = json!({"target_url": "https://hooks.example.com/in", "events": ["post.published", "tag.added"]});
+    let (status, made) = api(
+        &app,
+        Method::POST,
+        "/api/v1/admin/webhooks/",
+        &mine,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let hook = &made["webhooks"][0];
+    assert_eq!(hook["events"], json!(["post.published", "tag.added"]));
+    assert!(hook["secret"].as_str().unwrap().starts_with("whsec_"));
+    let path = format!("/api/v1/admin/webhooks/{}/", hook["id"]);
+
+    // Another integration neither sees nor touches it.
+    let (status, listed) = api(&app, Method::GET, "/api/v1/admin/webhooks/", &theirs, None).await;
+    assert_eq!(
+        (status, listed["webhooks"].as_array().unwrap().len()),
+        (200, 0)
+    );
+    let (status, _) = api(&app, Method::DELETE, &path, &theirs, None).await;
+    assert_eq!(status, 404);
+
+    let (status, changed) = api(
+        &app,
+        Method::PUT,
+        &path,
+        &mine,
+        Some(json!({"events": ["site.changed"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["webhooks"][0]["events"], json!(["site.changed"]));
+    assert_eq!(
+        changed["webhooks"][0]["target_url"],
+        "https://hooks.example.com/in"
+    );
+
+    // The form's checks, as 422 with the field named.
+    for body in [
+        json!({"target_url": "http://127.0.0.1:9/", "events": ["tag.added"]}),
+        json!({"target_url": "gopher://x", "events": ["tag.added"]}),
+        json!({"target_url": "https://hooks.example.com/in", "events": ["post.eaten"]}),
+        json!({"target_url": "https://hooks.example.com/in", "events": []}),
+    ] {
+        let (status, refused) = api(
+            &app,
+            Method::POST,
+            "/api/v1/admin/webhooks/",
+            &mine,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}: {refused}");
+    }
+    let (status, _) = api(
+        &app,
+        Method::POST,
+        "/api/v1/admin/webhooks/",
+        &mine,
+        Some(json!({"url": "x"})),
+    )
+    .await;
+    assert_eq!(status, 422, "an unknown field");
+
+    let (status, _) = api(&app, Method::DELETE, &path, &mine, None).await;
+    assert_eq!(status, 204);
+    let (status, _) = api(&app, Method::GET, &path, &mine, None).await;
+    assert_eq!(status, 404);
+}

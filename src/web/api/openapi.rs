@@ -60,6 +60,11 @@ use super::{admin, content, error, views};
         admin::settings::read,
         admin::settings::update,
         admin::images::upload,
+        admin::webhooks::list,
+        admin::webhooks::create,
+        admin::webhooks::read,
+        admin::webhooks::update,
+        admin::webhooks::delete,
     ),
     components(schemas(
         views::PostView,

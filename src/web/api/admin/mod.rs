@@ -9,6 +9,7 @@ pub mod redirects;
 pub mod settings;
 pub mod tags;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -36,6 +37,7 @@ pub fn resources(cfg: &mut web::ServiceConfig) {
     users::resources(cfg);
     settings::resources(cfg);
     images::resources(cfg);
+    webhooks::resources(cfg);
 }
 
 /// A field that may be left out but, when sent, is not `null` (a change to nothing).
