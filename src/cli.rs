@@ -87,6 +87,10 @@ pub struct ImportArgs {
     /// Where to keep the report (default: imports/import-<time>.txt in the data folder).
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Tell webhooks of each post and page the import publishes (by default an import
+    /// tells no one).
+    #[arg(long)]
+    pub webhooks: bool,
     /// `fetch` also brings in images from the old site (from the hosts named with
     /// --allow-host); `keep` (the default) leaves their addresses. Images beside a Markdown
     /// folder's files are always brought in.
@@ -375,6 +379,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
         strict: args.strict,
         keep_rendered: None,
+        webhooks: args.webhooks,
         media_dir: Some(config.media_dir()),
         media: crate::transfer::media::MediaPolicy {
             remote: args.media == "fetch",

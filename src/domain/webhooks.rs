@@ -543,6 +543,22 @@ impl Drop for Held {
     }
 }
 
+/// While one lives, writes on this thread tell webhooks even inside a `Held` stretch: an
+/// import asked to tell what it publishes.
+pub struct Unheld(u32);
+
+impl Unheld {
+    pub fn begin() -> Unheld {
+        Unheld(HELD.with(|held| held.replace(0)))
+    }
+}
+
+impl Drop for Unheld {
+    fn drop(&mut self) {
+        HELD.with(|held| held.set(self.0));
+    }
+}
+
 fn held() -> bool {
     HELD.with(|held| held.get() > 0)
 }

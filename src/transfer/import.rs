@@ -105,6 +105,9 @@ pub struct Options {
     /// The media library's folder: an archive's image files are copied there, and an
     /// export's image records are kept only when their files are there.
     pub media_dir: Option<std::path::PathBuf>,
+    /// Tell webhooks of each post and page the import makes live (`post.published`); by
+    /// default an import tells no one.
+    pub webhooks: bool,
 }
 
 /// What an import did (or, in a dry run, would do).
@@ -226,6 +229,7 @@ pub fn import(
     now: NaiveDateTime,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportReport, ImportError> {
+    // Asked to tell webhooks, the import says only what it published, below.
     let _quiet = crate::domain::webhooks::Held::begin();
     let mut source = source::open(path, now)?;
     let mut plan = check(db, source.as_mut(), &options, now, &mut *progress)?;
@@ -241,7 +245,7 @@ pub fn import(
         db,
         source.as_mut(),
         &mut plan,
-        &options.media,
+        (&options.media, options.webhooks),
         now,
         progress,
     )?;
@@ -973,7 +977,7 @@ fn write(
     db: &Db,
     source: &mut dyn Source,
     plan: &mut Plan,
-    media: &MediaPolicy,
+    (media, tell_webhooks): (&MediaPolicy, bool),
     now: NaiveDateTime,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), ImportError> {
@@ -1068,6 +1072,10 @@ fn write(
                     prepared.authors = (!authors.is_empty()).then_some(authors);
                     let id =
                         posts::write::import(tx, &prepared, post.status, post.times, post.history)?;
+                    if tell_webhooks {
+                        let _telling = crate::domain::webhooks::Unheld::begin();
+                        posts::events::imported(tx, id)?;
+                    }
                     let cover = match &prepared.cover {
                         Cover::Address(address) => Some(address.as_str()),
                         _ => None,

@@ -41,6 +41,8 @@ pub fn run(
         // Files inside an uploaded folder are brought in; the old site is not fetched from.
         media: Default::default(),
         media_dir: Some(media_dir.to_path_buf()),
+        // The admin's import page tells no webhook; `quire import --webhooks` can.
+        webhooks: false,
     };
     let key = key.to_string();
     let mut progress = |progress: super::Progress| {

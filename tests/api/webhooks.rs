@@ -951,3 +951,49 @@ async fn integrations_manage_their_own_webhooks_through_the_admin_api() {
     let (status, _) = api(&app, Method::GET, &path, &mine, None).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn an_import_asked_to_tell_webhooks_tells_what_it_published() {
+    let app = app_reaching_loopback().await;
+    let receiver = Receiver::start(vec![]).await;
+    let hook = hook(
+        &app,
+        &receiver.url,
+        &Event::subscribable().collect::<Vec<_>>(),
+    );
+    let export = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/ghost-theme-unit-test.json");
+    let options = quire::transfer::Options {
+        webhooks: true,
+        ..Default::default()
+    };
+    let live = |at: chrono::NaiveDateTime| {
+        app.db
+            .run_blocking(move |conn| {
+                use quire::db::schema::posts;
+                posts::table
+                    .filter(posts::published_at.le(at))
+                    .filter(posts::status.ne("draft"))
+                    .filter(posts::deleted_at.is_null())
+                    .count()
+                    .get_result::<i64>(conn)
+            })
+            .unwrap()
+    };
+    let at = now();
+    let before = live(at);
+    quire::transfer::import(&app.db, &export, options, at, &mut |_| {}).expect("the import");
+    let live = live(at) - before;
+    let recorded = deliveries(&app, &hook);
+    assert!(live > 0);
+    assert_eq!(
+        recorded.len() as i64,
+        live,
+        "one delivery per post it published"
+    );
+    assert!(
+        recorded
+            .iter()
+            .all(|d| d.event == "post.published" || d.event == "page.published")
+    );
+}

@@ -59,6 +59,24 @@ pub fn changed(
     webhooks::emit_change(tx, event, kind_name(kind), Some(current), previous)
 }
 
+/// After an import wrote post `id`: tells the webhooks listening that it is published, if
+/// it is live (an import asked to tell webhooks; drafts and scheduled posts tell no one).
+pub fn imported(tx: &mut Tx<'_>, id: i64) -> Result<(), WriteError> {
+    let Some(opened) = editing::open(tx.conn, id)? else {
+        return Ok(());
+    };
+    if !opened.post.is_live(tx.now) {
+        return Ok(());
+    }
+    let kind = opened.post.kind;
+    let [published, ..] = Event::of_post(kind);
+    if !webhooks::listening(tx.conn, &[published])? {
+        return Ok(());
+    }
+    let current = snapshot(opened, tx.now);
+    webhooks::emit_change(tx, published, kind_name(kind), Some(current), None)
+}
+
 /// After post `previous` was deleted for good.
 pub fn deleted(tx: &mut Tx<'_>, kind: PostKind, previous: Option<Value>) -> Result<(), WriteError> {
     let [.., deleted] = Event::of_post(kind);
